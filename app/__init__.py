@@ -1,0 +1,42 @@
+"""湖南省中小微企业核心服务机构调度管理系统."""
+from flask import Flask
+
+
+def create_app(test_config=None):
+    """Application factory. Importing the package does no I/O; this function binds everything."""
+    app = Flask(__name__, instance_relative_config=True)
+
+    from app.config import load_config
+
+    load_config(app, test_config)
+
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.session_protection = None  # the server-side session table does this job
+
+    from app import models  # noqa: F401  (register every model)
+    from app import sessions  # noqa: F401  (registers the user loader)
+    from app.database import configure_engine
+
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from app.blueprints import register_blueprints
+
+    register_blueprints(app)
+
+    from app.web import register_web
+
+    register_web(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app

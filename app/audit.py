@@ -1,0 +1,59 @@
+"""The audit trail (操作日志): one helper writes every admin action and account change."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.utils import utcnow
+
+
+class AuditLog(db.Model):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    actor_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    action: Mapped[str] = mapped_column(sa.String(60), index=True)
+    target_type: Mapped[str] = mapped_column(sa.String(40), default="")
+    target_id: Mapped[str] = mapped_column(sa.String(40), default="")
+    summary: Mapped[str] = mapped_column(sa.String(300), default="")
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+    ip: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+def audit(action, *, summary="", target=None, before=None, after=None, actor=None):
+    """Record an action in the current transaction; the caller's service commits it.
+
+    ``target`` is a model instance; ``before``/``after`` are dicts of the changed fields.
+    """
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user
+    entry = AuditLog(
+        actor_id=getattr(actor, "id", None),
+        actor_name=getattr(actor, "username", "") or "系统",
+        action=action,
+        target_type=type(target).__name__ if target is not None else "",
+        target_id=str(getattr(target, "id", "") or ""),
+        summary=summary[:300],
+        before=_jsonable(before),
+        after=_jsonable(after),
+        ip=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def snapshot(obj, fields):
+    """The named fields of a model, for ``before``/``after``."""
+    return {name: getattr(obj, name) for name in fields}
+
+
+def _jsonable(data):
+    if data is None:
+        return None
+    return {key: (value if isinstance(value, (str, int, float, bool, type(None))) else str(value)) for key, value in data.items()}

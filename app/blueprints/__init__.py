@@ -1,0 +1,13 @@
+"""Blueprint registration."""
+
+
+def register_blueprints(app):
+    from app.blueprints.account import bp as account_bp
+    from app.blueprints.admin import bp as admin_bp
+    from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.portal import bp as portal_bp
+
+    app.register_blueprint(portal_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(account_bp, url_prefix="/workspace")
+    app.register_blueprint(admin_bp, url_prefix="/admin")

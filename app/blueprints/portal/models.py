@@ -1,0 +1,27 @@
+"""通知公告 / 工作动态."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.utils import utcnow
+
+NOTICE_CATEGORIES = ("通知公告", "工作动态")
+
+
+class Notice(db.Model):
+    __tablename__ = "notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    category: Mapped[str] = mapped_column(sa.String(20), default="通知公告", index=True)
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    pinned: Mapped[bool] = mapped_column(default=False)  # the headline notice on 首页
+    is_published: Mapped[bool] = mapped_column(default=True)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    author = relationship("User")

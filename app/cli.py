@@ -1,0 +1,56 @@
+"""flask commands: create-admin, seed-demo, load-reference."""
+import click
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+
+
+def register_cli(app):
+    app.cli.add_command(create_admin)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(load_reference_command)
+
+
+@click.command("load-reference")
+def load_reference_command():
+    """Load 市州/区县, 单位性质, 机构类型, 服务类别 and 所属平台 (idempotent)."""
+    from app.reference.services import load_reference
+
+    created = load_reference()
+    click.echo(f"reference data loaded ({created} new entries)")
+
+
+@click.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--role", type=click.Choice(["province", "city"]), required=True)
+@click.option("--city", default=None, help="市州名称，如 长沙市 (city admins only)")
+def create_admin(username, password, role, city):
+    """Create a province or city admin account, non-interactively."""
+    from app.blueprints.admin.services import AdminError, admin_create
+    from app.reference.models import Region
+
+    city_code = None
+    if role == "city":
+        if not city:
+            raise click.UsageError("--city is required for --role city")
+        city_code = db.session.scalar(sa.select(Region.code).where(Region.name == city, Region.level == "city"))
+        if city_code is None:
+            raise click.UsageError(f"unknown 市州: {city} (run flask load-reference first)")
+    try:
+        user = admin_create(username=username, password=password, role=f"{role}_admin", city_code=city_code)
+    except AdminError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"created {user.role} {user.username}")
+
+
+@click.command("seed-demo")
+def seed_demo():
+    """Load demo accounts and notices (idempotent); refuses to run with production settings."""
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("seed-demo refuses to run with production settings (APP_ENV=production).")
+    from app.demo import seed_demo_data
+
+    for role, username, password in seed_demo_data():
+        click.echo(f"demo {role} {username} {password}")

@@ -1,0 +1,67 @@
+"""Demo data for a new installation: one account per user type and a few notices."""
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.blueprints.auth.models import User
+from app.blueprints.portal.models import Notice
+from app.extensions import db
+from app.reference.models import Platform, ServiceCategory, UnitNature
+from app.reference.services import load_reference
+
+PASSWORD = "Demo2026pass"
+
+DEMO_NOTICES = [
+    ("关于公布湖南省中小微企业核心服务机构（2023-2026）名单的通知", "通知公告", datetime(2023, 11, 21, 2), True),
+    ("关于2023年度湖南省中小微企业核心服务机构拟认定单位的公示", "通知公告", datetime(2023, 11, 13, 2), False),
+    ("关于调度2023年度湖南省中小微企业核心服务机构运营情况的通知", "通知公告", datetime(2024, 5, 16, 2), False),
+    ("关于组织开展2024年湖南省中小微企业核心服务机构认定工作的通知", "通知公告", datetime(2024, 6, 26, 2), False),
+    ("2023年全省中小微企业核心服务机构运营情况通报", "通知公告", datetime(2024, 7, 8, 2), False),
+    ("全省中小企业数字化转型城市试点工作推进会召开", "工作动态", datetime(2024, 8, 14, 2), False),
+]
+
+NOTICE_BODY = (
+    "各市州工业和信息化局、各有关单位：\n\n"
+    "为做好全省中小微企业核心服务机构管理工作，现将有关事项通知如下。请各单位登录湖南省中小微企业核心服务机构调度管理系统，"
+    "按照操作手册的要求完成相关填报工作。\n\n"
+    "联系电话：技术电话 0731-89706287，咨询电话 0731-89706283。\n\n"
+    "湖南省中小企业服务中心"
+)
+
+
+def _exists(username):
+    return db.session.scalar(sa.select(User.id).where(User.username_key == username.lower())) is not None
+
+
+def seed_demo_data():
+    """Create what is missing and return (role, username, password) for every demo account."""
+    from app.blueprints.admin.services import admin_create
+    from app.blueprints.auth import services as accounts
+
+    load_reference()
+    unit = db.session.scalar(sa.select(UnitNature).where(UnitNature.name == "企业"))
+    platform = db.session.scalar(sa.select(Platform).where(Platform.city_code == "430100"))
+    category = db.session.scalar(sa.select(ServiceCategory).where(ServiceCategory.name == "融资服务"))
+    accounts_made = [
+        ("province_admin", "admin", lambda: admin_create(username="admin", password=PASSWORD, role="province_admin", display_name="省中心管理员")),
+        ("city_admin", "changsha", lambda: admin_create(username="changsha", password=PASSWORD, role="city_admin", city_code="430100", display_name="长沙市工信局")),
+        ("institution", "jigou@example.com", lambda: accounts.institution_register(
+            username="jigou@example.com", password=PASSWORD, unit_nature_id=unit.id, platform_id=platform.id,
+            name="湖南示范中小企业服务有限公司", uscc="91430100707211638W", contact="李明", phone="13800000001",
+            city_code="430100", county_code="430104")),
+        ("expert", "zhuanjia@example.com", lambda: accounts.expert_register(
+            username="zhuanjia@example.com", password=PASSWORD, name="王芳", gender="女", birth_month="1978-05",
+            employer="湖南大学", title="教授", category_id=category.id, phone="13800000002",
+            city_code="430100", county_code="430104", bio="长期从事中小企业融资与管理研究。")),
+        ("enterprise", "qiye@example.com", lambda: accounts.enterprise_register(
+            username="qiye@example.com", password=PASSWORD, name="长沙示例科技有限公司", uscc="91430100MA4L16JX7C",
+            contact="张强", phone="13800000003", city_code="430100", county_code="430102")),
+    ]
+    for _role, username, make in accounts_made:
+        if not _exists(username):
+            make()
+    if not db.session.scalar(sa.select(sa.func.count(Notice.id))):
+        for title, category_name, when, pinned in DEMO_NOTICES:
+            db.session.add(Notice(title=title, category=category_name, body=NOTICE_BODY, published_at=when, pinned=pinned))
+        db.session.commit()
+    return [(role, username, PASSWORD) for role, username, _ in accounts_made]

@@ -1,0 +1,1 @@
+"""The shared filing engine (DESIGN.md, "The filing engine")."""

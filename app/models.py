@@ -1,0 +1,17 @@
+"""Imports every model so Alembic and the shell see the whole schema."""
+from app.audit import AuditLog  # noqa: F401
+from app.blueprints.auth.models import (  # noqa: F401
+    Enterprise,
+    Expert,
+    Institution,
+    LoginLog,
+    PhoneChangeRequest,
+    User,
+    UserSession,
+)
+from app.blueprints.portal.models import Notice  # noqa: F401
+from app.filings.models import Attachment  # noqa: F401
+from app.inbox import Message  # noqa: F401
+from app.reference.models import DictItem, InstitutionType, Platform, Region, ServiceCategory, UnitNature  # noqa: F401
+from app.sms import SmsMessage  # noqa: F401
+from app.verification import CaptchaChallenge, SmsCode  # noqa: F401

@@ -1,0 +1,100 @@
+"""Reading and loading reference data."""
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.reference.models import DICT_KINDS, InstitutionType, Platform, Region, ServiceCategory, UnitNature
+
+DIVISIONS = Path(__file__).with_name("hunan-divisions.json")
+
+# 单位性质 and the expected first two characters of the 统一社会信用代码.
+UNIT_NATURES = [("企业", "91"), ("事业单位", "12"), ("社会团体", "51"), ("个体工商户", "92"), ("民办非企业", "52")]
+INSTITUTION_TYPES = ["综合服务机构", "专业服务机构"]
+SERVICE_CATEGORIES = [
+    "政策服务", "融资服务", "引才育才服务", "技术创新服务", "数字化转型服务", "市场开拓服务",
+    "管理咨询服务", "创业服务", "法律服务", "财税服务", "知识产权服务", "检验检测认证服务",
+    "工业设计服务", "品牌建设服务", "信息服务", "其他服务",
+]
+PROVINCE_PLATFORM = "湖南省中小企业公共服务平台"
+
+
+def load_reference():
+    """Load regions, dictionaries and platforms; existing rows are left as admins edited them."""
+    data = json.loads(DIVISIONS.read_text(encoding="utf-8"))
+    known = set(db.session.scalars(sa.select(Region.code)))
+    for c_index, city in enumerate(data["cities"]):
+        if city["code"] not in known:
+            db.session.add(Region(code=city["code"], name=city["name"], level="city", sort_order=c_index))
+        for k_index, county in enumerate(city["counties"]):
+            if county["code"] not in known:
+                db.session.add(
+                    Region(code=county["code"], name=county["name"], level="county", parent_code=city["code"], sort_order=k_index)
+                )
+    db.session.flush()
+    created = 0
+    for cls, entries in (
+        (UnitNature, UNIT_NATURES),
+        (InstitutionType, [(name, None) for name in INSTITUTION_TYPES]),
+        (ServiceCategory, [(name, None) for name in SERVICE_CATEGORIES]),
+    ):
+        existing = set(db.session.scalars(sa.select(cls.name)))
+        for index, (name, code) in enumerate(entries):
+            if name not in existing:
+                db.session.add(cls(name=name, code=code, sort_order=index))
+                created += 1
+    platforms = set(db.session.scalars(sa.select(Platform.name)))
+    wanted = [(PROVINCE_PLATFORM, None)] + [(f"{city['name']}中小企业公共服务平台", city["code"]) for city in data["cities"]]
+    for index, (name, city_code) in enumerate(wanted):
+        if name not in platforms:
+            db.session.add(Platform(name=name, city_code=city_code, sort_order=index))
+            created += 1
+    db.session.commit()
+    current_app.extensions.pop("region_names", None)
+    return created
+
+
+def _names():
+    names = current_app.extensions.get("region_names")
+    if not names:
+        names = dict(db.session.execute(sa.select(Region.code, Region.name)).all())
+        current_app.extensions["region_names"] = names
+    return names
+
+
+def region_name(code):
+    return _names().get(code, "") if code else ""
+
+
+def cities():
+    return db.session.scalars(sa.select(Region).where(Region.level == "city").order_by(Region.sort_order)).all()
+
+
+def counties(city_code):
+    return db.session.scalars(
+        sa.select(Region).where(Region.parent_code == city_code).order_by(Region.sort_order)
+    ).all() if city_code else []
+
+
+def county_belongs(county_code, city_code):
+    return db.session.scalar(
+        sa.select(sa.func.count(Region.code)).where(Region.code == county_code, Region.parent_code == city_code)
+    ) == 1
+
+
+def dict_items(kind, *, include_id=None):
+    """Active entries of a list, plus ``include_id`` (a retired entry an old record still uses)."""
+    cls = DICT_KINDS[kind]
+    criteria = cls.active.is_(True)
+    if include_id:
+        criteria = sa.or_(criteria, cls.id == include_id)
+    return db.session.scalars(sa.select(cls).where(criteria).order_by(cls.sort_order, cls.id)).all()
+
+
+def platforms(*, include_id=None):
+    criteria = Platform.active.is_(True)
+    if include_id:
+        criteria = sa.or_(criteria, Platform.id == include_id)
+    return db.session.scalars(sa.select(Platform).where(criteria).order_by(Platform.sort_order, Platform.id)).all()

@@ -1,0 +1,88 @@
+"""Server-side sessions: the cookie holds only a random id; the row decides whether it is valid."""
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app, request, session
+
+from app.blueprints.auth.models import User, UserSession
+from app.extensions import db, login_manager
+from app.utils import utcnow
+
+TOUCH_EVERY = timedelta(minutes=1)  # write last_seen_at at most once a minute
+
+
+def session_start(user):
+    """Record a new session for ``user`` and put its id in the cookie (caller commits)."""
+    session.clear()
+    sid = secrets.token_urlsafe(32)
+    db.session.add(
+        UserSession(
+            id=sid,
+            user_id=user.id,
+            ip=request.remote_addr,
+            user_agent=(request.user_agent.string or "")[:300],
+        )
+    )
+    session["sid"] = sid
+    session.permanent = False
+    return sid
+
+
+def session_end(reason="logout"):
+    """End the current session (退出). Caller commits."""
+    sid = session.pop("sid", None)
+    if sid:
+        sessions_end(UserSession.id == sid, reason=reason)
+    session.clear()
+
+
+def sessions_end(*criteria, reason):
+    """End every open session matching ``criteria`` (强退, password change). Caller commits."""
+    db.session.execute(
+        sa.update(UserSession)
+        .where(UserSession.ended_at.is_(None), *criteria)
+        .values(ended_at=utcnow(), end_reason=reason)
+    )
+
+
+def sessions_end_for_user(user, *, reason, keep_current=False):
+    criteria = [UserSession.user_id == user.id]
+    if keep_current and session.get("sid"):
+        criteria.append(UserSession.id != session["sid"])
+    sessions_end(*criteria, reason=reason)
+
+
+def session_is_open(row, now):
+    config = current_app.config
+    return (
+        row.ended_at is None
+        and row.last_seen_at > now - config["SESSION_IDLE_TIMEOUT"]
+        and row.created_at > now - config["SESSION_ABSOLUTE_TIMEOUT"]
+    )
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    """Flask-Login's loader: the user only while its server-side session is open."""
+    sid = session.get("sid")
+    if not sid:
+        return None
+    row = db.session.get(UserSession, sid)
+    now = utcnow()
+    if row is None or str(row.user_id) != str(user_id):
+        return None
+    if not session_is_open(row, now):
+        if row.ended_at is None:
+            row.ended_at = now
+            row.end_reason = "timeout"
+            db.session.commit()
+        session.clear()
+        return None
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    if now - row.last_seen_at > TOUCH_EVERY:
+        row.last_seen_at = now
+        db.session.commit()
+    return user

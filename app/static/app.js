@@ -1,0 +1,29 @@
+/* Small opt-in helpers; every page works without this file.
+   data-counter="N" on a textarea shows "已输入 x / N 字";
+   data-confirm="..." on a form asks before submitting. */
+(function () {
+  function counter(el) {
+    var max = parseInt(el.getAttribute("data-counter"), 10);
+    var out = document.createElement("span");
+    out.className = "counter";
+    out.setAttribute("aria-live", "polite");
+    el.parentNode.appendChild(out);
+    function update() {
+      var n = el.value.length;
+      out.textContent = "已输入 " + n + " / " + max + " 字";
+      out.className = n > max ? "counter over" : "counter";
+    }
+    el.addEventListener("input", update);
+    update();
+  }
+  function init(root) {
+    var items = root.querySelectorAll("[data-counter]:not([data-counted])");
+    for (var i = 0; i < items.length; i++) { items[i].setAttribute("data-counted", "1"); counter(items[i]); }
+  }
+  document.addEventListener("submit", function (e) {
+    var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) { e.preventDefault(); e.stopImmediatePropagation(); }
+  }, true);
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (e) { init(e.target); });
+})();

@@ -1,0 +1,141 @@
+"""Image captchas and SMS verification codes (DESIGN.md, Security).
+
+Captcha answers and SMS codes live server-side; the browser only ever holds a random token.
+"""
+import hmac
+import secrets
+import string
+from datetime import datetime, timedelta
+from io import BytesIO
+
+import sqlalchemy as sa
+from flask import current_app, session
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.sms import send_sms
+from app.utils import utcnow
+
+CAPTCHA_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+CAPTCHA_TTL = timedelta(minutes=10)
+
+
+class CaptchaChallenge(db.Model):
+    __tablename__ = "captcha_challenge"
+
+    token: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    answer: Mapped[str] = mapped_column(sa.String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class SmsCode(db.Model):
+    __tablename__ = "sms_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.String(20), index=True)
+    purpose: Mapped[str] = mapped_column(sa.String(30))
+    code_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    expires_at: Mapped[datetime]
+    tries: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None]
+
+
+class VerificationError(Exception):
+    """A code could not be sent or accepted; the message is for the user."""
+
+
+# --- image captcha -----------------------------------------------------------------------
+
+def captcha_new(scope):
+    """Create a challenge for a form (``scope``) and return its PNG bytes."""
+    from captcha.image import ImageCaptcha
+
+    answer = "".join(secrets.choice(CAPTCHA_ALPHABET) for _ in range(4))
+    token = secrets.token_urlsafe(24)
+    db.session.execute(sa.delete(CaptchaChallenge).where(CaptchaChallenge.created_at < utcnow() - CAPTCHA_TTL))
+    old = session.get(f"captcha_{scope}")
+    if old:
+        db.session.execute(sa.delete(CaptchaChallenge).where(CaptchaChallenge.token == old))
+    db.session.add(CaptchaChallenge(token=token, answer=answer))
+    db.session.commit()
+    session[f"captcha_{scope}"] = token
+    image = ImageCaptcha(width=120, height=44, font_sizes=(32, 36, 38))
+    buffer = BytesIO()
+    image.write(answer, buffer, format="png")
+    return buffer.getvalue()
+
+
+def captcha_check(scope, typed):
+    """True when ``typed`` answers the form's current challenge. A challenge is used once."""
+    typed = (typed or "").strip().upper()
+    test_code = current_app.config.get("CAPTCHA_TEST_CODE")
+    if test_code and typed == test_code.upper():
+        return True
+    token = session.pop(f"captcha_{scope}", None)
+    if not token:
+        return False
+    challenge = db.session.get(CaptchaChallenge, token)
+    if challenge is None:
+        return False
+    db.session.delete(challenge)
+    fresh = challenge.created_at >= utcnow() - CAPTCHA_TTL
+    return fresh and hmac.compare_digest(challenge.answer, typed)
+
+
+# --- SMS codes -----------------------------------------------------------------------------
+
+def sms_code_send(*, phone, purpose, text_template):
+    """Send a 6-digit code; refuse sends more often than once a minute or 10 times a day.
+
+    ``text_template`` contains ``{code}`` and ``{minutes}``. Commits.
+    """
+    config = current_app.config
+    now = utcnow()
+    last = db.session.scalar(
+        sa.select(SmsCode).where(SmsCode.phone == phone).order_by(SmsCode.created_at.desc()).limit(1)
+    )
+    if last is not None and last.created_at > now - config["SMS_SEND_INTERVAL"]:
+        raise VerificationError("验证码发送过于频繁，请 1 分钟后再试。")
+    today = db.session.scalar(
+        sa.select(sa.func.count(SmsCode.id)).where(SmsCode.phone == phone, SmsCode.created_at > now - timedelta(days=1))
+    )
+    if today >= config["SMS_SENDS_PER_DAY"]:
+        raise VerificationError("该手机号今日获取验证码次数已达上限，请明天再试或联系技术人员。")
+    code = "".join(secrets.choice(string.digits) for _ in range(6))
+    ttl = config["SMS_CODE_TTL"]
+    # An earlier unused code for the same purpose stops working once a new one is sent.
+    db.session.execute(
+        sa.update(SmsCode)
+        .where(SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.used_at.is_(None))
+        .values(used_at=now)
+    )
+    db.session.add(
+        SmsCode(phone=phone, purpose=purpose, code_hash=generate_password_hash(code), expires_at=now + ttl)
+    )
+    send_sms(phone, text_template.format(code=code, minutes=int(ttl.total_seconds() // 60)))
+    db.session.commit()
+
+
+def sms_code_verify(*, phone, purpose, code):
+    """Accept a code once; at most SMS_CODE_MAX_TRIES tries, within its validity. Commits."""
+    now = utcnow()
+    current = db.session.scalar(
+        sa.select(SmsCode)
+        .where(SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.used_at.is_(None))
+        .order_by(SmsCode.created_at.desc())
+        .limit(1)
+    )
+    if current is None or current.expires_at < now:
+        raise VerificationError("短信验证码已失效，请重新获取。")
+    if current.tries >= current_app.config["SMS_CODE_MAX_TRIES"]:
+        current.used_at = now
+        db.session.commit()
+        raise VerificationError("短信验证码错误次数过多，请重新获取。")
+    current.tries += 1
+    if not check_password_hash(current.code_hash, (code or "").strip()):
+        db.session.commit()
+        raise VerificationError("短信验证码不正确。")
+    current.used_at = now
+    db.session.commit()

@@ -1,0 +1,79 @@
+"""Request hooks, security headers, error pages, template filters and globals."""
+from flask import render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from app import utils
+from app.access import enforce_access
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+ERROR_PAGES = {
+    400: ("请求无效", "提交的内容无法识别，请返回后重试。"),
+    403: ("无权访问", "您的帐户没有访问此页面的权限。如需帮助，请联系管理员。"),
+    404: ("页面不存在", "您访问的页面不存在或已被删除。"),
+    405: ("请求方式不正确", "请通过页面上的按钮操作。"),
+    413: ("文件过大", "上传的文件超过 50MB 的限制，请压缩或拆分后再上传。"),
+    429: ("操作过于频繁", "您的操作过于频繁，请稍后再试。"),
+    500: ("系统繁忙", "服务器出现错误，请稍后再试。问题持续请拨打技术电话 0731-89706287。"),
+}
+
+
+def register_web(app):
+    app.before_request(enforce_access)
+    register_menu(app)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.endpoint != "static" and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store" if current_user.is_authenticated else "no-cache"
+        return response
+
+    def error_page(error):
+        code = getattr(error, "code", 500) or 500
+        title, text = ERROR_PAGES.get(code, ERROR_PAGES[500])
+        if code == 500:
+            from app.extensions import db
+
+            db.session.rollback()
+        return render_template("error.html", code=code, title=title, text=text), code
+
+    for code in ERROR_PAGES:
+        app.register_error_handler(code, error_page)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template(
+            "error.html", code=400, title="页面已过期", text="页面已过期或表单令牌无效，请刷新页面后重新提交。"
+        ), 400
+
+    app.jinja_env.filters["date"] = utils.format_date
+    app.jinja_env.filters["datetime"] = utils.format_datetime
+    app.jinja_env.filters["month_day"] = utils.format_month_day
+    app.jinja_env.filters["wan"] = utils.format_wan
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def layout_context():
+        from app.inbox import unread_count
+
+        unread = unread_count(current_user) if current_user.is_authenticated else 0
+        return {
+            "unread_messages": unread,
+            "tech_phone": app.config["CENTRE_TECH_PHONE"],
+            "consult_phone": app.config["CENTRE_CONSULT_PHONE"],
+        }
+
+
+def register_menu(app):
+    from app.menus import side_menu
+
+    app.jinja_env.globals["side_menu"] = side_menu

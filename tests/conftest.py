@@ -1,0 +1,75 @@
+"""Fixtures: one app per test session; every test starts from an empty database with reference data.
+
+Tests use SQLite unless TEST_DATABASE_URL is set (e.g. postgresql://postgres@127.0.0.1:5432/test).
+CSRF, rate limits and the image captcha are relaxed by default (the captcha accepts "TEST");
+tests of those mechanisms switch them back on with ``monkeypatch.setitem(app.config, ...)``.
+"""
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.extensions import db, limiter
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("app")
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'test.db'}"
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "CAPTCHA_TEST_CODE": "TEST",
+            "UPLOAD_DIR": str(tmp / "uploads"),
+            "SERVER_NAME": None,
+        }
+    )
+    with app.app_context():
+        db.drop_all()
+        _drop_alembic_version()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _drop_alembic_version():
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app):
+    """Empty every table and load the reference data before each test."""
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+        from app.reference.services import load_reference
+
+        load_reference()
+        db.session.remove()
+    limiter.reset()
+    yield
+    with app.app_context():
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.test_request_context():
+        yield
+        db.session.remove()
