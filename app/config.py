@@ -33,6 +33,7 @@ class Defaults:
     # One file of 50 MB plus the form fields around it.
     MAX_CONTENT_LENGTH = 50 * MB + 512 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the server-side session bounds the token's life
+    WTF_I18N_ENABLED = False  # WTForms' own Chinese messages (no Flask-Babel)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "smehn_session"

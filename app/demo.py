@@ -60,8 +60,24 @@ def seed_demo_data():
     for _role, username, make in accounts_made:
         if not _exists(username):
             make()
+    _open_demo_rounds()
     if not db.session.scalar(sa.select(sa.func.count(Notice.id))):
         for title, category_name, when, pinned in DEMO_NOTICES:
             db.session.add(Notice(title=title, category=category_name, body=NOTICE_BODY, published_at=when, pinned=pinned))
         db.session.commit()
     return [(role, username, PASSWORD) for role, username, _ in accounts_made]
+
+
+def _open_demo_rounds():
+    """A 申报批次 for the current year, so a new user can try 机构申报 at once."""
+    from datetime import date
+
+    from app.filings.models import Round
+    from app.utils import local_today
+
+    year = local_today().year
+    if not db.session.scalar(sa.select(Round.id).where(Round.kind == "application", Round.year == year)):
+        db.session.add(
+            Round(kind="application", title=f"{year}年核心服务机构申报", year=year, opens_on=date(year, 1, 1), closes_on=date(year, 12, 31))
+        )
+        db.session.commit()

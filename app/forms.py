@@ -1,10 +1,11 @@
 """Shared form pieces: the base form, EmptyForm, validators used across modules."""
 import re
+from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
-from wtforms import SelectField
+from wtforms import DecimalField, IntegerField, SelectField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from app.passwords import password_problem
@@ -25,7 +26,8 @@ class BaseForm(FlaskForm):
 
         def bind_field(self, form, unbound_field, options):
             filters = unbound_field.kwargs.get("filters", ())
-            if unbound_field.field_class.__name__ not in ("FileField", "MultipleFileField", "PasswordField"):
+            # The unbound field is shared by every instance of the form: add strip only once.
+            if unbound_field.field_class.__name__ not in ("FileField", "MultipleFileField", "PasswordField") and strip not in filters:
                 unbound_field.kwargs["filters"] = (strip, *filters)
             return unbound_field.bind(form=form, **options)
 
@@ -146,3 +148,91 @@ class RegionMixin:
 
         if field.data and self.city_code.data and not county_belongs(field.data, self.city_code.data):
             raise ValidationError("所选区县不属于所选市州，请重新选择。")
+
+
+# ---- number fields with units (万元, 平米, %, 人, 家次, 场次) ---------------------------------
+
+class MoneyField(DecimalField):
+    """An amount in 万元: non-negative unless ``allow_negative``, at most two decimals."""
+
+    def __init__(self, label=None, validators=None, allow_negative=False, maximum=Decimal("99999999.99"), unit="万元", **kwargs):
+        self.allow_negative = allow_negative
+        self.maximum = maximum
+        super().__init__(label, validators, places=2, description=kwargs.pop("description", unit), **kwargs)
+
+    def process_formdata(self, valuelist):
+        if not valuelist or valuelist[0] in ("", None):
+            self.data = None
+            return
+        text = valuelist[0].replace(",", "").replace("，", "").strip()
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            self.data = None
+            raise ValueError("请输入数字，如 120.50。")
+        if not value.is_finite():
+            self.data = None
+            raise ValueError("请输入数字，如 120.50。")
+        self.data = value
+
+    def pre_validate(self, form):
+        if self.data is None:
+            return
+        if self.data.as_tuple().exponent < -2:
+            raise ValidationError("最多保留两位小数。")
+        if not self.allow_negative and self.data < 0:
+            raise ValidationError("不能为负数。")
+        if abs(self.data) > self.maximum:
+            raise ValidationError(f"数值过大，请核对单位（{self.description}）。")
+
+
+class PercentField(MoneyField):
+    """A percentage, 0-100 with at most two decimals."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, maximum=Decimal("100"), unit="%", **kwargs)
+
+    def pre_validate(self, form):
+        if self.data is not None and not (0 <= self.data <= 100):
+            raise ValidationError("请输入 0 到 100 之间的百分比。")
+        super().pre_validate(form)
+
+
+class CountField(IntegerField):
+    """A non-negative whole number (人, 家次, 场次, 台/套)."""
+
+    def __init__(self, label=None, validators=None, unit=None, maximum=10_000_000, **kwargs):
+        self.maximum = maximum
+        super().__init__(label, validators, description=kwargs.pop("description", unit or ""), **kwargs)
+
+    def process_formdata(self, valuelist):
+        if not valuelist or valuelist[0] in ("", None):
+            self.data = None
+            return
+        text = valuelist[0].replace(",", "").strip()
+        if not text.lstrip("-").isdigit():
+            self.data = None
+            raise ValueError("请输入整数。")
+        self.data = int(text)
+
+    def pre_validate(self, form):
+        if self.data is None:
+            return
+        if self.data < 0:
+            raise ValidationError("不能为负数。")
+        if self.data > self.maximum:
+            raise ValidationError("数值过大，请核对。")
+
+
+class CharCount:
+    """A text's length in characters (字), with the manual's wording."""
+
+    def __init__(self, minimum=None, maximum=None):
+        self.minimum, self.maximum = minimum, maximum
+
+    def __call__(self, form, field):
+        length = len(field.data or "")
+        if self.maximum is not None and length > self.maximum:
+            raise ValidationError(f"请在{self.maximum}字以内（当前 {length} 字）。")
+        if self.minimum is not None and field.data and length < self.minimum:
+            raise ValidationError(f"请输入 {self.minimum}-{self.maximum} 字（当前 {length} 字）。")

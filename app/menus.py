@@ -12,6 +12,7 @@ MENU = [
         ("基本资料", "account.edit_profile", {}),
     ]),
     ("系统管理", [
+        ("管理首页", "admin.home", {}),
         ("用户管理", "admin.list_users", {}),
         ("手机号变更申诉", "admin.list_phone_requests", {}),
         ("字典管理", "admin.list_dicts", {}),

@@ -10,7 +10,8 @@ from app.blueprints.auth.models import (  # noqa: F401
     UserSession,
 )
 from app.blueprints.portal.models import Notice  # noqa: F401
-from app.filings.models import Attachment  # noqa: F401
+from app.filings.models import Attachment, Filing, ReviewEvent, Round  # noqa: F401
+from app.blueprints.applications.models import CoreApplication, Recognition  # noqa: F401
 from app.inbox import Message  # noqa: F401
 from app.reference.models import DictItem, InstitutionType, Platform, Region, ServiceCategory, UnitNature  # noqa: F401
 from app.sms import SmsMessage  # noqa: F401

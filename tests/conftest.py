@@ -5,6 +5,7 @@ CSRF, rate limits and the image captcha are relaxed by default (the captcha acce
 tests of those mechanisms switch them back on with ``monkeypatch.setitem(app.config, ...)``.
 """
 import os
+import shutil
 
 import pytest
 import sqlalchemy as sa
@@ -47,7 +48,8 @@ def _drop_alembic_version():
 
 @pytest.fixture(autouse=True)
 def _clean_database(app):
-    """Empty every table and load the reference data before each test."""
+    """Empty every table and the upload folder, and load the reference data, before each test."""
+    shutil.rmtree(app.config["UPLOAD_DIR"], ignore_errors=True)
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:
@@ -57,7 +59,8 @@ def _clean_database(app):
 
         load_reference()
         db.session.remove()
-    limiter.reset()
+    if limiter.enabled:  # with RATELIMIT_ENABLED off, Flask-Limiter has no storage to reset
+        limiter.reset()
     yield
     with app.app_context():
         db.session.remove()

@@ -99,3 +99,21 @@ ROLE_FACTORIES = {
     "expert": make_expert,
     "enterprise": make_enterprise,
 }
+
+
+def make_round(kind="application", year=None, month=None, opens_on=None, closes_on=None, title=None):
+    """A round open today unless dates say otherwise."""
+    from datetime import timedelta
+
+    from app.filings.models import Round
+    from app.utils import local_today
+
+    today = local_today()
+    year = year or today.year
+    round = Round(
+        kind=kind, year=year, month=month, title=title or f"{year}年{kind}批次",
+        opens_on=opens_on or today - timedelta(days=1), closes_on=closes_on or today + timedelta(days=30),
+    )
+    db.session.add(round)
+    db.session.commit()
+    return round

@@ -56,6 +56,8 @@ def check_leading_bytes(extension, head):
 def attachment_store(file_storage, *, user):
     """Validate and stream one uploaded file to disk; add its Attachment row (caller commits).
 
+    ``user`` may be None for a public upload (手机号变更申诉 by someone who cannot log in).
+
     Raises AttachmentError with a message for the user; nothing is left behind on failure.
     """
     original = (file_storage.filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
@@ -87,7 +89,7 @@ def attachment_store(file_storage, *, user):
                 out.write(chunk)
                 chunk = file_storage.stream.read(CHUNK)
         attachment = Attachment(
-            original_name=original[:255], stored_name=stored_name, size=size, sha256=digest.hexdigest(), uploaded_by_id=user.id
+            original_name=original[:255], stored_name=stored_name, size=size, sha256=digest.hexdigest(), uploaded_by_id=user.id if user is not None else None
         )
         db.session.add(attachment)
         db.session.flush()

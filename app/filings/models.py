@@ -1,11 +1,98 @@
-"""Engine models. Attachment is stored as DESIGN.md's "Attachments" section lays out."""
-from datetime import datetime
+"""Engine models: Round, Filing (workflow state for every kind), ReviewEvent, Attachment."""
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.utils import utcnow
+from app.utils import local_today, utcnow
+
+ROUND_KINDS = {"application": "申报批次", "report": "调度期", "award": "评选年度"}
+
+
+class Round(db.Model):
+    """申报批次 / 调度期 / 评选年度: a window with opening and closing dates."""
+
+    __tablename__ = "round"
+    __table_args__ = (sa.UniqueConstraint("kind", "year", "month", name="uq_round_kind_year_month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20), index=True)
+    title: Mapped[str] = mapped_column(sa.String(120))
+    year: Mapped[int]
+    month: Mapped[int | None]
+    opens_on: Mapped[date]
+    closes_on: Mapped[date]
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def is_open(self, today=None):
+        today = today or local_today()
+        return self.opens_on <= today <= self.closes_on
+
+    @property
+    def kind_label(self):
+        return ROUND_KINDS.get(self.kind, self.kind)
+
+    def __str__(self):
+        return self.title
+
+
+class Filing(db.Model):
+    """Workflow state shared by every kind of filing; modules subclass it (joined-table inheritance).
+
+    The draft IS the record: each 下一步 saves that step's fields into it.
+    """
+
+    __tablename__ = "filing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(30), index=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    institution_id: Mapped[int | None] = mapped_column(sa.ForeignKey("institution.id"), index=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("round.id"), index=True)
+    # the 市州 whose admin does the first review; copied from the profile when the draft is made
+    city_code: Mapped[str | None] = mapped_column(sa.ForeignKey("region.code"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default="draft", index=True)
+    steps_done: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # set by modules that allow one filing per institution and round ("<kind>:<institution>:<round>")
+    unique_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+
+    owner = relationship("User", foreign_keys=[owner_id])
+    institution = relationship("Institution")
+    round = relationship("Round")
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="filing", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list["ReviewEvent"]] = relationship(
+        back_populates="filing", order_by="ReviewEvent.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "filing"}
+
+
+class ReviewEvent(db.Model):
+    """One transition of a filing: who, when, from, to, the comment and what it pins."""
+
+    __tablename__ = "review_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filing_id: Mapped[int] = mapped_column(sa.ForeignKey("filing.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    action: Mapped[str] = mapped_column(sa.String(30))
+    from_status: Mapped[str] = mapped_column(sa.String(20))
+    to_status: Mapped[str] = mapped_column(sa.String(20))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    # names of fields ("field:注册资本" style keys) and attachments a reviewer pointed at
+    pinned: Mapped[list | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    filing: Mapped[Filing] = relationship(back_populates="events")
+    actor = relationship("User")
 
 
 class Attachment(db.Model):
@@ -14,6 +101,7 @@ class Attachment(db.Model):
     __tablename__ = "attachment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    filing_id: Mapped[int | None] = mapped_column(sa.ForeignKey("filing.id"), index=True)
     original_name: Mapped[str] = mapped_column(sa.String(255))
     stored_name: Mapped[str] = mapped_column(sa.String(80), unique=True)
     size: Mapped[int] = mapped_column(sa.BigInteger)
@@ -21,4 +109,11 @@ class Attachment(db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    filing: Mapped[Filing | None] = relationship(back_populates="attachments")
     uploaded_by = relationship("User")
+
+    @property
+    def size_label(self):
+        if self.size >= 1024 * 1024:
+            return f"{self.size / 1024 / 1024:.1f} MB"
+        return f"{max(1, round(self.size / 1024))} KB"

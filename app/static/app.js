@@ -1,6 +1,7 @@
 /* Small opt-in helpers; every page works without this file.
    data-counter="N" on a textarea shows "已输入 x / N 字";
-   data-confirm="..." on a form asks before submitting. */
+   data-confirm="..." on a form asks before submitting;
+   data-upload on a form shows its <progress> while htmx uploads. */
 (function () {
   function counter(el) {
     var max = parseInt(el.getAttribute("data-counter"), 10);
@@ -24,6 +25,14 @@
     var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) { e.preventDefault(); e.stopImmediatePropagation(); }
   }, true);
+  // Upload progress for forms marked data-upload (htmx reports XHR progress).
+  document.addEventListener("htmx:xhr:progress", function (e) {
+    var form = e.target.closest && e.target.closest("[data-upload]");
+    var bar = form && form.querySelector("progress");
+    if (!bar || !e.detail.lengthComputable) return;
+    bar.hidden = false;
+    bar.value = Math.round((e.detail.loaded / e.detail.total) * 100);
+  });
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (e) { init(e.target); });
 })();

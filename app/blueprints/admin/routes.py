@@ -1,0 +1,557 @@
+"""System administration pages (系统管理): thin views over admin services and queries."""
+from flask import abort, current_app, flash, request, session, url_for
+from flask_login import current_user
+
+from app.access import roles
+from app.blueprints.admin import bp, display, queries, services
+from app.blueprints.admin.forms import (
+    AuditFilterForm,
+    DictItemForm,
+    LoginLogFilterForm,
+    NewAdminForm,
+    PhoneDecisionForm,
+    PhoneRequestFilterForm,
+    PlatformForm,
+    SmsFilterForm,
+    UserFilterForm,
+)
+from app.blueprints.admin.services import AdminError
+from app.htmx import redirect_303, render
+from app.reference.models import DICT_KINDS
+from app.reference.services import region_name
+from app.utils import paginate
+
+ADMINS = ("province_admin", "city_admin")
+PROVINCE = ("province_admin",)
+
+
+@bp.context_processor
+def admin_helpers():
+    return {
+        "browser_family": display.browser_family,
+        "action_label": display.action_label,
+        "target_label": display.target_label,
+        "login_detail": display.login_detail,
+        "end_reason_label": display.end_reason_label,
+        "mask_sms": display.mask_sms,
+        "session_ref": queries.session_ref,
+        "user_name": display.user_name,
+        "user_region": display.user_region,
+        "region_name": region_name,
+        "dict_kinds": DICT_KINDS,
+    }
+
+
+def _page(select):
+    return paginate(select, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"])
+
+
+def _crumbs(*items):
+    return [("系统管理", url_for("admin.home")), *items]
+
+
+def _form_error(form, error):
+    """Show a service's refusal beside its field, or at the top when it names none."""
+    if error.field and error.field in form:
+        form[error.field].errors.append(str(error))
+    else:
+        flash(str(error), "error")
+
+
+# --- 管理首页 -------------------------------------------------------------------------------------
+
+
+@bp.route("/")
+@roles(*ADMINS)
+def home():
+    """管理首页: counts of waiting work from every registered provider."""
+    return render("admin/home.html", counts=services.home_counts(current_user), breadcrumb=_crumbs(("管理首页", None)))
+
+
+# --- 用户管理 ---------------------------------------------------------------------------------
+
+
+@bp.route("/users")
+@roles(*ADMINS)
+def list_users():
+    """用户管理: a city admin sees its 市州's accounts only; bad filter values are ignored."""
+    form = UserFilterForm(request.args)
+    form.fill_choices(current_user)
+    filters = form.values()
+    select = queries.users_select(
+        viewer=current_user, role=filters["role"], city_code=filters["city_code"], status=filters["status"], keyword=filters["q"]
+    ).options(*queries.users_page_options())
+    return render(
+        "admin/users.html",
+        "admin/_partials/_users_results.html",
+        form=form,
+        page=_page(select),
+        push_url=request.full_path,
+        breadcrumb=_crumbs(("用户管理", None)),
+    )
+
+
+def _user_or_404(user_id):
+    user = queries.user_for_viewer(viewer=current_user, user_id=user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users/<int:user_id>")
+@roles(*ADMINS)
+def show_user(user_id):
+    """帐户详情. 404 when the account does not exist or is outside a city admin's 市州."""
+    user = _user_or_404(user_id)
+    return render(
+        "admin/user.html",
+        user=user,
+        logins=queries.user_recent_logins(user),
+        sessions=queries.user_open_sessions(user),
+        current_sid=session.get("sid"),
+        breadcrumb=_crumbs(("用户管理", url_for("admin.list_users")), (user.username, None)),
+    )
+
+
+def _user_action(user_id, action, done):
+    user = _user_or_404(user_id)
+    try:
+        result = action(user=user, actor=current_user)
+    except AdminError as error:
+        flash(str(error), "error")
+    else:
+        flash(done(user, result), "success")
+    return redirect_303(url_for("admin.show_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/disable", methods=["POST"])
+@roles(*PROVINCE)
+def disable_user(user_id):
+    """停用 and end the account's sessions. 404 unknown account; refuses yourself or an already disabled one."""
+    return _user_action(user_id, services.user_disable, lambda user, _: f"已停用帐户 {user.username}，其登录会话已全部结束。")
+
+
+@bp.route("/users/<int:user_id>/enable", methods=["POST"])
+@roles(*PROVINCE)
+def enable_user(user_id):
+    """启用. 404 unknown account; refuses an account that is not disabled."""
+    return _user_action(user_id, services.user_enable, lambda user, _: f"已启用帐户 {user.username}。")
+
+
+def _reset_done(user, result):
+    password, sms_sent = result
+    sent = f"已通过短信发送至 {user.phone}。" if sms_sent else "该帐户未绑定手机，请通过安全方式告知用户。"
+    return f"已重置帐户 {user.username} 的密码，临时密码：{password} （仅显示这一次）。{sent}用户登录后须先修改密码。"
+
+
+@bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
+@roles(*PROVINCE)
+def reset_password(user_id):
+    """重置密码: a temporary password shown once and texted to the bound mobile. 404 unknown account."""
+    return _user_action(user_id, services.user_reset_password, _reset_done)
+
+
+@bp.route("/users/new-admin", methods=["GET", "POST"])
+@roles(*PROVINCE)
+def new_admin():
+    """新增管理员. Errors (duplicate name, missing 市州, weak password) beside their fields."""
+    form = NewAdminForm()
+    form.fill_choices()
+    if form.validate_on_submit():
+        try:
+            user = services.admin_create(
+                username=form.username.data,
+                password=form.password.data,
+                role=form.role.data,
+                city_code=form.city_code.data or None,
+                phone=form.phone.data,
+                display_name=form.display_name.data,
+                actor=current_user,
+                must_change_password=True,
+            )
+        except AdminError as error:
+            _form_error(form, error)
+        else:
+            flash(f"已创建{user.role_label} {user.username}，首次登录须修改密码。", "success")
+            return redirect_303(url_for("admin.show_user", user_id=user.id))
+    return render(
+        "admin/new_admin.html",
+        form=form,
+        breadcrumb=_crumbs(("用户管理", url_for("admin.list_users")), ("新增管理员", None)),
+    )
+
+
+# --- 登录日志, 在线用户, 操作日志, 短信日志 ---------------------------------------------------------
+
+
+@bp.route("/login-logs")
+@roles(*PROVINCE)
+def list_login_logs():
+    """登录日志. Bad filter values are ignored and marked."""
+    form = LoginLogFilterForm(request.args)
+    filters = form.values()
+    select = queries.login_logs_select(
+        success={"ok": True, "fail": False}.get(filters["result"]),
+        username=filters["username"],
+        date_from=filters["date_from"],
+        date_to=filters["date_to"],
+    )
+    return render(
+        "admin/login_logs.html",
+        "admin/_partials/_login_logs_results.html",
+        form=form,
+        page=_page(select),
+        push_url=request.full_path,
+        breadcrumb=_crumbs(("登录日志", None)),
+    )
+
+
+@bp.route("/online")
+@roles(*PROVINCE)
+def list_online():
+    """在线用户: open sessions within the idle and absolute timeouts."""
+    return render(
+        "admin/online.html",
+        page=_page(queries.open_sessions_select()),
+        current_sid=session.get("sid"),
+        breadcrumb=_crumbs(("在线用户", None)),
+    )
+
+
+@bp.route("/online/force-logout", methods=["POST"])
+@roles(*PROVINCE)
+def force_logout():
+    """强退 the session named in the form. Refuses an ended session and the admin's own."""
+    back_user = request.form.get("back_user", type=int)
+    try:
+        user = services.session_force_end(
+            ref=request.form.get("session", ""), actor=current_user, current_sid=session.get("sid")
+        )
+    except AdminError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"已强制 {user.username} 下线。", "success")
+    return redirect_303(url_for("admin.show_user", user_id=back_user) if back_user else url_for("admin.list_online"))
+
+
+@bp.route("/audit")
+@roles(*PROVINCE)
+def list_audit():
+    """操作日志. Bad filter values are ignored and marked."""
+    form = AuditFilterForm(request.args)
+    known = set(display.ACTION_LABELS)
+    codes = sorted(known | set(queries.audit_actions_present()), key=lambda code: (display.action_label(code) == code, code))
+    form.action.choices = [("", "全部")] + [(code, display.action_label(code)) for code in codes]
+    filters = form.values()
+    select = queries.audit_select(
+        actor=filters["actor"], action=filters["action"], date_from=filters["date_from"], date_to=filters["date_to"]
+    )
+    return render(
+        "admin/audit.html",
+        "admin/_partials/_audit_results.html",
+        form=form,
+        page=_page(select),
+        push_url=request.full_path,
+        breadcrumb=_crumbs(("操作日志", None)),
+    )
+
+
+@bp.route("/audit/<int:entry_id>")
+@roles(*PROVINCE)
+def show_audit(entry_id):
+    """操作日志详情: before/after side by side. 404 unknown entry."""
+    entry = queries.audit_get(entry_id) or abort(404)
+    return render(
+        "admin/audit_entry.html",
+        entry=entry,
+        rows=display.audit_rows(entry),
+        breadcrumb=_crumbs(("操作日志", url_for("admin.list_audit")), (f"#{entry.id}", None)),
+    )
+
+
+@bp.route("/sms")
+@roles(*PROVINCE)
+def list_sms():
+    """短信日志: full text only with the development outbox; live codes are masked."""
+    form = SmsFilterForm(request.args)
+    filters = form.values()
+    return render(
+        "admin/sms.html",
+        "admin/_partials/_sms_results.html",
+        form=form,
+        page=_page(queries.sms_select(phone=filters["phone"])),
+        outbox=current_app.config["SMS_BACKEND"] == "outbox",
+        push_url=request.full_path,
+        breadcrumb=_crumbs(("短信日志", None)),
+    )
+
+
+# --- 字典管理 ---------------------------------------------------------------------------------
+
+
+def _kind_or_404(kind):
+    if kind not in DICT_KINDS:
+        abort(404)
+    return DICT_KINDS[kind]
+
+
+@bp.route("/dicts", defaults={"kind": "unit_nature"})
+@bp.route("/dicts/<kind>")
+@roles(*PROVINCE)
+def list_dicts(kind):
+    """字典管理, one tab per list. 404 unknown list."""
+    cls = _kind_or_404(kind)
+    return render(
+        "admin/dicts.html",
+        kind=kind,
+        page=paginate(queries.dict_items_select(kind), page=request.args.get("page", 1, type=int), per_page=100),
+        breadcrumb=_crumbs(("字典管理", url_for("admin.list_dicts")), (cls.label, None)),
+    )
+
+
+def _dict_form_page(form, kind, item=None):
+    cls = DICT_KINDS[kind]
+    title = f"编辑{cls.label}" if item else f"新增{cls.label}"
+    return render(
+        "admin/dict_form.html",
+        form=form,
+        kind=kind,
+        item=item,
+        title=title,
+        breadcrumb=_crumbs(("字典管理", url_for("admin.list_dicts", kind=kind)), (title, None)),
+    )
+
+
+@bp.route("/dicts/<kind>/new", methods=["GET", "POST"])
+@roles(*PROVINCE)
+def new_dict_item(kind):
+    """新增字典项. 404 unknown list; duplicate name or bad sort order beside the field."""
+    _kind_or_404(kind)
+    form = DictItemForm(kind=kind, data=None if request.method == "POST" else {"sort_order": queries.dict_next_sort_order(kind)})
+    if form.validate_on_submit():
+        try:
+            item = services.dict_item_save(
+                kind=kind, name=form.name.data, code=form.code.data, sort_order=form.sort_order.data, active=form.active.data, actor=current_user
+            )
+        except AdminError as error:
+            _form_error(form, error)
+        else:
+            flash(f"已新增“{item.name}”。", "success")
+            return redirect_303(url_for("admin.list_dicts", kind=kind))
+    return _dict_form_page(form, kind)
+
+
+def _dict_item_or_404(item_id):
+    return queries.dict_item_get(item_id) or abort(404)
+
+
+@bp.route("/dicts/item/<int:item_id>/edit", methods=["GET", "POST"])
+@roles(*PROVINCE)
+def edit_dict_item(item_id):
+    """编辑字典项. 404 unknown entry; duplicate name or bad sort order beside the field."""
+    item = _dict_item_or_404(item_id)
+    form = DictItemForm(obj=item, kind=item.kind, item_id=item.id)
+    if form.validate_on_submit():
+        try:
+            services.dict_item_save(
+                kind=item.kind, item=item, name=form.name.data, code=form.code.data,
+                sort_order=form.sort_order.data, active=form.active.data, actor=current_user,
+            )
+        except AdminError as error:
+            _form_error(form, error)
+        else:
+            flash(f"已保存“{item.name}”。", "success")
+            return redirect_303(url_for("admin.list_dicts", kind=item.kind))
+    return _dict_form_page(form, item.kind, item)
+
+
+def _dict_set_active(item_id, active):
+    item = _dict_item_or_404(item_id)
+    try:
+        services.dict_item_set_active(item=item, active=active, actor=current_user)
+    except AdminError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"已{'启用' if active else '停用'}“{item.name}”。" + ("" if active else "已使用它的记录仍显示原名称，新填报不再可选。"), "success")
+    return redirect_303(url_for("admin.list_dicts", kind=item.kind))
+
+
+@bp.route("/dicts/item/<int:item_id>/retire", methods=["POST"])
+@roles(*PROVINCE)
+def retire_dict_item(item_id):
+    """停用字典项 (records keep it). 404 unknown entry; refuses one already retired."""
+    return _dict_set_active(item_id, False)
+
+
+@bp.route("/dicts/item/<int:item_id>/restore", methods=["POST"])
+@roles(*PROVINCE)
+def restore_dict_item(item_id):
+    """启用字典项. 404 unknown entry; refuses one already active."""
+    return _dict_set_active(item_id, True)
+
+
+# --- 所属平台 ---------------------------------------------------------------------------------
+
+
+@bp.route("/platforms")
+@roles(*PROVINCE)
+def list_platforms():
+    """所属平台, with how many institutions use each."""
+    page = paginate(queries.platforms_select(), page=request.args.get("page", 1, type=int), per_page=100)
+    return render(
+        "admin/platforms.html",
+        page=page,
+        usage=queries.platform_usage([platform.id for platform in page.items]),
+        breadcrumb=_crumbs(("所属平台", None)),
+    )
+
+
+def _platform_form_page(form, platform=None):
+    title = "编辑所属平台" if platform else "新增所属平台"
+    return render(
+        "admin/platform_form.html",
+        form=form,
+        platform=platform,
+        title=title,
+        breadcrumb=_crumbs(("所属平台", url_for("admin.list_platforms")), (title, None)),
+    )
+
+
+@bp.route("/platforms/new", methods=["GET", "POST"])
+@roles(*PROVINCE)
+def new_platform():
+    """新增所属平台. Duplicate name or bad sort order beside the field."""
+    form = PlatformForm(data=None if request.method == "POST" else {"sort_order": queries.platform_next_sort_order()})
+    if form.validate_on_submit():
+        try:
+            platform = services.platform_save(
+                name=form.name.data, city_code=form.city_code.data, sort_order=form.sort_order.data, active=form.active.data, actor=current_user
+            )
+        except AdminError as error:
+            _form_error(form, error)
+        else:
+            flash(f"已新增所属平台“{platform.name}”。", "success")
+            return redirect_303(url_for("admin.list_platforms"))
+    return _platform_form_page(form)
+
+
+def _platform_or_404(platform_id):
+    return queries.platform_get(platform_id) or abort(404)
+
+
+@bp.route("/platforms/<int:platform_id>/edit", methods=["GET", "POST"])
+@roles(*PROVINCE)
+def edit_platform(platform_id):
+    """编辑所属平台 (rename, 市州, 排序, 启用). 404 unknown platform; errors beside the field."""
+    platform = _platform_or_404(platform_id)
+    form = PlatformForm(obj=platform, platform_id=platform.id)
+    if form.validate_on_submit():
+        try:
+            services.platform_save(
+                platform=platform, name=form.name.data, city_code=form.city_code.data,
+                sort_order=form.sort_order.data, active=form.active.data, actor=current_user,
+            )
+        except AdminError as error:
+            _form_error(form, error)
+        else:
+            flash(f"已保存所属平台“{platform.name}”。", "success")
+            return redirect_303(url_for("admin.list_platforms"))
+    return _platform_form_page(form, platform)
+
+
+def _platform_set_active(platform_id, active):
+    platform = _platform_or_404(platform_id)
+    try:
+        services.platform_set_active(platform=platform, active=active, actor=current_user)
+    except AdminError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"已{'启用' if active else '停用'}所属平台“{platform.name}”。", "success")
+    return redirect_303(url_for("admin.list_platforms"))
+
+
+@bp.route("/platforms/<int:platform_id>/retire", methods=["POST"])
+@roles(*PROVINCE)
+def retire_platform(platform_id):
+    """停用所属平台 (institutions keep it). 404 unknown platform; refuses one already retired."""
+    return _platform_set_active(platform_id, False)
+
+
+@bp.route("/platforms/<int:platform_id>/restore", methods=["POST"])
+@roles(*PROVINCE)
+def restore_platform(platform_id):
+    """启用所属平台. 404 unknown platform; refuses one already active."""
+    return _platform_set_active(platform_id, True)
+
+
+# --- 手机号变更申诉 ------------------------------------------------------------------------------
+
+
+@bp.route("/phone-requests")
+@roles(*PROVINCE)
+def list_phone_requests():
+    """手机号变更申诉, 待审核 first by default."""
+    form = PhoneRequestFilterForm(request.args)
+    status = form.values()["status"] or "pending"
+    form.status.data = status
+    return render(
+        "admin/phone_requests.html",
+        "admin/_partials/_phone_requests_results.html",
+        form=form,
+        page=_page(queries.phone_requests_select(status=None if status == "all" else status)),
+        push_url=request.full_path,
+        breadcrumb=_crumbs(("手机号变更申诉", None)),
+    )
+
+
+def _phone_request_page(req, form, status=200):
+    return render(
+        "admin/phone_request.html",
+        req=req,
+        form=form,
+        bound_elsewhere=queries.phone_bound_elsewhere(req),
+        status=status,
+        breadcrumb=_crumbs(("手机号变更申诉", url_for("admin.list_phone_requests")), (f"{req.username} 的申诉", None)),
+    )
+
+
+@bp.route("/phone-requests/<int:request_id>")
+@roles(*PROVINCE)
+def show_phone_request(request_id):
+    """申诉详情 with the decision form while pending. 404 unknown request."""
+    req = queries.phone_request_get(request_id) or abort(404)
+    return _phone_request_page(req, PhoneDecisionForm())
+
+
+@bp.route("/phone-requests/<int:request_id>/decide", methods=["POST"])
+@roles(*PROVINCE)
+def decide_phone_request(request_id):
+    """通过 / 驳回. 404 unknown request; 驳回 without 处理意见 beside the field; a decided one is refused."""
+    req = queries.phone_request_get(request_id) or abort(404)
+    form = PhoneDecisionForm()
+    if form.validate_on_submit():
+        try:
+            services.phone_request_decide(
+                request_id=req.id, approve=form.decision.data == "approve", note=form.note.data, actor=current_user
+            )
+        except AdminError as error:
+            if error.field != "note":
+                flash(str(error), "error")
+                return redirect_303(url_for("admin.show_phone_request", request_id=req.id))
+            form.note.errors.append(str(error))
+        else:
+            flash(f"已{'通过' if form.decision.data == 'approve' else '驳回'} {req.username} 的手机号变更申诉，结果已短信通知 {req.new_phone}。", "success")
+            return redirect_303(url_for("admin.show_phone_request", request_id=req.id))
+    return _phone_request_page(req, form)
+
+
+@bp.route("/phone-requests/<int:request_id>/proof")
+@roles(*PROVINCE)
+def download_phone_proof(request_id):
+    """下载申诉证明材料. 404 unknown request or no file."""
+    from app.filings.attachments import attachment_response
+
+    req = queries.phone_request_get(request_id)
+    if req is None or req.attachment is None:
+        abort(404)
+    return attachment_response(req.attachment)

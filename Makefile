@@ -1,0 +1,40 @@
+# 湖南省中小微企业核心服务机构调度管理系统 — the two set-up commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install install-test db clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# Upgrade the schema, load reference data, load demo data on first run, print the demo accounts.
+db: install
+	$(FLASK) db upgrade
+	$(FLASK) load-reference
+	@if [ ! -f instance/.demo-loaded ]; then $(FLASK) seed-demo > instance/demo-accounts.txt && touch instance/.demo-loaded; fi
+	@echo "演示帐户 (demo accounts):"; cat instance/demo-accounts.txt
+
+run: db
+	@echo "Serving on http://$(HOST):$(PORT)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,37 @@
+"""核心服务机构申报: the engine's views plus 模版下载."""
+from urllib.parse import quote
+
+from flask import Response, abort
+from flask_login import current_user
+
+from app.access import roles
+from app.blueprints.applications import bp
+from app.blueprints.applications.services import TEMPLATE_FILES
+from app.blueprints.applications.wizard import wizard
+from app.filings.services import owned_filing_or_404
+from app.menus import add_menu_item
+
+wizard.register(bp)
+add_menu_item("基础信息", "核心服务机构申报管理", "applications.list_applications")
+add_menu_item("审核管理", "核心服务机构申报审核", "applications.review_applications", before_group="系统管理")
+
+MIMETYPES = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@bp.route("/<int:filing_id>/templates/<name>")
+@roles("institution")
+def download_template(filing_id, name):
+    """模版下载: a .docx or .xlsx with the institution's name filled in; 404 for unknown names."""
+    application = owned_filing_or_404(wizard, filing_id, current_user)
+    if name not in TEMPLATE_FILES:
+        abort(404)
+    filename, build = TEMPLATE_FILES[name]
+    extension = filename[filename.rindex("."):]
+    return Response(
+        build(application),
+        mimetype=MIMETYPES[extension],
+        headers={"Content-Disposition": f"attachment; filename=\"template{extension}\"; filename*=UTF-8''{quote(filename)}"},
+    )

@@ -1,0 +1,149 @@
+"""Rules of 核心服务机构申报 beyond the engine: recognition terms and the 模版下载 documents."""
+from io import BytesIO
+
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+
+from app.audit import audit
+from app.blueprints.applications.models import RECOGNITION_YEARS, Recognition
+from app.extensions import db
+from app.utils import local_today
+
+
+def recognition_grant(*, application, actor):
+    """Record the term an approved application gives (in the caller's transaction)."""
+    start = application.round.year
+    recognition = Recognition(
+        institution_id=application.institution_id,
+        application_id=application.id,
+        term_start=start,
+        term_end=start + RECOGNITION_YEARS,
+        created_by_id=actor.id,
+    )
+    db.session.add(recognition)
+    audit(
+        "recognition.grant",
+        summary=f"认定核心服务机构 {application.institution.name}（{start}-{start + RECOGNITION_YEARS}）",
+        target=application,
+        after={"term": f"{start}-{start + RECOGNITION_YEARS}"},
+        actor=actor,
+    )
+    return recognition
+
+
+def recognition_of(application):
+    return db.session.query(Recognition).filter_by(application_id=application.id).one_or_none()
+
+
+# ---- 模版下载 ---------------------------------------------------------------------------------
+
+def _docx(title, institution, sections, *, closing=None):
+    document = Document()
+    heading = document.add_heading(title, level=1)
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document.add_paragraph(f"申报机构：{institution.name}")
+    document.add_paragraph(f"统一社会信用代码：{institution.uscc}")
+    for section_title, hint in sections:
+        document.add_heading(section_title, level=2)
+        document.add_paragraph(hint)
+    if closing:
+        for line in closing:
+            paragraph = document.add_paragraph(line)
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    buffer = BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def outline_docx(application):
+    """核心服务机构申请报告提纲."""
+    year = application.round.year
+    return _docx(
+        "核心服务机构申请报告提纲",
+        application.institution,
+        [
+            ("一、机构基本情况", "机构性质、成立时间、注册资本、总资产、服务场地与设施、仪器设备、组织架构等。"),
+            ("二、服务能力", "服务团队（人数、学历、职称结构）、服务资源、合作机构、信息化服务手段等。"),
+            ("三、服务业绩", f"{year - 2}年、{year - 1}年服务企业数（家次）、服务活动数（场次）、典型服务案例。"),
+            ("四、服务特色与创新", "服务产品、服务模式的示范性与创新性。"),
+            ("五、管理制度", "服务规范、收费标准、服务质量管理、企业评价与投诉处理制度。"),
+            ("六、下一步工作计划", "今后三年的服务目标和主要措施。"),
+        ],
+    )
+
+
+def declaration_docx(application):
+    """真实性声明."""
+    today = local_today()
+    return _docx(
+        "真实性声明",
+        application.institution,
+        [
+            (
+                "声明",
+                f"本机构郑重声明：在{application.round.title}中所提交的全部申报材料（含电子文档）均真实、准确、完整，"
+                "不存在虚假记载、误导性陈述或重大遗漏。如有不实，本机构愿意承担相应责任，并接受取消认定资格等处理。",
+            )
+        ],
+        closing=["申报机构（盖章）：", "法定代表人（签字）：", f"{today.year}年    月    日"],
+    )
+
+
+THIN = Side(style="thin", color="808080")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+
+
+def _xlsx(title, institution, headers, widths, rows=15):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:30]
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
+    sheet.cell(1, 1, title).font = Font(size=14, bold=True)
+    sheet.cell(1, 1).alignment = Alignment(horizontal="center")
+    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(headers))
+    sheet.cell(2, 1, f"申报机构（盖章）：{institution.name}")
+    for column, (header, width) in enumerate(zip(headers, widths), start=1):
+        cell = sheet.cell(3, column, header)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = BOX
+        sheet.column_dimensions[cell.column_letter].width = width
+    for row in range(4, 4 + rows):
+        sheet.cell(row, 1, row - 3).border = BOX
+        for column in range(2, len(headers) + 1):
+            sheet.cell(row, column).border = BOX
+    sheet.freeze_panes = "A4"
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def staff_xlsx(application):
+    """服务机构服务人员基本情况表."""
+    return _xlsx(
+        "服务机构服务人员基本情况表",
+        application.institution,
+        ["序号", "姓名", "性别", "出生年月", "学历", "专业", "职称", "职务/岗位", "从事服务年限", "联系电话"],
+        [6, 10, 6, 10, 8, 14, 12, 14, 12, 14],
+    )
+
+
+def clients_xlsx(application):
+    """服务机构服务对象情况表."""
+    return _xlsx(
+        "服务机构服务对象情况表",
+        application.institution,
+        ["序号", "服务对象（企业名称）", "统一社会信用代码", "所在市州", "服务内容", "服务时间", "服务成效", "企业联系人及电话"],
+        [6, 26, 22, 10, 24, 12, 24, 20],
+        rows=20,
+    )
+
+
+TEMPLATE_FILES = {
+    "outline": ("核心服务机构申请报告提纲.docx", outline_docx),
+    "staff": ("服务机构服务人员基本情况表.xlsx", staff_xlsx),
+    "clients": ("服务机构服务对象情况表.xlsx", clients_xlsx),
+    "declaration": ("真实性声明.docx", declaration_docx),
+}

@@ -1,0 +1,67 @@
+"""The declaration of 核心服务机构申报 for the filing engine."""
+from flask import url_for
+
+from app.blueprints.applications.forms import BasicInfoForm, OperationsForm, label_years
+from app.blueprints.applications.models import CoreApplication
+from app.filings import workflow
+from app.filings.wizard import Step, Wizard
+
+TEMPLATES = [
+    ("outline", "核心服务机构申请报告提纲"),
+    ("staff", "服务机构服务人员基本情况表"),
+    ("clients", "服务机构服务对象情况表"),
+    ("declaration", "真实性声明"),
+]
+
+
+class ApplicationWizard(Wizard):
+    def on_transition(self, filing, transition, actor):
+        if transition.target == workflow.APPROVED:
+            from app.blueprints.applications.services import recognition_grant
+
+            recognition_grant(application=filing, actor=actor)
+
+    def list_options(self):
+        from sqlalchemy.orm import selectinload
+
+        return [selectinload(CoreApplication.institution), selectinload(CoreApplication.round)]
+
+
+def _operations_context(filing):
+    return {
+        "template_links": [
+            (title, url_for("applications.download_template", filing_id=filing.id, name=name)) for name, title in TEMPLATES
+        ]
+    }
+
+
+wizard = ApplicationWizard(
+    kind="application",
+    model=CoreApplication,
+    blueprint="applications",
+    noun="application",
+    plural="applications",
+    title="核心服务机构申报",
+    round_kind="application",
+    steps=[
+        Step("basic", "基本信息", BasicInfoForm, "applications/_partials/_step_basic.html"),
+        Step("operations", "服务经营情况", OperationsForm, "applications/_partials/_step_operations.html",
+             prepare=label_years, context=_operations_context),
+    ],
+    attachment_title="申报证明材料上传",
+    levels=("city", "province"),
+    breadcrumb_root="申报管理",
+    breadcrumb_section="核心服务机构调度管理",
+    edit_label="编辑服务机构申报信息",
+    new_label="机构申报",
+    submit_label="提交申报",
+    duplicate_message="本批次已提交过核心服务机构申报，每个机构每批次只能申报一次。请在列表中编辑已有的申报。",
+    status_labels={
+        workflow.SUBMITTED: "待初审",
+        workflow.CITY_APPROVED: "初审通过（待终审）",
+        workflow.APPROVED: "已认定",
+        workflow.REJECTED: "不予认定",
+    },
+    action_labels={"province_approve": "通过（认定）", "province_reject": "不予认定"},
+    list_columns=[("申报批次", lambda f: f.round.title, "")],
+)

@@ -1,0 +1,78 @@
+"""Excel export of filings: one row per filing, every field, written in write-only mode."""
+from decimal import Decimal
+from io import BytesIO
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import Response
+from openpyxl import Workbook
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.filings import services, workflow
+from app.reference.services import region_name
+from app.utils import format_date, format_datetime, local_today
+
+
+def export_filings(wizard, user, *, round_id=None):
+    model = wizard.model
+    select = (
+        sa.select(model)
+        .where(model.status != workflow.DRAFT)
+        .options(selectinload(model.institution), selectinload(model.round), selectinload(model.attachments))
+        .order_by(model.city_code, model.id)
+    )
+    select = services.review_scope(select, model, user)
+    if round_id:
+        select = select.where(model.round_id == round_id)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(wizard.title[:30])
+    headers = ["序号", "批次", "机构名称", "机构代码", "所在市州", "所在区县", "联系人", "联系方式"]
+    # Field labels can depend on the round (e.g. 2022年服务企业数), so they come from the first row.
+    sample_labels = None
+    rows = []
+    for index, filing in enumerate(db.session.scalars(select), start=1):
+        sections = wizard.detail_sections(filing)
+        labels = [f"{label}({unit})" if unit else label for _, items in sections for label, _, unit, _ in items]
+        if sample_labels is None:
+            sample_labels = labels
+        values = [_cell(getattr(filing, key, None), shown) for _, items in sections for _, shown, _, key in items]
+        institution = filing.institution
+        rows.append(
+            [
+                index,
+                filing.round.title,
+                institution.name if institution else "",
+                institution.uscc if institution else "",
+                region_name(filing.city_code),
+                region_name(institution.county_code) if institution else "",
+                institution.contact if institution else "",
+                institution.phone if institution else "",
+                *values,
+                len(filing.attachments),
+                wizard.status_label(filing.status),
+                format_datetime(filing.submitted_at),
+            ]
+        )
+    sheet.append(headers + (sample_labels or []) + ["附件数", "审核状态", "提交时间"])
+    for row in rows:
+        sheet.append(row)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    name = f"{wizard.title}_{format_date(local_today())}.xlsx"
+    return Response(
+        buffer.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(name)}"},
+    )
+
+
+def _cell(raw, shown):
+    """Numbers stay numbers in Excel (money keeps two decimals); everything else as shown."""
+    if isinstance(raw, bool):
+        return shown
+    if isinstance(raw, Decimal):
+        return float(raw)
+    if isinstance(raw, (int, float)):
+        return raw
+    return "" if shown == "—" else str(shown)

@@ -1,0 +1,304 @@
+"""Rules of the filing engine: drafts, steps, attachments, submission, review, scoping."""
+import sqlalchemy as sa
+from flask import abort, url_for
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.audit import audit
+from app.extensions import db
+from app.filings import workflow
+from app.filings.attachments import AttachmentError, attachment_remove_file, attachment_store
+from app.filings.models import Attachment, Filing, ReviewEvent, Round
+from app.inbox import notify
+from app.sms import send_sms
+from app.forms import is_mobile
+from app.utils import local_today, paginate, utcnow
+
+
+class FilingError(ValueError):
+    """The filing cannot do what was asked; the message is for the user."""
+
+
+# ---- rounds ---------------------------------------------------------------------------------
+
+def round_current(kind, today=None):
+    """The open round of a kind (the latest opened if several overlap), or None."""
+    today = today or local_today()
+    return db.session.scalar(
+        sa.select(Round)
+        .where(Round.kind == kind, Round.opens_on <= today, Round.closes_on >= today)
+        .order_by(Round.opens_on.desc(), Round.id.desc())
+        .limit(1)
+    )
+
+
+def round_next(kind, today=None):
+    """The next round of a kind that has not opened yet, for the 'why unavailable' text."""
+    today = today or local_today()
+    return db.session.scalar(
+        sa.select(Round).where(Round.kind == kind, Round.opens_on > today).order_by(Round.opens_on).limit(1)
+    )
+
+
+# ---- access ---------------------------------------------------------------------------------
+
+def owned_filing_or_404(wizard, filing_id, user):
+    """The filing of this module owned by ``user``; anything else is a 404 (never a hint)."""
+    filing = db.session.scalar(
+        sa.select(wizard.model).where(wizard.model.id == filing_id, wizard.model.owner_id == user.id)
+    )
+    if filing is None:
+        abort(404)
+    return filing
+
+
+def review_scope(select, model, user):
+    """Narrow a select to what a reviewer may see: a city admin its own 市州, a province admin all."""
+    if user.role == "province_admin":
+        return select
+    if user.role == "city_admin":
+        return select.where(model.city_code == user.city_code, model.status != workflow.DRAFT)
+    return select.where(sa.false())
+
+
+def visible_filing_or_404(wizard, filing_id, user):
+    """The filing for its owner or a reviewer in scope (drafts stay private to the owner)."""
+    select = sa.select(wizard.model).where(wizard.model.id == filing_id)
+    if user.role in ("city_admin", "province_admin"):
+        select = review_scope(select, wizard.model, user).where(wizard.model.status != workflow.DRAFT)
+    else:
+        select = select.where(wizard.model.owner_id == user.id)
+    filing = db.session.scalar(select)
+    if filing is None:
+        abort(404)
+    return filing
+
+
+# ---- drafts and steps -------------------------------------------------------------------------
+
+def filing_create(*, wizard, user):
+    """Create a draft in the open round. Commits; raises FilingError with the reason otherwise."""
+    current = round_current(wizard.round_kind)
+    if current is None:
+        raise FilingError(wizard.closed_message())
+    institution = user.institution
+    if wizard.needs_institution and institution is None:
+        raise FilingError("只有服务机构帐户可以填报。")
+    key = wizard.unique_key(user=user, round=current)
+    if key and db.session.scalar(sa.select(Filing.id).where(Filing.unique_key == key)):
+        raise FilingError(wizard.duplicate_message)
+    filing = wizard.model(
+        owner_id=user.id,
+        institution_id=institution.id if institution else None,
+        round_id=current.id,
+        city_code=(institution.city_code if institution else user.city_code),
+        status=workflow.DRAFT,
+        steps_done=[],
+        unique_key=key,
+    )
+    wizard.prefill(filing, user=user)
+    db.session.add(filing)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise FilingError(wizard.duplicate_message)
+    audit(f"{wizard.kind}.create", summary=f"新建{wizard.title}草稿", target=filing)
+    db.session.commit()
+    return filing
+
+
+def filing_save_step(*, filing, step, form):
+    """Save one step's fields into the draft and mark the step done. Commits."""
+    if filing.status not in workflow.EDITABLE:
+        raise FilingError("当前状态不能修改。")
+    for name in step.field_names(form):
+        setattr(filing, name, form[name].data)
+    done = list(filing.steps_done or [])
+    if step.slug not in done:
+        done.append(step.slug)
+    filing.steps_done = done
+    db.session.commit()
+
+
+def filing_missing(*, wizard, filing):
+    """What stops submission: incomplete steps and missing attachments, as messages."""
+    problems = []
+    for step in wizard.steps:
+        if step.slug not in (filing.steps_done or []) or step.missing_fields(filing):
+            problems.append(f"“{step.title}”尚未填写完整。")
+    if len(filing.attachments) < wizard.min_attachments:
+        problems.append(f"请至少上传 {wizard.min_attachments} 个附件（{wizard.attachment_title}）。")
+    problems.extend(wizard.extra_checks(filing))
+    return problems
+
+
+# ---- transitions ------------------------------------------------------------------------------
+
+def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=None):
+    """Make one transition of the status machine, record it, tell the owner. Commits."""
+    transition = workflow.find(wizard.levels, action)
+    if filing.status not in transition.sources or not workflow.may_act(transition.level, filing, actor, wizard.levels):
+        raise FilingError("当前状态下不能执行该操作，请刷新页面查看最新状态。")
+    comment = (comment or "").strip() or None
+    if transition.needs_comment and not comment:
+        raise FilingError("请填写审核意见。")
+    if action == "submit":
+        problems = filing_missing(wizard=wizard, filing=filing)
+        if problems:
+            raise FilingError(" ".join(problems))
+    before = filing.status
+    filing.status = transition.target
+    now = utcnow()
+    if action == "submit":
+        filing.submitted_at = now
+    elif transition.level != "owner":
+        filing.decided_at = now
+    db.session.add(
+        ReviewEvent(
+            filing=filing, actor_id=actor.id, action=action, from_status=before, to_status=transition.target,
+            comment=comment, pinned=list(pinned or []) or None,
+        )
+    )
+    audit(
+        f"{wizard.kind}.{action}",
+        summary=f"{wizard.title}{wizard.action_label(transition)}",
+        target=filing,
+        before={"status": before},
+        after={"status": transition.target, "comment": comment},
+        actor=actor,
+    )
+    wizard.on_transition(filing, transition, actor)
+    if transition.level != "owner":
+        _tell_owner(wizard, filing, transition, comment)
+    db.session.commit()
+    return transition
+
+
+def _tell_owner(wizard, filing, transition, comment):
+    label = wizard.status_label(transition.target)
+    title = f"您的{wizard.title}审核结果：{label}"
+    body = f"审核意见：{comment}" if comment else ""
+    notify(filing.owner, title, body, link=url_for(f"{wizard.blueprint}.show_{wizard.noun}", filing_id=filing.id))
+    if is_mobile(filing.owner.phone):
+        send_sms(filing.owner.phone, f"【湖南省中小企业服务中心】{title}。请登录系统查看详情。")
+
+
+def filing_delete(*, wizard, filing, user):
+    """Delete a draft with its attachments (files removed after the commit)."""
+    if filing.status not in workflow.DELETABLE:
+        raise FilingError("只有草稿可以删除。")
+    stored = list(filing.attachments)
+    audit(f"{wizard.kind}.delete", summary=f"删除{wizard.title}草稿", target=filing, actor=user)
+    db.session.delete(filing)
+    db.session.commit()
+    for attachment in stored:
+        attachment_remove_file(attachment)
+
+
+# ---- attachments ------------------------------------------------------------------------------
+
+def filing_add_attachments(*, filing, files, user):
+    """Store each uploaded file; returns (saved names, error messages). Commits per file."""
+    if filing.status not in workflow.EDITABLE:
+        raise FilingError("当前状态不能上传附件。")
+    saved, errors = [], []
+    files = [f for f in files if f and f.filename]
+    if not files:
+        raise FilingError("请先点击“选择...”选择要上传的文件。")
+    for file_storage in files:
+        try:
+            attachment = attachment_store(file_storage, user=user)
+        except AttachmentError as error:
+            db.session.rollback()
+            errors.append(str(error))
+            continue
+        attachment.filing_id = filing.id
+        try:
+            db.session.commit()
+        except Exception:
+            # The row did not land: take the file away too, so nothing is orphaned.
+            db.session.rollback()
+            attachment_remove_file(attachment)
+            raise
+        saved.append(attachment.original_name)
+    return saved, errors
+
+
+def filing_attachment_or_404(filing, attachment_id):
+    attachment = db.session.scalar(
+        sa.select(Attachment).where(Attachment.id == attachment_id, Attachment.filing_id == filing.id)
+    )
+    if attachment is None:
+        abort(404)
+    return attachment
+
+
+def filing_delete_attachment(*, filing, attachment, user):
+    if filing.status not in workflow.EDITABLE:
+        raise FilingError("当前状态不能删除附件。")
+    db.session.delete(attachment)
+    db.session.commit()
+    attachment_remove_file(attachment)
+
+
+# ---- lists ------------------------------------------------------------------------------------
+
+def owner_filings(*, wizard, user, year=None, status=None, page=1):
+    select = (
+        sa.select(wizard.model)
+        .join(Round, Round.id == wizard.model.round_id)
+        .where(wizard.model.owner_id == user.id)
+        .options(*wizard.list_options())
+        .order_by(wizard.model.created_at.desc(), wizard.model.id.desc())
+    )
+    if year:
+        select = select.where(Round.year == year)
+    if status:
+        select = select.where(wizard.model.status == status)
+    return paginate(select, page=page, per_page=20)
+
+
+def review_filings(*, wizard, user, round_id=None, city_code=None, status=None, keyword=None, page=1):
+    from app.blueprints.auth.models import Institution
+
+    model = wizard.model
+    select = (
+        sa.select(model)
+        .outerjoin(Institution, Institution.id == model.institution_id)
+        .where(model.status != workflow.DRAFT)
+        .options(*wizard.list_options())
+        .order_by(model.submitted_at.desc().nullslast(), model.id.desc())
+    )
+    select = review_scope(select, model, user)
+    if round_id:
+        select = select.where(model.round_id == round_id)
+    if city_code and user.role == "province_admin":
+        select = select.where(model.city_code == city_code)
+    if status:
+        select = select.where(model.status == status)
+    if keyword:
+        escaped = keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        select = select.where(sa.or_(Institution.name.ilike(f"%{escaped}%", escape="\\"), Institution.uscc == keyword.upper()))
+    return paginate(select, page=page, per_page=20)
+
+
+def waiting_count(*, wizard, user):
+    """How many filings wait for this reviewer's decision."""
+    model = wizard.model
+    if user.role == "city_admin":
+        waiting = sa.and_(model.status == workflow.SUBMITTED, model.city_code == user.city_code)
+    elif user.role == "province_admin":
+        status = workflow.SUBMITTED if wizard.levels == ("city",) else workflow.CITY_APPROVED
+        waiting = model.status == status
+    else:
+        return 0
+    return db.session.scalar(sa.select(sa.func.count(model.id)).where(waiting))
+
+
+def filing_with_history(wizard, filing_id):
+    return db.session.scalar(
+        sa.select(wizard.model)
+        .where(wizard.model.id == filing_id)
+        .options(selectinload(wizard.model.events).joinedload(ReviewEvent.actor), selectinload(wizard.model.attachments))
+    )

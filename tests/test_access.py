@@ -1,0 +1,62 @@
+"""The access policy: every endpoint declares one, and each role reaches only what it should."""
+import pytest
+
+from app.access import ALL_ROLES, LOGIN, PUBLIC, policy_of
+from tests.factories import ROLE_FACTORIES
+from tests.helpers import login
+
+
+def test_every_endpoint_declares_a_policy(app):
+    with app.test_request_context():
+        undeclared = sorted(rule.endpoint for rule in app.url_map.iter_rules() if policy_of(rule.endpoint) is None)
+    assert undeclared == [], f"endpoints without an access policy: {undeclared}"
+
+
+def test_an_undeclared_endpoint_is_refused(app):
+    """A view added without a declaration answers 403, not its content."""
+    from app import create_app
+
+    other = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "TESTING")}})
+    other.add_url_rule("/__undeclared_probe", "undeclared_probe", lambda: "secret")
+    response = other.test_client().get("/__undeclared_probe")
+    assert response.status_code == 403
+    assert b"secret" not in response.data
+    other.extensions["sqlalchemy"].engine.dispose()
+
+
+def _plain_get_endpoints(app):
+    """Endpoints reachable by GET without URL arguments, with their policies."""
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if "GET" not in rule.methods or rule.arguments or rule.endpoint == "static":
+                continue
+            yield rule.rule, rule.endpoint, policy_of(rule.endpoint)
+
+
+def test_anonymous_reaches_public_pages_only(app, client):
+    for path, endpoint, policy in _plain_get_endpoints(app):
+        response = client.get(path)
+        if policy == PUBLIC:
+            assert response.status_code in (200, 302, 303), (endpoint, response.status_code)
+        else:
+            assert response.status_code == 302, (endpoint, response.status_code)
+            assert "/auth/login" in response.headers["Location"], endpoint
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_role_matrix(app, client, role):
+    """Each role opens what its policy allows and gets 403 everywhere else."""
+    with app.app_context():
+        user = ROLE_FACTORIES[role]()
+    assert login(client, user).status_code in (302, 303)
+    checked = 0
+    for path, endpoint, policy in _plain_get_endpoints(app):
+        if endpoint == "auth.logout":
+            continue
+        response = client.get(path)
+        if policy in (PUBLIC, LOGIN) or role in policy:
+            assert response.status_code != 403, (role, endpoint)
+        else:
+            assert response.status_code == 403, (role, endpoint, response.status_code)
+        checked += 1
+    assert checked > 10
