@@ -10,6 +10,7 @@ from app.blueprints.auth.models import (  # noqa: F401
     UserSession,
 )
 from app.blueprints.portal.models import Notice  # noqa: F401
+from app.blueprints.complaints.models import Complaint, ComplaintEvent, ComplaintLookup, ComplaintTicketCounter  # noqa: F401
 from app.filings.models import Attachment, Filing, ReviewEvent, Round  # noqa: F401
 from app.blueprints.applications.models import CoreApplication, Recognition  # noqa: F401
 from app.inbox import Message  # noqa: F401

@@ -21,7 +21,8 @@ def test_an_undeclared_endpoint_is_refused(app):
     response = other.test_client().get("/__undeclared_probe")
     assert response.status_code == 403
     assert b"secret" not in response.data
-    other.extensions["sqlalchemy"].engine.dispose()
+    with other.app_context():
+        other.extensions["sqlalchemy"].engine.dispose()
 
 
 def _plain_get_endpoints(app):
@@ -47,8 +48,8 @@ def test_anonymous_reaches_public_pages_only(app, client):
 def test_role_matrix(app, client, role):
     """Each role opens what its policy allows and gets 403 everywhere else."""
     with app.app_context():
-        user = ROLE_FACTORIES[role]()
-    assert login(client, user).status_code in (302, 303)
+        username = ROLE_FACTORIES[role]().username
+    assert login(client, username).status_code in (302, 303)
     checked = 0
     for path, endpoint, policy in _plain_get_endpoints(app):
         if endpoint == "auth.logout":
@@ -60,3 +61,28 @@ def test_role_matrix(app, client, role):
             assert response.status_code == 403, (role, endpoint, response.status_code)
         checked += 1
     assert checked > 10
+
+
+@pytest.mark.parametrize("role", (None,) + ALL_ROLES)
+def test_every_post_form_carries_a_csrf_token(app, client, monkeypatch, role):
+    """With CSRF on (as in production) every POST form on every page a role can open has a token."""
+    from bs4 import BeautifulSoup
+
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    if role:
+        with app.app_context():
+            username = ROLE_FACTORIES[role]().username
+        token = BeautifulSoup(client.get("/auth/login").data, "html.parser").find("input", {"name": "csrf_token"})["value"]
+        response = client.post("/auth/login", data={"username": username, "password": "Test2026pass", "captcha": "TEST", "csrf_token": token})
+        assert response.status_code in (302, 303), response.data[:300]
+    missing = []
+    for path, endpoint, policy in _plain_get_endpoints(app):
+        if endpoint == "auth.logout":
+            continue
+        response = client.get(path)
+        if response.status_code != 200 or not response.mimetype == "text/html":
+            continue
+        for form in BeautifulSoup(response.data, "html.parser").find_all("form"):
+            if (form.get("method") or "get").lower() == "post" and not form.find("input", {"name": "csrf_token"}):
+                missing.append((endpoint, form.get("action")))
+    assert missing == [], f"POST forms without a CSRF token: {missing}"

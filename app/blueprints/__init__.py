@@ -6,6 +6,7 @@ def register_blueprints(app):
     from app.blueprints.admin import bp as admin_bp
     from app.blueprints.applications import bp as applications_bp
     from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.complaints import bp as complaints_bp
     from app.blueprints.portal import bp as portal_bp
     from app.blueprints.rounds import bp as rounds_bp
 
@@ -15,3 +16,4 @@ def register_blueprints(app):
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(applications_bp, url_prefix="/applications")
     app.register_blueprint(rounds_bp, url_prefix="/rounds")
+    app.register_blueprint(complaints_bp, url_prefix="/complaints")

@@ -185,3 +185,20 @@ def test_province_admin_profile(client, app_ctx):
     user = make_province_admin()
     assert signed_in(client, user).post("/workspace/profile", data={"display_name": "省中心"}).status_code == 303
     assert fresh(User, user.id).display_name == "省中心"
+
+
+def test_unit_nature_radio_messages(client, app_ctx):
+    user = make_institution()
+    signed_in(client, user)
+    soup = page(client.post("/workspace/profile", data=institution_data(unit_nature_id="")))
+    errors = [p.get_text() for p in soup.find(id="field-unit_nature_id").select(".error-message")]
+    assert errors == ["请选择单位性质。"]
+    retired = UnitNature(name="已停用性质", sort_order=9, active=False)
+    db.session.add(retired)
+    db.session.commit()
+    for value in (retired.id, "abc"):
+        soup = page(client.post("/workspace/profile", data=institution_data(unit_nature_id=value)))
+        errors = [p.get_text() for p in soup.find(id="field-unit_nature_id").select(".error-message")]
+        assert errors == ["请从列表中选择。"], (value, errors)
+    # rendered as the macro's radio group
+    assert soup.select_one("#field-unit_nature_id .radios input[type=radio]") is not None

@@ -129,7 +129,7 @@ def test_audit_list_filters_and_details(province, app_ctx, province_admin):
     db.session.commit()
     soup = page(province.get("/admin/audit"))
     headers = [th.get_text(strip=True) for th in soup.select("#results thead th")]
-    assert headers == ["序号", "时间", "操作人", "操作", "对象", "摘要", "IP", "操作"]
+    assert headers == ["序号", "时间", "操作人", "操作", "对象", "摘要", "IP", "详情"]
     text = text_of(soup)
     assert "停用帐户" in text and "custom.code" in text  # a label, and an unknown code as it is
     assert "帐户 #" in text

@@ -270,3 +270,15 @@ def test_error_summary_lists_fields_in_page_order(client):
     soup = page(client.post(ENTERPRISE_URL, data=enterprise_form(username="", city_code="", county_code="")))
     links = [a["href"] for a in soup.select(".error-summary a")]
     assert links[0] == "#username" and links[-1] in ("#city_code", "#county_code")
+
+
+def test_month_picker_limits_match_the_rule(client):
+    from app.blueprints.auth.services import birth_month_problem
+
+    box = page(client.get(EXPERT_URL)).find("input", attrs={"name": "birth_month"})
+    assert birth_month_problem(box["min"]) is None and birth_month_problem(box["max"]) is None
+    year, month = map(int, box["min"].split("-"))
+    before_min = f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+    year, month = map(int, box["max"].split("-"))
+    after_max = f"{year + 1}-01" if month == 12 else f"{year}-{month + 1:02d}"
+    assert birth_month_problem(before_min) is not None and birth_month_problem(after_max) is not None

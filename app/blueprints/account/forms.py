@@ -2,7 +2,7 @@
 import re
 
 from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, Email, EqualTo, Length, Optional, ValidationError
 
 from app.forms import BaseForm, RegionMixin, required
 from app.passwords import password_problem
@@ -18,14 +18,6 @@ def int_or_none(value):
     return int(value)
 
 
-class ChoiceRadioField(RadioField):
-    """A radio group where nothing chosen is left to ``required()`` (one message, not two)."""
-
-    def pre_validate(self, form):
-        if self.data is not None:
-            super().pre_validate(form)
-
-
 PICK = {"invalid_choice_message": "请从列表中选择。", "invalid_value_message": "请从列表中选择。"}
 
 
@@ -35,7 +27,9 @@ def _choices(items, prompt=None):
 
 
 class InstitutionProfileForm(RegionMixin, BaseForm):
-    unit_nature_id = ChoiceRadioField("单位性质", coerce=int_or_none, **PICK, validators=[required("请选择单位性质。")])
+    unit_nature_id = RadioField(
+        "单位性质", coerce=int_or_none, validate_choice=False, **PICK, validators=[required("请选择单位性质。")]
+    )
     platform_id = SelectField("所属平台", coerce=int_or_none, **PICK, validators=[required("请选择所属平台。")])
     institution_type_id = SelectField("机构类型", coerce=int_or_none, **PICK, validators=[Optional()])
     contact = StringField("联系人", validators=[required("请填写联系人。"), Length(max=40, message="联系人不能超过 40 字。")])
@@ -58,10 +52,17 @@ class InstitutionProfileForm(RegionMixin, BaseForm):
         )
         self.fill_region_choices()
 
+    def validate_unit_nature_id(self, field):
+        # radios are checked here rather than by WTForms, which would add a second message to 请选择
+        if field.data not in {value for value, _ in field.choices}:
+            raise ValidationError("请从列表中选择。")
+
 
 class ExpertProfileForm(RegionMixin, BaseForm):
     name = StringField("姓名", validators=[required("请填写姓名。"), Length(max=40, message="姓名不能超过 40 字。")])
-    gender = ChoiceRadioField("性别", **PICK, validators=[required("请选择性别。")])
+    gender = RadioField(
+        "性别", validate_choice=False, validators=[required("请选择性别。"), AnyOf(("男", "女"), message="请选择性别。")]
+    )
     birth_month = StringField(
         "出生年月", validators=[required("请填写出生年月。")], render_kw={"type": "month", "placeholder": "1980-05"}
     )

@@ -213,3 +213,11 @@ def user_region(user):
     if user.role == "province_admin":
         return "全省"
     return region_name(user.city_code)
+
+
+def file_size(size):
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"

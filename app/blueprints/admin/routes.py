@@ -37,6 +37,7 @@ def admin_helpers():
         "session_ref": queries.session_ref,
         "user_name": display.user_name,
         "user_region": display.user_region,
+        "file_size": display.file_size,
         "region_name": region_name,
         "dict_kinds": DICT_KINDS,
     }

@@ -8,6 +8,7 @@ from app.blueprints.auth import services
 from app.forms import BaseForm, Mobile, PasswordPolicy, Phone, RegionMixin, Uscc, required
 from app.passwords import password_problem
 from app.reference.services import dict_items, platforms
+from app.utils import local_today
 from app.verification import captcha_check
 
 PASSWORD_HINT = "至少 8 位，须同时包含字母和数字；区分大小写。"
@@ -33,9 +34,15 @@ class AccountFieldsMixin:
 
 def _account_fields(label="帐户密码"):
     return (
-        StringField("帐户名称", validators=[required(), Length(max=60, message="帐户名称不能超过 60 位。")]),
-        PasswordField(label, validators=[required(), PasswordPolicy("username")]),
-        PasswordField("确认密码", validators=[required("请再次输入密码。"), EqualTo("password", "两次输入的密码不一致。")]),
+        StringField(
+            "帐户名称", validators=[required(), Length(max=60, message="帐户名称不能超过 60 位。")],
+            render_kw={"autocomplete": "username"},
+        ),
+        PasswordField(label, validators=[required(), PasswordPolicy("username")], render_kw={"autocomplete": "new-password"}),
+        PasswordField(
+            "确认密码", validators=[required("请再次输入密码。"), EqualTo("password", "两次输入的密码不一致。")],
+            render_kw={"autocomplete": "new-password"},
+        ),
     )
 
 
@@ -86,6 +93,15 @@ class ExpertRegisterForm(AccountFieldsMixin, RegionMixin, BaseForm):
 
     def fill_choices(self):
         self.fill_region_choices()
+        today = local_today()
+        # The browser's month picker offers only months that pass birth_month_problem().
+        oldest_year, oldest_month = today.year - services.EXPERT_MAX_AGE - 1, today.month + 1
+        if oldest_month > 12:
+            oldest_year, oldest_month = oldest_year + 1, 1
+        self.birth_month.render_kw = {
+            "min": f"{oldest_year}-{oldest_month:02d}",
+            "max": f"{today.year - services.EXPERT_MIN_AGE}-{today.month:02d}",
+        }
         self.category_id.choices = [(0, "请选择专业领域")] + [(item.id, item.name) for item in dict_items("service_category")]
 
     def validate_gender(self, field):
@@ -119,8 +135,8 @@ class EnterpriseRegisterForm(AccountFieldsMixin, RegionMixin, BaseForm):
 class LoginForm(BaseForm):
     """登录. Field names are relied on by tests/helpers.login()."""
 
-    username = StringField("帐户名称", validators=[required("请输入帐户名称。")])
-    password = PasswordField("密码", validators=[required("请输入密码。")])
+    username = StringField("帐户名称", validators=[required("请输入帐户名称。")], render_kw={"autocomplete": "username"})
+    password = PasswordField("密码", validators=[required("请输入密码。")], render_kw={"autocomplete": "current-password"})
     captcha = StringField("验证码", validators=[required("请输入验证码。")])
 
 
@@ -145,9 +161,15 @@ class ForgotPasswordForm(CaptchaMixin, BaseForm):
 class ResetPasswordForm(BaseForm):
     """忘记密码, step 2: the SMS code and the new password."""
 
-    sms_code = StringField("短信验证码", validators=[required("请输入短信验证码。"), Length(min=6, max=6, message="短信验证码为 6 位数字。")])
-    password = PasswordField("新密码", validators=[required("请输入新密码。")])
-    confirm = PasswordField("确认新密码", validators=[required("请再次输入新密码。"), EqualTo("password", "两次输入的密码不一致。")])
+    sms_code = StringField(
+        "短信验证码", validators=[required("请输入短信验证码。"), Length(min=6, max=6, message="短信验证码为 6 位数字。")],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 6},
+    )
+    password = PasswordField("新密码", validators=[required("请输入新密码。")], render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(
+        "确认新密码", validators=[required("请再次输入新密码。"), EqualTo("password", "两次输入的密码不一致。")],
+        render_kw={"autocomplete": "new-password"},
+    )
 
     def __init__(self, *args, username=None, **kwargs):
         super().__init__(*args, **kwargs)

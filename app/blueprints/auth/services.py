@@ -5,12 +5,15 @@ helpers so the user sees the message beside the field; the services check again 
 ``flask seed-demo`` call them directly) and raise ``AccountError``.
 """
 import re
+import secrets
 from datetime import timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from flask_login import login_user, logout_user
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.audit import audit
 from app.blueprints.auth.models import Enterprise, Expert, Institution, LoginLog, PhoneChangeRequest, User
@@ -136,21 +139,23 @@ def _required(**values):
 # --- registration ---------------------------------------------------------------------------
 
 def _new_user(*, username, password, role, phone, city_code, county_code, display_name):
-    """The checks every registration shares, then the User row (flushed, not committed)."""
+    """The checks every registration shares, then the User row (added, not yet written)."""
     _refuse(username_problem(username), "username")
     _refuse(password_problem(password or "", username=username), "password")
     _refuse(_region_problem(city_code, county_code), "city_code")
     user = User(username=username, role=role, phone=phone, city_code=city_code, display_name=display_name)
     user.set_password(password)
     db.session.add(user)
-    db.session.flush()
     return user
 
 
 def _commit_registration(user, profile, summary):
-    """Audit and commit; a unique-constraint race becomes the message the form would have shown."""
-    audit("account.register", summary=summary, target=user, after={"role": user.role, "name": user.display_name}, actor=user)
+    """Write, audit and commit. Two requests may both pass the checks; the unique indexes decide,
+    and the loser gets the message the form would have shown."""
+    db.session.add(profile)
     try:
+        db.session.flush()
+        audit("account.register", summary=summary, target=user, after={"role": user.role, "name": user.display_name}, actor=user)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -177,10 +182,9 @@ def institution_register(*, username, password, unit_nature_id, platform_id, nam
         county_code=county_code, display_name=name,
     )
     institution = Institution(
-        user_id=user.id, name=name, uscc=uscc, unit_nature_id=unit_nature.id, platform_id=platform_id,
+        user=user, name=name, uscc=uscc, unit_nature_id=unit_nature.id, platform_id=platform_id,
         contact=contact, phone=phone, city_code=city_code, county_code=county_code,
     )
-    db.session.add(institution)
     return _commit_registration(user, institution, f"服务机构注册：{name}（{uscc}）")
 
 
@@ -198,10 +202,9 @@ def expert_register(*, username, password, name, gender, birth_month, employer, 
         county_code=county_code, display_name=name,
     )
     expert = Expert(
-        user_id=user.id, name=name, gender=gender, birth_month=birth_month, employer=employer, title=title,
+        user=user, name=name, gender=gender, birth_month=birth_month, employer=employer, title=title,
         category_id=category_id, phone=phone, bio=bio, city_code=city_code, county_code=county_code,
     )
-    db.session.add(expert)
     return _commit_registration(user, expert, f"专家注册：{name}")
 
 
@@ -216,9 +219,8 @@ def enterprise_register(*, username, password, name, uscc, contact, phone, city_
         county_code=county_code, display_name=name,
     )
     enterprise = Enterprise(
-        user_id=user.id, name=name, uscc=uscc, contact=contact, phone=phone, city_code=city_code, county_code=county_code,
+        user=user, name=name, uscc=uscc, contact=contact, phone=phone, city_code=city_code, county_code=county_code,
     )
-    db.session.add(enterprise)
     return _commit_registration(user, enterprise, f"企业注册：{name}（{uscc}）")
 
 
@@ -253,6 +255,11 @@ def _log_attempt(username, user, success, detail):
             user_agent=(request.user_agent.string or "")[:300] if has_request_context() else None,
         )
     )
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash():
+    return generate_password_hash(secrets.token_hex(16))
 
 
 def _lock_minutes():
@@ -297,6 +304,8 @@ def user_login(*, username, password, captcha):
         db.session.commit()
         raise AccountError(CAPTCHA_WRONG, "captcha")
     if user is None:
+        # Spend the time a password check takes, so the answer's speed does not tell names apart.
+        check_password_hash(_dummy_hash(), password or "")
         until = _unknown_name_locked_until(username, now)
         if until:
             _log_attempt(username, None, False, "帐户已锁定")
