@@ -39,6 +39,7 @@ class Defaults:
     SESSION_COOKIE_NAME = "smehn_session"
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+    PASSWORD_HASH_METHOD = "scrypt"
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     SMS_CODE_TTL = timedelta(minutes=10)

@@ -69,7 +69,7 @@ def seed_demo_data():
 
 
 def _open_demo_rounds():
-    """A 申报批次 for the current year, so a new user can try 机构申报 at once."""
+    """A 申报批次 and a 评选年度 for the current year, so a new user can try 机构申报 and 优秀评选 at once."""
     from datetime import date
 
     from app.filings.models import Round
@@ -79,5 +79,11 @@ def _open_demo_rounds():
     if not db.session.scalar(sa.select(Round.id).where(Round.kind == "application", Round.year == year)):
         db.session.add(
             Round(kind="application", title=f"{year}年核心服务机构申报", year=year, opens_on=date(year, 1, 1), closes_on=date(year, 12, 31))
+        )
+        db.session.commit()
+    # 评选年度, so 优秀评选 can be tried at once too
+    if not db.session.scalar(sa.select(Round.id).where(Round.kind == "award", Round.year == year)):
+        db.session.add(
+            Round(kind="award", title=f"{year}年度优秀评选", year=year, opens_on=date(year, 1, 1), closes_on=date(year, 12, 31))
         )
         db.session.commit()

@@ -6,12 +6,17 @@ from flask_wtf import FlaskForm
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 from wtforms import DecimalField, IntegerField, SelectField
+from wtforms.widgets import TextInput
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from app.passwords import password_problem
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+
+
+# fields that take no filters (FieldList / FormField refuse them; their inner fields are stripped)
+NO_FILTERS = ("FileField", "MultipleFileField", "PasswordField", "FieldList", "FormField")
 
 
 def strip(value):
@@ -27,7 +32,7 @@ class BaseForm(FlaskForm):
         def bind_field(self, form, unbound_field, options):
             filters = unbound_field.kwargs.get("filters", ())
             # The unbound field is shared by every instance of the form: add strip only once.
-            if unbound_field.field_class.__name__ not in ("FileField", "MultipleFileField", "PasswordField") and strip not in filters:
+            if unbound_field.field_class.__name__ not in NO_FILTERS and strip not in filters:
                 unbound_field.kwargs["filters"] = (strip, *filters)
             return unbound_field.bind(form=form, **options)
 
@@ -153,11 +158,18 @@ class RegionMixin:
 # ---- number fields with units (万元, 平米, %, 人, 家次, 场次) ---------------------------------
 
 class MoneyField(DecimalField):
-    """An amount in 万元: non-negative unless ``allow_negative``, at most two decimals."""
+    """An amount in 万元: non-negative unless ``allow_negative``, at most two decimals.
+
+    A text box with a decimal keypad rather than type=number, so "1,200.50" and the server's
+    Chinese messages work the same in every browser.
+    """
+
+    widget = TextInput(input_type="text")
 
     def __init__(self, label=None, validators=None, allow_negative=False, maximum=Decimal("99999999.99"), unit="万元", **kwargs):
         self.allow_negative = allow_negative
         self.maximum = maximum
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
         super().__init__(label, validators, places=2, description=kwargs.pop("description", unit), **kwargs)
 
     def process_formdata(self, valuelist):
@@ -201,8 +213,11 @@ class PercentField(MoneyField):
 class CountField(IntegerField):
     """A non-negative whole number (人, 家次, 场次, 台/套)."""
 
+    widget = TextInput(input_type="text")
+
     def __init__(self, label=None, validators=None, unit=None, maximum=10_000_000, **kwargs):
         self.maximum = maximum
+        kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
         super().__init__(label, validators, description=kwargs.pop("description", unit or ""), **kwargs)
 
     def process_formdata(self, valuelist):

@@ -26,6 +26,7 @@ def app(tmp_path_factory):
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "CAPTCHA_TEST_CODE": "TEST",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "UPLOAD_DIR": str(tmp / "uploads"),
             "SERVER_NAME": None,
         }

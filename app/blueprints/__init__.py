@@ -6,8 +6,10 @@ def register_blueprints(app):
     from app.blueprints.admin import bp as admin_bp
     from app.blueprints.applications import bp as applications_bp
     from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.awards import bp as awards_bp
     from app.blueprints.complaints import bp as complaints_bp
     from app.blueprints.portal import bp as portal_bp
+    from app.blueprints.reports import bp as reports_bp
     from app.blueprints.rounds import bp as rounds_bp
 
     app.register_blueprint(portal_bp)
@@ -17,3 +19,5 @@ def register_blueprints(app):
     app.register_blueprint(applications_bp, url_prefix="/applications")
     app.register_blueprint(rounds_bp, url_prefix="/rounds")
     app.register_blueprint(complaints_bp, url_prefix="/complaints")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(awards_bp, url_prefix="/awards")

@@ -102,6 +102,8 @@ class Attachment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     filing_id: Mapped[int | None] = mapped_column(sa.ForeignKey("filing.id"), index=True)
+    # a 通知公告's attachment (published with the notice, downloadable by visitors)
+    notice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("notice.id"), index=True)
     original_name: Mapped[str] = mapped_column(sa.String(255))
     stored_name: Mapped[str] = mapped_column(sa.String(80), unique=True)
     size: Mapped[int] = mapped_column(sa.BigInteger)

@@ -16,7 +16,22 @@ from app.utils import local_today, paginate, utcnow
 
 
 class FilingError(ValueError):
-    """The filing cannot do what was asked; the message is for the user."""
+    """The filing cannot do what was asked; the message is for the user.
+
+    ``link`` (url, label) points at what the user needs next, e.g. the existing filing.
+    """
+
+    def __init__(self, message, link=None):
+        super().__init__(message)
+        self.link = link
+
+    def flash_message(self):
+        """The message for flash(), with the link when there is one (escaped Markup)."""
+        from markupsafe import Markup
+
+        if not self.link:
+            return str(self)
+        return Markup('{} <a href="{}">{}</a>').format(str(self), *self.link)
 
 
 # ---- rounds ---------------------------------------------------------------------------------
@@ -76,17 +91,24 @@ def visible_filing_or_404(wizard, filing_id, user):
 
 # ---- drafts and steps -------------------------------------------------------------------------
 
-def filing_create(*, wizard, user):
-    """Create a draft in the open round. Commits; raises FilingError with the reason otherwise."""
-    current = round_current(wizard.round_kind)
+def filing_create(*, wizard, user, round_id=None):
+    """Create a draft in the open round (or the chosen one of ``wizard.creatable_rounds``).
+    Commits; raises FilingError with the reason otherwise (a duplicate links to the existing one)."""
+    rounds = wizard.creatable_rounds(user)
+    if round_id:
+        current = next((r for r in rounds if r.id == round_id), None)
+    else:
+        current = rounds[0] if rounds else None
     if current is None:
-        raise FilingError(wizard.closed_message())
+        raise FilingError(wizard.closed_message(user=user))
     institution = user.institution
     if wizard.needs_institution and institution is None:
         raise FilingError("只有服务机构帐户可以填报。")
     key = wizard.unique_key(user=user, round=current)
-    if key and db.session.scalar(sa.select(Filing.id).where(Filing.unique_key == key)):
-        raise FilingError(wizard.duplicate_message)
+    existing = db.session.scalar(sa.select(Filing.id).where(Filing.unique_key == key)) if key else None
+    if existing:
+        link = (url_for(f"{wizard.blueprint}.show_{wizard.noun}", filing_id=existing), "查看已有的填报记录")
+        raise FilingError(wizard.duplicate_message, link=link)
     filing = wizard.model(
         owner_id=user.id,
         institution_id=institution.id if institution else None,
@@ -108,12 +130,26 @@ def filing_create(*, wizard, user):
     return filing
 
 
-def filing_save_step(*, filing, step, form):
-    """Save one step's fields into the draft and mark the step done. Commits."""
+def filing_lock(wizard, filing):
+    """Why the owner may not change the filing now (status, or the module's lock), or None."""
     if filing.status not in workflow.EDITABLE:
-        raise FilingError("当前状态不能修改。")
+        return "当前状态不能修改。"
+    return wizard.locked_message(filing) if wizard is not None else None
+
+
+def filing_save_step(*, filing, step, form, wizard=None):
+    """Save one step's fields into the draft and mark the step done. Commits.
+
+    Fields that are model attributes are set here; the step's ``save`` stores the others."""
+    locked = filing_lock(wizard, filing)
+    if locked:
+        raise FilingError(locked)
+    model = type(filing)
     for name in step.field_names(form):
-        setattr(filing, name, form[name].data)
+        if hasattr(model, name):
+            setattr(filing, name, form[name].data)
+    if step.save:
+        step.save(form, filing)
     done = list(filing.steps_done or [])
     if step.slug not in done:
         done.append(step.slug)
@@ -135,11 +171,16 @@ def filing_missing(*, wizard, filing):
 
 # ---- transitions ------------------------------------------------------------------------------
 
-def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=None):
-    """Make one transition of the status machine, record it, tell the owner. Commits."""
+def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=None, commit=True):
+    """Make one transition of the status machine, record it, tell the owner. Commits unless
+    ``commit`` is False (a module making many transitions in one transaction commits itself)."""
     transition = workflow.find(wizard.levels, action)
     if filing.status not in transition.sources or not workflow.may_act(transition.level, filing, actor, wizard.levels):
         raise FilingError("当前状态下不能执行该操作，请刷新页面查看最新状态。")
+    if transition.level == "owner":
+        locked = wizard.locked_message(filing)
+        if locked:
+            raise FilingError(locked)
     comment = (comment or "").strip() or None
     if transition.needs_comment and not comment:
         raise FilingError("请填写审核意见。")
@@ -171,7 +212,8 @@ def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=Non
     wizard.on_transition(filing, transition, actor)
     if transition.level != "owner":
         _tell_owner(wizard, filing, transition, comment)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return transition
 
 
@@ -198,10 +240,13 @@ def filing_delete(*, wizard, filing, user):
 
 # ---- attachments ------------------------------------------------------------------------------
 
-def filing_add_attachments(*, filing, files, user):
+def filing_add_attachments(*, filing, files, user, wizard=None):
     """Store each uploaded file; returns (saved names, error messages). Commits per file."""
     if filing.status not in workflow.EDITABLE:
         raise FilingError("当前状态不能上传附件。")
+    locked = filing_lock(wizard, filing)
+    if locked:
+        raise FilingError(locked)
     saved, errors = [], []
     files = [f for f in files if f and f.filename]
     if not files:
@@ -234,9 +279,12 @@ def filing_attachment_or_404(filing, attachment_id):
     return attachment
 
 
-def filing_delete_attachment(*, filing, attachment, user):
+def filing_delete_attachment(*, filing, attachment, user, wizard=None):
     if filing.status not in workflow.EDITABLE:
         raise FilingError("当前状态不能删除附件。")
+    locked = filing_lock(wizard, filing)
+    if locked:
+        raise FilingError(locked)
     db.session.delete(attachment)
     db.session.commit()
     attachment_remove_file(attachment)

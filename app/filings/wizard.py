@@ -30,10 +30,20 @@ class Step:
     template: str  # partial with this step's fields
     prepare: Callable | None = None  # (form, filing) -> None: computed labels, choices
     context: Callable | None = None  # (filing) -> dict: extra template context
+    # Fields that depend on the filing (one block per 服务类别) and are not model columns:
+    form_for: Callable | None = None  # (filing) -> form class, used instead of ``form``
+    load: Callable | None = None  # (form, filing) -> None: fill those fields from the draft
+    save: Callable | None = None  # (form, filing) -> None: store them (columns are set by the engine)
+
+    def form_class(self, filing):
+        return self.form_for(filing) if self.form_for else self.form
 
     def make_form(self, filing, submitted=False):
         """The step's form: from the request when submitted, else from the stored draft."""
-        form = self.form() if submitted else self.form(formdata=None, obj=filing, meta={"csrf": False})
+        form_class = self.form_class(filing)
+        form = form_class() if submitted else form_class(formdata=None, obj=filing, meta={"csrf": False})
+        if not submitted and self.load:
+            self.load(form, filing)
         if self.prepare:
             self.prepare(form, filing)
         return form
@@ -43,7 +53,7 @@ class Step:
 
     def missing_fields(self, filing):
         form = self.make_form(filing)
-        return [f.name for f in form if f.flags.required and getattr(filing, f.name, None) in (None, "")]
+        return [f.name for f in form if f.flags.required and f.data in (None, "")]
 
 
 @dataclass
@@ -72,6 +82,14 @@ class Wizard:
     action_labels: dict = field(default_factory=dict)  # e.g. {"province_reject": "不予认定"}
     list_columns: list = field(default_factory=list)  # [(header, callable(filing), css class)]
     export_columns: list = field(default_factory=list)  # [(header, callable(filing))]
+    # several wizards in one blueprint: each serves its views under its own prefix ("/products")
+    url_prefix: str = ""
+    # the list page's 所在地区 / 联系人 / 联系方式 columns (from the owner's institution)
+    owner_columns: bool = True
+    list_label: str = ""  # the list page's last breadcrumb part, e.g. 优秀服务专家申报评选
+    # transitions the module makes itself (not offered on the generic review page)
+    hidden_actions: tuple = ()
+    list_template: str = "filings/list.html"  # the owner's list page (a module may extend it)
 
     ATTACHMENTS = "attachments"
 
@@ -89,13 +107,40 @@ class Wizard:
     def list_options(self):
         return []
 
+    def detail_html(self, filing):
+        """{field name: Markup} shown on 查看 / 审核 instead of a field's plain value and unit
+        (e.g. a numbered list, or a figure with a comparison); the Excel export keeps plain values."""
+        return {}
+
     def unique_key(self, *, user, round):
         if not self.one_per_round:
             return None
         owner = user.institution.id if user.institution else f"u{user.id}"
         return f"{self.kind}:{owner}:{round.id}"
 
-    def closed_message(self):
+    def creatable_rounds(self, user):
+        """Rounds ``user`` may start a filing in now, newest first (by default the open round).
+
+        A module with several open periods (monthly reports, late ones by exception) returns them
+        all; the list page then lets the user choose, and ``new_<noun>`` takes a ``round_id``.
+        """
+        current = services.round_current(self.round_kind)
+        return [current] if current else []
+
+    def locked_message(self, filing):
+        """Why the owner may not change an otherwise editable filing now (e.g. its deadline has
+        passed), or None. Checked before every owner change: steps, attachments, submit, withdraw."""
+        return None
+
+    def review_notes(self, filing):
+        """Short notes shown above a filing on 查看 / 审核 (e.g. 逾期报送, an explained anomaly)."""
+        return []
+
+    def list_context(self, *, user):
+        """Extra context for the owner's list page (with ``list_template``)."""
+        return {}
+
+    def closed_message(self, *, user=None):
         upcoming = services.round_next(self.round_kind)
         if upcoming:
             return f"{upcoming.title}将于 {upcoming.opens_on:%Y-%m-%d} 开放填报，截止 {upcoming.closes_on:%Y-%m-%d}。"
@@ -180,7 +225,7 @@ class Wizard:
             for f in form:
                 if f.type in ("CSRFTokenField", "SubmitField"):
                     continue
-                rows.append((f.label.text, display_value(f, getattr(filing, f.name, None)), f.description or "", f.name))
+                rows.append((f.label.text, display_value(f, f.data), f.description or "", f.name))
             sections.append((step.title, rows))
         return sections
 
@@ -207,7 +252,7 @@ class Wizard:
             ("/export.xlsx", f"export_{p}", (admin, self.view_export), ["GET"]),
         ]
         for rule, endpoint, (policy, view), methods in rules:
-            bp.add_url_rule(rule, endpoint, policy(_named(view, endpoint)), methods=methods)
+            bp.add_url_rule(self.url_prefix + rule, endpoint, policy(_named(view, endpoint)), methods=methods)
 
     def view_list(self):
         """List the owner's filings of this kind; filters by year and status."""
@@ -217,33 +262,40 @@ class Wizard:
             status = None
         page = services.owner_filings(wizard=self, user=current_user, year=year, status=status, page=request.args.get("page", 1, type=int))
         current_round = services.round_current(self.round_kind)
-        return render(
-            "filings/list.html",
+        context = dict(
             wizard=self,
             page=page,
             year=year,
             chosen_status=status,
             current_round=current_round,
-            closed_message=None if current_round else self.closed_message(),
+            closed_message=None if current_round else self.closed_message(user=current_user),
             status_label=self.status_label,
             workflow=workflow,
             form=EmptyForm(),
-            breadcrumb=[(self.breadcrumb_root, None), (self.breadcrumb_section, None)],
+            breadcrumb=[(self.breadcrumb_root, None), (self.breadcrumb_section, None)]
+            + ([(self.list_label, None)] if self.list_label else []),
         )
+        context.update(self.list_context(user=current_user))  # may replace current_round, closed_message
+        return render(self.list_template, **context)
 
     def view_new(self):
-        """Create a draft; refused outside an open round or when one exists already."""
+        """Create a draft (in the chosen ``round_id`` when given); refused outside an open round or
+        when one exists already (with a link to it)."""
         form = EmptyForm()
         if not form.validate_on_submit():
             abort(400)
         try:
-            filing = services.filing_create(wizard=self, user=current_user)
+            filing = services.filing_create(wizard=self, user=current_user, round_id=request.form.get("round_id", type=int))
         except services.FilingError as error:
-            flash(str(error), "error")
+            flash(error.flash_message(), "error")
             return redirect_303(url_for(self.endpoint(f"list_{self.plural}")))
         return redirect_303(self.step_url(filing, self.steps[0].slug))
 
     def _editable_or_redirect(self, filing):
+        locked = self.locked_message(filing) if filing.status in (*workflow.EDITABLE, workflow.SUBMITTED) else None
+        if locked:
+            flash(locked, "warning")
+            return redirect(url_for(self.endpoint(f"show_{self.noun}"), filing_id=filing.id))
         if filing.status in workflow.EDITABLE:
             return None
         if filing.status == workflow.SUBMITTED:
@@ -265,7 +317,7 @@ class Wizard:
             return redirect(self.step_url(filing, first))
         form = step.make_form(filing, submitted=request.method == "POST")
         if request.method == "POST" and form.validate():
-            services.filing_save_step(filing=filing, step=step, form=form)
+            services.filing_save_step(filing=filing, step=step, form=form, wizard=self)
             following = self.slugs()[self.slugs().index(slug) + 1]
             if is_htmx():
                 return self._render_step(filing, following, push=True)
@@ -323,7 +375,7 @@ class Wizard:
         if not form.validate_on_submit():
             abort(400)
         try:
-            saved, errors = services.filing_add_attachments(filing=filing, files=request.files.getlist("files"), user=current_user)
+            saved, errors = services.filing_add_attachments(filing=filing, files=request.files.getlist("files"), user=current_user, wizard=self)
         except services.FilingError as error:
             saved, errors = [], [str(error)]
         if not is_htmx():
@@ -341,7 +393,7 @@ class Wizard:
         if not EmptyForm().validate_on_submit():
             abort(400)
         try:
-            services.filing_delete_attachment(filing=filing, attachment=attachment, user=current_user)
+            services.filing_delete_attachment(filing=filing, attachment=attachment, user=current_user, wizard=self)
             message = (f"已删除：{attachment.original_name}", "success")
         except services.FilingError as error:
             message = (str(error), "error")
@@ -379,6 +431,8 @@ class Wizard:
             "wizard": self,
             "filing": filing,
             "sections": self.detail_sections(filing),
+            "detail_html": self.detail_html(filing),
+            "review_notes": self.review_notes(filing),
             "pinned_fields": pinned,
             "return_comment": comment,
             "status_label": self.status_label,
@@ -400,13 +454,22 @@ class Wizard:
         return redirect_303(url_for(self.endpoint(f"list_{self.plural}")))
 
     def view_withdraw(self, filing_id):
-        """编辑 of a submitted filing no reviewer has acted on: confirm, then back to draft."""
+        """编辑 of a submitted filing no reviewer has acted on: confirm, then back to draft; refused
+        with a message when the module locks it (e.g. after the deadline)."""
         filing = services.owned_filing_or_404(self, filing_id, current_user)
         form = EmptyForm()
         if filing.status != workflow.SUBMITTED:
             return redirect(url_for(self.endpoint(f"show_{self.noun}"), filing_id=filing.id))
+        locked = self.locked_message(filing)
+        if locked:
+            flash(locked, "warning")
+            return redirect(url_for(self.endpoint(f"show_{self.noun}"), filing_id=filing.id))
         if request.method == "POST" and form.validate_on_submit():
-            services.filing_transition(wizard=self, filing=filing, action="withdraw", actor=current_user)
+            try:
+                services.filing_transition(wizard=self, filing=filing, action="withdraw", actor=current_user)
+            except services.FilingError as error:
+                flash(str(error), "error")
+                return redirect_303(url_for(self.endpoint(f"show_{self.noun}"), filing_id=filing.id))
             flash("已撤回为草稿，修改后请重新提交。", "success")
             return redirect_303(self.step_url(filing, self.steps[0].slug))
         return render("filings/withdraw.html", wizard=self, filing=filing, form=form, breadcrumb=self.breadcrumb(filing))
@@ -439,12 +502,17 @@ class Wizard:
     def view_review(self, filing_id):
         """Review page: the filing, its history and the decisions this admin may make."""
         filing = services.visible_filing_or_404(self, filing_id, current_user)
-        actions = [t for t in workflow.available(filing, current_user, self.levels) if t.level != "owner"]
+        actions = [
+            t for t in workflow.available(filing, current_user, self.levels)
+            if t.level != "owner" and t.name not in self.hidden_actions
+        ]
         error = None
         if request.method == "POST":
             if not EmptyForm().validate_on_submit():
                 abort(400)
             try:
+                if request.form.get("action", "") in self.hidden_actions:
+                    raise services.FilingError("当前状态下不能执行该操作，请刷新页面查看最新状态。")
                 transition = services.filing_transition(
                     wizard=self, filing=filing, action=request.form.get("action", ""), actor=current_user,
                     comment=request.form.get("comment"), pinned=request.form.getlist("pinned"),

@@ -1,7 +1,8 @@
 /* Small opt-in helpers; every page works without this file.
    data-counter="N" on a textarea shows "已输入 x / N 字";
    data-confirm="..." on a form asks before submitting;
-   data-upload on a form shows its <progress> while htmx uploads. */
+   data-upload on a form shows its <progress> while htmx uploads;
+   data-native-submit on a formaction button submits without htmx (file downloads). */
 (function () {
   function counter(el) {
     var max = parseInt(el.getAttribute("data-counter"), 10);
@@ -32,6 +33,17 @@
     if (!bar || !e.detail.lengthComputable) return;
     bar.hidden = false;
     bar.value = Math.round((e.detail.loaded / e.detail.total) * 100);
+  });
+  // data-native-submit on a submit button with formaction: a plain (non-htmx) submission, for a
+  // button that downloads a file built from the form's current values.
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest("button[data-native-submit]");
+    if (!btn || !btn.form) return;
+    e.preventDefault();
+    var form = btn.form, action = form.getAttribute("action");
+    form.setAttribute("action", btn.getAttribute("formaction"));
+    HTMLFormElement.prototype.submit.call(form);
+    form.setAttribute("action", action);
   });
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (e) { init(e.target); });

@@ -54,7 +54,7 @@ def test_unread_messages_and_profile_hint(client, app_ctx):
     text = text_of(soup)
     assert "未读消息 2 条" in text
     assert "[未读] 您的申报已通过初审" in text
-    assert "您的基本资料还缺少：机构类型、地址、电子邮箱、机构简介" in text
+    assert "您的基本资料还缺少：机构类型、服务类别、地址、电子邮箱、机构简介" in text
     assert soup.find("a", string="去完善基本资料")["href"] == "/workspace/profile"
     # the header's count comes from the layout
     assert soup.select_one(".userbar .badge").get_text() == "2"

@@ -5,7 +5,6 @@ call ``fresh()`` to read what the request changed.
 """
 import pytest
 import sqlalchemy as sa
-from flask import g, request_started
 
 from app.extensions import db
 from tests.factories import make_city_admin, make_province_admin

@@ -340,3 +340,16 @@ def test_export_lists_every_field(client, app, people):
     assert "注册资本(万元)" in header and "2024年服务企业数(家次)" in header and "审核状态" in header
     row = dict(zip(header, rows[1]))
     assert row["机构名称"] == "长沙测试服务机构" and row["总资产(万元)"] == 1200.5 and row["审核状态"] == "待初审"
+
+
+def test_admin_home_counts_waiting_applications(client, app, people):
+    login(client, people.institution.username)
+    filing_id = ready_application(client)
+    client.post(f"/applications/{filing_id}/submit")
+    city = app.test_client()
+    login(city, people.city.username)
+    text = text_of(page(city.get("/admin/")))
+    assert re.search(r"1 件 待审核核心服务机构申报", text), text
+    other_city = app.test_client()
+    login(other_city, people.other_city.username)
+    assert re.search(r"0 件 待审核核心服务机构申报", text_of(page(other_city.get("/admin/"))))

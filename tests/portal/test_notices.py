@@ -48,14 +48,18 @@ def test_unpublished_and_future_notices_are_404(client, notices):
     page(client.get("/notices/999999"), status=404)
 
 
-def test_body_is_escaped_and_split_into_paragraphs(client, app_ctx):
-    notice = add_notice("正文测试", body="第一段<script>alert(1)</script>\n\n第二段\n第三段")
+def test_body_is_markdown_without_scripts(client, app_ctx):
+    notice = add_notice("正文测试", body="第一段<script>alert(1)</script>\n\n第二段\n第三段\n\n# 一、小标题\n\n## （一）次标题\n\n- 甲\n- 乙")
     response = client.get(f"/notices/{notice.id}")
     html = response.get_data(as_text=True)
-    assert "<script>alert(1)</script>" not in html
-    assert "&lt;script&gt;" in html
-    paragraphs = [p.get_text() for p in page(response).select("article > p")]
-    assert paragraphs[1:4] == ["第一段<script>alert(1)</script>", "第二段", "第三段"]
+    assert "<script>alert(1)" not in html and "alert(1)" not in html
+    body = page(response).select_one(".notice-body")
+    assert [p.get_text() for p in body.find_all("p")] == ["第一段", "第二段\n第三段"]
+    assert body.find("br") is not None  # a single line break stays a line break
+    # headings sit under the page's own <h1>: "#" is <h2>, "##" <h3>
+    assert (body.h2.get_text(), body.h3.get_text()) == ("一、小标题", "（一）次标题")
+    assert body.find("h1") is None
+    assert [li.get_text() for li in body.find_all("li")] == ["甲", "乙"]
 
 
 def test_previous_and_next_links(client, app_ctx):

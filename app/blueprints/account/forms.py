@@ -1,8 +1,9 @@
 """基本资料 and 修改密码 forms."""
 import re
 
-from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.forms import BaseForm, RegionMixin, required
 from app.passwords import password_problem
@@ -26,6 +27,17 @@ def _choices(items, prompt=None):
     return ([("", prompt)] if prompt else []) + choices
 
 
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes (the field macro lays them out like radios)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def bool_choice(value):
+    return value if isinstance(value, bool) else value == "True"
+
+
 class InstitutionProfileForm(RegionMixin, BaseForm):
     unit_nature_id = RadioField(
         "单位性质", coerce=int_or_none, validate_choice=False, **PICK, validators=[required("请选择单位性质。")]
@@ -41,10 +53,20 @@ class InstitutionProfileForm(RegionMixin, BaseForm):
         render_kw={"type": "email"},
     )
     intro = TextAreaField("机构简介", validators=[Optional(), Length(max=1000, message="机构简介不能超过 1000 字。")])
+    # shown in the public 核心服务机构 directory once the institution is recognised
+    service_category_ids = MultiCheckboxField("服务类别", coerce=int, validate_choice=False)
+    publish_contact = RadioField(
+        "对外公开联系方式", choices=[(True, "公开"), (False, "不公开")], coerce=bool_choice, default=False, validate_choice=False
+    )
 
     def fill_choices(self, profile):
         from app.reference.services import dict_items, platforms
 
+        self.service_category_ids.choices = [
+            (item.id, item.name + ("" if item.active else "（已停用）"))
+            for item in dict_items("service_category")
+            + [c for c in profile.service_categories if not c.active]
+        ]
         self.unit_nature_id.choices = _choices(dict_items("unit_nature", include_id=profile.unit_nature_id))
         self.platform_id.choices = _choices(platforms(include_id=profile.platform_id), "请选择所属平台")
         self.institution_type_id.choices = _choices(
@@ -56,6 +78,14 @@ class InstitutionProfileForm(RegionMixin, BaseForm):
         # radios are checked here rather than by WTForms, which would add a second message to 请选择
         if field.data not in {value for value, _ in field.choices}:
             raise ValidationError("请从列表中选择。")
+
+    def validate_service_category_ids(self, field):
+        if set(field.data or ()) - {value for value, _ in field.choices}:
+            raise ValidationError("请从列表中选择服务类别。")
+
+    def validate_publish_contact(self, field):
+        if field.data not in (True, False):
+            raise ValidationError("请选择是否公开联系方式。")
 
 
 class ExpertProfileForm(RegionMixin, BaseForm):

@@ -11,7 +11,7 @@ from app.utils import paginate, utcnow
 # Editable 基本资料 fields per role (what the form may change; everything else is read-only).
 PROFILE_FIELDS = {
     "institution": ("unit_nature_id", "platform_id", "institution_type_id", "contact", "city_code", "county_code",
-                    "address", "email", "intro"),
+                    "address", "email", "intro", "publish_contact"),
     "expert": ("name", "gender", "birth_month", "employer", "title", "category_id", "city_code", "county_code", "bio"),
     "enterprise": ("contact", "city_code", "county_code", "address"),
     "city_admin": ("display_name",),
@@ -20,7 +20,8 @@ PROFILE_FIELDS = {
 
 # Optional fields a complete profile has filled in: (field, label).
 COMPLETENESS = {
-    "institution": (("institution_type_id", "机构类型"), ("address", "地址"), ("email", "电子邮箱"), ("intro", "机构简介")),
+    "institution": (("institution_type_id", "机构类型"), ("service_categories", "服务类别"), ("address", "地址"),
+                    ("email", "电子邮箱"), ("intro", "机构简介")),
     "expert": (("bio", "个人简介"),),
     "enterprise": (("address", "地址"),),
 }
@@ -72,6 +73,9 @@ def profile_update(*, user, data):
     for name in fields:
         setattr(record, name, _clean(data.get(name)))
     after = snapshot(record, fields)
+    if user.role == "institution" and "service_category_ids" in data:
+        fields = (*fields, "service_categories")
+        before["service_categories"], after["service_categories"] = _set_categories(record, data["service_category_ids"])
     changed = [name for name in fields if before[name] != after[name]]
     if not changed:
         db.session.rollback()
@@ -90,6 +94,19 @@ def profile_update(*, user, data):
     )
     db.session.commit()
     return True
+
+
+def _set_categories(institution, ids):
+    """Set the 服务类别 an institution offers; (before, after) as names for the audit trail."""
+    from app.reference.models import ServiceCategory
+
+    before = "、".join(c.name for c in institution.service_categories)
+    wanted = set(ids or ())
+    if wanted != set(institution.service_category_ids):
+        institution.service_categories = db.session.scalars(
+            sa.select(ServiceCategory).where(ServiceCategory.id.in_(wanted)).order_by(ServiceCategory.sort_order)
+        ).all() if wanted else []
+    return before, "、".join(c.name for c in institution.service_categories)
 
 
 # ---- 站内消息 --------------------------------------------------------------------------------

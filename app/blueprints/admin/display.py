@@ -103,16 +103,6 @@ LOGIN_DETAILS = {
     "bad_captcha": "图形验证码错误",
 }
 
-SESSION_END_REASONS = {
-    "logout": "退出",
-    "timeout": "超时",
-    "forced": "强退",
-    "disabled": "帐户停用",
-    "password_reset": "密码重置",
-    "password_change": "修改密码",
-    "phone_change": "手机号变更",
-}
-
 # Checked in order: several browsers say "Chrome" in their user agent too.
 BROWSERS = (
     ("360SE", "360"), ("360EE", "360"), ("QIHU", "360"), ("360Browser", "360"),
@@ -145,10 +135,6 @@ def target_label(target_type):
 
 def login_detail(detail):
     return LOGIN_DETAILS.get(detail, detail) if detail else ""
-
-
-def end_reason_label(reason):
-    return SESSION_END_REASONS.get(reason, reason or "")
 
 
 def field_label(key):

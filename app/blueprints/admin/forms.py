@@ -3,11 +3,19 @@ import re
 
 import sqlalchemy as sa
 from wtforms import BooleanField, DateField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import EqualTo, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import EqualTo, Length, Optional, StopValidation, ValidationError
 
 from app.blueprints.auth.models import ROLE_LABELS, STATUS_LABELS, PhoneChangeRequest, User
 from app.extensions import db
 from app.forms import BaseForm, Mobile, PasswordPolicy, input_required, required
+
+
+def sort_order_range(form, field):
+    """排序: an integer 0-9999; a non-number already carries the field's own message."""
+    if field.data is None:
+        raise StopValidation()
+    if not 0 <= field.data <= 9999:
+        raise ValidationError("排序号为 0 到 9999 的整数。")
 
 
 class FilterForm(BaseForm):
@@ -99,7 +107,7 @@ class NewAdminForm(BaseForm):
 class DictItemForm(BaseForm):
     name = StringField("名称", validators=[required("请输入名称。"), Length(max=60, message="名称不能超过 60 个字符。")])
     code = StringField("信用代码前缀", validators=[Optional(), Length(min=2, max=2, message="请输入 2 位前缀，如 91。")])
-    sort_order = IntegerField("排序", validators=[input_required("请输入排序号。"), NumberRange(0, 9999, "排序号为 0 到 9999 的整数。")])
+    sort_order = IntegerField("排序", validators=[input_required("请输入排序号。"), sort_order_range])
     active = BooleanField("启用", default=True)
 
     def __init__(self, *args, kind, item_id=None, **kwargs):
@@ -127,7 +135,7 @@ class DictItemForm(BaseForm):
 class PlatformForm(BaseForm):
     name = StringField("平台名称", validators=[required("请输入平台名称。"), Length(max=80, message="平台名称不能超过 80 个字符。")])
     city_code = SelectField("所属市州", validate_choice=False)
-    sort_order = IntegerField("排序", validators=[input_required("请输入排序号。"), NumberRange(0, 9999, "排序号为 0 到 9999 的整数。")])
+    sort_order = IntegerField("排序", validators=[input_required("请输入排序号。"), sort_order_range])
     active = BooleanField("启用", default=True)
 
     def __init__(self, *args, platform_id=None, **kwargs):

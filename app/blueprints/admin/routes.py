@@ -6,12 +6,10 @@ from app.access import roles
 from app.blueprints.admin import bp, display, queries, services
 from app.blueprints.admin.forms import (
     AuditFilterForm,
-    DictItemForm,
     LoginLogFilterForm,
     NewAdminForm,
     PhoneDecisionForm,
     PhoneRequestFilterForm,
-    PlatformForm,
     SmsFilterForm,
     UserFilterForm,
 )
@@ -32,7 +30,6 @@ def admin_helpers():
         "action_label": display.action_label,
         "target_label": display.target_label,
         "login_detail": display.login_detail,
-        "end_reason_label": display.end_reason_label,
         "mask_sms": display.mask_sms,
         "session_ref": queries.session_ref,
         "user_name": display.user_name,
@@ -47,11 +44,11 @@ def _page(select):
     return paginate(select, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"])
 
 
-def _crumbs(*items):
+def crumbs(*items):
     return [("系统管理", url_for("admin.home")), *items]
 
 
-def _form_error(form, error):
+def form_error(form, error):
     """Show a service's refusal beside its field, or at the top when it names none."""
     if error.field and error.field in form:
         form[error.field].errors.append(str(error))
@@ -66,7 +63,7 @@ def _form_error(form, error):
 @roles(*ADMINS)
 def home():
     """管理首页: counts of waiting work from every registered provider."""
-    return render("admin/home.html", counts=services.home_counts(current_user), breadcrumb=_crumbs(("管理首页", None)))
+    return render("admin/home.html", counts=services.home_counts(current_user), breadcrumb=crumbs(("管理首页", None)))
 
 
 # --- 用户管理 ---------------------------------------------------------------------------------
@@ -88,7 +85,7 @@ def list_users():
         form=form,
         page=_page(select),
         push_url=request.full_path,
-        breadcrumb=_crumbs(("用户管理", None)),
+        breadcrumb=crumbs(("用户管理", None)),
     )
 
 
@@ -110,7 +107,7 @@ def show_user(user_id):
         logins=queries.user_recent_logins(user),
         sessions=queries.user_open_sessions(user),
         current_sid=session.get("sid"),
-        breadcrumb=_crumbs(("用户管理", url_for("admin.list_users")), (user.username, None)),
+        breadcrumb=crumbs(("用户管理", url_for("admin.list_users")), (user.username, None)),
     )
 
 
@@ -171,14 +168,14 @@ def new_admin():
                 must_change_password=True,
             )
         except AdminError as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             flash(f"已创建{user.role_label} {user.username}，首次登录须修改密码。", "success")
             return redirect_303(url_for("admin.show_user", user_id=user.id))
     return render(
         "admin/new_admin.html",
         form=form,
-        breadcrumb=_crumbs(("用户管理", url_for("admin.list_users")), ("新增管理员", None)),
+        breadcrumb=crumbs(("用户管理", url_for("admin.list_users")), ("新增管理员", None)),
     )
 
 
@@ -203,7 +200,7 @@ def list_login_logs():
         form=form,
         page=_page(select),
         push_url=request.full_path,
-        breadcrumb=_crumbs(("登录日志", None)),
+        breadcrumb=crumbs(("登录日志", None)),
     )
 
 
@@ -215,7 +212,7 @@ def list_online():
         "admin/online.html",
         page=_page(queries.open_sessions_select()),
         current_sid=session.get("sid"),
-        breadcrumb=_crumbs(("在线用户", None)),
+        breadcrumb=crumbs(("在线用户", None)),
     )
 
 
@@ -253,7 +250,7 @@ def list_audit():
         form=form,
         page=_page(select),
         push_url=request.full_path,
-        breadcrumb=_crumbs(("操作日志", None)),
+        breadcrumb=crumbs(("操作日志", None)),
     )
 
 
@@ -266,7 +263,7 @@ def show_audit(entry_id):
         "admin/audit_entry.html",
         entry=entry,
         rows=display.audit_rows(entry),
-        breadcrumb=_crumbs(("操作日志", url_for("admin.list_audit")), (f"#{entry.id}", None)),
+        breadcrumb=crumbs(("操作日志", url_for("admin.list_audit")), (f"#{entry.id}", None)),
     )
 
 
@@ -283,206 +280,8 @@ def list_sms():
         page=_page(queries.sms_select(phone=filters["phone"])),
         outbox=current_app.config["SMS_BACKEND"] == "outbox",
         push_url=request.full_path,
-        breadcrumb=_crumbs(("短信日志", None)),
+        breadcrumb=crumbs(("短信日志", None)),
     )
-
-
-# --- 字典管理 ---------------------------------------------------------------------------------
-
-
-def _kind_or_404(kind):
-    if kind not in DICT_KINDS:
-        abort(404)
-    return DICT_KINDS[kind]
-
-
-@bp.route("/dicts", defaults={"kind": "unit_nature"})
-@bp.route("/dicts/<kind>")
-@roles(*PROVINCE)
-def list_dicts(kind):
-    """字典管理, one tab per list. 404 unknown list."""
-    cls = _kind_or_404(kind)
-    return render(
-        "admin/dicts.html",
-        kind=kind,
-        page=paginate(queries.dict_items_select(kind), page=request.args.get("page", 1, type=int), per_page=100),
-        breadcrumb=_crumbs(("字典管理", url_for("admin.list_dicts")), (cls.label, None)),
-    )
-
-
-def _dict_form_page(form, kind, item=None):
-    cls = DICT_KINDS[kind]
-    title = f"编辑{cls.label}" if item else f"新增{cls.label}"
-    return render(
-        "admin/dict_form.html",
-        form=form,
-        kind=kind,
-        item=item,
-        title=title,
-        breadcrumb=_crumbs(("字典管理", url_for("admin.list_dicts", kind=kind)), (title, None)),
-    )
-
-
-@bp.route("/dicts/<kind>/new", methods=["GET", "POST"])
-@roles(*PROVINCE)
-def new_dict_item(kind):
-    """新增字典项. 404 unknown list; duplicate name or bad sort order beside the field."""
-    _kind_or_404(kind)
-    form = DictItemForm(kind=kind, data=None if request.method == "POST" else {"sort_order": queries.dict_next_sort_order(kind)})
-    if form.validate_on_submit():
-        try:
-            item = services.dict_item_save(
-                kind=kind, name=form.name.data, code=form.code.data, sort_order=form.sort_order.data, active=form.active.data, actor=current_user
-            )
-        except AdminError as error:
-            _form_error(form, error)
-        else:
-            flash(f"已新增“{item.name}”。", "success")
-            return redirect_303(url_for("admin.list_dicts", kind=kind))
-    return _dict_form_page(form, kind)
-
-
-def _dict_item_or_404(item_id):
-    return queries.dict_item_get(item_id) or abort(404)
-
-
-@bp.route("/dicts/item/<int:item_id>/edit", methods=["GET", "POST"])
-@roles(*PROVINCE)
-def edit_dict_item(item_id):
-    """编辑字典项. 404 unknown entry; duplicate name or bad sort order beside the field."""
-    item = _dict_item_or_404(item_id)
-    form = DictItemForm(obj=item, kind=item.kind, item_id=item.id)
-    if form.validate_on_submit():
-        try:
-            services.dict_item_save(
-                kind=item.kind, item=item, name=form.name.data, code=form.code.data,
-                sort_order=form.sort_order.data, active=form.active.data, actor=current_user,
-            )
-        except AdminError as error:
-            _form_error(form, error)
-        else:
-            flash(f"已保存“{item.name}”。", "success")
-            return redirect_303(url_for("admin.list_dicts", kind=item.kind))
-    return _dict_form_page(form, item.kind, item)
-
-
-def _dict_set_active(item_id, active):
-    item = _dict_item_or_404(item_id)
-    try:
-        services.dict_item_set_active(item=item, active=active, actor=current_user)
-    except AdminError as error:
-        flash(str(error), "error")
-    else:
-        flash(f"已{'启用' if active else '停用'}“{item.name}”。" + ("" if active else "已使用它的记录仍显示原名称，新填报不再可选。"), "success")
-    return redirect_303(url_for("admin.list_dicts", kind=item.kind))
-
-
-@bp.route("/dicts/item/<int:item_id>/retire", methods=["POST"])
-@roles(*PROVINCE)
-def retire_dict_item(item_id):
-    """停用字典项 (records keep it). 404 unknown entry; refuses one already retired."""
-    return _dict_set_active(item_id, False)
-
-
-@bp.route("/dicts/item/<int:item_id>/restore", methods=["POST"])
-@roles(*PROVINCE)
-def restore_dict_item(item_id):
-    """启用字典项. 404 unknown entry; refuses one already active."""
-    return _dict_set_active(item_id, True)
-
-
-# --- 所属平台 ---------------------------------------------------------------------------------
-
-
-@bp.route("/platforms")
-@roles(*PROVINCE)
-def list_platforms():
-    """所属平台, with how many institutions use each."""
-    page = paginate(queries.platforms_select(), page=request.args.get("page", 1, type=int), per_page=100)
-    return render(
-        "admin/platforms.html",
-        page=page,
-        usage=queries.platform_usage([platform.id for platform in page.items]),
-        breadcrumb=_crumbs(("所属平台", None)),
-    )
-
-
-def _platform_form_page(form, platform=None):
-    title = "编辑所属平台" if platform else "新增所属平台"
-    return render(
-        "admin/platform_form.html",
-        form=form,
-        platform=platform,
-        title=title,
-        breadcrumb=_crumbs(("所属平台", url_for("admin.list_platforms")), (title, None)),
-    )
-
-
-@bp.route("/platforms/new", methods=["GET", "POST"])
-@roles(*PROVINCE)
-def new_platform():
-    """新增所属平台. Duplicate name or bad sort order beside the field."""
-    form = PlatformForm(data=None if request.method == "POST" else {"sort_order": queries.platform_next_sort_order()})
-    if form.validate_on_submit():
-        try:
-            platform = services.platform_save(
-                name=form.name.data, city_code=form.city_code.data, sort_order=form.sort_order.data, active=form.active.data, actor=current_user
-            )
-        except AdminError as error:
-            _form_error(form, error)
-        else:
-            flash(f"已新增所属平台“{platform.name}”。", "success")
-            return redirect_303(url_for("admin.list_platforms"))
-    return _platform_form_page(form)
-
-
-def _platform_or_404(platform_id):
-    return queries.platform_get(platform_id) or abort(404)
-
-
-@bp.route("/platforms/<int:platform_id>/edit", methods=["GET", "POST"])
-@roles(*PROVINCE)
-def edit_platform(platform_id):
-    """编辑所属平台 (rename, 市州, 排序, 启用). 404 unknown platform; errors beside the field."""
-    platform = _platform_or_404(platform_id)
-    form = PlatformForm(obj=platform, platform_id=platform.id)
-    if form.validate_on_submit():
-        try:
-            services.platform_save(
-                platform=platform, name=form.name.data, city_code=form.city_code.data,
-                sort_order=form.sort_order.data, active=form.active.data, actor=current_user,
-            )
-        except AdminError as error:
-            _form_error(form, error)
-        else:
-            flash(f"已保存所属平台“{platform.name}”。", "success")
-            return redirect_303(url_for("admin.list_platforms"))
-    return _platform_form_page(form, platform)
-
-
-def _platform_set_active(platform_id, active):
-    platform = _platform_or_404(platform_id)
-    try:
-        services.platform_set_active(platform=platform, active=active, actor=current_user)
-    except AdminError as error:
-        flash(str(error), "error")
-    else:
-        flash(f"已{'启用' if active else '停用'}所属平台“{platform.name}”。", "success")
-    return redirect_303(url_for("admin.list_platforms"))
-
-
-@bp.route("/platforms/<int:platform_id>/retire", methods=["POST"])
-@roles(*PROVINCE)
-def retire_platform(platform_id):
-    """停用所属平台 (institutions keep it). 404 unknown platform; refuses one already retired."""
-    return _platform_set_active(platform_id, False)
-
-
-@bp.route("/platforms/<int:platform_id>/restore", methods=["POST"])
-@roles(*PROVINCE)
-def restore_platform(platform_id):
-    """启用所属平台. 404 unknown platform; refuses one already active."""
-    return _platform_set_active(platform_id, True)
 
 
 # --- 手机号变更申诉 ------------------------------------------------------------------------------
@@ -501,7 +300,7 @@ def list_phone_requests():
         form=form,
         page=_page(queries.phone_requests_select(status=None if status == "all" else status)),
         push_url=request.full_path,
-        breadcrumb=_crumbs(("手机号变更申诉", None)),
+        breadcrumb=crumbs(("手机号变更申诉", None)),
     )
 
 
@@ -512,7 +311,7 @@ def _phone_request_page(req, form, status=200):
         form=form,
         bound_elsewhere=queries.phone_bound_elsewhere(req),
         status=status,
-        breadcrumb=_crumbs(("手机号变更申诉", url_for("admin.list_phone_requests")), (f"{req.username} 的申诉", None)),
+        breadcrumb=crumbs(("手机号变更申诉", url_for("admin.list_phone_requests")), (f"{req.username} 的申诉", None)),
     )
 
 

@@ -77,11 +77,11 @@ def _account_counts(user):
     roles = ["institution", "expert", "enterprise", "city_admin"]
     if user.role == "province_admin":
         roles.append("province_admin")
-    scope = "" if user.role == "province_admin" else "本市州"
-    return [
-        HomeCount(f"{scope}{ROLE_LABELS[role]}帐户", by_role.get(role, 0), url_for("admin.list_users", role=role), "个")
-        for role in roles
-    ]
+    if user.role == "province_admin":
+        labels = {role: f"{ROLE_LABELS[role]}帐户" for role in roles}
+    else:
+        labels = {role: f"本市州{ROLE_LABELS[role]}帐户" for role in roles} | {"city_admin": "本市州管理员帐户"}
+    return [HomeCount(labels[role], by_role.get(role, 0), url_for("admin.list_users", role=role), "个") for role in roles]
 
 
 @home_count_provider

@@ -1,14 +1,15 @@
 """核心服务机构申报: the engine's views plus 模版下载."""
 from urllib.parse import quote
 
-from flask import Response, abort
+from flask import Response, abort, url_for
 from flask_login import current_user
 
 from app.access import roles
 from app.blueprints.applications import bp
 from app.blueprints.applications.services import TEMPLATE_FILES
 from app.blueprints.applications.wizard import wizard
-from app.filings.services import owned_filing_or_404
+from app.blueprints.admin.services import HomeCount, home_count_provider
+from app.filings.services import owned_filing_or_404, waiting_count
 from app.menus import add_menu_item
 
 wizard.register(bp)
@@ -35,3 +36,10 @@ def download_template(filing_id, name):
         mimetype=MIMETYPES[extension],
         headers={"Content-Disposition": f"attachment; filename=\"template{extension}\"; filename*=UTF-8''{quote(filename)}"},
     )
+
+
+@home_count_provider
+def _waiting_applications(user):
+    """Admin home tile: applications waiting for this admin's decision."""
+    count = waiting_count(wizard=wizard, user=user)
+    return [HomeCount("待审核核心服务机构申报", count, url_for("applications.review_applications"), "件")]

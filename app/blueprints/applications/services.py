@@ -1,6 +1,7 @@
 """Rules of 核心服务机构申报 beyond the engine: recognition terms and the 模版下载 documents."""
 from io import BytesIO
 
+import sqlalchemy as sa
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from openpyxl import Workbook
@@ -8,6 +9,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 
 from app.audit import audit
 from app.blueprints.applications.models import RECOGNITION_YEARS, Recognition
+from app.blueprints.auth.models import Institution
 from app.extensions import db
 from app.utils import local_today
 
@@ -35,6 +37,49 @@ def recognition_grant(*, application, actor):
 
 def recognition_of(application):
     return db.session.query(Recognition).filter_by(application_id=application.id).one_or_none()
+
+
+# ---- current recognitions (shared: the 核心服务机构 directory, 搜索, 调度 use these) ------------
+
+def recognition_in_force(year=None):
+    """SQL criteria: a Recognition in force in ``year`` (default this year): not revoked and
+    term_start <= year <= term_end (a 2023-2026 term is current from 2023 to 2026 inclusive)."""
+    year = year or local_today().year
+    return sa.and_(Recognition.revoked_at.is_(None), Recognition.term_start <= year, Recognition.term_end >= year)
+
+
+def recognition_current(*, institution_id, year=None):
+    """The institution's recognition in force (the one ending last), or None."""
+    return db.session.scalar(
+        sa.select(Recognition)
+        .where(Recognition.institution_id == institution_id, recognition_in_force(year))
+        .order_by(Recognition.term_end.desc(), Recognition.id.desc())
+        .limit(1)
+    )
+
+
+def recognised_terms(year=None):
+    """Subquery, one row per currently recognised institution: institution_id, term_start, term_end
+    (the earliest start and latest end among its recognitions in force)."""
+    return (
+        sa.select(
+            Recognition.institution_id.label("institution_id"),
+            sa.func.min(Recognition.term_start).label("term_start"),
+            sa.func.max(Recognition.term_end).label("term_end"),
+        )
+        .where(recognition_in_force(year))
+        .group_by(Recognition.institution_id)
+        .subquery("recognised")
+    )
+
+
+def recognised_institutions(year=None):
+    """A select of (Institution, term_start, term_end) for every institution recognised in ``year``;
+    callers add their own filters, order and paging."""
+    terms = recognised_terms(year)
+    return sa.select(Institution, terms.c.term_start, terms.c.term_end).join(
+        terms, terms.c.institution_id == Institution.id
+    )
 
 
 # ---- 模版下载 ---------------------------------------------------------------------------------

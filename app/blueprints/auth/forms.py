@@ -11,8 +11,6 @@ from app.reference.services import dict_items, platforms
 from app.utils import local_today
 from app.verification import captcha_check
 
-PASSWORD_HINT = "至少 8 位，须同时包含字母和数字；区分大小写。"
-
 
 def _after(unbound):
     """A fresh copy of a mixin field, so it sorts (and appears in the error summary) after the
@@ -26,7 +24,7 @@ def _check(problem):
 
 
 class AccountFieldsMixin:
-    """帐户名称, 帐户密码, 确认密码: the first three fields of every registration."""
+    """The check on 帐户名称 shared by every registration form (fields from _account_fields())."""
 
     def validate_username(self, field):
         _check(services.username_problem(field.data))

@@ -52,7 +52,11 @@ class User(UserMixin, db.Model):
         return value.strip()
 
     def set_password(self, password):
-        self.password_hash = generate_password_hash(password)
+        from flask import current_app
+
+        # scrypt in production; the test suite sets a cheap method to stay quick.
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
         self.password_changed_at = utcnow()
 
     def check_password(self, password):
@@ -94,6 +98,15 @@ class RegionMixin:
         return " ".join(n for n in (region_name(self.city_code), region_name(self.county_code)) if n)
 
 
+# 服务类别 an institution offers (基本资料), shown and filtered in the 核心服务机构 directory.
+institution_service_category = sa.Table(
+    "institution_service_category",
+    db.metadata,
+    sa.Column("institution_id", sa.ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("category_id", sa.ForeignKey("dict_item.id"), primary_key=True, index=True),
+)
+
+
 class Institution(RegionMixin, db.Model):
     """服务机构 (社会服务帐户): the organisation behind an institution account."""
 
@@ -112,12 +125,21 @@ class Institution(RegionMixin, db.Model):
     email: Mapped[str | None] = mapped_column(sa.String(120))
     address: Mapped[str | None] = mapped_column(sa.String(200))
     intro: Mapped[str | None] = mapped_column(sa.Text)
+    # 对外公开联系方式: the directory shows 联系人, 电话, 电子邮箱 and 地址 only when the institution chose so
+    publish_contact: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="institution")
+    service_categories = relationship(
+        "ServiceCategory", secondary=institution_service_category, order_by="ServiceCategory.sort_order"
+    )
     unit_nature = relationship("UnitNature", foreign_keys=[unit_nature_id])
     institution_type = relationship("InstitutionType", foreign_keys=[institution_type_id])
     platform = relationship("Platform")
+
+    @property
+    def service_category_ids(self):
+        return [category.id for category in self.service_categories]
 
 
 class Expert(RegionMixin, db.Model):
@@ -135,6 +157,8 @@ class Expert(RegionMixin, db.Model):
     category_id: Mapped[int] = mapped_column(sa.ForeignKey("dict_item.id"))  # 专业领域
     phone: Mapped[str] = mapped_column(sa.String(20))
     bio: Mapped[str | None] = mapped_column(sa.Text)  # 个人简介
+    # 评审专家: the province admin lets this expert score 优秀评选 nominations
+    is_reviewer: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="expert")

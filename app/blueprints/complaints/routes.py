@@ -134,7 +134,7 @@ def show_receipt():
 @bp.route("/results", methods=["GET", "POST"])
 @public
 @limiter.limit("20 per minute", methods=["POST"])
-def lookup():
+def start_lookup():
     """处理结果: 手机号码 + 验证码, then an SMS code; errors: not a mobile, a wrong captcha, the SMS send limits.
     A lookup verified within 30 minutes goes straight to the list."""
     if request.method == "GET" and services.lookup_phone(token=session.get(LOOKUP)):
@@ -160,7 +160,7 @@ def verify_lookup():
     pending = services.lookup_pending(token=session.get(LOOKUP))
     if pending is None:
         flash("请先输入手机号码和验证码。", "info")
-        return redirect(url_for("complaints.lookup"))
+        return redirect(url_for("complaints.start_lookup"))
     form = SmsCodeForm()
     if form.validate_on_submit():
         try:
@@ -169,7 +169,7 @@ def verify_lookup():
             form.sms_code.errors = [*form.sms_code.errors, str(error)]
         except ComplaintError as error:
             flash(str(error), "error")
-            return redirect_303(url_for("complaints.lookup"))
+            return redirect_303(url_for("complaints.start_lookup"))
         else:
             return redirect_303(url_for("complaints.list_results"))
     return render("complaints/lookup_verify.html", form=form, masked_phone=mask_phone(pending.phone))
@@ -184,7 +184,7 @@ def resend_lookup_code():
         services.lookup_resend(token=session.get(LOOKUP))
     except ComplaintError as error:
         flash(str(error), "error")
-        return redirect_303(url_for("complaints.lookup"))
+        return redirect_303(url_for("complaints.start_lookup"))
     except VerificationError as error:
         flash(str(error), "error")
     else:
@@ -215,7 +215,7 @@ def list_results():
     phone = _verified_phone()
     if phone is None:
         flash("查询已超过 30 分钟或尚未验证手机号码，请重新查询。", "info")
-        return redirect(url_for("complaints.lookup"))
+        return redirect(url_for("complaints.start_lookup"))
     return _results_page(phone)
 
 
@@ -227,7 +227,7 @@ def rate_complaint(complaint_id):
     phone = _verified_phone()
     if phone is None:
         flash("查询已超过 30 分钟，请重新查询后再评价。", "info")
-        return redirect_303(url_for("complaints.lookup"))
+        return redirect_303(url_for("complaints.start_lookup"))
     form = RatingForm(prefix=f"c{complaint_id}")
     if form.validate_on_submit():
         try:
@@ -250,7 +250,7 @@ def end_lookup():
     """退出查询. No error cases."""
     services.lookup_end(token=session.pop(LOOKUP, None))
     flash("已退出查询。", "success")
-    return redirect_303(url_for("complaints.lookup"))
+    return redirect_303(url_for("complaints.start_lookup"))
 
 
 # --- 投诉处理 (admins) -----------------------------------------------------------------------------

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("portal", __name__)
 
-from app.blueprints.portal import routes  # noqa: E402,F401
+from app.blueprints.portal import manage, routes  # noqa: E402,F401

@@ -25,3 +25,15 @@ class Notice(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     author = relationship("User")
+    attachments = relationship("Attachment", order_by="Attachment.id", cascade="all, delete-orphan")
+
+    @property
+    def is_public(self):
+        """Visible to visitors: published and its time has come."""
+        return self.is_published and self.published_at <= utcnow()
+
+    @property
+    def status_label(self):
+        if not self.is_published:
+            return "未发布"
+        return "已发布" if self.published_at <= utcnow() else "定时发布"

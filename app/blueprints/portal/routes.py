@@ -1,10 +1,12 @@
-"""Portal: the public pages (首页, 通知公告, directories, 搜索, 联系我们, 答疑, 入口 buttons)."""
-from flask import abort, redirect, render_template, request
+"""Portal: the public pages (首页, 通知公告, 核心服务机构, the other lists, 搜索, 联系我们, 答疑, 入口)."""
+from flask import abort, redirect, render_template, request, send_file
 from flask_login import current_user
 
 from app.access import public
-from app.blueprints.portal import bp, services
+from app.blueprints.portal import bp, directory, services
+from app.blueprints.portal.forms import DirectoryFilterForm
 from app.blueprints.portal.models import NOTICE_CATEGORIES
+from app.filings.attachments import attachment_response
 from app.htmx import render
 
 
@@ -33,30 +35,54 @@ def list_notices():
 @bp.route("/notices/<int:notice_id>")
 @public
 def show_notice(notice_id):
-    """One notice; 404 when it does not exist, is unpublished or scheduled for later."""
-    notice = services.notice_get(notice_id=notice_id)
+    """One notice; 404 when it does not exist, or is unpublished or scheduled (admins see it, marked)."""
+    notice = services.notice_get(notice_id=notice_id, user=current_user)
     if notice is None:
         abort(404)
-    previous, following = services.notice_neighbours(notice=notice)
-    return render(
-        "portal/notice.html",
-        notice=notice,
-        paragraphs=services.notice_paragraphs(notice.body),
-        previous=previous,
-        following=following,
-    )
+    return render("portal/notice.html", **services.notice_page(notice=notice))
 
 
-def _directory(key):
-    directory, page = services.directory_page(key=key, page=_page_arg())
-    return render("portal/directory.html", directory=directory, page=page)
+@bp.route("/notices/<int:notice_id>/attachments/<int:attachment_id>")
+@public
+def download_notice_attachment(notice_id, attachment_id):
+    """Download a notice's attachment; 404 when the notice is not public (admins excepted) or the file is not its."""
+    attachment = services.notice_attachment(notice_id=notice_id, attachment_id=attachment_id, user=current_user)
+    if attachment is None:
+        abort(404)
+    return attachment_response(attachment)
 
 
 @bp.route("/institutions")
 @public
 def list_institutions():
-    """核心服务机构 名单. No error cases."""
-    return _directory("institutions")
+    """核心服务机构 名单 with filters (市州, 机构类型, 服务类别, 关键词); unknown filter values are ignored."""
+    form = DirectoryFilterForm(request.args)
+    form.fill_choices(directory.filter_choices())
+    values = form.values()
+    page = directory.institution_directory(
+        city_code=values["city_code"], type_id=values["type_id"], category_id=values["category_id"], q=values["q"],
+        page=_page_arg(),
+    )
+    filtered = any(values.values())
+    return render(
+        "portal/institutions.html", "portal/_partials/_institution_results.html",
+        form=form, page=page, filtered=filtered, directory=services.DIRECTORIES["institutions"],
+    )
+
+
+@bp.route("/institutions/<int:institution_id>")
+@public
+def show_institution(institution_id):
+    """A recognised institution's public page; 404 when it is not (or no longer) recognised."""
+    entry = directory.institution_public(institution_id=institution_id)
+    if entry is None:
+        abort(404)
+    return render("portal/institution.html", entry=entry, sections=services.institution_sections(entry.institution))
+
+
+def _directory(key):
+    directory_, page, template = services.directory_page(key=key, page=_page_arg(), args=request.args)
+    return render("portal/directory.html", directory=directory_, page=page, items_template=template)
 
 
 @bp.route("/excellent/institutions")
@@ -83,16 +109,19 @@ def list_excellent_experts():
 @bp.route("/big-data")
 @public
 def big_data():
-    """调度大数据. No error cases."""
-    return render("portal/big_data.html", summary=services.big_data_summary())
+    """调度大数据 (``year`` optional, default the latest year with data). No error cases."""
+    return render("portal/big_data.html", summary=services.big_data_summary(year=request.args.get("year", type=int)))
 
 
 @bp.route("/search")
 @public
 def search():
-    """搜索 published notices (and, once public, institutions and experts); empty q shows a prompt."""
-    q = request.args.get("q", "").strip()
-    return render("portal/search.html", q=q, groups=services.search_public(q=q), scope=services.search_scope())
+    """搜索 across notices, institutions (and what other modules register); an empty q shows a prompt."""
+    q = request.args.get("q", "").strip()[:50]
+    kind = request.args.get("kind") or None
+    groups = services.search_public(q=q, kind=kind)
+    return render("portal/search.html", q=q, kind=kind if len(groups) == 1 else None, groups=groups,
+                  scope=services.search_scope())
 
 
 @bp.route("/contact")
@@ -109,11 +138,25 @@ def show_help():
     return render("portal/help.html")
 
 
+@bp.route("/help/manual.docx")
+@public
+def download_manual():
+    """The operations manual as a Word document. No error cases."""
+    from io import BytesIO
+
+    from app.blueprints.portal.manual import DOWNLOAD_NAME, manual_docx
+
+    return send_file(
+        BytesIO(manual_docx()), as_attachment=True, download_name=DOWNLOAD_NAME,
+        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+
+
 @bp.route("/entry/<kind>")
 @public
 def entry(kind):
-    """申报/调度管理/优秀评选/企业投诉入口: to the target page, via 登录 if needed; 404 for an unknown kind."""
-    url = services.entry_url(kind=kind, authenticated=current_user.is_authenticated)
+    """申报/调度管理/优秀评选/企业投诉入口: to the right page for the user, via 登录 if needed; 404 for an unknown kind."""
+    url = services.entry_url(kind=kind, user=current_user)
     if url is None:
         abort(404)
     return redirect(url)

@@ -1,4 +1,17 @@
-"""Portal rules: which notices are public, the home page, directories, search, entry buttons."""
+"""Portal rules: which notices are public, the 首页, the public lists, 搜索, the entry buttons.
+
+Other modules contribute to the portal through the small registries here (call them when their
+package is imported, as they call ``app.menus.add_menu_item``):
+
+- ``register_directory_source(key, page=, template=)`` fills 优秀服务机构 / 优秀服务产品 / 优秀服务专家;
+- ``register_big_data(provider)`` fills 调度大数据 (and its figures on the 首页);
+- ``register_home_block(key, provider)`` adds or replaces a short block on the 首页;
+- ``register_search_source(SearchSource(...))`` makes more published things searchable;
+- ``register_institution_section(provider)`` adds e.g. awards to a 核心服务机构 detail page;
+- ``register_entry(kind, endpoint)`` points an entry button at a module's page.
+
+Until a module registers, its page and block say honestly that nothing is published yet.
+"""
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -8,15 +21,6 @@ from app.extensions import db
 from app.utils import Page, paginate, utcnow
 
 HOME_NOTICES = 7
-
-# 入口 buttons: kind -> (label, endpoint it leads to). Later modules point their kind at their
-# own workspace page (申报 -> applications, 调度 -> reports, 评选 -> awards, 投诉 -> complaints).
-ENTRY_TARGETS = {
-    "apply": ("申报入口", "account.home"),
-    "report": ("调度管理入口", "account.home"),
-    "award": ("优秀评选入口", "account.home"),
-    "complaint": ("企业投诉入口", "portal.contact"),
-}
 
 
 # ---- notices ---------------------------------------------------------------------------------
@@ -30,6 +34,11 @@ def _newest_first(select):
     return select.order_by(Notice.published_at.desc(), Notice.id.desc())
 
 
+def notice_previewer(user):
+    """Admins see unpublished and scheduled notices (marked as such); visitors get a 404."""
+    return bool(user is not None and user.is_authenticated and user.is_admin)
+
+
 def notice_list(*, category=None, page=1, per_page=20):
     """Published notices, newest first; ``category`` narrows to 通知公告 or 工作动态."""
     select = sa.select(Notice).where(_published())
@@ -38,9 +47,22 @@ def notice_list(*, category=None, page=1, per_page=20):
     return paginate(_newest_first(select), page=page, per_page=per_page)
 
 
-def notice_get(*, notice_id):
-    """A published notice, or None (unpublished and future notices do not exist for visitors)."""
-    return db.session.scalar(sa.select(Notice).where(Notice.id == notice_id, _published()))
+def notice_get(*, notice_id, user=None):
+    """The notice if ``user`` may read it (published and due, or an admin previewing), else None."""
+    select = sa.select(Notice).where(Notice.id == notice_id)
+    if not notice_previewer(user):
+        select = select.where(_published())
+    return db.session.scalar(select)
+
+
+def notice_attachment(*, notice_id, attachment_id, user=None):
+    """An attachment of a notice ``user`` may read, or None."""
+    from app.filings.models import Attachment
+
+    notice = notice_get(notice_id=notice_id, user=user)
+    if notice is None:
+        return None
+    return db.session.scalar(sa.select(Attachment).where(Attachment.id == attachment_id, Attachment.notice_id == notice.id))
 
 
 def notice_neighbours(*, notice):
@@ -61,12 +83,21 @@ def notice_neighbours(*, notice):
     return previous, following
 
 
-def notice_paragraphs(body):
-    """The body as paragraphs: one per non-empty line (the template escapes each)."""
-    return [line.strip() for line in (body or "").splitlines() if line.strip()]
+def notice_page(*, notice):
+    """What the notice page shows besides the notice: sanitised body, neighbours, attachments."""
+    from app.blueprints.portal.markup import markdown_html
+
+    previous, following = notice_neighbours(notice=notice)
+    return {
+        "notice": notice,
+        "body_html": markdown_html(notice.body),
+        "previous": previous,
+        "following": following,
+        "attachments": list(notice.attachments),
+    }
 
 
-# ---- directories (filled by later modules) -------------------------------------------------
+# ---- public lists filled by other modules ----------------------------------------------------
 
 @dataclass(frozen=True)
 class Directory:
@@ -76,71 +107,123 @@ class Directory:
     title: str
     intro: str
     empty: str
+    unit: str = "项"  # counts on the 首页: 家 / 项 / 名
 
 
 DIRECTORIES = {
     "institutions": Directory(
         "institutions", "核心服务机构",
-        "经省级认定的湖南省中小微企业核心服务机构名单（认定有效期三年）。",
-        "暂无已认定的核心服务机构名单。核心服务机构经申报、市州初审、省级认定后在此公布。",
+        "经省级认定、在认定有效期内的湖南省中小微企业核心服务机构（认定有效期三年）。",
+        "暂无已认定的核心服务机构名单。核心服务机构经申报、市州初审、省级认定后在此公布。", "家",
     ),
     "excellent_institutions": Directory(
         "excellent_institutions", "优秀服务机构",
         "年度优秀评选中获评的优秀服务机构。",
-        "暂无已公布的优秀服务机构。优秀服务机构经年度优秀评选申报、市州初审、省级评审后在此公布。",
+        "暂无已公布的优秀服务机构。优秀服务机构经年度优秀评选申报、市州初审、省级评审后在此公布。", "家",
     ),
     "excellent_products": Directory(
         "excellent_products", "优秀服务产品",
         "年度优秀评选中获评的优秀服务产品。",
-        "暂无已公布的优秀服务产品。优秀服务产品经年度优秀评选申报、市州初审、省级评审后在此公布。",
+        "暂无已公布的优秀服务产品。优秀服务产品经年度优秀评选申报、市州初审、省级评审后在此公布。", "项",
     ),
     "excellent_experts": Directory(
         "excellent_experts", "优秀服务专家",
         "年度优秀评选中获评的优秀服务专家。",
-        "暂无已公布的优秀服务专家。优秀服务专家经年度优秀评选申报、市州初审、省级评审后在此公布。",
+        "暂无已公布的优秀服务专家。优秀服务专家经年度优秀评选申报、市州初审、省级评审后在此公布。", "名",
     ),
 }
+EXCELLENT = ("excellent_institutions", "excellent_products", "excellent_experts")
 
 
-def directory_page(*, key, page=1, per_page=20):
-    """One page of a public directory. Nothing is recognised or awarded yet, so it is empty;
-    the applications and awards modules replace this with their published lists."""
-    return DIRECTORIES[key], Page([], 1, per_page, 0)
+@dataclass(frozen=True)
+class DirectorySource:
+    """How a module fills a public list: ``page(page=, per_page=, args=)`` returns a utils.Page whose
+    items ``template`` (a partial, given ``page``) lists; ``args`` are the request's query args."""
+
+    page: object
+    template: str
 
 
-@dataclass
-class BigData:
-    """调度大数据: totals of approved monthly reports (none until the reports module lands)."""
-
-    period: str | None = None
-    stats: list = field(default_factory=list)  # [(label, value, unit)]
+DIRECTORY_SOURCES = {}
 
 
-def big_data_summary():
-    """Summary figures of approved monthly reports; empty until the reports module exists."""
-    return BigData()
+def register_directory_source(key, *, page, template):
+    """Fill the public list ``key`` (one of EXCELLENT) with a module's published data."""
+    if key not in DIRECTORIES:
+        raise KeyError(key)
+    DIRECTORY_SOURCES[key] = DirectorySource(page, template)
+
+
+def directory_page(*, key, page=1, per_page=20, args=None):
+    """(Directory, Page, partial template or None) of one public list; empty until a module fills it."""
+    source = DIRECTORY_SOURCES.get(key)
+    if source is None:
+        return DIRECTORIES[key], Page([], 1, per_page, 0), None
+    return DIRECTORIES[key], source.page(page=page, per_page=per_page, args=args or {}), source.template
+
+
+def directory_total(key):
+    if key == "institutions":
+        from app.blueprints.portal.directory import institution_count
+
+        return institution_count()
+    if key not in DIRECTORY_SOURCES:
+        return 0
+    return directory_page(key=key, per_page=1)[1].total
+
+
+def big_data_summary(year=None):
+    """调度大数据: year-to-date aggregates of approved monthly reports (the reports module's
+    ``stats.public_summary``); its ``stats`` are empty until a report of the year is approved."""
+    from app.blueprints.reports.stats import public_summary
+
+    return public_summary(year)
 
 
 def home_page():
-    """What the 首页 shows: the headline, the two news columns and what is published so far."""
+    """What the 首页 shows: the headline (置顶), the two news columns and the module blocks."""
     base = _newest_first(sa.select(Notice).where(_published()))
     headline = db.session.scalar(base.where(Notice.pinned.is_(True)).limit(1))
     notices = db.session.scalars(base.where(Notice.category == "通知公告").limit(HOME_NOTICES)).all()
     news = db.session.scalars(base.where(Notice.category == "工作动态").limit(HOME_NOTICES)).all()
-    directories = {key: directory_page(key=key, per_page=1)[1].total for key in DIRECTORIES}
-    return {
-        "headline": headline,
-        "notices": notices,
-        "news": news,
-        "published": {
-            "institutions": directories["institutions"],
-            "excellent": sum(directories[key] for key in DIRECTORIES if key.startswith("excellent_")),
-            "big_data": bool(big_data_summary().stats),
-        },
-    }
+    return {"headline": headline, "notices": notices, "news": news, "blocks": home_blocks()}
 
 
-# ---- search --------------------------------------------------------------------------------
+# ---- 核心服务机构 detail: sections from other modules ------------------------------------------
+
+INSTITUTION_SECTIONS = []
+
+
+def register_institution_section(provider):
+    """``provider(institution)`` returns (title, [text or (label, href)]) or None, shown on the
+    public detail page of a recognised institution (e.g. 获评优秀服务机构/产品)."""
+    INSTITUTION_SECTIONS.append(provider)
+    return provider
+
+
+def institution_sections(institution):
+    sections = []
+    for provider in INSTITUTION_SECTIONS:
+        section = provider(institution)
+        if section:
+            sections.append(section)
+    return sections
+
+
+# ---- 搜索 -------------------------------------------------------------------------------------
+#
+# Substring matching with LIKE '%词%' (escaped), which is what Chinese needs: there are no spaces
+# to split words on, and 融资 must find 融资担保. How it stays quick:
+# - SQLite: an honest full scan. LIKE with a leading % cannot use a b-tree index; a scan of a
+#   few thousand notices and institutions takes a few milliseconds (tests/portal/bench_search.py
+#   measures it: see docs/search.md). Each group runs one COUNT and one LIMITed query.
+# - PostgreSQL: pg_trgm GIN indexes (gin_trgm_ops) on the searched columns serve ILIKE '%...%'
+#   for terms of 3+ characters (created by the migration only where the extension is available;
+#   the DDL is in docs/search.md). Shorter terms fall back to a scan, still correct.
+
+SEARCH_GROUP_LIMIT = 10  # items per group on the combined page
+SEARCH_KIND_LIMIT = 100  # items when one kind is shown alone
+
 
 def like_pattern(text):
     """A LIKE pattern for a substring, with the user's % _ and \\ taken literally."""
@@ -148,14 +231,21 @@ def like_pattern(text):
     return f"%{escaped}%"
 
 
+def contains(column, pattern):
+    return column.ilike(pattern, escape="\\")
+
+
 def _search_notices(pattern, limit):
-    criteria = sa.and_(
-        _published(),
-        sa.or_(Notice.title.ilike(pattern, escape="\\"), Notice.body.ilike(pattern, escape="\\")),
-    )
+    criteria = sa.and_(_published(), sa.or_(contains(Notice.title, pattern), contains(Notice.body, pattern)))
     total = db.session.scalar(sa.select(sa.func.count(Notice.id)).where(criteria))
     items = db.session.scalars(_newest_first(sa.select(Notice).where(criteria)).limit(limit)).all()
     return total, items
+
+
+def _search_institutions(pattern, limit):
+    from app.blueprints.portal.directory import institution_search
+
+    return institution_search(pattern, limit)
 
 
 @dataclass(frozen=True)
@@ -163,21 +253,25 @@ class SearchSource:
     key: str
     label: str  # the group heading, e.g. 通知公告
     scope: str  # what is searched, for the page's explanation
-    search: object  # callable(pattern, limit) -> (total, items)
-    template: str  # the partial that lists one group's items
+    search: object  # callable(pattern, limit) -> (total, items); pattern is a LIKE pattern for contains()
+    template: str  # the partial that lists one group's ``items``
+    unit: str = "条"  # 共 N 条 / 家 / 名
 
 
-# Only what is public is searched. The recognition and awards modules add institutions, products
-# and experts (register_search_source) once they publish them; until then the page says so.
+# Only what is public is searched. The awards module adds products and experts once it publishes
+# them (register_search_source); until then the page says they are not searchable yet.
 SEARCH_SOURCES = [
     SearchSource("notices", "通知公告", "已发布的通知公告和工作动态（标题和正文）", _search_notices,
                  "portal/_partials/_search_notices.html"),
+    SearchSource("institutions", "核心服务机构", "认定有效期内的核心服务机构（名称、简介、服务类别、所在市州）",
+                 _search_institutions, "portal/_partials/_search_institutions.html", "家"),
 ]
-LATER_SOURCES = {"institutions": "核心服务机构", "products": "优秀服务产品", "experts": "服务专家"}
+LATER_SOURCES = {"products": "优秀服务产品", "experts": "优秀服务专家"}
 
 
 def register_search_source(source):
-    SEARCH_SOURCES.append(source)
+    """Add a SearchSource; its key replaces a source of the same key."""
+    SEARCH_SOURCES[:] = [s for s in SEARCH_SOURCES if s.key != source.key] + [source]
 
 
 @dataclass
@@ -187,16 +281,19 @@ class SearchGroup:
     items: list
 
 
-def search_public(*, q, limit=50):
-    """Search every public source for ``q`` (a Chinese or Latin substring); [] for an empty q."""
+def search_public(*, q, kind=None):
+    """Search every public source for ``q`` (a Chinese or Latin substring), grouped by kind with
+    counts; ``kind`` shows one group with more items. [] for an empty q."""
     q = (q or "").strip()[:50]
     if not q:
         return []
     pattern = like_pattern(q)
+    sources = [s for s in SEARCH_SOURCES if s.key == kind] or SEARCH_SOURCES
+    limit = SEARCH_KIND_LIMIT if len(sources) == 1 and kind else SEARCH_GROUP_LIMIT
     groups = []
-    for source in SEARCH_SOURCES:
+    for source in sources:
         total, items = source.search(pattern, limit)
-        groups.append(SearchGroup(source, total, items))
+        groups.append(SearchGroup(source, total, list(items)))
     return groups
 
 
@@ -208,18 +305,38 @@ def search_scope():
 
 # ---- entry buttons ----------------------------------------------------------------------------
 
-def entry_url(*, kind, authenticated):
-    """Where an entry button leads: its public page, the workspace page when logged in, else the
-    登录 page coming back to this entry afterwards. None for an unknown kind."""
+# 入口 buttons: kind -> (label, endpoints to try in order). The first endpoint that exists and the
+# user may open wins: a logged-in institution goes to its 申报管理, an admin to the 审核 list; a
+# visitor goes to a public page if one is listed, else to 登录 and back here afterwards.
+ENTRY_TARGETS = {
+    "apply": ("申报入口", ["applications.list_applications", "applications.review_applications", "account.home"]),
+    "report": ("调度管理入口", ["account.home"]),
+    "award": ("优秀评选入口", ["account.home"]),
+    "complaint": ("企业投诉入口", ["complaints.new_complaint", "portal.contact"]),
+}
+
+
+def register_entry(kind, endpoint):
+    """Try ``endpoint`` first for the entry button ``kind`` (e.g. the reports module: "report")."""
+    label, endpoints = ENTRY_TARGETS[kind]
+    ENTRY_TARGETS[kind] = (label, [endpoint] + [e for e in endpoints if e != endpoint])
+
+
+def entry_url(*, kind, user):
+    """Where an entry button leads for ``user``, or None for an unknown kind."""
     from flask import url_for
 
-    from app.access import PUBLIC, policy_of
+    from app.access import LOGIN, PUBLIC, policy_of
 
     if kind not in ENTRY_TARGETS:
         return None
-    endpoint = ENTRY_TARGETS[kind][1]
-    if authenticated or policy_of(endpoint) == PUBLIC:
-        return url_for(endpoint)
+    authenticated = user is not None and user.is_authenticated
+    for endpoint in ENTRY_TARGETS[kind][1]:
+        policy = policy_of(endpoint)
+        if policy == PUBLIC or (authenticated and policy is not None and (policy == LOGIN or user.role in policy)):
+            return url_for(endpoint)
+    if authenticated:
+        return url_for("account.home")
     return url_for("auth.login", next=url_for("portal.entry", kind=kind))
 
 

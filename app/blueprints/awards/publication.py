@@ -1,0 +1,170 @@
+"""公示 and 发布 of a 评选年度's results, and what the portal shows of them."""
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from app.audit import audit
+from app.blueprints.awards.models import AwardPublication, AwardResult
+from app.blueprints.awards.services import PROVINCE_STAGE, AwardError, nomination_region, publication_of
+from app.blueprints.awards.wizard import BY_KIND, wizard_of
+from app.extensions import db
+from app.filings import services as filings
+from app.filings import workflow
+from app.filings.models import Filing, Round
+from app.utils import local_today, paginate, utcnow
+
+
+# ---- 公示 and 发布 -----------------------------------------------------------------------------------
+
+def _undecided(round):
+    """Province-stage nominations of every kind without 入选 / 未入选."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Filing.id)).outerjoin(AwardResult, AwardResult.filing_id == Filing.id)
+        .where(Filing.round_id == round.id, Filing.kind.in_(BY_KIND), Filing.status.in_(PROVINCE_STAGE), AwardResult.filing_id.is_(None))
+    )
+
+
+def _selected_count(round):
+    return db.session.scalar(
+        sa.select(sa.func.count(Filing.id)).join(AwardResult, AwardResult.filing_id == Filing.id)
+        .where(Filing.round_id == round.id, Filing.status.in_(PROVINCE_STAGE), AwardResult.selected.is_(True))
+    )
+
+
+def publicity_open(*, round, starts, ends, actor):
+    """Open (or re-date) the 公示 of a 评选年度's results; every province-stage nomination needs a result. Commits."""
+    publication = publication_of(round)
+    if publication is not None and publication.published_at is not None:
+        raise AwardError("评选结果已发布。")
+    undecided = _undecided(round)
+    if undecided:
+        raise AwardError(f"还有 {undecided} 项申报未确定“入选”或“未入选”，请先在各类评审排名中确定。")
+    if not _selected_count(round):
+        raise AwardError("没有“入选”的申报，无法公示。")
+    if publication is None:
+        publication = AwardPublication(round_id=round.id, publicity_starts=starts, publicity_ends=ends, opened_by_id=actor.id)
+        db.session.add(publication)
+        action = "award.publicity_open"
+    else:
+        publication.publicity_starts, publication.publicity_ends = starts, ends
+        action = "award.publicity_update"
+    audit(action, summary=f"{round.title}评选结果公示：{starts:%Y-%m-%d} 至 {ends:%Y-%m-%d}", target=round,
+          after={"starts": starts.isoformat(), "ends": ends.isoformat()}, actor=actor)
+    db.session.commit()
+    return publication
+
+
+def results_publish(*, round, actor):
+    """发布: 入选 nominations become approved and appear on the portal, the others 未入选;
+    every owner is told. One transaction. Commits."""
+    publication = publication_of(round)
+    if publication is None:
+        raise AwardError("请先公示评选结果，公示开始后才能发布。")
+    if publication.published_at is not None:
+        raise AwardError("评选结果已发布。")
+    if publication.publicity_starts > local_today():
+        raise AwardError(f"公示将于 {publication.publicity_starts:%Y-%m-%d} 开始，公示开始后才能发布。")
+    undecided = _undecided(round)
+    if undecided:
+        raise AwardError(f"还有 {undecided} 项申报未确定“入选”或“未入选”，请先在各类评审排名中确定。")
+    nominations = db.session.scalars(
+        sa.select(Filing).join(AwardResult, AwardResult.filing_id == Filing.id)
+        .where(Filing.round_id == round.id, Filing.kind.in_(BY_KIND), Filing.status.in_(PROVINCE_STAGE))
+    ).all()
+    results = {r.filing_id: r.selected for r in db.session.scalars(sa.select(AwardResult).where(AwardResult.filing_id.in_([n.id for n in nominations])))}
+    for nomination in nominations:
+        wizard = wizard_of(nomination)
+        selected = results[nomination.id]
+        filings.filing_transition(
+            wizard=wizard, filing=nomination, action="province_approve" if selected else "province_reject", actor=actor,
+            comment=None if selected else f"经专家评审，未入选{round.title}{wizard.short_title}。", commit=False,
+        )
+    publication.published_at, publication.published_by_id = utcnow(), actor.id
+    audit("award.publish", summary=f"发布{round.title}评选结果：入选 {sum(results.values())} 项", target=round,
+          after={"selected": sum(results.values()), "total": len(results)}, actor=actor)
+    db.session.commit()
+    return publication
+
+
+# ---- what the portal shows ---------------------------------------------------------------------------
+
+PORTAL_KINDS = {"excellent_institutions": "institution_nomination", "excellent_products": "product_nomination", "excellent_experts": "expert_nomination"}
+
+
+@dataclass
+class Winner:
+    year: int
+    name: str
+    region: str
+    intro: str
+    detail: str  # 申报机构 of a product, 工作单位 and 职称 of an expert
+
+
+def _winner(filing):
+    if filing.kind == "product_nomination":
+        detail = f"{filing.institution.name if filing.institution else ''}　{filing.category.name if filing.category else ''}　{filing.charge_mode or ''}"
+        intro = filing.intro
+    elif filing.kind == "expert_nomination":
+        detail, intro = f"{filing.employer or ''}　{filing.title or ''}", filing.bio
+    else:
+        detail, intro = "", filing.intro
+    return Winner(filing.round.year, filing.display_name, nomination_region(filing), intro or "", detail.strip("　 "))
+
+
+def _winners_select(kind):
+    model = BY_KIND[kind].model
+    return (
+        sa.select(model).join(Round, Round.id == model.round_id)
+        .join(AwardPublication, AwardPublication.round_id == model.round_id)
+        .where(AwardPublication.published_at.is_not(None), model.status == workflow.APPROVED)
+        .options(selectinload(model.institution), selectinload(model.round))
+        .order_by(Round.year.desc(), model.id)
+    )
+
+
+def published_winners(*, key, page=1, per_page=20):
+    """One page of published winners for a portal directory ("excellent_products" …), as Winner items."""
+    result = paginate(_winners_select(PORTAL_KINDS[key]), page=page, per_page=per_page)
+    result.items = [_winner(f) for f in result.items]
+    return result
+
+
+def publicity_now(today=None):
+    """The 公示 running today: (publication, {portal key: [Winner]}), or None."""
+    today = today or local_today()
+    publication = db.session.scalar(
+        sa.select(AwardPublication).where(
+            AwardPublication.published_at.is_(None), AwardPublication.publicity_starts <= today, AwardPublication.publicity_ends >= today
+        ).order_by(AwardPublication.publicity_starts.desc()).limit(1)
+    )
+    if publication is None:
+        return None
+    lists = {}
+    for key, kind in PORTAL_KINDS.items():
+        model = BY_KIND[kind].model
+        selected = db.session.scalars(
+            sa.select(model).join(AwardResult, AwardResult.filing_id == model.id)
+            .where(model.round_id == publication.round_id, model.status.in_(PROVINCE_STAGE), AwardResult.selected.is_(True))
+            .options(selectinload(model.institution), selectinload(model.round)).order_by(model.id)
+        ).all()
+        lists[key] = [_winner(f) for f in selected]
+    return publication, lists
+
+
+def search_winners(kind, pattern, limit):
+    """Published winners of a kind whose name or introduction matches a LIKE pattern: (total, items)."""
+    from app.blueprints.auth.models import Institution
+
+    model = BY_KIND[kind].model
+    select = _winners_select(kind)
+    if kind == "institution_nomination":
+        select = select.join(Institution, Institution.id == model.institution_id)
+        columns = (Institution.name, model.intro)
+    elif kind == "product_nomination":
+        columns = (model.product_name, model.intro)
+    else:
+        columns = (model.name, model.bio)
+    select = select.where(sa.or_(*(column.ilike(pattern, escape="\\") for column in columns)))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(select.order_by(None).subquery()))
+    return total, [_winner(f) for f in db.session.scalars(select.limit(limit))]

@@ -1,0 +1,651 @@
+"""Rules of 优秀评选 beyond the engine: 评审专家, 评分标准, assignments and conflicts of interest,
+scoring, the ranking, 入选 / 未入选, 公示 and publication.
+
+Every function that changes something is keyword-only, audits, and owns its commit; a request that
+cannot be carried out raises ``AwardError`` with a message for the user.
+"""
+import re
+from dataclasses import dataclass
+import sqlalchemy as sa
+from flask import abort, current_app, url_for
+from sqlalchemy.orm import selectinload
+
+from app.audit import audit
+from app.blueprints.auth.models import Expert, User
+from app.blueprints.awards import scoring
+from app.blueprints.awards.models import (
+    AwardPublication,
+    AwardResult,
+    ExpertNomination,
+    ReviewAssignment,
+    Score,
+    ScoringCriterion,
+)
+from app.blueprints.awards.wizard import BY_KIND, BY_SLUG, WIZARDS, wizard_of
+from app.extensions import db
+from app.filings import services as filings
+from app.filings import workflow
+from app.filings.models import Filing, Round
+from app.forms import is_mobile
+from app.inbox import notify
+from app.reference.services import region_name
+from app.sms import send_sms
+from app.utils import paginate, utcnow
+
+# statuses in which a nomination is with the province (scoring) or decided
+PROVINCE_STAGE = (workflow.CITY_APPROVED,)
+REVIEWABLE = (workflow.CITY_APPROVED, workflow.APPROVED, workflow.REJECTED)
+
+
+class AwardError(ValueError):
+    """A request cannot be carried out; the message is for the user."""
+
+
+def wizard_or_404(slug):
+    wizard = BY_SLUG.get(slug)
+    if wizard is None:
+        abort(404)
+    return wizard
+
+
+# ---- 评选年度 ----------------------------------------------------------------------------------
+
+def award_rounds():
+    return db.session.scalars(sa.select(Round).where(Round.kind == "award").order_by(Round.year.desc(), Round.opens_on.desc())).all()
+
+
+def award_round(round_id=None):
+    """The chosen 评选年度, else the open one, else the latest; None when there is none. 404 for a bad id."""
+    if round_id:
+        chosen = db.session.get(Round, round_id)
+        if chosen is None or chosen.kind != "award":
+            abort(404)
+        return chosen
+    return filings.round_current("award") or next(iter(award_rounds()), None)
+
+
+def publication_of(round):
+    return db.session.scalar(sa.select(AwardPublication).where(AwardPublication.round_id == round.id)) if round else None
+
+
+def judging_closed(round):
+    """Scores and assignments stop once 公示 is opened."""
+    return publication_of(round) is not None
+
+
+# ---- 评审专家 ----------------------------------------------------------------------------------
+
+def reviewer_list(*, q=None, only_reviewers=False, page=1):
+    select = sa.select(Expert).join(User, User.id == Expert.user_id).options(selectinload(Expert.user), selectinload(Expert.category))
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        select = select.where(sa.or_(Expert.name.ilike(pattern, escape="\\"), Expert.employer.ilike(pattern, escape="\\")))
+    if only_reviewers:
+        select = select.where(Expert.is_reviewer.is_(True))
+    return paginate(select.order_by(Expert.is_reviewer.desc(), Expert.id), page=page, per_page=20)
+
+
+def reviewer_loads(user_ids, round=None):
+    """{reviewer user id: (assigned, submitted)} in ``round`` (all rounds when None)."""
+    if not user_ids:
+        return {}
+    select = (
+        sa.select(ReviewAssignment.reviewer_id, sa.func.count(ReviewAssignment.id), sa.func.count(ReviewAssignment.submitted_at))
+        .where(ReviewAssignment.reviewer_id.in_(user_ids))
+        .group_by(ReviewAssignment.reviewer_id)
+    )
+    if round is not None:
+        select = select.join(Filing, Filing.id == ReviewAssignment.filing_id).where(Filing.round_id == round.id)
+    return {user_id: (assigned, submitted) for user_id, assigned, submitted in db.session.execute(select)}
+
+
+def reviewer_set(*, expert, on, actor):
+    """Mark an expert account as 评审专家 or not; taking it away withdraws its unfinished tasks. Commits."""
+    if expert.is_reviewer == on:
+        return 0
+    withdrawn = 0
+    if not on:
+        pending = db.session.scalars(
+            sa.select(ReviewAssignment).where(ReviewAssignment.reviewer_id == expert.user_id, ReviewAssignment.submitted_at.is_(None))
+        ).all()
+        for assignment in pending:
+            db.session.delete(assignment)
+        withdrawn = len(pending)
+    expert.is_reviewer = on
+    audit(
+        "award.reviewer_set" if on else "award.reviewer_unset",
+        summary=f"{'设为' if on else '取消'}评审专家：{expert.name}（{expert.employer}）" + (f"，撤销未完成评审任务 {withdrawn} 项" if withdrawn else ""),
+        target=expert, before={"is_reviewer": not on}, after={"is_reviewer": on}, actor=actor,
+    )
+    db.session.commit()
+    return withdrawn
+
+
+def expert_or_404(expert_id):
+    return db.session.get(Expert, expert_id) or abort(404)
+
+
+# ---- conflicts of interest -----------------------------------------------------------------------
+
+_PARENS = str.maketrans({"（": "(", "）": ")"})
+
+
+def _unit(name):
+    """A unit's name compared loosely: no spaces, one kind of brackets, case-insensitive."""
+    return re.sub(r"\s+", "", (name or "").translate(_PARENS)).lower()
+
+
+def conflict_reason(filing, reviewer):
+    """Why ``reviewer`` (a User with an Expert profile) may not score ``filing``; None when it may."""
+    expert = reviewer.expert
+    if filing.owner_id == reviewer.id:
+        return "该申报由评审专家本人提交（自荐），须回避。"
+    if isinstance(filing, ExpertNomination):
+        same_person = filing.nominee_id == reviewer.id or (
+            expert is not None and filing.name == expert.name and (filing.phone == expert.phone or _unit(filing.employer) == _unit(expert.employer))
+        )
+        if same_person:
+            return "被推荐的专家即评审专家本人，须回避。"
+    employer = _unit(expert.employer) if expert else ""
+    if employer:
+        if filing.institution is not None and _unit(filing.institution.name) == employer:
+            return f"申报单位“{filing.institution.name}”是评审专家的工作单位，须回避。"
+        if isinstance(filing, ExpertNomination) and _unit(filing.employer) == employer:
+            return f"被推荐专家的工作单位“{filing.employer}”与评审专家相同，须回避。"
+    return None
+
+
+def _active_reviewers():
+    return db.session.scalars(
+        sa.select(User).join(Expert, Expert.user_id == User.id)
+        .where(Expert.is_reviewer.is_(True), User.status == "active", User.role == "expert")
+        .options(selectinload(User.expert)).order_by(User.id)
+    ).all()
+
+
+# ---- 评分标准 ----------------------------------------------------------------------------------
+
+def criteria_of(round, kind):
+    return db.session.scalars(
+        sa.select(ScoringCriterion).where(ScoringCriterion.round_id == round.id, ScoringCriterion.kind == kind)
+        .order_by(ScoringCriterion.position, ScoringCriterion.id)
+    ).all()
+
+
+def criteria_rows(round, kind):
+    """What the 评分标准 form shows: the saved lines, or the defaults before any are saved."""
+    saved = criteria_of(round, kind)
+    if saved:
+        return [{"name": c.name, "max_score": c.max_score, "weight": c.weight} for c in saved]
+    return [{"name": name, "max_score": top, "weight": weight} for name, top, weight in scoring.DEFAULT_CRITERIA]
+
+
+def criteria_locked(round, kind):
+    """Once a reviewer has submitted scores of this kind, the scale they used stays as it was."""
+    return bool(db.session.scalar(
+        sa.select(sa.func.count(ReviewAssignment.id)).join(Filing, Filing.id == ReviewAssignment.filing_id)
+        .where(Filing.round_id == round.id, Filing.kind == kind, ReviewAssignment.submitted_at.is_not(None))
+    ))
+
+
+def _criteria_ensure(round, kind):
+    """The kind's criteria, saving the defaults first if the admin never set any (caller commits)."""
+    saved = criteria_of(round, kind)
+    if saved:
+        return saved
+    for position, (name, top, weight) in enumerate(scoring.DEFAULT_CRITERIA):
+        db.session.add(ScoringCriterion(round_id=round.id, kind=kind, name=name, max_score=top, weight=weight, position=position))
+    db.session.flush()
+    return criteria_of(round, kind)
+
+
+def criteria_save(*, round, wizard, rows, actor):
+    """Replace a kind's 评分标准 (``rows``: dicts with name, max_score, weight). Commits."""
+    if criteria_locked(round, wizard.kind):
+        raise AwardError("已有评审专家提交了评分，评分标准不能再修改。")
+    before = criteria_rows(round, wizard.kind)
+    db.session.execute(sa.delete(ScoringCriterion).where(ScoringCriterion.round_id == round.id, ScoringCriterion.kind == wizard.kind))
+    for position, row in enumerate(rows):
+        db.session.add(ScoringCriterion(round_id=round.id, kind=wizard.kind, position=position, **row))
+    audit(
+        "award.criteria_save", summary=f"{round.title} {wizard.short_title}评分标准", target=round,
+        before={"criteria": "；".join(f"{r['name']} {r['max_score']}分 {r['weight']}%" for r in before)},
+        after={"criteria": "；".join(f"{r['name']} {r['max_score']}分 {r['weight']}%" for r in rows)}, actor=actor,
+    )
+    db.session.commit()
+
+
+# ---- assignments --------------------------------------------------------------------------------
+
+def _stage_select(round, wizard, statuses=PROVINCE_STAGE):
+    model = wizard.model
+    return (
+        sa.select(model).where(model.round_id == round.id, model.status.in_(statuses))
+        .options(selectinload(model.institution)).order_by(model.id)
+    )
+
+
+def _assignments_by_filing(filing_ids):
+    grouped = {filing_id: [] for filing_id in filing_ids}
+    if filing_ids:
+        for assignment in db.session.scalars(
+            sa.select(ReviewAssignment).where(ReviewAssignment.filing_id.in_(filing_ids))
+            .options(selectinload(ReviewAssignment.reviewer).selectinload(User.expert)).order_by(ReviewAssignment.id)
+        ):
+            grouped[assignment.filing_id].append(assignment)
+    return grouped
+
+
+def assignment_overview(*, round, wizard):
+    """[(nomination, its assignments)] for the kind's province-stage nominations."""
+    nominations = db.session.scalars(_stage_select(round, wizard)).all()
+    grouped = _assignments_by_filing([n.id for n in nominations])
+    return [(n, grouped[n.id]) for n in nominations]
+
+
+def nomination_or_404(filing_id):
+    filing = db.session.get(Filing, filing_id)
+    if filing is None or filing.kind not in BY_KIND:
+        abort(404)
+    return filing
+
+
+def candidate_reviewers(*, filing):
+    """Every active 评审专家 with why it cannot be assigned (None when it can)."""
+    assigned = {a.reviewer_id for a in _assignments_by_filing([filing.id])[filing.id]}
+    rows = []
+    for reviewer in _active_reviewers():
+        reason = "已分配。" if reviewer.id in assigned else conflict_reason(filing, reviewer)
+        rows.append((reviewer, reason))
+    return rows
+
+
+def _check_assignable(filing, reviewer):
+    if filing.status not in PROVINCE_STAGE:
+        raise AwardError("只有资格审查通过（待评审）的申报可以分配评审专家。")
+    if judging_closed(filing.round):
+        raise AwardError("本评选年度已进入公示，不能再分配评审专家。")
+    if reviewer is None or reviewer.role != "expert" or reviewer.expert is None or not reviewer.expert.is_reviewer:
+        raise AwardError("所选帐户不是评审专家。")
+    if reviewer.status != "active":
+        raise AwardError("该评审专家帐户已停用。")
+    reason = conflict_reason(filing, reviewer)
+    if reason:
+        raise AwardError(f"不能分配{reviewer.expert.name}：{reason}")
+
+
+def _tell_reviewer(reviewer, count):
+    title = f"您有 {count} 项新的优秀评选评审任务"
+    notify(reviewer, title, "请登录系统，在“我的评审任务”中查看申报材料并评分。", link=url_for("awards.list_reviews"))
+    if is_mobile(reviewer.phone):
+        send_sms(reviewer.phone, f"【湖南省中小企业服务中心】{title}，请登录系统评分。")
+
+
+def assignment_add(*, filing, reviewer_id, actor):
+    """Assign one 评审专家 by hand; refused with the reason (e.g. a conflict of interest). Commits."""
+    reviewer = db.session.get(User, reviewer_id) if reviewer_id else None
+    _check_assignable(filing, reviewer)
+    if db.session.scalar(sa.select(ReviewAssignment.id).where(ReviewAssignment.filing_id == filing.id, ReviewAssignment.reviewer_id == reviewer.id)):
+        raise AwardError(f"{reviewer.expert.name}已分配评审该申报。")
+    _criteria_ensure(filing.round, filing.kind)
+    assignment = ReviewAssignment(filing_id=filing.id, reviewer_id=reviewer.id, assigned_by_id=actor.id)
+    db.session.add(assignment)
+    audit("award.assign", summary=f"分配评审专家 {reviewer.expert.name}：{wizard_of(filing).short_title} {filing.display_name}",
+          target=filing, after={"reviewer": reviewer.username}, actor=actor)
+    _tell_reviewer(reviewer, 1)
+    db.session.commit()
+    return assignment
+
+
+def assignment_remove(*, assignment, actor):
+    """Withdraw an assignment whose scores are not in yet. Commits."""
+    if assignment.submitted_at is not None:
+        raise AwardError("该评审专家已提交评分，不能撤销分配。")
+    filing = assignment.filing
+    audit("award.unassign", summary=f"撤销评审分配 {assignment.reviewer.display_name}：{filing.display_name}",
+          target=filing, before={"reviewer": assignment.reviewer.username}, actor=actor)
+    db.session.delete(assignment)
+    db.session.commit()
+
+
+def assignment_overview_of(*, filing):
+    return _assignments_by_filing([filing.id])[filing.id]
+
+
+def assignment_or_404(assignment_id):
+    return db.session.get(ReviewAssignment, assignment_id) or abort(404)
+
+
+@dataclass
+class AutoResult:
+    added: int
+    short: list  # [(nomination, how many reviewers are missing, why)]
+
+
+def assignments_auto(*, round, wizard, per_nomination, actor):
+    """Give each province-stage nomination ``per_nomination`` reviewers, least-loaded first,
+    never one with a conflict of interest. Commits; returns what was added and what fell short."""
+    if judging_closed(round):
+        raise AwardError("本评选年度已进入公示，不能再分配评审专家。")
+    reviewers = _active_reviewers()
+    if not reviewers:
+        raise AwardError("还没有评审专家：请先在“评审专家”中把专家帐户设为评审专家。")
+    overview = assignment_overview(round=round, wizard=wizard)
+    if not overview:
+        raise AwardError(f"没有资格审查通过（待评审）的{wizard.title}。")
+    _criteria_ensure(round, wizard.kind)
+    load = {user_id: assigned for user_id, (assigned, _) in reviewer_loads([r.id for r in reviewers], round).items()}
+    new_tasks, short = {}, []
+    for nomination, assignments in overview:
+        taken = {a.reviewer_id for a in assignments}
+        needed = per_nomination - len(taken)
+        if needed <= 0:
+            continue
+        eligible, conflicts = [], 0
+        for reviewer in reviewers:
+            if reviewer.id in taken:
+                continue
+            if conflict_reason(nomination, reviewer):
+                conflicts += 1
+                continue
+            eligible.append(reviewer)
+        eligible.sort(key=lambda r: (load.get(r.id, 0), r.id))
+        for reviewer in eligible[:needed]:
+            db.session.add(ReviewAssignment(filing_id=nomination.id, reviewer_id=reviewer.id, assigned_by_id=actor.id))
+            load[reviewer.id] = load.get(reviewer.id, 0) + 1
+            new_tasks[reviewer.id] = new_tasks.get(reviewer.id, 0) + 1
+        if len(eligible) < needed:
+            why = f"可分配的评审专家不足（{conflicts} 位因利益冲突回避）" if conflicts else "可分配的评审专家不足"
+            short.append((nomination, needed - len(eligible), why))
+    added = sum(new_tasks.values())
+    by_id = {r.id: r for r in reviewers}
+    for reviewer_id, count in new_tasks.items():
+        _tell_reviewer(by_id[reviewer_id], count)
+    audit("award.assign_auto", summary=f"{round.title} {wizard.short_title}自动分配评审专家：每项 {per_nomination} 人，新增 {added} 项",
+          target=round, after={"per_nomination": per_nomination, "added": added, "short": len(short)}, actor=actor)
+    db.session.commit()
+    return AutoResult(added, short)
+
+
+# ---- the reviewer's side ---------------------------------------------------------------------------
+
+def _is_reviewer(user):
+    return user.role == "expert" and user.expert is not None and user.expert.is_reviewer
+
+
+def reviewer_tasks(*, user):
+    """A 评审专家's assignments it may open, as (assignment, its total or None); None for an expert
+    who is not a 评审专家. Unscored first, then newest first."""
+    if not _is_reviewer(user):
+        return None
+    assignments = db.session.scalars(
+        sa.select(ReviewAssignment).join(Filing, Filing.id == ReviewAssignment.filing_id)
+        .where(ReviewAssignment.reviewer_id == user.id, Filing.status.in_(REVIEWABLE))
+        .options(selectinload(ReviewAssignment.filing).selectinload(Filing.round), selectinload(ReviewAssignment.scores))
+        .order_by(ReviewAssignment.submitted_at.is_not(None), ReviewAssignment.id.desc())
+    ).all()
+    criteria = {}
+    rows = []
+    for assignment in assignments:
+        filing = assignment.filing
+        if conflict_reason(filing, user):
+            continue
+        key = (filing.round_id, filing.kind)
+        if key not in criteria:
+            criteria[key] = criteria_of(filing.round, filing.kind)
+        rows.append((assignment, task_total(assignment, criteria[key])))
+    return rows
+
+
+def task_or_404(*, assignment_id, user):
+    """The reviewer's own assignment on a nomination it may see; anything else is a 404."""
+    assignment = db.session.get(ReviewAssignment, assignment_id)
+    if (
+        assignment is None
+        or not _is_reviewer(user)
+        or assignment.reviewer_id != user.id
+        or assignment.filing.status not in REVIEWABLE
+        or conflict_reason(assignment.filing, user)
+    ):
+        abort(404)
+    return assignment
+
+
+def task_attachment_or_404(*, assignment, attachment_id):
+    return filings.filing_attachment_or_404(assignment.filing, attachment_id)
+
+
+def task_criteria(assignment):
+    return criteria_of(assignment.filing.round, assignment.filing.kind)
+
+
+def task_total(assignment, criteria):
+    """The reviewer's own total once submitted, else None."""
+    if assignment.submitted_at is None:
+        return None
+    return scoring.to_decimal(scoring.card_total(card_of(assignment), criteria))
+
+
+def card_scores(assignment):
+    return {s.criterion_id: s for s in assignment.scores}
+
+
+def scores_submit(*, assignment, data, user):
+    """Record a reviewer's final scores (``data``: {criterion id: (score, comment)}). Commits."""
+    filing = assignment.filing
+    if assignment.submitted_at is not None:
+        raise AwardError("您已提交过评分，不能再修改。")
+    if filing.status not in PROVINCE_STAGE or judging_closed(filing.round):
+        raise AwardError("本项评审已结束，不能再评分。")
+    criteria = criteria_of(filing.round, filing.kind)
+    if not criteria or set(data) != {c.id for c in criteria}:
+        raise AwardError("评分标准已更新，请刷新页面后重新评分。")
+    for criterion in criteria:
+        score, comment = data[criterion.id]
+        if score is None or not 0 <= score <= criterion.max_score:
+            raise AwardError(f"“{criterion.name}”的得分应在 0-{criterion.max_score} 之间。")
+        assignment.scores.append(Score(criterion_id=criterion.id, score=score, comment=(comment or "").strip() or None))
+    assignment.submitted_at = utcnow()
+    total = scoring.to_decimal(scoring.card_total({c.id: data[c.id][0] for c in criteria}, criteria))
+    audit("award.score", summary=f"提交评分：{wizard_of(filing).short_title} {filing.display_name}，总分 {total}",
+          target=filing, after={"total": str(total)}, actor=user)
+    db.session.commit()
+
+
+def card_of(assignment):
+    return {s.criterion_id: s.score for s in assignment.scores}
+
+
+def peer_scores(*, assignment):
+    """Other reviewers' submitted scores, only once this reviewer has submitted its own; else None.
+    Reviewers are shown as 专家1, 专家2 … (in assignment order), never by name."""
+    if assignment.submitted_at is None:
+        return None
+    criteria = task_criteria(assignment)
+    others = db.session.scalars(
+        sa.select(ReviewAssignment).where(
+            ReviewAssignment.filing_id == assignment.filing_id, ReviewAssignment.id != assignment.id,
+            ReviewAssignment.submitted_at.is_not(None),
+        ).options(selectinload(ReviewAssignment.scores)).order_by(ReviewAssignment.id)
+    ).all()
+    return [
+        {
+            "label": f"专家{index}",
+            "total": scoring.to_decimal(scoring.card_total(card_of(other), criteria)),
+            "scores": {s.criterion_id: s for s in other.scores},
+        }
+        for index, other in enumerate(others, start=1)
+    ]
+
+
+# ---- ranking, 入选 / 未入选, reminders ---------------------------------------------------------------
+
+@dataclass
+class RankRow:
+    nomination: object
+    name: str
+    region: str
+    assigned: int
+    summary: scoring.Summary
+    result: object  # AwardResult or None
+    rank: int | None = None
+
+
+def nomination_region(filing):
+    if filing.institution is not None:
+        return filing.institution.region_label
+    return region_name(filing.city_code)
+
+
+def ranking(*, round, wizard, sort="mean", descending=True):
+    """The kind's province-stage (and, once published, decided) nominations with their statistics."""
+    nominations = db.session.scalars(_stage_select(round, wizard, REVIEWABLE)).all()
+    criteria = criteria_of(round, wizard.kind)
+    grouped = _assignments_by_filing([n.id for n in nominations])
+    with_scores = db.session.scalars(
+        sa.select(ReviewAssignment).where(ReviewAssignment.filing_id.in_([n.id for n in nominations]), ReviewAssignment.submitted_at.is_not(None))
+        .options(selectinload(ReviewAssignment.scores))
+    ).all() if nominations else []
+    cards = {}
+    for assignment in with_scores:
+        cards.setdefault(assignment.filing_id, []).append(card_of(assignment))
+    results = {r.filing_id: r for r in db.session.scalars(sa.select(AwardResult).where(AwardResult.filing_id.in_([n.id for n in nominations])))} if nominations else {}
+    rows = [
+        RankRow(n, n.display_name, nomination_region(n), len(grouped[n.id]), scoring.summarize(cards.get(n.id, []), criteria), results.get(n.id))
+        for n in nominations
+    ]
+    scoring.rank(rows)
+    return scoring.sort_rows(rows, sort, descending)
+
+
+def results_save(*, round, wizard, decisions, actor):
+    """Record 入选 (True) / 未入选 (False) for province-stage nominations; None leaves one open. Commits."""
+    publication = publication_of(round)
+    if publication is not None and publication.published_at is not None:
+        raise AwardError("评选结果已发布，不能再修改。")
+    nominations = {n.id: n for n in db.session.scalars(_stage_select(round, wizard))}
+    changed = 0
+    for filing_id, selected in decisions.items():
+        if filing_id not in nominations:
+            continue
+        current = db.session.get(AwardResult, filing_id)
+        if selected is None:
+            if current is not None:
+                db.session.delete(current)
+                changed += 1
+            continue
+        if current is None:
+            db.session.add(AwardResult(filing_id=filing_id, selected=selected, decided_by_id=actor.id))
+            changed += 1
+        elif current.selected != selected:
+            current.selected, current.decided_by_id, current.decided_at = selected, actor.id, utcnow()
+            changed += 1
+    if changed:
+        audit("award.results_save", summary=f"{round.title} {wizard.short_title}评选结果：修改 {changed} 项", target=round,
+              after={"selected": sum(1 for v in decisions.values() if v), "not_selected": sum(1 for v in decisions.values() if v is False)},
+              actor=actor)
+    db.session.commit()
+    return changed
+
+
+def reminders_send(*, round, wizard, actor):
+    """站内消息 and SMS to every reviewer with unscored nominations of this kind. Commits; returns how many."""
+    if judging_closed(round):
+        raise AwardError("本评选年度已进入公示，评审已结束。")
+    pending = db.session.scalars(
+        sa.select(ReviewAssignment).join(Filing, Filing.id == ReviewAssignment.filing_id)
+        .where(Filing.round_id == round.id, Filing.kind == wizard.kind, Filing.status.in_(PROVINCE_STAGE), ReviewAssignment.submitted_at.is_(None))
+        .options(selectinload(ReviewAssignment.reviewer))
+    ).all()
+    by_reviewer = {}
+    for assignment in pending:
+        by_reviewer.setdefault(assignment.reviewer_id, []).append(assignment)
+    now = utcnow()
+    for assignments in by_reviewer.values():
+        reviewer = assignments[0].reviewer
+        title = f"评审提醒：您还有 {len(assignments)} 项{wizard.short_title}评审尚未评分"
+        notify(reviewer, title, f"请尽快登录系统完成{round.title}的评分。", link=url_for("awards.list_reviews"))
+        if is_mobile(reviewer.phone):
+            send_sms(reviewer.phone, f"【湖南省中小企业服务中心】{title}，请尽快登录系统评分。")
+        for assignment in assignments:
+            assignment.reminded_at = now
+    audit("award.remind", summary=f"{round.title} {wizard.short_title}评分提醒：{len(by_reviewer)} 位评审专家", target=round,
+          after={"reviewers": len(by_reviewer), "pending": len(pending)}, actor=actor)
+    db.session.commit()
+    return len(by_reviewer)
+
+
+# ---- 评审管理 overview ----------------------------------------------------------------------------
+
+def round_progress(round):
+    """Per kind: counts for the 评审管理 page."""
+    rows = []
+    for wizard in WIZARDS:
+        model = wizard.model
+        counts = dict(db.session.execute(
+            sa.select(model.status, sa.func.count(model.id)).where(model.round_id == round.id).group_by(model.status)
+        ).all())
+        assigned, submitted = db.session.execute(
+            sa.select(sa.func.count(ReviewAssignment.id), sa.func.count(ReviewAssignment.submitted_at))
+            .join(Filing, Filing.id == ReviewAssignment.filing_id).where(Filing.round_id == round.id, Filing.kind == wizard.kind)
+        ).one()
+        rows.append({"wizard": wizard, "counts": counts, "assigned": assigned, "submitted": submitted})
+    return rows
+
+
+# ---- monthly report totals beside the typed figures -------------------------------------------------
+
+def report_totals(filing):
+    """The institution's approved monthly report totals for the year before the 评选年度 (上年度),
+    keyed by the nomination's field names: {served_count, activity_count, revenue}. None when the
+    reports module is not installed or the institution has no approved report that year."""
+    if filing.institution_id is None or "reports" not in current_app.blueprints:
+        return None
+    from app.blueprints.reports.models import MonthlyReport
+
+    count, served, activities, revenue = db.session.execute(
+        sa.select(
+            sa.func.count(MonthlyReport.id), sa.func.sum(MonthlyReport.served_total),
+            sa.func.sum(MonthlyReport.activities_total), sa.func.sum(MonthlyReport.revenue),
+        ).where(
+            MonthlyReport.institution_id == filing.institution_id, MonthlyReport.year == filing.round.year - 1,
+            MonthlyReport.counted.is_(True),
+        )
+    ).one()
+    if not count:
+        return None
+    return {"served_count": int(served or 0), "activity_count": int(activities or 0),
+            "revenue": f"{revenue or 0:,.2f}", "months": count}
+
+
+# ---- 管理首页 counts --------------------------------------------------------------------------------
+
+def home_counts(user):
+    """管理首页 tiles: a city admin's 资格审查 queue per kind; the province admin's judging backlog."""
+    from app.blueprints.admin.services import HomeCount
+
+    if user.role == "city_admin":
+        counts = dict(db.session.execute(
+            sa.select(Filing.kind, sa.func.count(Filing.id))
+            .where(Filing.kind.in_(BY_KIND), Filing.status == workflow.SUBMITTED, Filing.city_code == user.city_code)
+            .group_by(Filing.kind)
+        ).all())
+        return [
+            HomeCount(f"待资格审查的{w.title}", counts.get(w.kind, 0), url_for(f"awards.review_{w.plural}"), "项")
+            for w in WIZARDS
+        ]
+    if user.role != "province_admin":
+        return []
+    unassigned = db.session.scalar(
+        sa.select(sa.func.count(Filing.id)).where(
+            Filing.kind.in_(BY_KIND), Filing.status.in_(PROVINCE_STAGE), ~sa.exists().where(ReviewAssignment.filing_id == Filing.id)
+        )
+    )
+    unscored = db.session.scalar(
+        sa.select(sa.func.count(ReviewAssignment.id)).join(Filing, Filing.id == ReviewAssignment.filing_id)
+        .where(Filing.status.in_(PROVINCE_STAGE), ReviewAssignment.submitted_at.is_(None))
+    )
+    return [
+        HomeCount("待分配评审专家的优秀评选申报", unassigned, url_for("awards.show_judging"), "项"),
+        HomeCount("尚未评分的评审任务", unscored, url_for("awards.show_judging"), "项"),
+    ]

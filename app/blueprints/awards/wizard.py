@@ -1,0 +1,223 @@
+"""The three 优秀评选 filings declared for the engine: a 基本信息 step, then 申报证明材料上传."""
+from markupsafe import Markup
+
+from app.blueprints.awards.forms import ExpertBasicForm, InstitutionBasicForm, ProductBasicForm, prepare_category
+from app.blueprints.awards.models import ExpertNomination, InstitutionNomination, ProductNomination
+from app.filings import workflow
+from app.filings.wizard import Step, Wizard
+from app.utils import local_today
+
+STATUS_LABELS = {
+    workflow.SUBMITTED: "待资格审查",
+    workflow.CITY_APPROVED: "资格审查通过（待评审）",
+    workflow.APPROVED: "入选",
+    workflow.REJECTED: "未入选",
+}
+ACTION_LABELS = {"city_approve": "资格审查通过", "province_approve": "入选", "province_reject": "未入选"}
+
+
+class AwardWizard(Wizard):
+    """Common to the three kinds: one nomination per owner and 评选年度 where the kind wants it,
+    and 入选 / 未入选 made only by publication (awards.services.results_publish)."""
+
+    short_title: str = ""
+    slug: str = ""
+
+    def unique_key(self, *, user, round):
+        # keyed by the year, so a second 评选年度 in the same year cannot allow a second one
+        if not self.one_per_round:
+            return None
+        owner = f"i{user.institution.id}" if user.institution else f"u{user.id}"
+        return f"{self.kind}:{owner}:{round.year}"
+
+    def list_options(self):
+        from sqlalchemy.orm import selectinload
+
+        return [selectinload(self.model.institution), selectinload(self.model.round)]
+
+    # long texts keep the writer's line breaks on 查看 / 审核
+    text_fields: tuple = ()
+
+    def detail_html(self, filing):
+        return {name: text_html(getattr(filing, name)) for name in self.text_fields if getattr(filing, name, None)}
+
+
+class InstitutionWizard(AwardWizard):
+    text_fields = ("honors", "intro")
+    FIGURES = {"staff_count": "人", "served_count": "家次", "activity_count": "场次", "revenue": "万元"}
+
+    def detail_html(self, filing):
+        """Beside the typed figures: the year's monthly report totals, when the reports module has any."""
+        html = super().detail_html(filing)
+        totals = _report_totals(filing) or {}
+        for name, unit in self.FIGURES.items():
+            value = getattr(filing, name)
+            if value is None or totals.get(name) is None:
+                continue
+            html[name] = Markup('{} {} <span class="muted">（{}年月度调度合计：{} {}）</span>').format(
+                f"{value:,.2f}" if name == "revenue" else value, unit, filing.round.year - 1, totals[name], unit
+            )
+        return html
+
+
+class ProductWizard(AwardWizard):
+    text_fields = ("intro",)
+
+    def detail_html(self, filing):
+        html = super().detail_html(filing)
+        if filing.point_list:
+            html["points"] = point_list_html(filing.point_list)
+        return html
+
+
+class ExpertWizard(AwardWizard):
+    text_fields = ("bio", "achievements")
+
+    def unique_key(self, *, user, round):
+        """An expert nominates itself once a year; an institution may nominate several experts."""
+        if user.role != "expert":
+            return None
+        return f"{self.kind}:u{user.id}:{round.year}"
+
+    def prefill(self, filing, *, user):
+        """An expert nominating itself starts from its 基本资料."""
+        expert = user.expert if user.role == "expert" else None
+        if expert is None:
+            return
+        filing.nominee_id = user.id
+        filing.name = expert.name
+        filing.gender = expert.gender
+        filing.employer = expert.employer
+        filing.title = expert.title
+        filing.category_id = expert.category_id
+        filing.phone = expert.phone
+        filing.bio = expert.bio
+        filing.age = _age(expert.birth_month)
+        filing.city_code = expert.city_code
+
+
+def _age(birth_month):
+    try:
+        year, month = (int(part) for part in (birth_month or "").split("-")[:2])
+    except ValueError:
+        return None
+    today = local_today()
+    return today.year - year - (1 if today.month < month else 0)
+
+
+def _report_totals(filing):
+    from app.blueprints.awards.services import report_totals
+
+    return report_totals(filing)
+
+
+def _institution_context(filing):
+    return {"report_totals": _report_totals(filing), "figures_year": filing.round.year - 1}
+
+
+def _product_context(filing):
+    return {"points_hint": "请输入服务产品示范性或创新性说明，请逐条列明（每行一条）。"}
+
+
+COMMON = dict(
+    blueprint="awards",
+    round_kind="award",
+    attachment_title="申报证明材料上传",
+    levels=("city", "province"),
+    breadcrumb_root="申报管理",
+    breadcrumb_section="核心服务机构调度管理",
+    status_labels=STATUS_LABELS,
+    action_labels=ACTION_LABELS,
+    hidden_actions=("province_approve", "province_reject"),
+)
+
+institution_wizard = InstitutionWizard(
+    kind="institution_nomination",
+    model=InstitutionNomination,
+    noun="institution_nomination",
+    plural="institution_nominations",
+    title="优秀服务机构申报",
+    steps=[Step("basic", "基本信息", InstitutionBasicForm, "awards/_partials/_step_institution.html", context=_institution_context)],
+    owner_roles=("institution",),
+    edit_label="编辑优秀服务机构申报信息",
+    new_label="优秀服务机构填报",
+    submit_label="提交申报",
+    list_label="优秀服务机构申报评选",
+    url_prefix="/institutions",
+    one_per_round=True,
+    duplicate_message="本评选年度已填报过优秀服务机构申报，每个机构每年只能申报一次。请在列表中编辑已有的申报。",
+    list_columns=[("评选年度", lambda f: f.round.title, "")],
+    export_columns=[("机构名称", lambda f: f.display_name), ("评选年度", lambda f: f.round.title)],
+    **COMMON,
+)
+institution_wizard.short_title, institution_wizard.slug = "优秀服务机构", "institutions"
+
+product_wizard = ProductWizard(
+    kind="product_nomination",
+    model=ProductNomination,
+    noun="product_nomination",
+    plural="product_nominations",
+    title="优秀服务产品申报",
+    steps=[Step("basic", "基本信息", ProductBasicForm, "awards/_partials/_step_product.html",
+                prepare=prepare_category, context=_product_context)],
+    owner_roles=("institution",),
+    edit_label="编辑优秀服务产品申报信息",
+    new_label="优秀服务产品填报",
+    submit_label="提交申报",
+    list_label="优秀服务产品申报评选",
+    url_prefix="/products",
+    one_per_round=False,
+    list_columns=[
+        ("产品名称", lambda f: f.product_name or "（未填写）", ""),
+        ("服务类别", lambda f: f.category.name if f.category else "", ""),
+        ("收费方式", lambda f: f.charge_mode or "", ""),
+        ("评选年度", lambda f: f.round.title, ""),
+    ],
+    export_columns=[("产品名称", lambda f: f.product_name), ("申报机构", lambda f: f.institution.name if f.institution else "")],
+    **COMMON,
+)
+product_wizard.short_title, product_wizard.slug = "优秀服务产品", "products"
+
+expert_wizard = ExpertWizard(
+    kind="expert_nomination",
+    model=ExpertNomination,
+    noun="expert_nomination",
+    plural="expert_nominations",
+    title="优秀服务专家申报",
+    steps=[Step("basic", "基本信息", ExpertBasicForm, "awards/_partials/_step_expert.html", prepare=prepare_category)],
+    owner_roles=("institution", "expert"),
+    needs_institution=False,
+    edit_label="编辑优秀服务专家申报信息",
+    new_label="优秀服务专家填报",
+    submit_label="提交申报",
+    list_label="优秀服务专家申报评选",
+    url_prefix="/experts",
+    one_per_round=True,
+    owner_columns=False,
+    duplicate_message="您本评选年度已填报过优秀服务专家申报（本人每年只能申报一次）。请在列表中编辑已有的申报。",
+    list_columns=[
+        ("姓名", lambda f: f.name or "（未填写）", ""),
+        ("年龄", lambda f: f.age if f.age is not None else "", "num"),
+        ("工作单位", lambda f: f.employer or "", ""),
+    ],
+    export_columns=[("姓名", lambda f: f.name), ("工作单位", lambda f: f.employer)],
+    **COMMON,
+)
+expert_wizard.short_title, expert_wizard.slug = "优秀服务专家", "experts"
+
+WIZARDS = [institution_wizard, product_wizard, expert_wizard]
+BY_SLUG = {w.slug: w for w in WIZARDS}
+BY_KIND = {w.kind: w for w in WIZARDS}
+
+
+def wizard_of(filing):
+    return BY_KIND[filing.kind]
+
+
+def point_list_html(points):
+    """产品说明 as a numbered list (each point escaped)."""
+    return Markup('<ol class="points">{}</ol>').format(Markup("").join(Markup("<li>{}</li>").format(p) for p in points))
+
+
+def text_html(text):
+    return Markup('<div class="award-text">{}</div>').format(text)

@@ -1,0 +1,153 @@
+"""核心服务机构 directory: institutions whose recognition is in force, for visitors.
+
+Which recognitions count is decided once, in app/blueprints/applications/services.py
+(``recognised_terms``: not revoked and term_start <= this year <= term_end).
+"""
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from app.blueprints.applications.services import recognised_terms
+from app.blueprints.auth.models import Institution, institution_service_category
+from app.extensions import db
+from app.reference.models import Region, ServiceCategory
+from app.utils import Page
+
+
+@dataclass
+class Entry:
+    """One line of the directory: the institution and its term."""
+
+    institution: Institution
+    term_start: int
+    term_end: int
+
+    @property
+    def term(self):
+        return f"{self.term_start}-{self.term_end}"
+
+    @property
+    def city(self):
+        from app.reference.services import region_name
+
+        return region_name(self.institution.city_code)
+
+
+def _matches(pattern):
+    """Keyword criteria on an institution: name, introduction, a 服务类别 it offers, its 市州 or 区县."""
+    from app.blueprints.portal.services import contains
+
+    offers = sa.exists().where(
+        institution_service_category.c.institution_id == Institution.id,
+        institution_service_category.c.category_id == ServiceCategory.id,
+        contains(ServiceCategory.name, pattern),
+    )
+    in_region = sa.exists().where(
+        Region.code.in_([Institution.city_code, Institution.county_code]), contains(Region.name, pattern)
+    )
+    return sa.or_(contains(Institution.name, pattern), contains(Institution.intro, pattern), offers, in_region)
+
+
+def _filtered(terms, *, city_code=None, type_id=None, category_id=None, q=None):
+    select = sa.select(Institution.id).join(terms, terms.c.institution_id == Institution.id)
+    if city_code:
+        select = select.where(Institution.city_code == city_code)
+    if type_id:
+        select = select.where(Institution.institution_type_id == type_id)
+    if category_id:
+        select = select.where(
+            sa.exists().where(
+                institution_service_category.c.institution_id == Institution.id,
+                institution_service_category.c.category_id == category_id,
+            )
+        )
+    if q:
+        from app.blueprints.portal.services import like_pattern
+
+        select = select.where(_matches(like_pattern(q[:50])))
+    return select
+
+
+def _entries(ids, terms):
+    """Entries for ``ids`` in that order, loaded in three queries whatever their number."""
+    if not ids:
+        return []
+    institutions = {
+        i.id: i
+        for i in db.session.scalars(
+            sa.select(Institution)
+            .where(Institution.id.in_(ids))
+            .options(selectinload(Institution.service_categories), joinedload(Institution.institution_type))
+        )
+    }
+    spans = {row.institution_id: (row.term_start, row.term_end) for row in db.session.execute(
+        sa.select(terms).where(terms.c.institution_id.in_(ids))
+    )}
+    return [Entry(institutions[i], *spans[i]) for i in ids]
+
+
+def _ordered(select):
+    """By 市州 (the reference order), then name."""
+    city = aliased(Region)
+    return select.outerjoin(city, city.code == Institution.city_code).order_by(
+        city.sort_order, Institution.name, Institution.id
+    )
+
+
+def institution_directory(*, city_code=None, type_id=None, category_id=None, q=None, page=1, per_page=20):
+    """One page of the directory with its filters applied (a utils.Page of Entry)."""
+    terms = recognised_terms()
+    select = _filtered(terms, city_code=city_code, type_id=type_id, category_id=category_id, q=q)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(select.subquery()))
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    ids = list(db.session.scalars(_ordered(select).limit(per_page).offset((page - 1) * per_page)))
+    return Page(_entries(ids, terms), page, per_page, total)
+
+
+def institution_count():
+    terms = recognised_terms()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(terms))
+
+
+def home_institutions(limit=6):
+    """(count, [(id, name)] of a few, the term(s) as "2023-2026") for the 首页 block."""
+    terms = recognised_terms()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(terms))
+    if not total:
+        return 0, [], ""
+    select = sa.select(Institution.id, Institution.name).join(terms, terms.c.institution_id == Institution.id)
+    names = [tuple(row) for row in db.session.execute(_ordered(select).limit(limit))]
+    spans = db.session.execute(sa.select(terms.c.term_start, terms.c.term_end).distinct().limit(3)).all()
+    label = "、".join(f"{start}-{end}" for start, end in sorted(spans)) if len(spans) < 3 else ""
+    return total, names, label
+
+
+def institution_public(*, institution_id):
+    """The Entry of a currently recognised institution, or None (not recognised, expired, revoked)."""
+    terms = recognised_terms()
+    found = db.session.scalar(sa.select(terms.c.institution_id).where(terms.c.institution_id == institution_id))
+    if found is None:
+        return None
+    return _entries([institution_id], terms)[0]
+
+
+def institution_search(pattern, limit):
+    """搜索 source: currently recognised institutions matching a LIKE pattern -> (total, [Entry])."""
+    terms = recognised_terms()
+    select = sa.select(Institution.id).join(terms, terms.c.institution_id == Institution.id).where(_matches(pattern))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(select.subquery()))
+    ids = list(db.session.scalars(_ordered(select).limit(limit))) if total else []
+    return total, _entries(ids, terms)
+
+
+def filter_choices():
+    """Choices for the directory's filters: 市州, 机构类型, 服务类别 (active entries)."""
+    from app.reference.services import cities, dict_items
+
+    return {
+        "cities": [(c.code, c.name) for c in cities()],
+        "types": [(t.id, t.name) for t in dict_items("institution_type")],
+        "categories": [(c.id, c.name) for c in dict_items("service_category")],
+    }

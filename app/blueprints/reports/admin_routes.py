@@ -1,0 +1,312 @@
+"""调度管理 for admins: 报送情况 and 催报, 补报申请, 调度大数据, 季度通报, 数据导出, 调度期, 认定."""
+from urllib.parse import quote
+
+from flask import Response, abort, flash, request, url_for
+from flask_login import current_user
+
+from app.access import roles
+from app.blueprints.reports import bp, completeness, services, stats
+from app.blueprints.reports.bulletin import QUARTER_NAMES, bulletin, bulletin_docx, current_quarter
+from app.blueprints.reports.forms import PeriodForm, RecognitionForm, ReopenDecisionForm, default_term
+from app.blueprints.reports.models import REOPEN_LABELS, REOPEN_PENDING
+from app.blueprints.reports.wizard import wizard
+from app.filings import workflow
+from app.forms import EmptyForm
+from app.htmx import redirect_303, render
+from app.menus import add_menu_item
+from app.reference.services import cities, dict_items
+from app.utils import local_today
+
+ADMINS = ("city_admin", "province_admin")
+PROVINCE = ("province_admin",)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+for _label, _endpoint in (
+    ("报送情况", "reports.show_completeness"),
+    ("调度大数据", "reports.show_stats"),
+    ("季度通报", "reports.show_bulletin"),
+    ("调度数据导出", "reports.export_page"),
+    ("调度期管理", "reports.list_periods"),
+    ("核心服务机构认定", "reports.list_recognitions"),
+):
+    add_menu_item("调度管理", _label, _endpoint, before_group="系统管理")
+
+
+def _crumbs(label, *more):
+    return [("调度管理", None), (label, None), *more]
+
+
+def _city_choice():
+    """The 市州 an admin looks at: a city admin its own, the province admin the chosen one (or all)."""
+    if current_user.role == "city_admin":
+        return current_user.city_code
+    code = request.args.get("city_code") or None
+    return code if code in {c.code for c in cities()} else None
+
+
+# ---- 报送情况 and 催报 ----------------------------------------------------------------------------
+
+@bp.route("/completeness")
+@roles(*ADMINS)
+def show_completeness():
+    """报送情况 of one 调度期 (default the latest opened): by 市州, and who has not reported."""
+    round = services.period_get(request.args.get("round_id", type=int)) or services.period_latest_started()
+    city_code = _city_choice()
+    context = {"round": round, "rounds": services.periods_all(), "city_code": city_code, "cities": cities(), "form": EmptyForm()}
+    if round is not None:
+        rows, overall = completeness.completeness(round=round, user=current_user)
+        context.update(
+            rows=rows, overall=overall, today=local_today(), reopen_state=completeness.reopen_state,
+            missing=completeness.missing_institutions(round=round, user=current_user, city_code=city_code, page=request.args.get("page", 1, type=int)),
+        )
+    return render("reports/completeness.html", breadcrumb=_crumbs("报送情况"), **context)
+
+
+@bp.route("/completeness/remind", methods=["POST"])
+@roles(*ADMINS)
+def send_reminders():
+    """催报: remind every institution of the period (and 市州) that has not reported; 404 for an unknown period."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    round = services.period_get(request.form.get("round_id", type=int)) or abort(404)
+    city_code = current_user.city_code if current_user.role == "city_admin" else (request.form.get("city_code") or None)
+    count = completeness.reminders_send(round=round, user=current_user, city_code=city_code)
+    if count:
+        flash(f"已向 {count} 家未报送的机构发送提醒（站内消息和短信）。", "success")
+    else:
+        flash("所有应报机构均已报送，无需提醒。", "info")
+    return redirect_303(url_for("reports.show_completeness", round_id=round.id, city_code=city_code if current_user.role == "province_admin" else None))
+
+
+# ---- 补报申请 --------------------------------------------------------------------------------------
+
+@bp.route("/reopen-requests")
+@roles(*ADMINS)
+def list_reopen_requests():
+    """补报申请 in the admin's scope; filter by status (default 待处理)."""
+    status = request.args.get("status", REOPEN_PENDING)
+    if status not in REOPEN_LABELS:
+        status = ""
+    page = services.reopen_requests(user=current_user, status=status or None, page=request.args.get("page", 1, type=int))
+    return render(
+        "reports/reopen_requests.html", page=page, status=status, labels=REOPEN_LABELS,
+        breadcrumb=[("审核管理", None), ("补报申请", None)],
+    )
+
+
+@bp.route("/reopen-requests/<int:request_id>", methods=["GET", "POST"])
+@roles(*ADMINS)
+def decide_reopen_request(request_id):
+    """同意 (until a date) or 不同意 a 补报申请; 404 outside the admin's 市州, errors beside the fields."""
+    reopen = services.reopen_request_or_none(request_id=request_id, user=current_user) or abort(404)
+    form = ReopenDecisionForm(until=services.grace_until_default()) if request.method == "GET" else ReopenDecisionForm()
+    error = None
+    if reopen.status == REOPEN_PENDING and form.validate_on_submit():
+        try:
+            services.reopen_request_decide(
+                request=reopen, grant=form.decision.data == "grant", until=form.until.data, note=form.note.data, actor=current_user
+            )
+        except services.ReportError as exc:
+            error = str(exc)
+        else:
+            flash(f"已处理 {reopen.institution.name} 的补报申请：{reopen.status_label}。", "success")
+            return redirect_303(url_for("reports.list_reopen_requests"))
+    return render(
+        "reports/reopen_decide.html", reopen=reopen, form=form, error=error, status=422 if (form.errors or error) else 200,
+        breadcrumb=[("审核管理", None), ("补报申请", url_for("reports.list_reopen_requests")), ("处理", None)],
+    )
+
+
+# ---- 调度大数据 (admin) ------------------------------------------------------------------------------
+
+def _filters():
+    args = request.args
+    years = stats.years_with_data()
+    year = args.get("year", type=int) or (years[0] if years else local_today().year)
+    month_from = min(12, max(1, args.get("month_from", 1, type=int)))
+    month_to = min(12, max(1, args.get("month_to", 12, type=int)))
+    if month_to < month_from:
+        month_from, month_to = month_to, month_from
+    type_id = args.get("institution_type_id", type=int)
+    types = dict_items("institution_type")
+    if type_id not in {t.id for t in types}:
+        type_id = None
+    return stats.Filters(year, month_from, month_to, _city_choice(), type_id), years, types
+
+
+@bp.route("/stats")
+@roles(*ADMINS)
+def show_stats():
+    """调度大数据 with filters (year, months, 市州, 机构类型): totals, 环比/同比, trend, breakdowns, top institutions."""
+    f, years, types = _filters()
+    return render(
+        "reports/stats.html", d=stats.dashboard(f), f=f, years=sorted(set(years) | {f.year, local_today().year}, reverse=True),
+        types=types, cities=cities(), breadcrumb=_crumbs("调度大数据"),
+    )
+
+
+# ---- 季度通报 ----------------------------------------------------------------------------------------
+
+def _quarter():
+    default_year, default_quarter = current_quarter()
+    year = request.args.get("year", default_year, type=int)
+    quarter = request.args.get("quarter", default_quarter, type=int)
+    if quarter not in QUARTER_NAMES or not 2000 <= year <= 2100:
+        abort(404)
+    return year, quarter
+
+
+@bp.route("/bulletin")
+@roles(*PROVINCE)
+def show_bulletin():
+    """季度通报 of a quarter (default the last complete one); 404 for an impossible quarter."""
+    year, quarter = _quarter()
+    b = bulletin(year=year, quarter=quarter, user=current_user)
+    return render(
+        "reports/bulletin.html", b=b, quarters=QUARTER_NAMES, years=range(local_today().year, 2022, -1),
+        breadcrumb=_crumbs("季度通报"),
+    )
+
+
+@bp.route("/bulletin.docx")
+@roles(*PROVINCE)
+def download_bulletin():
+    """季度通报 as .docx; 404 for an impossible quarter."""
+    year, quarter = _quarter()
+    b = bulletin(year=year, quarter=quarter, user=current_user)
+    return Response(
+        bulletin_docx(b), mimetype=DOCX,
+        headers={"Content-Disposition": f"attachment; filename=\"bulletin.docx\"; filename*=UTF-8''{quote(b.title + '.docx')}"},
+    )
+
+
+# ---- 数据导出 ------------------------------------------------------------------------------------------
+
+@bp.route("/exports")
+@roles(*ADMINS)
+def export_page():
+    """调度数据导出: choose a year, months, 市州 and status; the download is ``export_reports``."""
+    years = sorted({local_today().year, *stats.years_with_data()}, reverse=True)
+    return render(
+        "reports/export.html", years=years, cities=cities(), statuses=[s for s in workflow.STATUS_LABELS if s != workflow.DRAFT],
+        status_label=wizard.status_label, breadcrumb=_crumbs("调度数据导出"),
+    )
+
+
+# ---- 调度期管理 --------------------------------------------------------------------------------------
+
+@bp.route("/periods", methods=["GET", "POST"])
+@roles(*PROVINCE)
+def list_periods():
+    """调度期: every month opened so far and 开启调度期 (deadline defaults to the 10th of the next month)."""
+    today = local_today()
+    form = PeriodForm(year=today.year, month=today.month) if request.method == "GET" else PeriodForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            round = services.period_open(
+                year=form.year.data, month=form.month.data, opens_on=form.opens_on.data, closes_on=form.closes_on.data, actor=current_user
+            )
+        except services.ReportError as exc:
+            error = str(exc)
+            form.month.errors = [*form.month.errors, error]
+        else:
+            flash(f"已开启{round.title}，截止日期 {round.closes_on:%Y-%m-%d}。", "success")
+            return redirect_303(url_for("reports.list_periods"))
+    return render(
+        "reports/periods.html", form=form, page=services.periods_list(page=request.args.get("page", 1, type=int)), today=today,
+        status=422 if form.errors else 200, breadcrumb=_crumbs("调度期管理"),
+    )
+
+
+# ---- 核心服务机构认定 ------------------------------------------------------------------------------------
+
+@bp.route("/recognitions")
+@roles(*PROVINCE)
+def list_recognitions():
+    """核心服务机构名单 (in force in a year) and 直接认定: search institutions to add."""
+    year = request.args.get("year", local_today().year, type=int)
+    q = (request.args.get("q") or "").strip()[:60]
+    start, end = default_term(local_today())
+    return render(
+        "reports/recognitions.html", year=year, q=q,
+        page=services.recognitions(year=year, keyword=(request.args.get("kw") or "").strip() or None, page=request.args.get("page", 1, type=int)),
+        candidates=services.recognition_candidates(keyword=q, year=year),
+        form=RecognitionForm(formdata=None, term_start=start, term_end=end), breadcrumb=_crumbs("核心服务机构认定"),
+    )
+
+
+@bp.route("/recognitions", methods=["POST"])
+@roles(*PROVINCE)
+def add_recognitions():
+    """认定所选机构 for a term; a bad term or no choice comes back with the message beside it."""
+    form = RecognitionForm()
+    ids = [int(v) for v in request.form.getlist("institution_id") if v.isdigit()]
+    q = (request.form.get("q") or "").strip()[:60]
+    year = local_today().year
+    if form.validate_on_submit():
+        try:
+            added, skipped = services.recognition_set(
+                institution_ids=ids, term_start=form.term_start.data, term_end=form.term_end.data, note=form.note.data, actor=current_user
+            )
+        except services.ReportError as exc:
+            flash(str(exc), "error")
+        else:
+            if added:
+                flash(f"已认定 {len(added)} 家机构：{'、'.join(added)}。", "success")
+            if skipped:
+                flash(f"{'、'.join(skipped)} 在该期间已有有效认定，未重复认定。", "warning")
+            return redirect_303(url_for("reports.list_recognitions", q=q or None))
+    return render(
+        "reports/recognitions.html", year=year, q=q, page=services.recognitions(year=year), chosen=set(ids),
+        candidates=services.recognition_candidates(keyword=q, year=year), form=form, status=422,
+        breadcrumb=_crumbs("核心服务机构认定"),
+    )
+
+
+@bp.route("/recognitions/<int:recognition_id>/revoke", methods=["POST"])
+@roles(*PROVINCE)
+def revoke_recognition(recognition_id):
+    """撤销认定; an unknown or revoked one gives a message."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        recognition = services.recognition_revoke(recognition_id=recognition_id, actor=current_user)
+        flash(f"已撤销 {recognition.institution.name} 的认定（{recognition.term_label}）。", "success")
+    except services.ReportError as exc:
+        flash(str(exc), "error")
+    return redirect_303(url_for("reports.list_recognitions"))
+
+
+# ---- 管理首页 counts and audit labels --------------------------------------------------------------
+
+from app.blueprints.admin.display import ACTION_LABELS, TARGET_LABELS  # noqa: E402
+from app.blueprints.admin.services import HomeCount, home_count_provider  # noqa: E402
+
+ACTION_LABELS.update(
+    {
+        "report.create": "新建调度数据草稿",
+        "report.submit": "提交调度数据",
+        "report.withdraw": "撤回调度数据",
+        "report.approve": "通过调度数据",
+        "report.return": "退回调度数据",
+        "report.delete": "删除调度数据草稿",
+        "report.remind": "调度催报",
+        "report.reopen_request": "申请补报",
+        "report.reopen_grant": "同意补报",
+        "report.reopen_refuse": "不同意补报",
+        "recognition.set": "直接认定核心服务机构",
+        "recognition.revoke": "撤销核心服务机构认定",
+    }
+)
+TARGET_LABELS.update({"MonthlyReport": "调度数据", "ReportReopenRequest": "补报申请", "Recognition": "核心服务机构认定", "Round": "批次"})
+
+
+@home_count_provider
+def _report_counts(user):
+    from app.filings.services import waiting_count
+
+    return [
+        HomeCount("待审核调度数据", waiting_count(wizard=wizard, user=user), url_for("reports.review_reports"), "份"),
+        HomeCount("待处理补报申请", services.reopen_pending_count(user), url_for("reports.list_reopen_requests"), "件"),
+    ]

@@ -1,0 +1,121 @@
+"""核心服务机构调度: the monthly report (MonthlyReport + ReportActivity) and 补报 requests."""
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.filings.models import Filing
+from app.utils import utcnow
+
+SITE_TYPES = ("自有", "租用")
+
+
+class MonthlyReport(Filing):
+    """基础数据填报: one institution's figures for one month (one 调度期 Round)."""
+
+    __tablename__ = "monthly_report"
+    __table_args__ = (
+        sa.Index("ix_monthly_report_period", "counted", "year", "month"),
+        sa.Index("ix_monthly_report_approved", "counted", "approved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.ForeignKey("filing.id"), primary_key=True)
+    # 填报年度 / 月份, copied from the round so aggregates need no join
+    year: Mapped[int] = mapped_column(index=True)
+    month: Mapped[int]
+    institution_type_id: Mapped[int | None] = mapped_column(sa.ForeignKey("dict_item.id"))  # 机构类型
+    floor_area: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))  # 服务场所(平方米)
+    service_assets: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))  # 服务资产(万元)
+    site_type: Mapped[str | None] = mapped_column(sa.String(4))  # 服务场所类型: 自有 / 租用
+    staff_count: Mapped[int | None]  # 服务人员数
+    bachelor_count: Mapped[int | None]  # 本科人数
+    intermediate_count: Mapped[int | None]  # 中级职称人数
+    revenue: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))  # 营业收入(万元)
+    service_expense: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))  # 服务支出(万元)
+    profit: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))  # 利润总额(万元), may be negative
+    # 异常说明: required when a figure moves more than ×3 against the previous month
+    anomaly_note: Mapped[str | None] = mapped_column(sa.String(200))
+    # sums over the 服务类别 blocks, kept on save so dashboards need no join
+    activities_total: Mapped[int] = mapped_column(default=0)
+    participants_total: Mapped[int] = mapped_column(default=0)
+    served_total: Mapped[int] = mapped_column(default=0)
+    first_submitted_at: Mapped[datetime | None]
+    late: Mapped[bool] = mapped_column(default=False)  # first submitted after the deadline
+    # approved: part of 调度大数据 (approved reports are locked, so this never goes back)
+    counted: Mapped[bool] = mapped_column(default=False)
+    approved_at: Mapped[datetime | None]
+
+    institution_type = relationship("InstitutionType", foreign_keys=[institution_type_id])
+    activities: Mapped[list["ReportActivity"]] = relationship(
+        back_populates="report", order_by="(ReportActivity.sort_order, ReportActivity.id)", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"polymorphic_identity": "monthly_report"}
+
+    @property
+    def period_label(self):
+        return f"{self.year}年{self.month}月"
+
+
+class ReportActivity(db.Model):
+    """One 服务类别 block of a report: 活动数, 参与企业数, 服务企业数.
+
+    The category's name and order at the time of filing are kept, so a renamed or retired
+    category still reads as it was filed.
+    """
+
+    __tablename__ = "report_activity"
+    __table_args__ = (
+        sa.UniqueConstraint("report_id", "category_id", name="uq_report_activity_category"),
+        sa.Index("ix_report_activity_period", "counted", "year", "month", "category_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("monthly_report.id", ondelete="CASCADE"), index=True)
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("dict_item.id"))
+    category_name: Mapped[str] = mapped_column(sa.String(60))
+    sort_order: Mapped[int] = mapped_column(default=0)
+    activities: Mapped[int | None]  # 服务活动数 (场次)
+    participants: Mapped[int | None]  # 参与企业数 (家)
+    served: Mapped[int | None]  # 服务企业数 (家次, "一对一"精准服务)
+    # copies of the report's period and approval, so the 服务类别 breakdown needs no join
+    year: Mapped[int]
+    month: Mapped[int]
+    counted: Mapped[bool] = mapped_column(default=False)
+
+    report: Mapped[MonthlyReport] = relationship(back_populates="activities")
+
+
+REOPEN_PENDING, REOPEN_GRANTED, REOPEN_REFUSED = "pending", "granted", "refused"
+REOPEN_LABELS = {REOPEN_PENDING: "待处理", REOPEN_GRANTED: "已同意", REOPEN_REFUSED: "未同意"}
+
+
+class ReportReopenRequest(db.Model):
+    """补报申请: after the deadline an institution asks to file (or correct) a month; an admin
+    grants a time-limited exception (``until``) or refuses it."""
+
+    __tablename__ = "report_reopen_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id"), index=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("round.id"), index=True)
+    city_code: Mapped[str | None] = mapped_column(sa.ForeignKey("region.code"), index=True)
+    reason: Mapped[str] = mapped_column(sa.String(300))
+    status: Mapped[str] = mapped_column(sa.String(10), default=REOPEN_PENDING, index=True)
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    until: Mapped[date | None]  # the exception lasts to the end of this day
+    decision_note: Mapped[str | None] = mapped_column(sa.String(300))
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None]
+
+    institution = relationship("Institution")
+    round = relationship("Round")
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    @property
+    def status_label(self):
+        return REOPEN_LABELS.get(self.status, self.status)

@@ -1,0 +1,58 @@
+"""核心服务机构调度数据 (manual section 4): the engine's views, 工作总结上报模板 and 申请补报."""
+from urllib.parse import quote
+
+from flask import Response, abort, flash, request, url_for
+from flask_login import current_user
+
+from app.access import roles
+from app.blueprints.reports import bp, services
+from app.blueprints.reports.documents import work_summary_docx
+from app.blueprints.reports.forms import ReopenForm
+from app.blueprints.reports.wizard import wizard
+from app.filings.services import owned_filing_or_404
+from app.htmx import redirect_303, render
+from app.menus import add_menu_item
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+wizard.register(bp)
+add_menu_item("基础信息", "核心服务机构调度数据", "reports.list_reports")
+add_menu_item("审核管理", "调度数据审核", "reports.review_reports", before_group="系统管理")
+add_menu_item("审核管理", "补报申请", "reports.list_reopen_requests", before_group="系统管理")
+
+
+@bp.route("/<int:filing_id>/work-summary.docx", methods=["GET", "POST"])
+@roles("institution")
+def export_work_summary(filing_id):
+    """工作总结上报模板: GET from the saved report, POST from the step's current (unsaved) values;
+    404 for another's report. Nothing is saved."""
+    report = owned_filing_or_404(wizard, filing_id, current_user)
+    form = wizard.steps[0].make_form(report, submitted=True) if request.method == "POST" else None
+    name = f"{report.institution.name}{report.year}年{report.month}月工作总结.docx"
+    return Response(
+        work_summary_docx(report, form),
+        mimetype=DOCX,
+        headers={"Content-Disposition": f"attachment; filename=\"work-summary.docx\"; filename*=UTF-8''{quote(name)}"},
+    )
+
+
+@bp.route("/periods/<int:round_id>/reopen", methods=["GET", "POST"])
+@roles("institution")
+def new_reopen_request(round_id):
+    """申请补报 after a period's deadline; 404 for an unknown period, refusals shown as messages."""
+    round = services.period_get(round_id) or abort(404)
+    form = ReopenForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            services.reopen_request_create(user=current_user, round_id=round.id, reason=form.reason.data)
+        except services.ReportError as exc:
+            error = str(exc)
+        else:
+            flash(f"已提交{round.title}的补报申请，请等待管理员处理，结果将通过站内消息和短信通知您。", "success")
+            return redirect_303(url_for("reports.list_reports"))
+    return render(
+        "reports/reopen_new.html", form=form, round=round, error=error,
+        status=422 if (form.errors or error) else 200,
+        breadcrumb=[("基础数据", None), ("核心服务机构调度管理", url_for("reports.list_reports")), ("申请补报", None)],
+    )

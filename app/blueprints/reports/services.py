@@ -1,0 +1,631 @@
+"""Rules of 核心服务机构调度 beyond the engine: periods and deadlines, who reports, prefill,
+anomalies, 补报 (reopen) requests and the demo set-up.
+
+Each function that changes data is ``<entity>_<verb>(*, ...)``, owns its commit and writes the
+audit trail; a request that cannot be carried out raises ``ReportError`` with a message for the user.
+"""
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import url_for
+from sqlalchemy.orm import selectinload
+
+from app.audit import audit
+from app.blueprints.applications.services import recognition_current, recognition_in_force
+from app.blueprints.applications.models import Recognition
+from app.blueprints.reports.models import (
+    REOPEN_GRANTED,
+    REOPEN_PENDING,
+    REOPEN_REFUSED,
+    MonthlyReport,
+    ReportActivity,
+    ReportReopenRequest,
+)
+from app.extensions import db
+from app.filings import workflow
+from app.filings.models import Round
+from app.forms import is_mobile
+from app.inbox import notify
+from app.reference.models import ServiceCategory
+from app.sms import send_sms
+from app.utils import local_today, paginate, utcnow
+
+KIND = "report"
+DEADLINE_DAY = 10  # due by the 10th of the next month unless the round says otherwise
+
+
+class ReportError(ValueError):
+    """A request about monthly reports cannot be carried out; the message is for the user."""
+
+
+# ---- periods (调度期 = Round of kind "report") --------------------------------------------------
+
+def period_title(year, month):
+    return f"{year}年{month}月调度"
+
+
+def next_month(year, month):
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def previous_month(year, month):
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
+def default_deadline(year, month):
+    """The 10th of the month after the reported month."""
+    y, m = next_month(year, month)
+    return date(y, m, DEADLINE_DAY)
+
+
+def period_open(*, year, month, opens_on=None, closes_on=None, actor):
+    """开启调度期: a report Round for the month (opens on its 1st, closes on the 10th of the next
+    month unless given). Commits; ReportError when that month is open already."""
+    from app.blueprints.rounds.services import RoundError, round_save
+
+    opens_on = opens_on or date(year, month, 1)
+    closes_on = closes_on or default_deadline(year, month)
+    if closes_on < opens_on:
+        raise ReportError("截止日期不能早于开始日期。")
+    data = {"kind": KIND, "title": period_title(year, month), "year": year, "month": month, "opens_on": opens_on, "closes_on": closes_on}
+    try:
+        return round_save(round=None, data=data, actor=actor)
+    except RoundError:
+        raise ReportError(f"{year}年{month}月的调度期已经开启，如需调整截止日期请在批次管理中编辑。")
+
+
+def periods_list(*, page=1):
+    select = sa.select(Round).where(Round.kind == KIND).order_by(Round.year.desc(), Round.month.desc())
+    return paginate(select, page=page, per_page=24)
+
+
+def periods_all():
+    """Every 调度期, newest month first (for the admin pages' choosers)."""
+    return db.session.scalars(sa.select(Round).where(Round.kind == KIND).order_by(Round.year.desc(), Round.month.desc())).all()
+
+
+def period_get(round_id):
+    if not round_id:
+        return None
+    return db.session.scalar(sa.select(Round).where(Round.id == round_id, Round.kind == KIND))
+
+
+def period_latest_started(today=None):
+    """The newest 调度期 that has opened (the default for completeness pages)."""
+    today = today or local_today()
+    return db.session.scalar(
+        sa.select(Round).where(Round.kind == KIND, Round.opens_on <= today).order_by(Round.year.desc(), Round.month.desc()).limit(1)
+    )
+
+
+# ---- who may file when ------------------------------------------------------------------------
+
+def exception_until(institution_id, round_id, today=None):
+    """The last day of a granted 补报 exception still running, or None."""
+    today = today or local_today()
+    return db.session.scalar(
+        sa.select(sa.func.max(ReportReopenRequest.until)).where(
+            ReportReopenRequest.institution_id == institution_id,
+            ReportReopenRequest.round_id == round_id,
+            ReportReopenRequest.status == REOPEN_GRANTED,
+            ReportReopenRequest.until >= today,
+        )
+    )
+
+
+def recognised_years(institution_id, years):
+    """The subset of ``years`` in which the institution's recognition is in force."""
+    return {year for year in set(years) if recognition_current(institution_id=institution_id, year=year)}
+
+
+def creatable_rounds(user, today=None):
+    """Periods the institution may start a report in: open ones, plus those with a running 补报
+    exception; only years its recognition covers. Newest first."""
+    institution = user.institution
+    if institution is None:
+        return []
+    today = today or local_today()
+    open_now = sa.and_(Round.opens_on <= today, Round.closes_on >= today)
+    excepted = Round.id.in_(
+        sa.select(ReportReopenRequest.round_id).where(
+            ReportReopenRequest.institution_id == institution.id,
+            ReportReopenRequest.status == REOPEN_GRANTED,
+            ReportReopenRequest.until >= today,
+        )
+    )
+    rounds = db.session.scalars(
+        sa.select(Round).where(Round.kind == KIND, sa.or_(open_now, excepted)).order_by(Round.year.desc(), Round.month.desc())
+    ).all()
+    years = recognised_years(institution.id, [r.year for r in rounds])
+    return [r for r in rounds if r.year in years]
+
+
+def report_locked_message(report, today=None):
+    """Why the owner may not change the report now: its deadline has passed and no 补报 exception
+    runs. A returned report stays editable (the reviewer asked for the change)."""
+    if report.status not in (workflow.DRAFT, workflow.SUBMITTED):
+        return None
+    today = today or local_today()
+    round = report.round or db.session.get(Round, report.round_id)
+    if today <= round.closes_on or exception_until(report.institution_id, round.id, today):
+        return None
+    verb = "撤回修改" if report.status == workflow.SUBMITTED else "修改或提交"
+    return (
+        f"{round.year}年{round.month}月的调度数据已于 {round.closes_on:%Y-%m-%d} 截止填报，不能再{verb}。"
+        "如需补报，请在“核心服务机构调度数据”列表中点击“申请补报”。"
+    )
+
+
+def closed_message(user):
+    """Why 基础数据填报 is not available to this user now."""
+    institution = user.institution if user is not None else None
+    year = local_today().year
+    if institution is not None and not recognition_current(institution_id=institution.id, year=year):
+        return (
+            f"贵机构不在{year}年度核心服务机构名单内（未认定或认定已过有效期），无需填报调度数据。"
+            "如有疑问，请拨打咨询电话 0731-89706283。"
+        )
+    upcoming = db.session.scalar(
+        sa.select(Round).where(Round.kind == KIND, Round.opens_on > local_today()).order_by(Round.opens_on).limit(1)
+    )
+    if upcoming:
+        return f"{upcoming.title}将于 {upcoming.opens_on:%Y-%m-%d} 开放填报，截止 {upcoming.closes_on:%Y-%m-%d}。"
+    return "当前没有开放的调度期。逾期未报的月份可在下方“调度期”中申请补报。"
+
+
+def institution_periods(user, today=None, limit=6):
+    """The list page's 调度期 table: recent periods with this institution's report and what it may do.
+
+    Each row: dict(round, report, can_create, exception_until, reopen (latest request), locked).
+    """
+    institution = user.institution
+    if institution is None:
+        return []
+    today = today or local_today()
+    rounds = db.session.scalars(
+        sa.select(Round).where(Round.kind == KIND, Round.opens_on <= today).order_by(Round.year.desc(), Round.month.desc()).limit(limit)
+    ).all()
+    if not rounds:
+        return []
+    ids = [r.id for r in rounds]
+    reports = {
+        r.round_id: r
+        for r in db.session.scalars(
+            sa.select(MonthlyReport).where(MonthlyReport.institution_id == institution.id, MonthlyReport.round_id.in_(ids))
+        )
+    }
+    requests = {}
+    for req in db.session.scalars(
+        sa.select(ReportReopenRequest)
+        .where(ReportReopenRequest.institution_id == institution.id, ReportReopenRequest.round_id.in_(ids))
+        .order_by(ReportReopenRequest.id)
+    ):
+        requests[req.round_id] = req  # the latest one wins
+    creatable = {r.id for r in creatable_rounds(user, today)}
+    years = recognised_years(institution.id, [r.year for r in rounds])
+    rows = []
+    for round in rounds:
+        report = reports.get(round.id)
+        request = requests.get(round.id)
+        running = request.until if request and request.status == REOPEN_GRANTED and request.until and request.until >= today else None
+        overdue = today > round.closes_on and not running
+        needs_reopen = overdue and round.year in years and (report is None or report.status == workflow.DRAFT)
+        pending = request is not None and request.status == REOPEN_PENDING
+        rows.append(
+            {
+                "round": round,
+                "report": report,
+                "can_create": report is None and round.id in creatable,
+                "exception_until": running,
+                "reopen": request,
+                "may_request": needs_reopen and not pending,
+                "pending": pending,
+                "overdue": overdue,
+                "recognised": round.year in years,
+            }
+        )
+    return rows
+
+
+# ---- prefill, figures and anomalies -----------------------------------------------------------
+
+STOCK_FIELDS = ("institution_type_id", "floor_area", "service_assets", "site_type", "staff_count", "bachelor_count", "intermediate_count")
+# (attribute, label) of the figures compared with the previous month; 利润总额 can be negative,
+# so a ratio means nothing there and it is left out.
+FIGURES = (
+    ("floor_area", "服务场所"),
+    ("service_assets", "服务资产"),
+    ("staff_count", "服务人员数"),
+    ("bachelor_count", "本科人数"),
+    ("intermediate_count", "中级职称人数"),
+    ("revenue", "营业收入"),
+    ("service_expense", "服务支出"),
+)
+ANOMALY_FACTOR = 3
+ANOMALY_FLOOR = 10  # changes between small numbers (both below 10) need no explanation
+
+
+def report_prefill(report, *, user):
+    """A new draft: the period from its round, one block per active 服务类别, and the stock figures
+    (机构类型, 场所, 资产, 人员) from the institution's latest earlier report."""
+    round = db.session.get(Round, report.round_id)
+    report.year, report.month = round.year, round.month
+    categories = db.session.scalars(
+        sa.select(ServiceCategory).where(ServiceCategory.active.is_(True)).order_by(ServiceCategory.sort_order, ServiceCategory.id)
+    ).all()
+    report.activities = [
+        ReportActivity(category_id=c.id, category_name=c.name, sort_order=c.sort_order, year=round.year, month=round.month)
+        for c in categories
+    ]
+    earlier = db.session.scalar(
+        sa.select(MonthlyReport)
+        .where(
+            MonthlyReport.institution_id == report.institution_id,
+            MonthlyReport.status != workflow.DRAFT,
+            sa.or_(MonthlyReport.year < round.year, sa.and_(MonthlyReport.year == round.year, MonthlyReport.month < round.month)),
+        )
+        .order_by(MonthlyReport.year.desc(), MonthlyReport.month.desc())
+        .limit(1)
+    )
+    if earlier is not None:
+        for name in STOCK_FIELDS:
+            setattr(report, name, getattr(earlier, name))
+    elif user.institution is not None:
+        report.institution_type_id = user.institution.institution_type_id
+
+
+def report_load_activities(form, report):
+    """Step ``load`` hook: the 服务类别 blocks into the form."""
+    from app.blueprints.reports.forms import category_field_names
+
+    for row in report.activities:
+        for name, value in zip(category_field_names(row.category_id), (row.activities, row.participants, row.served)):
+            form[name].data = value
+
+
+def report_save_activities(form, report):
+    """Step ``save`` hook: the 服务类别 blocks from the form (blank counts as 0) and the totals."""
+    from app.blueprints.reports.forms import category_field_names
+
+    for row in report.activities:
+        a, p, s = (form[name].data or 0 for name in category_field_names(row.category_id))
+        row.activities, row.participants, row.served = a, p, s
+    report.activities_total = sum(row.activities or 0 for row in report.activities)
+    report.participants_total = sum(row.participants or 0 for row in report.activities)
+    report.served_total = sum(row.served or 0 for row in report.activities)
+
+
+def _category_keys(category_id, name):
+    return (
+        (f"cat{category_id}_activities", f"{name}活动数"),
+        (f"cat{category_id}_participants", f"{name}参与企业数"),
+        (f"cat{category_id}_served", f"{name}服务企业数"),
+    )
+
+
+def report_figures(report):
+    """{key: (label, value)} of the compared figures of a stored report."""
+    figures = {name: (label, getattr(report, name)) for name, label in FIGURES}
+    for row in report.activities:
+        for (key, label), value in zip(_category_keys(row.category_id, row.category_name), (row.activities, row.participants, row.served)):
+            figures[key] = (label, value or 0)
+    return figures
+
+
+def form_figures(form):
+    """The same figures from a submitted step form (categories by their field names)."""
+    figures = {name: (label, form[name].data) for name, label in FIGURES}
+    report = getattr(form, "filing", None)
+    if report is not None:
+        for row in report.activities:
+            for key, label in _category_keys(row.category_id, row.category_name):
+                figures[key] = (label, form[key].data or 0)
+    return figures
+
+
+def previous_report(report):
+    """The institution's report of the month before (not a draft), or None."""
+    year, month = previous_month(report.year, report.month)
+    return db.session.scalar(
+        sa.select(MonthlyReport).where(
+            MonthlyReport.institution_id == report.institution_id,
+            MonthlyReport.year == year,
+            MonthlyReport.month == month,
+            MonthlyReport.status != workflow.DRAFT,
+        )
+    )
+
+
+def moved_a_lot(previous, current):
+    """More than ×3 up or down, or from 0 to at least ANOMALY_FLOOR (and back)."""
+    previous, current = Decimal(previous or 0), Decimal(current or 0)
+    if max(abs(previous), abs(current)) < ANOMALY_FLOOR:
+        return False
+    if previous <= 0 or current <= 0:
+        return previous != current
+    return current > previous * ANOMALY_FACTOR or current * ANOMALY_FACTOR < previous
+
+
+def report_anomalies(report, figures=None):
+    """[(label, previous, current)] of figures that moved a lot against the previous month."""
+    previous = previous_report(report)
+    if previous is None:
+        return []
+    before = report_figures(previous)
+    now = figures if figures is not None else report_figures(report)
+    found = []
+    for key, (label, value) in now.items():
+        if key in before and value is not None and moved_a_lot(before[key][1], value):
+            found.append((label, before[key][1] or 0, value))
+    return found
+
+
+def _number(value):
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    return f"{value:,}"
+
+
+def anomaly_text(found):
+    return "；".join(f"{label} 上月 {_number(before)}，本月 {_number(now)}" for label, before, now in found)
+
+
+def report_extra_checks(report):
+    """Reasons that stop submission beyond the engine's: an unexplained anomaly."""
+    found = report_anomalies(report)
+    if found and not report.anomaly_note:
+        return [f"与上月相比变化较大（{anomaly_text(found)}），请在“基本信息”的“异常说明”中说明原因。"]
+    return []
+
+
+def report_review_notes(report):
+    notes = []
+    if report.late:
+        notes.append(
+            f"逾期报送：截止日期 {report.round.closes_on:%Y-%m-%d}，首次提交于 {_local_date(report.first_submitted_at):%Y-%m-%d}。"
+        )
+    found = report_anomalies(report)
+    if found:
+        notes.append(f"与上月相比变化较大：{anomaly_text(found)}。")
+    if report.anomaly_note:
+        notes.append(f"填报单位的异常说明：{report.anomaly_note}")
+    return notes
+
+
+def _local_date(value):
+    from app.utils import to_local
+
+    return to_local(value).date() if value else local_today()
+
+
+# ---- transitions --------------------------------------------------------------------------------
+
+def report_on_transition(report, transition, actor):
+    """Inside the engine's transaction: lateness at the first submission; approval counts the
+    report in 调度大数据 (approved reports are locked, so this is final)."""
+    if transition.name == "submit" and report.first_submitted_at is None:
+        report.first_submitted_at = utcnow()
+        round = report.round or db.session.get(Round, report.round_id)
+        report.late = local_today() > round.closes_on
+    if transition.target == workflow.APPROVED:
+        report.counted = True
+        report.approved_at = utcnow()
+        for row in report.activities:
+            row.counted = True
+
+
+# ---- 补报 requests ------------------------------------------------------------------------------
+
+def reopen_request_create(*, user, round_id, reason):
+    """申请补报 for a period whose deadline has passed. Commits; ReportError when not needed/allowed."""
+    institution = user.institution
+    round = period_get(round_id)
+    if institution is None or round is None:
+        raise ReportError("调度期不存在。")
+    today = local_today()
+    if today <= round.closes_on:
+        raise ReportError(f"{round.title}尚未截止（截止日期 {round.closes_on:%Y-%m-%d}），可以直接填报。")
+    if not recognition_current(institution_id=institution.id, year=round.year):
+        raise ReportError(f"贵机构{round.year}年不在核心服务机构名单内，无需补报。")
+    if exception_until(institution.id, round.id, today):
+        raise ReportError("已同意补报，请在补报截止日期前完成填报。")
+    pending = db.session.scalar(
+        sa.select(ReportReopenRequest.id).where(
+            ReportReopenRequest.institution_id == institution.id,
+            ReportReopenRequest.round_id == round.id,
+            ReportReopenRequest.status == REOPEN_PENDING,
+        )
+    )
+    if pending:
+        raise ReportError("该调度期已有待处理的补报申请，请等待管理员处理。")
+    request = ReportReopenRequest(
+        institution_id=institution.id, round_id=round.id, city_code=institution.city_code, reason=reason.strip(),
+        requested_by_id=user.id,
+    )
+    db.session.add(request)
+    db.session.flush()
+    audit("report.reopen_request", summary=f"{institution.name} 申请补报{round.title}", target=request, after={"reason": request.reason}, actor=user)
+    db.session.commit()
+    return request
+
+
+def reopen_scope(select, user):
+    """A city admin handles its own 市州's requests; the province admin all."""
+    if user.role == "city_admin":
+        return select.where(ReportReopenRequest.city_code == user.city_code)
+    if user.role == "province_admin":
+        return select
+    return select.where(sa.false())
+
+
+def reopen_requests(*, user, status=REOPEN_PENDING, page=1):
+    select = (
+        sa.select(ReportReopenRequest)
+        .options(selectinload(ReportReopenRequest.institution), selectinload(ReportReopenRequest.round))
+        .order_by(ReportReopenRequest.created_at.desc(), ReportReopenRequest.id.desc())
+    )
+    if status:
+        select = select.where(ReportReopenRequest.status == status)
+    return paginate(reopen_scope(select, user), page=page, per_page=20)
+
+
+def reopen_request_or_none(*, request_id, user):
+    return db.session.scalar(reopen_scope(sa.select(ReportReopenRequest).where(ReportReopenRequest.id == request_id), user))
+
+
+def reopen_pending_count(user):
+    select = sa.select(sa.func.count(ReportReopenRequest.id)).where(ReportReopenRequest.status == REOPEN_PENDING)
+    return db.session.scalar(reopen_scope(select, user))
+
+
+def reopen_request_decide(*, request, grant, until=None, note=None, actor):
+    """同意 (a time-limited exception until ``until``) or 不同意. Tells the institution. Commits."""
+    if request.status != REOPEN_PENDING:
+        raise ReportError("该申请已处理，请刷新页面查看。")
+    if grant and (until is None or until < local_today()):
+        raise ReportError("补报截止日期不能早于今天。")
+    request.status = REOPEN_GRANTED if grant else REOPEN_REFUSED
+    request.until = until if grant else None
+    request.decision_note = (note or "").strip() or None
+    request.decided_by_id = actor.id
+    request.decided_at = utcnow()
+    round = request.round
+    audit(
+        "report.reopen_grant" if grant else "report.reopen_refuse",
+        summary=f"{'同意' if grant else '不同意'} {request.institution.name} 补报{round.title}",
+        target=request,
+        before={"status": REOPEN_PENDING},
+        after={"status": request.status, "until": until.isoformat() if grant else None, "note": request.decision_note},
+        actor=actor,
+    )
+    if grant:
+        title = f"您的{round.title}补报申请已同意，请于 {until:%Y-%m-%d} 前完成填报"
+    else:
+        title = f"您的{round.title}补报申请未获同意"
+    owner = request.institution.user
+    notify(owner, title, request.decision_note or "", link=url_for("reports.list_reports"))
+    if is_mobile(owner.phone):
+        send_sms(owner.phone, f"【湖南省中小企业服务中心】{title}。")
+    db.session.commit()
+    return request
+
+
+# ---- 核心服务机构认定 (direct, e.g. loading the 2023-2026 list) ---------------------------------------
+
+def recognitions(*, year=None, keyword=None, include_revoked=False, page=1):
+    from app.blueprints.auth.models import Institution
+
+    select = (
+        sa.select(Recognition)
+        .join(Institution, Institution.id == Recognition.institution_id)
+        .options(selectinload(Recognition.institution))
+        .order_by(Recognition.revoked_at.is_not(None), Institution.city_code, Institution.name, Recognition.id)
+    )
+    if year:
+        select = select.where(Recognition.term_start <= year, Recognition.term_end >= year)
+    if not include_revoked:
+        select = select.where(Recognition.revoked_at.is_(None))
+    if keyword:
+        select = select.where(_institution_match(keyword))
+    return paginate(select, page=page, per_page=20)
+
+
+def _institution_match(keyword):
+    from app.blueprints.auth.models import Institution
+
+    escaped = keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return sa.or_(Institution.name.ilike(f"%{escaped}%", escape="\\"), Institution.uscc == keyword.upper())
+
+
+def recognition_candidates(*, keyword, year, limit=30):
+    """Institutions matching ``keyword`` with whether they are recognised in ``year`` already."""
+    from app.blueprints.auth.models import Institution
+
+    if not keyword:
+        return []
+    in_force = sa.exists().where(Recognition.institution_id == Institution.id, recognition_in_force(year))
+    rows = db.session.execute(
+        sa.select(Institution, in_force.label("recognised")).where(_institution_match(keyword)).order_by(Institution.name).limit(limit)
+    ).all()
+    return [(institution, recognised) for institution, recognised in rows]
+
+
+def recognition_set(*, institution_ids, term_start, term_end, note, actor):
+    """直接认定: a recognition for each chosen institution not already recognised for the term's
+    years. Commits; returns (added names, skipped names)."""
+    from app.blueprints.auth.models import Institution
+
+    if term_end < term_start:
+        raise ReportError("截止年度不能早于起始年度。")
+    institutions = db.session.scalars(sa.select(Institution).where(Institution.id.in_(institution_ids or [0]))).all()
+    if not institutions:
+        raise ReportError("请先勾选要认定的服务机构。")
+    added, skipped = [], []
+    for institution in institutions:
+        overlapping = db.session.scalar(
+            sa.select(Recognition.id).where(
+                Recognition.institution_id == institution.id, Recognition.revoked_at.is_(None),
+                Recognition.term_start <= term_end, Recognition.term_end >= term_start,
+            ).limit(1)
+        )
+        if overlapping:
+            skipped.append(institution.name)
+            continue
+        recognition = Recognition(institution_id=institution.id, term_start=term_start, term_end=term_end, created_by_id=actor.id)
+        db.session.add(recognition)
+        db.session.flush()
+        audit(
+            "recognition.set",
+            summary=f"直接认定核心服务机构 {institution.name}（{term_start}-{term_end}）",
+            target=recognition,
+            after={"term": f"{term_start}-{term_end}", "note": note},
+            actor=actor,
+        )
+        added.append(institution.name)
+    db.session.commit()
+    return added, skipped
+
+
+def recognition_revoke(*, recognition_id, actor):
+    recognition = db.session.get(Recognition, recognition_id)
+    if recognition is None or recognition.revoked_at is not None:
+        raise ReportError("该认定不存在或已撤销。")
+    recognition.revoked_at = utcnow()
+    audit(
+        "recognition.revoke",
+        summary=f"撤销核心服务机构认定 {recognition.institution.name}（{recognition.term_label}）",
+        target=recognition,
+        before={"revoked": False},
+        after={"revoked": True},
+        actor=actor,
+    )
+    db.session.commit()
+    return recognition
+
+
+# ---- demo ---------------------------------------------------------------------------------------
+
+def demo_setup(username="jigou@example.com"):
+    """`flask seed-demo`: open this month's 调度期 and recognise the demo institution (idempotent)."""
+    from app.blueprints.auth.models import User
+    from app.blueprints.reports.forms import default_term
+
+    today = local_today()
+    if not db.session.scalar(sa.select(Round.id).where(Round.kind == KIND, Round.year == today.year, Round.month == today.month)):
+        db.session.add(
+            Round(
+                kind=KIND, title=period_title(today.year, today.month), year=today.year, month=today.month,
+                opens_on=date(today.year, today.month, 1), closes_on=default_deadline(today.year, today.month),
+            )
+        )
+    user = db.session.scalar(sa.select(User).where(User.username_key == username.lower()))
+    if user is not None and user.institution is not None:
+        start, end = default_term(today)
+        if not recognition_current(institution_id=user.institution.id, year=today.year):
+            db.session.add(Recognition(institution_id=user.institution.id, term_start=start, term_end=end))
+    db.session.commit()
+
+
+def grace_until_default(today=None):
+    return (today or local_today()) + timedelta(days=7)

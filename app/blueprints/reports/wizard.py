@@ -1,0 +1,121 @@
+"""The declaration of 基础数据填报 (monthly report) for the filing engine."""
+from flask import url_for
+from sqlalchemy.orm import selectinload
+
+from app.blueprints.reports import services
+from app.blueprints.reports.forms import ACTIVITY_HINT, ReportForm, report_form_class
+from app.blueprints.reports.models import MonthlyReport
+from app.filings import workflow
+from app.filings.wizard import Step, Wizard
+
+
+class ReportWizard(Wizard):
+    def prefill(self, filing, *, user):
+        services.report_prefill(filing, user=user)
+
+    def creatable_rounds(self, user):
+        return services.creatable_rounds(user)
+
+    def locked_message(self, filing):
+        return services.report_locked_message(filing)
+
+    def extra_checks(self, filing):
+        return services.report_extra_checks(filing)
+
+    def on_transition(self, filing, transition, actor):
+        services.report_on_transition(filing, transition, actor)
+
+    def review_notes(self, filing):
+        return services.report_review_notes(filing)
+
+    def closed_message(self, *, user=None):
+        return services.closed_message(user)
+
+    def list_options(self):
+        return [selectinload(MonthlyReport.institution), selectinload(MonthlyReport.round)]
+
+    def list_context(self, *, user):
+        creatable = services.creatable_rounds(user)
+        return {
+            "current_round": creatable[0] if creatable else None,
+            "creatable_rounds": creatable,
+            "closed_message": None if creatable else services.closed_message(user),
+            "periods": services.institution_periods(user),
+        }
+
+    def detail_sections(self, filing):
+        """基本信息, then the 服务类别 blocks as their own section (服务活动情况)."""
+        (title, rows), *rest = super().detail_sections(filing)
+        basic = [row for row in rows if not row[3].startswith("cat")]
+        categories = [row for row in rows if row[3].startswith("cat")]
+        head = [("填报年度", filing.year, "", "year"), ("月份", filing.month, "", "month")]
+        return [(title, head + basic), ("服务活动情况", categories), *rest]
+
+    def view_export(self):
+        """Excel export, streamed: one 调度期 (``round_id``, from the review queue) or a year and
+        month range with 市州 and status (from 调度数据导出); everything in scope otherwise."""
+        from flask import request
+        from flask_login import current_user
+
+        from app.blueprints.reports.export import export_response
+
+        args = request.args
+        round = services.period_get(args.get("round_id", type=int))
+        if round is not None:
+            return export_response(user=current_user, year=round.year, month_from=round.month, month_to=round.month)
+        month_from = min(12, max(1, args.get("month_from", 1, type=int)))
+        month_to = min(12, max(1, args.get("month_to", 12, type=int)))
+        return export_response(
+            user=current_user, year=args.get("year", type=int), month_from=min(month_from, month_to), month_to=max(month_from, month_to),
+            city_code=args.get("city_code") or None, status=args.get("status") or None,
+        )
+
+
+def _prepare(form, filing):
+    from app.reference.services import dict_items
+
+    form.filing = filing
+    form.institution_type_id.choices = [(item.id, item.name) for item in dict_items("institution_type", include_id=filing.institution_type_id)]
+
+
+def _context(filing):
+    return {
+        "activity_hint": ACTIVITY_HINT,
+        "summary_url": url_for("reports.export_work_summary", filing_id=filing.id),
+    }
+
+
+wizard = ReportWizard(
+    kind="report",
+    model=MonthlyReport,
+    blueprint="reports",
+    noun="report",
+    plural="reports",
+    title="核心服务机构调度数据",
+    round_kind="report",
+    steps=[
+        Step(
+            "basic", "基本信息", ReportForm, "reports/_partials/_step_basic.html",
+            prepare=_prepare, context=_context, form_for=report_form_class,
+            load=services.report_load_activities, save=services.report_save_activities,
+        ),
+    ],
+    attachment_title="附件材料上传",
+    levels=("city",),
+    breadcrumb_root="基础数据",
+    breadcrumb_section="核心服务机构调度管理",
+    edit_label="新增基础数据填报",
+    new_label="基础数据填报",
+    submit_label="提交",
+    duplicate_message="该月份已填报过调度数据，每个机构每月只能填报一次。",
+    status_labels={workflow.SUBMITTED: "待审核", workflow.APPROVED: "已通过", workflow.RETURNED: "已退回"},
+    action_labels={"approve": "通过", "return": "退回"},
+    list_columns=[
+        ("填报年度", lambda f: f.year, ""),
+        ("月份", lambda f: f.month, ""),
+        ("服务活动数(场次)", lambda f: f.activities_total, "num"),
+        ("服务企业数(家次)", lambda f: f.served_total, "num"),
+        ("报送情况", lambda f: ("逾期报送" if f.late else "按时报送") if f.first_submitted_at else "未提交", ""),
+    ],
+    list_template="reports/list.html",
+)
