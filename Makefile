@@ -34,7 +34,7 @@ run: db
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-test
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $${PYTEST_WORKERS:-2}
 
 clean:
 	rm -rf $(VENV) .pytest_cache

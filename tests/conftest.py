@@ -14,10 +14,25 @@ from app import create_app
 from app.extensions import db, limiter
 
 
+def _worker_database(url):
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (<name>_gw0 ...)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not url.startswith("postgres"):
+        return url
+    parsed = sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"{parsed.database}_{worker}"
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("app")
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'test.db'}"
+    url = _worker_database(os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'test.db'}")
     app = create_app(
         {
             "TESTING": True,

@@ -143,8 +143,12 @@ def test_status_history_and_result_are_shown(client, app_ctx):
     complaint.events.append(ComplaintEvent(action="close", from_status="processing", to_status="closed", note="已督促退还服务费。", public_note=True, actor_name="市"))
     db.session.commit()
     looked_up(client)
-    text = text_of(page(client.get("/complaints/results/list")))
-    assert "已督促退还服务费。" in text and "已办结" in text and "受理（已受理）" in text
+    soup = page(client.get("/complaints/results/list"))
+    text = text_of(soup)
+    assert "已督促退还服务费。" in text and "已办结" in text
+    steps = [" ".join(li.get_text().split()) for li in soup.select(".timeline li")]
+    assert [step.split(" ", 1)[1] for step in steps] == ["提交投诉（待受理）", "受理（已受理）", "办结（已办结）"]
+    assert all(step[:10] == f"{complaint.registered_on:%Y-%m-%d}" for step in steps)
     assert "内部意见" not in text
     assert "评价处理情况" in text
 

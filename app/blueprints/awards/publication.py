@@ -12,7 +12,7 @@ from app.extensions import db
 from app.filings import services as filings
 from app.filings import workflow
 from app.filings.models import Filing, Round
-from app.utils import local_today, paginate, utcnow
+from app.utils import Page, local_today, paginate, utcnow
 
 
 # ---- 公示 and 发布 -----------------------------------------------------------------------------------
@@ -89,27 +89,37 @@ def results_publish(*, round, actor):
 
 # ---- what the portal shows ---------------------------------------------------------------------------
 
-PORTAL_KINDS = {"excellent_institutions": "institution_nomination", "excellent_products": "product_nomination", "excellent_experts": "expert_nomination"}
+PORTAL_KINDS = {"excellent_institutions": "institution_nomination", "excellent_products": "product_nomination",
+                "excellent_experts": "expert_nomination"}
 
 
 @dataclass
 class Winner:
+    """One published (or, during 公示, selected) nomination as the portal shows it."""
+
     year: int
     name: str
     region: str
     intro: str
-    detail: str  # 申报机构 of a product, 工作单位 and 职称 of an expert
+    detail: str  # 申报机构 · 服务类别 · 收费方式 of a product; 工作单位 · 职称 of an expert
 
 
 def _winner(filing):
     if filing.kind == "product_nomination":
-        detail = f"{filing.institution.name if filing.institution else ''}　{filing.category.name if filing.category else ''}　{filing.charge_mode or ''}"
+        parts = [filing.institution.name if filing.institution else "", filing.category.name if filing.category else "", filing.charge_mode]
         intro = filing.intro
     elif filing.kind == "expert_nomination":
-        detail, intro = f"{filing.employer or ''}　{filing.title or ''}", filing.bio
+        parts, intro = [filing.employer, filing.title], filing.bio
     else:
-        detail, intro = "", filing.intro
-    return Winner(filing.round.year, filing.display_name, nomination_region(filing), intro or "", detail.strip("　 "))
+        parts, intro = [], filing.intro
+    return Winner(filing.round.year, filing.display_name, nomination_region(filing), intro or "", " · ".join(p for p in parts if p))
+
+
+def _loading(model):
+    options = [selectinload(model.institution), selectinload(model.round)]
+    if hasattr(model, "category"):
+        options.append(selectinload(model.category))
+    return options
 
 
 def _winners_select(kind):
@@ -118,15 +128,31 @@ def _winners_select(kind):
         sa.select(model).join(Round, Round.id == model.round_id)
         .join(AwardPublication, AwardPublication.round_id == model.round_id)
         .where(AwardPublication.published_at.is_not(None), model.status == workflow.APPROVED)
-        .options(selectinload(model.institution), selectinload(model.round))
+        .options(*_loading(model))
         .order_by(Round.year.desc(), model.id)
     )
 
 
-def published_winners(*, key, page=1, per_page=20):
-    """One page of published winners for a portal directory ("excellent_products" …), as Winner items."""
-    result = paginate(_winners_select(PORTAL_KINDS[key]), page=page, per_page=per_page)
-    result.items = [_winner(f) for f in result.items]
+class WinnersPage(Page):
+    """A page of published winners, with the 公示 running today (if any) alongside.
+
+    While nothing of the kind is published yet but a 公示 runs, the page lists the 公示 entries
+    (``items_are_publicity``), so the portal's list page has something to show."""
+
+    publicity = None  # (AwardPublication, [Winner]) during 公示
+    items_are_publicity = False
+
+
+def winners_page(*, key, page=1, per_page=20, args=None):
+    """The portal list ``key`` (excellent_institutions …): published winners, newest year first."""
+    found = paginate(_winners_select(PORTAL_KINDS[key]), page=page, per_page=per_page)
+    result = WinnersPage([_winner(f) for f in found.items], found.page, per_page, found.total)
+    running = publicity_now()
+    if running is not None:
+        publication, lists = running
+        result.publicity = (publication, lists[key])
+        if not result.total and lists[key]:
+            result.items, result.total, result.items_are_publicity = lists[key], len(lists[key]), True
     return result
 
 
@@ -135,7 +161,8 @@ def publicity_now(today=None):
     today = today or local_today()
     publication = db.session.scalar(
         sa.select(AwardPublication).where(
-            AwardPublication.published_at.is_(None), AwardPublication.publicity_starts <= today, AwardPublication.publicity_ends >= today
+            AwardPublication.published_at.is_(None), AwardPublication.publicity_starts <= today,
+            AwardPublication.publicity_ends >= today,
         ).order_by(AwardPublication.publicity_starts.desc()).limit(1)
     )
     if publication is None:
@@ -146,14 +173,42 @@ def publicity_now(today=None):
         selected = db.session.scalars(
             sa.select(model).join(AwardResult, AwardResult.filing_id == model.id)
             .where(model.round_id == publication.round_id, model.status.in_(PROVINCE_STAGE), AwardResult.selected.is_(True))
-            .options(selectinload(model.institution), selectinload(model.round)).order_by(model.id)
+            .options(*_loading(model)).order_by(model.id)
         ).all()
         lists[key] = [_winner(f) for f in selected]
     return publication, lists
 
 
+def published_count(key):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(_winners_select(PORTAL_KINDS[key]).order_by(None).subquery()))
+
+
+def home_block():
+    """The 首页 block 优秀评选: published counts, and the 公示 while it runs."""
+    from flask import url_for
+
+    from app.blueprints.portal.services import DIRECTORIES, HomeBlock
+
+    block = HomeBlock("优秀评选", url_for("portal.list_excellent_institutions"),
+                      "年度优秀服务机构、优秀服务产品、优秀服务专家评审结果公布后在此展示。目前暂无已公布的评选结果。")
+    for key, endpoint in (("excellent_institutions", "portal.list_excellent_institutions"),
+                          ("excellent_products", "portal.list_excellent_products"),
+                          ("excellent_experts", "portal.list_excellent_experts")):
+        total = published_count(key)
+        if total:
+            block.figures.append((DIRECTORIES[key].title, total, DIRECTORIES[key].unit))
+    running = publicity_now()
+    if running is not None:
+        publication, lists = running
+        block.text = (f"{publication.round.title}评选结果公示中，公示期 {publication.publicity_starts:%Y-%m-%d} 至 "
+                      f"{publication.publicity_ends:%Y-%m-%d}。")
+        block.items = [(f"{DIRECTORIES[key].title}公示名单（{len(lists[key])}）", url_for(f"portal.list_{key}"))
+                       for key in PORTAL_KINDS if lists[key]]
+    return block
+
+
 def search_winners(kind, pattern, limit):
-    """Published winners of a kind whose name or introduction matches a LIKE pattern: (total, items)."""
+    """搜索 source: published winners of a kind whose name or introduction matches -> (total, [Winner])."""
     from app.blueprints.auth.models import Institution
 
     model = BY_KIND[kind].model
@@ -164,7 +219,26 @@ def search_winners(kind, pattern, limit):
     elif kind == "product_nomination":
         columns = (model.product_name, model.intro)
     else:
-        columns = (model.name, model.bio)
+        columns = (model.name, model.bio, model.employer)
     select = select.where(sa.or_(*(column.ilike(pattern, escape="\\") for column in columns)))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(select.order_by(None).subquery()))
-    return total, [_winner(f) for f in db.session.scalars(select.limit(limit))]
+    return total, [_winner(f) for f in db.session.scalars(select.limit(limit))] if total else []
+
+
+def register_portal():
+    """Feed the portal's 优秀服务机构 / 优秀服务产品 / 优秀服务专家 pages, its 首页 block and 搜索."""
+    from functools import partial
+
+    from app.blueprints.portal import services as portal
+
+    for key in PORTAL_KINDS:
+        portal.register_directory_source(key, page=partial(winners_page, key=key), template="awards/_partials/_winners.html")
+    portal.register_home_block("awards", home_block)
+    for key, kind, label, scope, unit in (
+        ("excellent_institutions", "institution_nomination", "优秀服务机构", "已公布的优秀服务机构（名称、简介）", "家"),
+        ("products", "product_nomination", "优秀服务产品", "已公布的优秀服务产品（名称、介绍）", "项"),
+        ("experts", "expert_nomination", "优秀服务专家", "已公布的优秀服务专家（姓名、工作单位、简介）", "名"),
+    ):
+        portal.register_search_source(portal.SearchSource(
+            key, label, scope, partial(search_winners, kind), "awards/_partials/_search_winners.html", unit,
+        ))

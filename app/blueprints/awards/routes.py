@@ -30,6 +30,7 @@ add_menu_item("优秀评选管理", "评审管理", "awards.show_judging")
 add_menu_item("优秀评选管理", "评审专家", "awards.list_reviewers")
 
 home_count_provider(services.home_counts)
+publication.register_portal()
 
 # 优秀评选入口: the first page the role may open (institutions, experts, province, city admins).
 for _endpoint in ("awards.review_institution_nominations", "awards.show_judging",

@@ -39,7 +39,7 @@ from app.inbox import notify
 from app.reference.services import region_name
 from app.sms import send_sms
 from app.utils import local_today, utcnow
-from app.verification import SmsCode, VerificationError, sms_code_send, sms_code_verify
+from app.verification import SmsCode, sms_code_send, sms_code_verify
 
 DEFAULT_DUE_WORKING_DAYS = 15
 DRAFT_LIFETIME = timedelta(days=1)

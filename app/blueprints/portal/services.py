@@ -172,12 +172,100 @@ def directory_total(key):
     return directory_page(key=key, per_page=1)[1].total
 
 
-def big_data_summary(year=None):
-    """调度大数据: year-to-date aggregates of approved monthly reports (the reports module's
-    ``stats.public_summary``); its ``stats`` are empty until a report of the year is approved."""
-    from app.blueprints.reports.stats import public_summary
+# ---- 调度大数据 and the 首页 blocks (filled by other modules) ------------------------------------
 
-    return public_summary(year)
+@dataclass
+class BigData:
+    """调度大数据 while no module provides it: no figures, so the page says so honestly.
+
+    A provider returns an object with the same attributes: ``stats`` [(label, value, unit)],
+    ``period``, ``year``, ``years`` (with data) and ``template`` (a partial showing the rest).
+    """
+
+    year: int | None = None
+    years: list = field(default_factory=list)
+    period: str | None = None
+    stats: list = field(default_factory=list)
+    template: str | None = None
+
+
+BIG_DATA_PROVIDERS = []
+
+
+def register_big_data(provider):
+    """``provider(year=None)`` fills 调度大数据 (the reports module: approved monthly reports)."""
+    BIG_DATA_PROVIDERS[:] = [provider]
+    return provider
+
+
+def big_data_summary(year=None):
+    """The 调度大数据 summary for ``year`` (default: the provider's choice); empty without a provider."""
+    if not BIG_DATA_PROVIDERS:
+        return BigData()
+    return BIG_DATA_PROVIDERS[0](year=year)
+
+
+@dataclass
+class HomeBlock:
+    """A short block on the 首页: figures, a line of text and/or links, or its empty message."""
+
+    title: str
+    href: str
+    empty: str
+    figures: list = field(default_factory=list)  # [(label, value, unit)]
+    text: str = ""
+    items: list = field(default_factory=list)  # [(label, href)]
+
+    @property
+    def has_content(self):
+        return bool(self.figures or self.text or self.items)
+
+
+def _institutions_block():
+    from flask import url_for
+
+    from app.blueprints.portal.directory import home_institutions
+
+    total, names, terms = home_institutions()
+    return HomeBlock(
+        "核心服务机构", url_for("portal.list_institutions"), DIRECTORIES["institutions"].empty,
+        figures=[("已认定核心服务机构" + (f"（{terms}）" if terms else ""), total, "家")] if total else [],
+        items=[(name, url_for("portal.show_institution", institution_id=id_)) for id_, name in names],
+    )
+
+
+def _excellent_block():
+    from flask import url_for
+
+    total = sum(directory_total(key) for key in DIRECTORIES if key.startswith("excellent_"))
+    return HomeBlock(
+        "优秀评选", url_for("portal.list_excellent_institutions"), "暂无已公布的优秀评选结果。",
+        figures=[("已公布的优秀服务机构、产品和专家", total, "个")] if total else [],
+    )
+
+
+def _big_data_block():
+    from flask import url_for
+
+    summary = big_data_summary()
+    return HomeBlock(
+        "调度大数据", url_for("portal.big_data"), "暂无调度数据。核心服务机构按月填报运营数据并经审核后在此展示。",
+        figures=list(summary.stats)[:3], text=f"统计期：{summary.period}" if summary.stats and summary.period else "",
+    )
+
+
+# keys other modules replace: the awards module registers "awards"
+HOME_BLOCKS = {"institutions": _institutions_block, "awards": _excellent_block, "big_data": _big_data_block}
+
+
+def register_home_block(key, provider):
+    """Add (or replace, for an existing ``key``) a 首页 block: ``provider()`` returns a HomeBlock."""
+    HOME_BLOCKS[key] = provider
+    return provider
+
+
+def home_blocks():
+    return [provider() for provider in HOME_BLOCKS.values()]
 
 
 def home_page():

@@ -163,7 +163,7 @@ def show_bulletin():
     year, quarter = _quarter()
     b = bulletin(year=year, quarter=quarter, user=current_user)
     return render(
-        "reports/bulletin.html", b=b, quarters=QUARTER_NAMES, years=range(local_today().year, 2022, -1),
+        "reports/bulletin.html", b=b, quarters=QUARTER_NAMES, years=range(local_today().year, 2022, -1), today=local_today(),
         breadcrumb=_crumbs("季度通报"),
     )
 

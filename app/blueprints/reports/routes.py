@@ -7,7 +7,9 @@ from flask_login import current_user
 from app.access import roles
 from app.blueprints.reports import bp, services
 from app.blueprints.reports.documents import work_summary_docx
+from app.blueprints.portal.services import register_big_data, register_entry
 from app.blueprints.reports.forms import ReopenForm
+from app.blueprints.reports.stats import public_summary
 from app.blueprints.reports.wizard import wizard
 from app.filings.services import owned_filing_or_404
 from app.htmx import redirect_303, render
@@ -16,6 +18,9 @@ from app.menus import add_menu_item
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 wizard.register(bp)
+register_big_data(public_summary)
+register_entry("report", "reports.review_reports")
+register_entry("report", "reports.list_reports")  # tried first: institutions file, admins review
 add_menu_item("基础信息", "核心服务机构调度数据", "reports.list_reports")
 add_menu_item("审核管理", "调度数据审核", "reports.review_reports", before_group="系统管理")
 add_menu_item("审核管理", "补报申请", "reports.list_reopen_requests", before_group="系统管理")

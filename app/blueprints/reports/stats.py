@@ -336,6 +336,7 @@ class PublicSummary(Charts):
     cities: list = field(default_factory=list)
     categories: list = field(default_factory=list)
     last_month: int | None = None
+    template: str = "reports/_partials/_public_big_data.html"  # what the portal page includes
 
     @property
     def period(self):
