@@ -61,6 +61,9 @@ def seed_demo_data():
         if not _exists(username):
             make()
     _open_demo_rounds()
+    from app.blueprints.reports.services import demo_setup
+
+    demo_setup()  # this month's 调度期; the demo institution recognised 2023-2026
     if not db.session.scalar(sa.select(sa.func.count(Notice.id))):
         for title, category_name, when, pinned in DEMO_NOTICES:
             db.session.add(Notice(title=title, category=category_name, body=NOTICE_BODY, published_at=when, pinned=pinned))

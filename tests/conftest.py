@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 import sqlalchemy as sa
+from flask import g, request_started
 
 from app import create_app
 from app.extensions import db, limiter
@@ -89,6 +90,22 @@ def client(app):
 
 @pytest.fixture
 def app_ctx(app):
+    """Keep an app context open for the whole test, so factory objects stay usable."""
     with app.test_request_context():
         yield
         db.session.remove()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_login_per_request(app):
+    """With ``app_ctx`` pushed, Flask reuses that app context (and its ``g``) for every test
+    request, so Flask-Login's cached ``g._login_user`` would leak from one request (or client) to
+    the next. Drop it when a request starts, so each request loads its user from its own cookie
+    and server-side session, as in production."""
+
+    def forget_user(sender, **extra):
+        g.pop("_login_user", None)
+
+    request_started.connect(forget_user, app)
+    yield
+    request_started.disconnect(forget_user, app)

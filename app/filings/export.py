@@ -73,6 +73,6 @@ def _cell(raw, shown):
         return shown
     if isinstance(raw, Decimal):
         return float(raw)
-    if isinstance(raw, (int, float)):
-        return raw
+    if isinstance(raw, (int, float)) and not isinstance(shown, str):
+        return raw  # a choice's id (e.g. 服务类别) is exported as its label, shown
     return "" if shown == "—" else str(shown)

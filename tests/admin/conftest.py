@@ -11,18 +11,6 @@ from tests.factories import make_city_admin, make_province_admin
 from tests.helpers import login
 
 
-@pytest.fixture(autouse=True)
-def _login_per_request(app):
-    """Under ``app_ctx`` every request shares the test's app context and so its ``g``, where
-    Flask-Login caches the user: forget it at each request, or a second client would be served
-    as whoever logged in last."""
-
-    def forget(sender, **extra):
-        g.pop("_login_user", None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
 
 
 def signed_in(client, user):

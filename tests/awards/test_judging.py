@@ -112,7 +112,8 @@ def test_auto_assignment_balances_loads_and_avoids_conflicts(client, app, people
         assert max(loads.values()) - min(loads.get(r, 0) for r in reviewer_ids + [conflicted_id]) <= 1
     assert len(criteria_ids(app, people.round_id)) == 4  # the default 评分标准 was saved on first use
     # asking for more reviewers than there are shows the shortfall and why
-    soup = page(client.post(f"/awards/admin/institutions/assignments/auto?round_id={people.round_id}", data={"per_nomination": "4"}))
+    soup = page(client.post(f"/awards/admin/institutions/assignments/auto?round_id={people.round_id}", data={"per_nomination": "4"},
+                            follow_redirects=True))
     assert "还差 1 人" in text_of(soup) and "1 位因利益冲突回避" in text_of(soup)
 
 
@@ -295,3 +296,72 @@ def test_admin_home_counts(client, app, people):
     login(client, people.province.username)
     text = text_of(page(client.get("/admin/")))
     assert "待分配评审专家的优秀评选申报" in text
+
+
+def test_reviewer_downloads_attachments_of_its_task_only(client, app, people):
+    import io
+
+    from app.filings.models import Attachment
+
+    with app.app_context():
+        reviewer = expert_at("甲大学", reviewer=True)
+        other = expert_at("乙大学", reviewer=True)
+        nomination = make_nomination("institution", people.institution.id, people.round_id)
+        reviewer_name, reviewer_id, other_id = reviewer.username, reviewer.id, other.id
+    login(client, people.province.username)
+    for user_id in (reviewer_id, other_id):
+        client.post(f"/awards/admin/nominations/{nomination}/reviewers", data={"reviewer_id": user_id})
+    logout(client)
+    # an attachment stored as the owner would upload it
+    with app.test_request_context():
+        from werkzeug.datastructures import FileStorage
+
+        from app.blueprints.auth.models import User
+        from app.filings.attachments import attachment_store
+
+        attachment = attachment_store(FileStorage(io.BytesIO(b"%PDF-1.4\n%x\n"), "证明.pdf"), user=db.session.get(User, people.institution.id))
+        attachment.filing_id = nomination
+        db.session.commit()
+        attachment_id = attachment.id
+        db.session.remove()
+    mine = assignment_id(app, nomination, reviewer_id)
+    login(client, reviewer_name)
+    soup = page(client.get(f"/awards/reviews/{mine}"))
+    link = soup.find("a", string="证明.pdf")["href"]
+    assert link == f"/awards/reviews/{mine}/attachments/{attachment_id}"
+    assert client.get(link).status_code == 200
+    assert client.get(f"/awards/institutions/{nomination}/attachments/{attachment_id}").status_code == 403
+    theirs = assignment_id(app, nomination, other_id)
+    assert client.get(f"/awards/reviews/{theirs}/attachments/{attachment_id}").status_code == 404
+    # a conflict that arises later (the reviewer moves to the nominating institution) closes the door
+    with app.app_context():
+        db.session.scalar(sa.select(Expert).where(Expert.user_id == reviewer_id)).employer = "长沙示范服务中心"
+        db.session.commit()
+    assert client.get(f"/awards/reviews/{mine}").status_code == 404
+    assert client.get(link).status_code == 404
+    assert "暂无分配给您的评审任务" in text_of(page(client.get("/awards/reviews/")))
+    with app.app_context():
+        assert db.session.get(Attachment, attachment_id) is not None
+
+
+def test_province_return_clears_the_result_and_export_shows_labels(client, app, people):
+    import io
+
+    from openpyxl import load_workbook
+
+    from app.blueprints.awards.models import AwardResult
+
+    with app.app_context():
+        product = make_nomination("product", people.institution.id, people.round_id, product_name="导出产品")
+    login(client, people.province.username)
+    client.post(f"/awards/admin/products/results?round_id={people.round_id}", data={f"result_{product}": "1"})
+    with app.app_context():
+        assert db.session.get(AwardResult, product) is not None
+    response = client.get("/awards/products/export.xlsx")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert "服务类别" in rows[0] and rows[1][rows[0].index("服务类别")] == "政策服务"
+    assert client.post(f"/awards/products/{product}/review", data={"action": "province_return", "comment": "材料不全"}).status_code == 303
+    with app.app_context():
+        assert db.session.get(AwardResult, product) is None
+        assert db.session.get(Filing, product).status == "returned"

@@ -1,8 +1,8 @@
 """The three nominations through the engine: labels, bounds, one per year, numbered points, experts."""
 import io
 import re
+from datetime import date
 
-import pytest
 import sqlalchemy as sa
 
 from app.blueprints.awards.models import ExpertNomination, InstitutionNomination, ProductNomination
@@ -32,7 +32,7 @@ def test_institution_list_has_the_manual_labels(client, people):
     login(client, people.institution.username)
     soup = page(client.get("/awards/institutions/"))
     text = text_of(soup)
-    assert "优秀服务机构填报" in text and "审核状态" not in text or True  # the header appears once rows exist
+    assert soup.find("button", string="优秀服务机构填报") is not None and "当前评选年度：2026年度优秀评选" in text
     assert "当前显示第 1 页 共 0 条记录" in text
     menu = text_of(soup.select_one(".sidemenu"))
     assert "优秀评选" in menu and "优秀服务机构评选" in menu and "优秀服务产品评选" in menu and "优秀服务专家评选" in menu
@@ -41,10 +41,9 @@ def test_institution_list_has_the_manual_labels(client, people):
 
 def test_outside_a_round_the_buttons_explain_why(client, app, people):
     with app.app_context():
-        db.session.execute(sa.update(Round).values(opens_on=Round.opens_on.op("+")(0)))  # keep rows
         db.session.execute(sa.delete(Round))
         db.session.commit()
-        make_round("award", year=2027, opens_on=__import__("datetime").date(2099, 1, 1), closes_on=__import__("datetime").date(2099, 2, 1), title="2099年度优秀评选")
+        make_round("award", year=2099, opens_on=date(2099, 1, 1), closes_on=date(2099, 2, 1), title="2099年度优秀评选")
     login(client, people.institution.username)
     for prefix, label in (("institutions", "优秀服务机构填报"), ("products", "优秀服务产品填报"), ("experts", "优秀服务专家填报")):
         soup = page(client.get(f"/awards/{prefix}/"))
@@ -164,7 +163,8 @@ def test_an_expert_nominates_itself_once_a_year(client, app, people):
         assert filing.nominee_id == people.expert.id and filing.institution_id is None and filing.city_code == "430200"
     response = client.post("/awards/experts/new", follow_redirects=True)
     assert "本人每年只能申报一次" in response.get_data(as_text=True)
-    data = dict(EXPERT_BASIC, category_id=people.category_id, name=soup.select_one("#name")["value"], employer="湘潭大学")
+    own_name = soup.select_one("#name")["value"]
+    data = dict(EXPERT_BASIC, category_id=people.category_id, name=own_name, employer="湘潭大学")
     assert client.post(f"/awards/experts/{filing_id}/step/basic", data=data).status_code == 303
     upload(client, "experts", filing_id)
     assert client.post(f"/awards/experts/{filing_id}/submit").status_code == 303
@@ -175,7 +175,7 @@ def test_an_expert_nominates_itself_once_a_year(client, app, people):
     client.post("/auth/logout")
     login(client, people.other_city.username)
     soup = page(client.get("/awards/experts/review"))
-    assert "李教授" not in text_of(soup)  # the expert's own name from its profile is shown instead
+    assert own_name in text_of(soup.select_one("table.list")) and "湘潭大学" in text_of(soup.select_one("table.list"))
     response = client.post(f"/awards/experts/{filing_id}/review", data={"action": "city_approve"})
     assert response.status_code == 303
     with app.app_context():
@@ -211,3 +211,48 @@ def test_report_totals_show_beside_the_figures_when_available(client, app, peopl
     soup = page(client.get(f"/awards/institutions/{filing_id}"))
     assert "420 家次 （2025年月度调度合计：398 家次）" in text_of(soup)
     assert HONORS in soup.get_text()
+
+
+def test_award_entry_button_leads_each_role_to_its_page(client, people):
+    for who, target in ((people.institution, "/awards/institutions/"), (people.expert, "/awards/experts/"),
+                        (people.province, "/awards/admin/"), (people.city, "/awards/institutions/review")):
+        login(client, who.username)
+        response = client.get("/entry/award")
+        assert response.status_code == 302 and response.headers["Location"].endswith(target), (who, response.headers["Location"])
+        client.post("/auth/logout")
+
+
+def test_seed_demo_opens_an_award_year_once(app):
+    from app.demo import seed_demo_data
+    from app.utils import local_today
+
+    with app.app_context():
+        seed_demo_data()
+        seed_demo_data()
+        rounds = db.session.scalars(sa.select(Round).where(Round.kind == "award")).all()
+        assert [r.year for r in rounds].count(local_today().year) == 1
+        assert any(r.is_open() for r in rounds)
+
+
+def test_report_totals_come_from_approved_monthly_reports(client, app, people):
+    from decimal import Decimal
+
+    from app.blueprints.reports.models import MonthlyReport
+
+    with app.app_context():
+        from app.blueprints.auth.models import User
+
+        report_round = make_round("report", year=2025, month=1, title="2025年1月调度")
+        owner = db.session.get(User, people.institution.id)
+        for month, served, activities, revenue, counted in ((1, 30, 5, "10.50", True), (2, 40, 6, "20.25", True), (3, 999, 99, "999", False)):
+            db.session.add(MonthlyReport(
+                owner_id=owner.id, institution_id=owner.institution.id, round_id=report_round.id, city_code="430100",
+                status="approved" if counted else "submitted", steps_done=[], year=2025, month=month, served_total=served,
+                activities_total=activities, revenue=Decimal(revenue), counted=counted,
+            ))
+        db.session.commit()
+    login(client, people.institution.username)
+    filing_id = new_draft(client, "institutions")
+    text = text_of(page(client.get(f"/awards/institutions/{filing_id}/step/basic")))
+    assert "2025年月度调度合计：70 家次" in text and "2025年月度调度合计：11 场次" in text and "2025年月度调度合计：30.75 万元" in text
+    assert "已审核的 2 个月调度数据合计" in text

@@ -210,3 +210,14 @@ def test_evidence_download_is_scoped(province, city, client):
     assert city.get(url).status_code == 404
     assert client.get(url).status_code == 302  # anonymous: to the login page
     assert province.get(f"/complaints/admin/{complaint.id}/attachments/{attachment.id + 99}").status_code == 404
+
+
+def test_unconfirmed_drafts_are_invisible_to_admins(client, province):
+    from tests.complaints.conftest import FORM
+
+    client.post("/complaints/", data=FORM)
+    draft = db.session.scalar(sa.select(Complaint))
+    assert draft.status == "unverified"
+    assert page(province.get("/complaints/admin")).select_one("#results .empty")
+    assert province.get(f"/complaints/admin/{draft.id}").status_code == 404
+    assert "0 件 待受理投诉" in text_of(page(province.get("/admin/")))

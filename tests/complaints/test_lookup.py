@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from app.audit import AuditLog
 from app.blueprints.complaints.models import Complaint, ComplaintLookup
 from app.extensions import db
 from app.inbox import Message
@@ -146,7 +147,7 @@ def test_status_history_and_result_are_shown(client, app_ctx):
     soup = page(client.get("/complaints/results/list"))
     text = text_of(soup)
     assert "已督促退还服务费。" in text and "已办结" in text
-    steps = [" ".join(li.get_text().split()) for li in soup.select(".timeline li")]
+    steps = [" ".join(li.get_text().split()) for li in soup.select(".complaint-timeline li")]
     assert [step.split(" ", 1)[1] for step in steps] == ["提交投诉（待受理）", "受理（已受理）", "办结（已办结）"]
     assert all(step[:10] == f"{complaint.registered_on:%Y-%m-%d}" for step in steps)
     assert "内部意见" not in text
@@ -194,6 +195,8 @@ def test_dissatisfied_reopens_for_the_province(client, closed, province_admin):
     complaint = fresh(Complaint, closed.id)
     assert complaint.status == "accepted" and complaint.reopen_count == 1 and complaint.rating == "dissatisfied"
     assert [e.action for e in complaint.events][-2:] == ["rate", "reopen"]
+    entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "complaint.rate"))
+    assert entry.before["status"] == "已办结" and entry.after["status"] == "已受理" and "钱没退" in entry.summary
     assert db.session.scalar(sa.select(Message.title).where(Message.user_id == province_admin.id)).startswith(f"投诉 {complaint.ticket_no}")
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from app.audit import AuditLog
 from app.blueprints.complaints import services
 from app.blueprints.complaints.models import Complaint, ComplaintTicketCounter
 from app.blueprints.complaints.workdays import add_working_days
@@ -124,6 +125,8 @@ def test_full_registration(client, app_ctx):
     assert re.fullmatch(rf"TS{today:%Y%m%d}-0001", complaint.ticket_no)
     assert complaint.due_on == add_working_days(today, 15)
     assert [e.action for e in complaint.events] == ["register"]
+    entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "complaint.register"))
+    assert entry.actor_id is None and entry.actor_name == "投诉人" and complaint.ticket_no in entry.summary
     soup = page(client.get("/complaints/done"))
     text = text_of(soup)
     assert complaint.ticket_no in text and f"{complaint.due_on:%Y-%m-%d}" in text and "接下来" in text
@@ -237,6 +240,18 @@ def test_a_refused_file_leaves_nothing_behind(client, app, app_ctx):
     # A file whose bytes do not match its extension is refused too.
     soup = page(post_form(client, evidence=[(io.BytesIO(b"not a pdf"), "假的.pdf")]))
     assert "不符" in errors_of(soup, "evidence")[0]
+
+
+def test_a_refused_send_leaves_nothing_behind(client, app, app_ctx):
+    import os
+
+    post_form(client)
+    other = app.test_client()
+    soup = page(post_form(other, evidence=[(io.BytesIO(PDF), "证据.pdf")]))
+    assert "过于频繁" in errors_of(soup, "phone")[0]
+    assert db.session.scalar(sa.select(sa.func.count(Complaint.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count(Attachment.id))) == 0
+    assert not os.path.isdir(app.config["UPLOAD_DIR"]) or os.listdir(app.config["UPLOAD_DIR"]) == []
 
 
 def test_stale_drafts_are_purged(client, app_ctx):

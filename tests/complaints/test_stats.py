@@ -53,11 +53,3 @@ def test_stats_page_and_export(app, province):
     assert cities["A3"].value == "长沙市" and cities["B3"].value == 3
     # A bad year falls back to this year instead of failing.
     assert province.get("/complaints/admin/stats?year=abc").status_code == 200
-
-
-def test_unverified_drafts_are_not_counted(client, app_ctx):
-    from tests.complaints.conftest import FORM
-
-    client.post("/complaints/", data=FORM)
-    _, _, total = complaint_stats(year=date.today().year)
-    assert total.total == 0

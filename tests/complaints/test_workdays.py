@@ -2,7 +2,7 @@
 from datetime import date
 from types import SimpleNamespace
 
-from app.blueprints.complaints.services import deadline
+from app.blueprints.complaints.handling import deadline
 from app.blueprints.complaints.workdays import add_working_days, is_working_day, working_days_between
 
 

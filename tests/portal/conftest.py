@@ -28,3 +28,30 @@ def notices(app_ctx):
         "draft": add_notice("草稿：尚未发布的核心服务通知", published=False),
         "future": add_notice("定时发布：明天的核心服务通知", days_ago=-1),
     }
+
+
+def recognise(user, *, start=None, end=None, revoked=False):
+    """A direct recognition (application_id None) of the institution behind ``user``; by default
+    a term in force this year (this year - 1 to this year + 2)."""
+    from app.blueprints.applications.models import Recognition
+    from app.utils import local_today
+
+    year = local_today().year
+    start = year - 1 if start is None else start
+    recognition = Recognition(
+        institution_id=user.institution.id, term_start=start, term_end=start + 3 if end is None else end,
+        revoked_at=utcnow() if revoked else None,
+    )
+    db.session.add(recognition)
+    db.session.commit()
+    return recognition
+
+
+def offer(user, *names):
+    """Set the 服务类别 the institution offers."""
+    import sqlalchemy as sa
+
+    from app.reference.models import ServiceCategory
+
+    user.institution.service_categories = db.session.scalars(sa.select(ServiceCategory).where(ServiceCategory.name.in_(names))).all()
+    db.session.commit()

@@ -68,8 +68,8 @@ def test_home_page(client, notices):
         assert len(item.time.get_text()) == 10 and item.time.get_text()[4] == "-"
     assert "草稿" not in text and "定时发布" not in text
     # honest blocks, no invented figures
-    assert "目前暂无已公布的名单" in text
-    assert "目前暂无调度数据" in text
+    assert "暂无已认定的核心服务机构名单" in text
+    assert "暂无调度数据" in text
 
 
 def test_home_page_shows_the_latest_seven_notices(client, app_ctx):
@@ -106,3 +106,29 @@ def test_help_page(client):
     text = text_of(soup)
     assert "备注" in text and "0731-89706287" in text and "0731-89706283" in text
     assert soup.find("a", string="手机号变更申诉")
+
+
+def test_a_module_replaces_a_home_block_in_place(client, app_ctx, monkeypatch):
+    from app.blueprints.portal import services
+
+    monkeypatch.setattr(services, "HOME_BLOCKS", dict(services.HOME_BLOCKS))
+    services.register_home_block("awards", lambda: services.HomeBlock(
+        "优秀评选", "/excellent/institutions", "无", figures=[("优秀服务机构", 12, "家")], items=[("2025年度名单", "/excellent/institutions")]))
+    soup = page(client.get("/"))
+    titles = [h.get_text() for h in soup.select(".home-sections h2")]
+    assert titles == ["核心服务机构", "优秀评选", "调度大数据"]
+    block = soup.find("h2", string="优秀评选").find_parent("section")
+    assert "12" in block.select_one(".stat b").get_text() and block.find("a", string="2025年度名单")
+
+
+def test_home_page_budget(client, app_ctx):
+    """One request, no script needed: the 首页 HTML with a full news column stays small."""
+    from tests.portal.conftest import add_notice
+
+    for n in range(10):
+        add_notice("关于组织开展2024年湖南省中小微企业核心服务机构认定工作的通知" + str(n), days_ago=n + 1)
+        add_notice("全省中小企业数字化转型城市试点工作推进会召开" + str(n), category="工作动态", days_ago=n + 1)
+    response = client.get("/")
+    import gzip
+
+    assert len(gzip.compress(response.data)) < 12 * 1024

@@ -30,9 +30,8 @@ def report_round(year, month, opens_on=None, closes_on=None):
     )
 
 
-def basic_data(type_name="综合服务机构", **overrides):
+def basic_data(type_id, **overrides):
     """A valid 基本信息 post; categories left blank unless given as cat<ID>_... keys."""
-    type_id = db.session.scalar(sa.select(InstitutionType.id).where(InstitutionType.name == type_name))
     data = {
         "institution_type_id": str(type_id),
         "floor_area": "500",
@@ -66,8 +65,11 @@ def people(app):
         stranger = make_institution(name="未认定机构", city_code="430100", county_code="430102")
         recognise(inst.institution.id)
         recognise(other.institution.id)
+        type_id = db.session.scalar(sa.select(InstitutionType.id).where(InstitutionType.name == "综合服务机构"))
+        cats = dict(db.session.execute(sa.select(ServiceCategory.name, ServiceCategory.id)).all())
         return SimpleNamespace(
-            round_id=round.id, year=today.year, month=today.month,
+            round_id=round.id, year=today.year, month=today.month, type_id=type_id, cat=cats,
+            data=lambda **overrides: basic_data(type_id, **overrides),
             institution=_who(inst), other=_who(other), stranger=_who(stranger),
             city=_who(make_city_admin("430100")), other_city=_who(make_city_admin("430200")), province=_who(make_province_admin()),
         )
@@ -75,3 +77,47 @@ def people(app):
 
 def user(username):
     return db.session.scalar(sa.select(User).where(User.username == username))
+
+
+def make_report(owner_id, round_id, *, status="approved", late=False, categories=None, **figures):
+    """A report written straight to the database (as the engine would leave it), for stats tests.
+
+    ``categories`` is {name: (activities, participants, served)}; other active categories get zeros.
+    """
+    from app.blueprints.reports.models import MonthlyReport, ReportActivity
+    from app.filings.models import Round
+    from app.reference.services import dict_items
+    from app.utils import utcnow
+
+    owner = db.session.get(User, owner_id)
+    round = db.session.get(Round, round_id)
+    categories = categories or {}
+    values = dict(
+        floor_area=100, service_assets=50, site_type="自有", staff_count=10, bachelor_count=5, intermediate_count=2,
+        revenue=100, service_expense=60, profit=10,
+    )
+    values.update(figures)
+    counted = status == "approved"
+    report = MonthlyReport(
+        owner_id=owner.id, institution_id=owner.institution.id, round_id=round.id, city_code=owner.institution.city_code,
+        status=status, steps_done=["basic"], unique_key=f"report:{owner.institution.id}:{round.id}", year=round.year, month=round.month,
+        submitted_at=utcnow(), first_submitted_at=utcnow() if status != "draft" else None, late=late, counted=counted,
+        approved_at=utcnow() if counted else None, stats_city_code=owner.institution.city_code, stats_institution_id=owner.institution.id,
+        **values,
+    )
+    for item in dict_items("service_category"):
+        a, p, s = categories.get(item.name, (0, 0, 0))
+        report.activities.append(
+            ReportActivity(category_id=item.id, category_name=item.name, sort_order=item.sort_order, activities=a, participants=p, served=s)
+        )
+    report.activities_total = sum(v[0] for v in categories.values())
+    report.participants_total = sum(v[1] for v in categories.values())
+    report.served_total = sum(v[2] for v in categories.values())
+    db.session.add(report)
+    db.session.flush()
+    if counted:
+        from app.blueprints.reports.stats import stats_add
+
+        stats_add(report)  # as the approval does
+    db.session.commit()
+    return report.id

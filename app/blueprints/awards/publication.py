@@ -6,7 +6,8 @@ from sqlalchemy.orm import selectinload
 
 from app.audit import audit
 from app.blueprints.awards.models import AwardPublication, AwardResult
-from app.blueprints.awards.services import PROVINCE_STAGE, AwardError, nomination_region, publication_of
+from app.blueprints.awards.reviews import nomination_region
+from app.blueprints.awards.services import PROVINCE_STAGE, AwardError, publication_of
 from app.blueprints.awards.wizard import BY_KIND, wizard_of
 from app.extensions import db
 from app.filings import services as filings
@@ -78,7 +79,7 @@ def results_publish(*, round, actor):
         selected = results[nomination.id]
         filings.filing_transition(
             wizard=wizard, filing=nomination, action="province_approve" if selected else "province_reject", actor=actor,
-            comment=None if selected else f"经专家评审，未入选{round.title}{wizard.short_title}。", commit=False,
+            comment=None if selected else f"经专家评审，未入选{round.title}（{wizard.short_title}）。", commit=False,
         )
     publication.published_at, publication.published_by_id = utcnow(), actor.id
     audit("award.publish", summary=f"发布{round.title}评选结果：入选 {sum(results.values())} 项", target=round,
@@ -200,7 +201,7 @@ def home_block():
     running = publicity_now()
     if running is not None:
         publication, lists = running
-        block.text = (f"{publication.round.title}评选结果公示中，公示期 {publication.publicity_starts:%Y-%m-%d} 至 "
+        block.text = (f"{publication.round.title}结果公示中，公示期 {publication.publicity_starts:%Y-%m-%d} 至 "
                       f"{publication.publicity_ends:%Y-%m-%d}。")
         block.items = [(f"{DIRECTORIES[key].title}公示名单（{len(lists[key])}）", url_for(f"portal.list_{key}"))
                        for key in PORTAL_KINDS if lists[key]]

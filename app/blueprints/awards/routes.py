@@ -6,10 +6,10 @@ from flask_login import current_user
 
 from app.access import roles
 from app.blueprints.admin.services import home_count_provider
-from app.blueprints.awards import bp, publication, services
-from app.blueprints.portal import services as portal_services
+from app.blueprints.awards import bp, publication, reviews, services
 from app.blueprints.awards.forms import AssignForm, AutoAssignForm, CriteriaForm, PublicityForm, score_form
 from app.blueprints.awards.wizard import WIZARDS, wizard_of
+from app.blueprints.portal import services as portal_services
 from app.filings.attachments import attachment_response
 from app.forms import EmptyForm
 from app.htmx import redirect_303, render
@@ -48,7 +48,7 @@ def _round():
     return services.award_round(request.values.get("round_id", type=int))
 
 
-def _round_or_redirect():
+def _round_or_flash():
     chosen = _round()
     if chosen is None:
         flash("还没有评选年度：请先在“批次管理”中新建类型为“评选年度”的批次。", "warning")
@@ -152,7 +152,7 @@ def edit_criteria(kind):
     """评分标准 of a kind: criteria with full score and weight (weights add up to 100); locked once
     scores are in; 404 for an unknown kind or round."""
     wizard = services.wizard_or_404(kind)
-    chosen = _round_or_redirect()
+    chosen = _round_or_flash()
     if chosen is None:
         return redirect(url_for("rounds.list_rounds", kind="award"))
     locked = services.criteria_locked(chosen, wizard.kind)
@@ -181,12 +181,12 @@ def edit_criteria(kind):
 def list_assignments(kind):
     """评审分配 of a kind: nominations past 资格审查 with their reviewers; 404 for an unknown kind or round."""
     wizard = services.wizard_or_404(kind)
-    chosen = _round_or_redirect()
+    chosen = _round_or_flash()
     if chosen is None:
         return redirect(url_for("rounds.list_rounds", kind="award"))
     return render(
         "awards/assignments.html", rows=services.assignment_overview(round=chosen, wizard=wizard),
-        closed=services.judging_closed(chosen), form=AutoAssignForm(formdata=None), short=None,
+        closed=services.judging_closed(chosen), form=AutoAssignForm(formdata=None),
         **_kind_context(wizard, chosen, "评审分配"),
     )
 
@@ -198,7 +198,6 @@ def auto_assign(kind):
     wizard = services.wizard_or_404(kind)
     chosen = _round() or abort(404)
     form = AutoAssignForm()
-    short = None
     if form.validate_on_submit():
         try:
             result = services.assignments_auto(round=chosen, wizard=wizard, per_nomination=form.per_nomination.data, actor=current_user)
@@ -206,12 +205,14 @@ def auto_assign(kind):
             flash(str(error), "error")
         else:
             flash(f"已自动分配 {result.added} 项评审任务，并已通知相关评审专家。", "success")
-            if not result.short:
-                return redirect_303(url_for("awards.list_assignments", kind=kind, round_id=chosen.id))
-            short = result.short
+            if result.short:
+                flash("以下申报未能分配足够的评审专家：" + "；".join(
+                    f"{nomination.display_name}（还差 {missing} 人，{why}）" for nomination, missing, why in result.short
+                ) + "。可以在“评审专家”中增加评审专家，或逐项手工分配。", "warning")
+        return redirect_303(url_for("awards.list_assignments", kind=kind, round_id=chosen.id))
     return render(
-        "awards/assignments.html", status=200 if short else 422, rows=services.assignment_overview(round=chosen, wizard=wizard),
-        closed=services.judging_closed(chosen), form=form, short=short, **_kind_context(wizard, chosen, "评审分配"),
+        "awards/assignments.html", status=422, rows=services.assignment_overview(round=chosen, wizard=wizard),
+        closed=services.judging_closed(chosen), form=form, **_kind_context(wizard, chosen, "评审分配"),
     )
 
 
@@ -238,6 +239,8 @@ def edit_assignments(filing_id):
                 flash("已分配评审专家，并已通知该专家。", "success")
                 return redirect_303(url_for("awards.edit_assignments", filing_id=filing.id))
     assignments = services.assignment_overview_of(filing=filing)
+    criteria = services.criteria_of(filing.round, filing.kind)
+    totals = {a.id: reviews.task_total(a, criteria) for a in assignments}
     context = _kind_context(wizard, filing.round, "评审分配")
     context["breadcrumb"] = context["breadcrumb"][:-1] + [
         (f"{wizard.short_title}评审分配", url_for("awards.list_assignments", kind=wizard.slug, round_id=filing.round_id)),
@@ -245,7 +248,7 @@ def edit_assignments(filing_id):
     ]
     return render(
         "awards/nomination_reviewers.html", status=422 if form.errors else 200, filing=filing, form=form, candidates=candidates,
-        assignments=assignments, closed=services.judging_closed(filing.round), delete_form=EmptyForm(), **context,
+        assignments=assignments, totals=totals, closed=services.judging_closed(filing.round), **context,
     )
 
 
@@ -271,14 +274,14 @@ def delete_assignment(assignment_id):
 def show_ranking(kind):
     """评审排名 of a kind: weighted mean, count, spread, sortable; 入选 / 未入选; 404 for an unknown kind."""
     wizard = services.wizard_or_404(kind)
-    chosen = _round_or_redirect()
+    chosen = _round_or_flash()
     if chosen is None:
         return redirect(url_for("rounds.list_rounds", kind="award"))
     sort = request.args.get("sort", "mean")
     descending = request.args.get("dir", "desc" if sort != "name" else "asc") != "asc"
     pub = services.publication_of(chosen)
     return render(
-        "awards/ranking.html", rows=services.ranking(round=chosen, wizard=wizard, sort=sort, descending=descending),
+        "awards/ranking.html", rows=reviews.ranking(round=chosen, wizard=wizard, sort=sort, descending=descending),
         criteria=services.criteria_of(chosen, wizard.kind), sort=sort, descending=descending, publication=pub,
         form=EmptyForm(), **_kind_context(wizard, chosen, "评审排名"),
     )
@@ -297,7 +300,7 @@ def save_results(kind):
         if key.startswith("result_") and key[7:].isdigit():
             decisions[int(key[7:])] = {"1": True, "0": False}.get(value)
     try:
-        changed = services.results_save(round=chosen, wizard=wizard, decisions=decisions, actor=current_user)
+        changed = reviews.results_save(round=chosen, wizard=wizard, decisions=decisions, actor=current_user)
     except services.AwardError as error:
         flash(str(error), "error")
     else:
@@ -315,7 +318,7 @@ def remind_reviewers(kind):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        count = services.reminders_send(round=chosen, wizard=wizard, actor=current_user)
+        count = reviews.reminders_send(round=chosen, wizard=wizard, actor=current_user)
     except services.AwardError as error:
         flash(str(error), "error")
     else:
@@ -329,7 +332,7 @@ def remind_reviewers(kind):
 @roles("expert")
 def list_reviews():
     """我的评审任务: only this reviewer's assignments; an expert who is no reviewer is told so."""
-    tasks = services.reviewer_tasks(user=current_user)
+    tasks = reviews.reviewer_tasks(user=current_user)
     return render("awards/reviews.html", tasks=tasks, wizard_of=wizard_of,
                   breadcrumb=[("优秀评选", None), ("我的评审任务", None)])
 
@@ -339,14 +342,14 @@ def list_reviews():
 def score_nomination(assignment_id):
     """评分: the nomination, one score per criterion with an optional comment; others' scores only
     after submitting; 404 when not this reviewer's assignment or a conflict of interest."""
-    assignment = services.task_or_404(assignment_id=assignment_id, user=current_user)
-    criteria = services.task_criteria(assignment)
+    assignment = reviews.task_or_404(assignment_id=assignment_id, user=current_user)
+    criteria = reviews.task_criteria(assignment)
     form = score_form(criteria, formdata=request.form if request.method == "POST" else None)
     error = None
     if request.method == "POST" and form.validate():
         data = {c.id: (form[f"score_{c.id}"].data, form[f"comment_{c.id}"].data) for c in criteria}
         try:
-            services.scores_submit(assignment=assignment, data=data, user=current_user)
+            reviews.scores_submit(assignment=assignment, data=data, user=current_user)
         except services.AwardError as exc:
             error = str(exc)
         else:
@@ -356,8 +359,8 @@ def score_nomination(assignment_id):
     wizard = wizard_of(filing)
     context = wizard._show_context(filing)
     context.update(
-        assignment=assignment, criteria=criteria, form=form, error=error, own=services.card_scores(assignment),
-        own_total=services.task_total(assignment, criteria), peers=services.peer_scores(assignment=assignment),
+        assignment=assignment, criteria=criteria, form=form, error=error, own=reviews.card_scores(assignment),
+        own_total=reviews.task_total(assignment, criteria), peers=reviews.peer_scores(assignment=assignment),
         attachment_href=lambda attachment: url_for("awards.download_review_attachment", assignment_id=assignment.id, attachment_id=attachment.id),
         closed=services.judging_closed(filing.round) or filing.status != "city_approved",
         breadcrumb=[("优秀评选", None), ("我的评审任务", url_for("awards.list_reviews")), (filing.display_name or "评分", None)],
@@ -369,6 +372,6 @@ def score_nomination(assignment_id):
 @roles("expert")
 def download_review_attachment(assignment_id, attachment_id):
     """A nomination's attachment for its assigned reviewer; 404 otherwise."""
-    assignment = services.task_or_404(assignment_id=assignment_id, user=current_user)
-    return attachment_response(services.task_attachment_or_404(assignment=assignment, attachment_id=attachment_id))
+    assignment = reviews.task_or_404(assignment_id=assignment_id, user=current_user)
+    return attachment_response(reviews.task_attachment_or_404(assignment=assignment, attachment_id=attachment_id))
 

@@ -1,11 +1,12 @@
-"""Rules of 优秀评选 beyond the engine: 评审专家, 评分标准, assignments and conflicts of interest,
-scoring, the ranking, 入选 / 未入选, 公示 and publication.
+"""Rules of 优秀评选 beyond the engine: 评选年度, 评审专家, conflicts of interest, 评分标准 and
+assignments (scoring and the ranking are in reviews.py, 公示 and 发布 in publication.py).
 
 Every function that changes something is keyword-only, audits, and owns its commit; a request that
 cannot be carried out raises ``AwardError`` with a message for the user.
 """
 import re
 from dataclasses import dataclass
+
 import sqlalchemy as sa
 from flask import abort, current_app, url_for
 from sqlalchemy.orm import selectinload
@@ -13,14 +14,7 @@ from sqlalchemy.orm import selectinload
 from app.audit import audit
 from app.blueprints.auth.models import Expert, User
 from app.blueprints.awards import scoring
-from app.blueprints.awards.models import (
-    AwardPublication,
-    AwardResult,
-    ExpertNomination,
-    ReviewAssignment,
-    Score,
-    ScoringCriterion,
-)
+from app.blueprints.awards.models import AwardPublication, ExpertNomination, ReviewAssignment, ScoringCriterion
 from app.blueprints.awards.wizard import BY_KIND, BY_SLUG, WIZARDS, wizard_of
 from app.extensions import db
 from app.filings import services as filings
@@ -28,9 +22,8 @@ from app.filings import workflow
 from app.filings.models import Filing, Round
 from app.forms import is_mobile
 from app.inbox import notify
-from app.reference.services import region_name
 from app.sms import send_sms
-from app.utils import paginate, utcnow
+from app.utils import paginate
 
 # statuses in which a nomination is with the province (scoring) or decided
 PROVINCE_STAGE = (workflow.CITY_APPROVED,)
@@ -217,7 +210,7 @@ def criteria_save(*, round, wizard, rows, actor):
 
 # ---- assignments --------------------------------------------------------------------------------
 
-def _stage_select(round, wizard, statuses=PROVINCE_STAGE):
+def stage_select(round, wizard, statuses=PROVINCE_STAGE):
     model = wizard.model
     return (
         sa.select(model).where(model.round_id == round.id, model.status.in_(statuses))
@@ -225,12 +218,13 @@ def _stage_select(round, wizard, statuses=PROVINCE_STAGE):
     )
 
 
-def _assignments_by_filing(filing_ids):
+def assignments_by_filing(filing_ids):
     grouped = {filing_id: [] for filing_id in filing_ids}
     if filing_ids:
         for assignment in db.session.scalars(
             sa.select(ReviewAssignment).where(ReviewAssignment.filing_id.in_(filing_ids))
-            .options(selectinload(ReviewAssignment.reviewer).selectinload(User.expert)).order_by(ReviewAssignment.id)
+            .options(selectinload(ReviewAssignment.reviewer).selectinload(User.expert), selectinload(ReviewAssignment.scores))
+            .order_by(ReviewAssignment.id)
         ):
             grouped[assignment.filing_id].append(assignment)
     return grouped
@@ -238,8 +232,8 @@ def _assignments_by_filing(filing_ids):
 
 def assignment_overview(*, round, wizard):
     """[(nomination, its assignments)] for the kind's province-stage nominations."""
-    nominations = db.session.scalars(_stage_select(round, wizard)).all()
-    grouped = _assignments_by_filing([n.id for n in nominations])
+    nominations = db.session.scalars(stage_select(round, wizard)).all()
+    grouped = assignments_by_filing([n.id for n in nominations])
     return [(n, grouped[n.id]) for n in nominations]
 
 
@@ -252,7 +246,7 @@ def nomination_or_404(filing_id):
 
 def candidate_reviewers(*, filing):
     """Every active 评审专家 with why it cannot be assigned (None when it can)."""
-    assigned = {a.reviewer_id for a in _assignments_by_filing([filing.id])[filing.id]}
+    assigned = {a.reviewer_id for a in assignments_by_filing([filing.id])[filing.id]}
     rows = []
     for reviewer in _active_reviewers():
         reason = "已分配。" if reviewer.id in assigned else conflict_reason(filing, reviewer)
@@ -302,6 +296,8 @@ def assignment_remove(*, assignment, actor):
     if assignment.submitted_at is not None:
         raise AwardError("该评审专家已提交评分，不能撤销分配。")
     filing = assignment.filing
+    if judging_closed(filing.round):
+        raise AwardError("本评选年度已进入公示，评审分配不能再修改。")
     audit("award.unassign", summary=f"撤销评审分配 {assignment.reviewer.display_name}：{filing.display_name}",
           target=filing, before={"reviewer": assignment.reviewer.username}, actor=actor)
     db.session.delete(assignment)
@@ -309,7 +305,7 @@ def assignment_remove(*, assignment, actor):
 
 
 def assignment_overview_of(*, filing):
-    return _assignments_by_filing([filing.id])[filing.id]
+    return assignments_by_filing([filing.id])[filing.id]
 
 
 def assignment_or_404(assignment_id):
@@ -365,214 +361,6 @@ def assignments_auto(*, round, wizard, per_nomination, actor):
           target=round, after={"per_nomination": per_nomination, "added": added, "short": len(short)}, actor=actor)
     db.session.commit()
     return AutoResult(added, short)
-
-
-# ---- the reviewer's side ---------------------------------------------------------------------------
-
-def _is_reviewer(user):
-    return user.role == "expert" and user.expert is not None and user.expert.is_reviewer
-
-
-def reviewer_tasks(*, user):
-    """A 评审专家's assignments it may open, as (assignment, its total or None); None for an expert
-    who is not a 评审专家. Unscored first, then newest first."""
-    if not _is_reviewer(user):
-        return None
-    assignments = db.session.scalars(
-        sa.select(ReviewAssignment).join(Filing, Filing.id == ReviewAssignment.filing_id)
-        .where(ReviewAssignment.reviewer_id == user.id, Filing.status.in_(REVIEWABLE))
-        .options(selectinload(ReviewAssignment.filing).selectinload(Filing.round), selectinload(ReviewAssignment.scores))
-        .order_by(ReviewAssignment.submitted_at.is_not(None), ReviewAssignment.id.desc())
-    ).all()
-    criteria = {}
-    rows = []
-    for assignment in assignments:
-        filing = assignment.filing
-        if conflict_reason(filing, user):
-            continue
-        key = (filing.round_id, filing.kind)
-        if key not in criteria:
-            criteria[key] = criteria_of(filing.round, filing.kind)
-        rows.append((assignment, task_total(assignment, criteria[key])))
-    return rows
-
-
-def task_or_404(*, assignment_id, user):
-    """The reviewer's own assignment on a nomination it may see; anything else is a 404."""
-    assignment = db.session.get(ReviewAssignment, assignment_id)
-    if (
-        assignment is None
-        or not _is_reviewer(user)
-        or assignment.reviewer_id != user.id
-        or assignment.filing.status not in REVIEWABLE
-        or conflict_reason(assignment.filing, user)
-    ):
-        abort(404)
-    return assignment
-
-
-def task_attachment_or_404(*, assignment, attachment_id):
-    return filings.filing_attachment_or_404(assignment.filing, attachment_id)
-
-
-def task_criteria(assignment):
-    return criteria_of(assignment.filing.round, assignment.filing.kind)
-
-
-def task_total(assignment, criteria):
-    """The reviewer's own total once submitted, else None."""
-    if assignment.submitted_at is None:
-        return None
-    return scoring.to_decimal(scoring.card_total(card_of(assignment), criteria))
-
-
-def card_scores(assignment):
-    return {s.criterion_id: s for s in assignment.scores}
-
-
-def scores_submit(*, assignment, data, user):
-    """Record a reviewer's final scores (``data``: {criterion id: (score, comment)}). Commits."""
-    filing = assignment.filing
-    if assignment.submitted_at is not None:
-        raise AwardError("您已提交过评分，不能再修改。")
-    if filing.status not in PROVINCE_STAGE or judging_closed(filing.round):
-        raise AwardError("本项评审已结束，不能再评分。")
-    criteria = criteria_of(filing.round, filing.kind)
-    if not criteria or set(data) != {c.id for c in criteria}:
-        raise AwardError("评分标准已更新，请刷新页面后重新评分。")
-    for criterion in criteria:
-        score, comment = data[criterion.id]
-        if score is None or not 0 <= score <= criterion.max_score:
-            raise AwardError(f"“{criterion.name}”的得分应在 0-{criterion.max_score} 之间。")
-        assignment.scores.append(Score(criterion_id=criterion.id, score=score, comment=(comment or "").strip() or None))
-    assignment.submitted_at = utcnow()
-    total = scoring.to_decimal(scoring.card_total({c.id: data[c.id][0] for c in criteria}, criteria))
-    audit("award.score", summary=f"提交评分：{wizard_of(filing).short_title} {filing.display_name}，总分 {total}",
-          target=filing, after={"total": str(total)}, actor=user)
-    db.session.commit()
-
-
-def card_of(assignment):
-    return {s.criterion_id: s.score for s in assignment.scores}
-
-
-def peer_scores(*, assignment):
-    """Other reviewers' submitted scores, only once this reviewer has submitted its own; else None.
-    Reviewers are shown as 专家1, 专家2 … (in assignment order), never by name."""
-    if assignment.submitted_at is None:
-        return None
-    criteria = task_criteria(assignment)
-    others = db.session.scalars(
-        sa.select(ReviewAssignment).where(
-            ReviewAssignment.filing_id == assignment.filing_id, ReviewAssignment.id != assignment.id,
-            ReviewAssignment.submitted_at.is_not(None),
-        ).options(selectinload(ReviewAssignment.scores)).order_by(ReviewAssignment.id)
-    ).all()
-    return [
-        {
-            "label": f"专家{index}",
-            "total": scoring.to_decimal(scoring.card_total(card_of(other), criteria)),
-            "scores": {s.criterion_id: s for s in other.scores},
-        }
-        for index, other in enumerate(others, start=1)
-    ]
-
-
-# ---- ranking, 入选 / 未入选, reminders ---------------------------------------------------------------
-
-@dataclass
-class RankRow:
-    nomination: object
-    name: str
-    region: str
-    assigned: int
-    summary: scoring.Summary
-    result: object  # AwardResult or None
-    rank: int | None = None
-
-
-def nomination_region(filing):
-    if filing.institution is not None:
-        return filing.institution.region_label
-    return region_name(filing.city_code)
-
-
-def ranking(*, round, wizard, sort="mean", descending=True):
-    """The kind's province-stage (and, once published, decided) nominations with their statistics."""
-    nominations = db.session.scalars(_stage_select(round, wizard, REVIEWABLE)).all()
-    criteria = criteria_of(round, wizard.kind)
-    grouped = _assignments_by_filing([n.id for n in nominations])
-    with_scores = db.session.scalars(
-        sa.select(ReviewAssignment).where(ReviewAssignment.filing_id.in_([n.id for n in nominations]), ReviewAssignment.submitted_at.is_not(None))
-        .options(selectinload(ReviewAssignment.scores))
-    ).all() if nominations else []
-    cards = {}
-    for assignment in with_scores:
-        cards.setdefault(assignment.filing_id, []).append(card_of(assignment))
-    results = {r.filing_id: r for r in db.session.scalars(sa.select(AwardResult).where(AwardResult.filing_id.in_([n.id for n in nominations])))} if nominations else {}
-    rows = [
-        RankRow(n, n.display_name, nomination_region(n), len(grouped[n.id]), scoring.summarize(cards.get(n.id, []), criteria), results.get(n.id))
-        for n in nominations
-    ]
-    scoring.rank(rows)
-    return scoring.sort_rows(rows, sort, descending)
-
-
-def results_save(*, round, wizard, decisions, actor):
-    """Record 入选 (True) / 未入选 (False) for province-stage nominations; None leaves one open. Commits."""
-    publication = publication_of(round)
-    if publication is not None and publication.published_at is not None:
-        raise AwardError("评选结果已发布，不能再修改。")
-    nominations = {n.id: n for n in db.session.scalars(_stage_select(round, wizard))}
-    changed = 0
-    for filing_id, selected in decisions.items():
-        if filing_id not in nominations:
-            continue
-        current = db.session.get(AwardResult, filing_id)
-        if selected is None:
-            if current is not None:
-                db.session.delete(current)
-                changed += 1
-            continue
-        if current is None:
-            db.session.add(AwardResult(filing_id=filing_id, selected=selected, decided_by_id=actor.id))
-            changed += 1
-        elif current.selected != selected:
-            current.selected, current.decided_by_id, current.decided_at = selected, actor.id, utcnow()
-            changed += 1
-    if changed:
-        audit("award.results_save", summary=f"{round.title} {wizard.short_title}评选结果：修改 {changed} 项", target=round,
-              after={"selected": sum(1 for v in decisions.values() if v), "not_selected": sum(1 for v in decisions.values() if v is False)},
-              actor=actor)
-    db.session.commit()
-    return changed
-
-
-def reminders_send(*, round, wizard, actor):
-    """站内消息 and SMS to every reviewer with unscored nominations of this kind. Commits; returns how many."""
-    if judging_closed(round):
-        raise AwardError("本评选年度已进入公示，评审已结束。")
-    pending = db.session.scalars(
-        sa.select(ReviewAssignment).join(Filing, Filing.id == ReviewAssignment.filing_id)
-        .where(Filing.round_id == round.id, Filing.kind == wizard.kind, Filing.status.in_(PROVINCE_STAGE), ReviewAssignment.submitted_at.is_(None))
-        .options(selectinload(ReviewAssignment.reviewer))
-    ).all()
-    by_reviewer = {}
-    for assignment in pending:
-        by_reviewer.setdefault(assignment.reviewer_id, []).append(assignment)
-    now = utcnow()
-    for assignments in by_reviewer.values():
-        reviewer = assignments[0].reviewer
-        title = f"评审提醒：您还有 {len(assignments)} 项{wizard.short_title}评审尚未评分"
-        notify(reviewer, title, f"请尽快登录系统完成{round.title}的评分。", link=url_for("awards.list_reviews"))
-        if is_mobile(reviewer.phone):
-            send_sms(reviewer.phone, f"【湖南省中小企业服务中心】{title}，请尽快登录系统评分。")
-        for assignment in assignments:
-            assignment.reminded_at = now
-    audit("award.remind", summary=f"{round.title} {wizard.short_title}评分提醒：{len(by_reviewer)} 位评审专家", target=round,
-          after={"reviewers": len(by_reviewer), "pending": len(pending)}, actor=actor)
-    db.session.commit()
-    return len(by_reviewer)
 
 
 # ---- 评审管理 overview ----------------------------------------------------------------------------

@@ -35,6 +35,13 @@ class AwardWizard(Wizard):
 
         return [selectinload(self.model.institution), selectinload(self.model.round)]
 
+    def on_transition(self, filing, transition, actor):
+        """A nomination the province sends back loses its recorded 入选 / 未入选."""
+        if transition.name == "province_return":
+            from app.blueprints.awards.reviews import result_clear
+
+            result_clear(filing)
+
     # long texts keep the writer's line breaks on 查看 / 审核
     text_fields: tuple = ()
 

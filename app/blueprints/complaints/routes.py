@@ -3,7 +3,7 @@ from flask import abort, current_app, flash, make_response, redirect, request, s
 from flask_login import current_user
 
 from app.access import public, roles
-from app.blueprints.complaints import bp, services, stats
+from app.blueprints.complaints import bp, handling, services, stats
 from app.blueprints.complaints.forms import (
     ACTION_FORMS,
     ComplaintForm,
@@ -30,7 +30,7 @@ add_menu_item("投诉处理", "投诉统计", "complaints.show_stats")
 
 @bp.context_processor
 def complaint_helpers():
-    return {"deadline": services.deadline, "mask_phone": mask_phone, "due_working_days": services.due_working_days}
+    return {"deadline": handling.deadline, "mask_phone": mask_phone, "due_working_days": services.due_working_days}
 
 
 def _field_error(form, error, default):
@@ -266,7 +266,7 @@ def list_complaints():
     form = QueueFilterForm(request.args)
     form.fill_choices()
     values = form.values()
-    select = services.complaints_select(viewer=current_user, **values)
+    select = handling.complaints_select(viewer=current_user, **values)
     page = paginate(select, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"])
     return render(
         "complaints/admin/list.html", "complaints/admin/_partials/_queue_results.html",
@@ -276,7 +276,7 @@ def list_complaints():
 
 def _action_forms(complaint, posted=None):
     forms = {}
-    for action in services.allowed_actions(complaint, current_user):
+    for action in handling.allowed_actions(complaint, current_user):
         if posted is not None and posted[0] == action:
             forms[action] = posted[1]
             continue
@@ -299,7 +299,7 @@ def _show_page(complaint, posted=None, status=200):
 @roles(*ADMINS)
 def show_complaint(complaint_id):
     """投诉详情 with its history, deadline clock and the actions allowed now. 404: unknown or another 市州's."""
-    complaint = services.complaint_for_admin(complaint_id=complaint_id, viewer=current_user) or abort(404)
+    complaint = handling.complaint_for_admin(complaint_id=complaint_id, viewer=current_user) or abort(404)
     return _show_page(complaint)
 
 
@@ -310,13 +310,13 @@ def handle_complaint(complaint_id, action):
     a missing reason or result beside its field; an action its state does not allow is refused."""
     if action not in ACTION_FORMS:
         abort(404)
-    complaint = services.complaint_for_admin(complaint_id=complaint_id, viewer=current_user) or abort(404)
+    complaint = handling.complaint_for_admin(complaint_id=complaint_id, viewer=current_user) or abort(404)
     form = ACTION_FORMS[action](prefix=action)
     if hasattr(form, "fill_choices"):
         form.fill_choices()
     if form.validate_on_submit():
         try:
-            services.complaint_act(complaint_id=complaint.id, action=action, actor=current_user, **form.data_for_service())
+            handling.complaint_act(complaint_id=complaint.id, action=action, actor=current_user, **form.data_for_service())
         except ComplaintError as error:
             if error.field and error.field in form:
                 form[error.field].errors = [*form[error.field].errors, str(error)]
@@ -326,7 +326,7 @@ def handle_complaint(complaint_id, action):
         else:
             flash(f"投诉 {complaint.ticket_no} 已{form.done_label}。", "success")
             return redirect_303(url_for("complaints.show_complaint", complaint_id=complaint.id))
-    if action not in services.allowed_actions(complaint, current_user):
+    if action not in handling.allowed_actions(complaint, current_user):
         flash(f"该投诉当前为“{complaint.status_label}”，不能进行此操作。", "error")
         return redirect_303(url_for("complaints.show_complaint", complaint_id=complaint.id))
     return _show_page(complaint, (action, form), status=422)
@@ -336,26 +336,24 @@ def handle_complaint(complaint_id, action):
 @roles(*ADMINS)
 def download_attachment(complaint_id, attachment_id):
     """下载证据材料. 404: unknown complaint or file, another 市州's complaint."""
-    complaint = services.complaint_for_admin(complaint_id=complaint_id, viewer=current_user) or abort(404)
+    complaint = handling.complaint_for_admin(complaint_id=complaint_id, viewer=current_user) or abort(404)
     attachment = next((a for a in complaint.attachments if a.id == attachment_id), None) or abort(404)
     return attachment_response(attachment)
 
 
 def _stats_year():
     form = StatsFilterForm(request.args)
-    year = form.year.data if form.validate() and form.year.data else local_today().year
-    form.year.data = year
-    return form, year
+    return form.year.data if form.validate() and form.year.data else local_today().year
 
 
 @bp.route("/admin/stats")
 @roles("province_admin")
 def show_stats():
     """投诉统计 per month and per 市州 for a year; a bad year falls back to this year."""
-    form, year = _stats_year()
+    year = _stats_year()
     by_month, by_city, total = stats.complaint_stats(year=year)
     return render(
-        "complaints/admin/stats.html", form=form, year=year, by_month=by_month, by_city=by_city, total=total,
+        "complaints/admin/stats.html", year=year, by_month=by_month, by_city=by_city, total=total,
         years=sorted(set(stats.complaint_years()) | {local_today().year}, reverse=True),
         breadcrumb=_crumbs(("投诉统计", None)),
     )
@@ -367,7 +365,7 @@ def export_stats():
     """导出 Excel of the year's statistics; a bad year falls back to this year."""
     from urllib.parse import quote
 
-    _, year = _stats_year()
+    year = _stats_year()
     response = make_response(stats.stats_workbook(year=year))
     response.headers["Content-Type"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     name = f"{year}年企业投诉统计.xlsx"

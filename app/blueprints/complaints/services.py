@@ -1,12 +1,11 @@
-"""企业投诉 rules: registration with an SMS-confirmed phone, the 处理结果 lookup, rating, and the
-handling state machine of admins.
+"""企业投诉 rules: registration with an SMS-confirmed phone, the 处理结果 lookup and rating
+(the admins' handling is in handling.py).
 
 Every public function is keyword-only and owns its commit. A request that cannot be carried out
 raises ``ComplaintError`` (or ``VerificationError`` for SMS codes) with a message for the user.
 """
 import hashlib
 import secrets
-from collections import namedtuple
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -15,24 +14,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.audit import audit
-from app.blueprints.admin.services import HomeCount, home_count_provider
+from app.blueprints.admin import display
 from app.blueprints.auth.models import User
 from app.blueprints.complaints.models import (
     ACCEPTED,
     CLOSED,
-    OPEN_STATUSES,
-    PROCESSING,
     RATING_LABELS,
-    REJECTED,
+    STATUS_LABELS,
     SUBMITTED,
-    TRANSFERRED,
     UNVERIFIED,
     Complaint,
     ComplaintEvent,
     ComplaintLookup,
     ComplaintTicketCounter,
 )
-from app.blueprints.complaints.workdays import add_working_days, working_days_between
+from app.blueprints.complaints.workdays import add_working_days
 from app.extensions import db
 from app.filings.attachments import attachment_remove_file, attachment_store
 from app.inbox import notify
@@ -55,6 +51,25 @@ DRAFT_FIELDS = (
     "respondent_address", "respondent_contact", "respondent_phone", "content",
 )
 PROVINCE, CITY = "province_admin", "city_admin"
+
+# 操作日志 shows these names (admin/display.py lets modules add theirs).
+display.ACTION_LABELS.update({
+    "complaint.register": "登记企业投诉", "complaint.accept": "受理投诉", "complaint.reject": "不予受理投诉",
+    "complaint.transfer": "转办投诉", "complaint.start": "开始处理投诉", "complaint.close": "办结投诉",
+    "complaint.extend": "投诉延期", "complaint.rate": "投诉人评价",
+})
+display.TARGET_LABELS["Complaint"] = "企业投诉"
+display.FIELD_LABELS.update({"status": "状态", "due_on": "答复期限", "assigned_city": "转办市州"})
+
+
+class _Complainant:
+    """The actor of the audit entries the complainant causes (no account)."""
+
+    id = None
+    username = "投诉人"
+
+
+_COMPLAINANT = _Complainant()
 
 
 class ComplaintError(ValueError):
@@ -204,7 +219,11 @@ def complaint_register(*, draft_id, code):
     draft.registered_at = utcnow()
     draft.registered_on = today
     draft.due_on = add_working_days(today, due_working_days())
-    _event(draft, "register", None, SUBMITTED, actor=None, due_on=draft.due_on)
+    record_event(draft, "register", None, SUBMITTED, actor=None, due_on=draft.due_on)
+    audit(
+        "complaint.register", summary=f"投诉 {draft.ticket_no} 登记（投诉人 {draft.company_name}）", target=draft,
+        after=handling_state(draft), actor=_COMPLAINANT,
+    )
     send_sms(draft.phone, REGISTERED_SMS.format(ticket=draft.ticket_no, due=f"{draft.due_on:%Y-%m-%d}"))
     db.session.commit()
     return draft
@@ -216,7 +235,7 @@ def complaint_get_registered(*, complaint_id):
     return db.session.scalar(sa.select(Complaint).where(Complaint.id == complaint_id, Complaint.status != UNVERIFIED))
 
 
-def _event(complaint, action, from_status, to_status, *, actor, note="", public_note=False, due_on=None):
+def record_event(complaint, action, from_status, to_status, *, actor, note="", public_note=False, due_on=None):
     event = ComplaintEvent(
         action=action,
         from_status=from_status,
@@ -343,11 +362,11 @@ def complaint_rate(*, complaint_id, phone, rating, note=""):
         raise ComplaintError("该投诉当前不能评价。")
     if rating not in RATING_LABELS:
         raise ComplaintError("请选择评价。", "rating")
-    now = utcnow()
+    before = handling_state(complaint)
     complaint.rating = rating
-    complaint.rated_at = now
-    text = RATING_LABELS[rating] + (f"：{note}" if note else "")
-    _event(complaint, "rate", None, None, actor=None, note=text, public_note=True)
+    complaint.rated_at = utcnow()
+    text = RATING_LABELS[rating] + (f"（{note}）" if note else "")
+    record_event(complaint, "rate", None, None, actor=None, note=text, public_note=True)
     if rating == "dissatisfied":
         complaint.status = ACCEPTED
         complaint.reopen_count += 1
@@ -355,209 +374,29 @@ def complaint_rate(*, complaint_id, phone, rating, note=""):
         complaint.handling_days = None
         complaint.closed_on_time = None
         complaint.due_on = add_working_days(local_today(), due_working_days())
-        _event(complaint, "reopen", CLOSED, ACCEPTED, actor=None, note="投诉人不满意，重新办理", public_note=True, due_on=complaint.due_on)
+        record_event(complaint, "reopen", CLOSED, ACCEPTED, actor=None, note="投诉人不满意，重新办理", public_note=True, due_on=complaint.due_on)
         link = url_for("complaints.show_complaint", complaint_id=complaint.id)
-        for admin in _active_admins(PROVINCE):
+        for admin in active_admins(PROVINCE):
             notify(admin, f"投诉 {complaint.ticket_no} 投诉人不满意，已重新打开", text, link)
+    audit(
+        "complaint.rate", summary=f"投诉 {complaint.ticket_no} 投诉人评价：{text}"[:300], target=complaint, before=before,
+        after=handling_state(complaint), actor=_COMPLAINANT,
+    )
     db.session.commit()
     return complaint
 
 
-# --- handling by admins ------------------------------------------------------------------------
-
-Deadline = namedtuple("Deadline", "label css overdue")
-
-
-def deadline(complaint, today=None):
-    """The deadline clock: working days left, or overdue by how many, or how it ended."""
-    if complaint.status == REJECTED or complaint.due_on is None:
-        return Deadline("—", "", False)
-    if complaint.status == CLOSED:
-        if complaint.closed_on_time:
-            return Deadline("按期办结", "status-ok", False)
-        return Deadline("超期办结", "status-bad", False)
-    today = today or local_today()
-    if today > complaint.due_on:
-        late = working_days_between(complaint.due_on, today)
-        return Deadline(f"已超期 {late} 个工作日" if late else "已超期", "status-bad", True)
-    if today == complaint.due_on:
-        return Deadline("今日到期", "status-warn", False)
-    left = working_days_between(today, complaint.due_on)
-    return Deadline(f"剩余 {left} 个工作日", "status-warn" if left <= 3 else "status-ok", False)
-
-
-def _scope(select, viewer):
-    """Registered complaints the viewer may see: a city admin only those transferred to its 市州."""
-    select = select.where(Complaint.status != UNVERIFIED)
-    if viewer.role == PROVINCE:
-        return select
-    return select.where(Complaint.assigned_city_code == viewer.city_code, Complaint.assigned_city_code.is_not(None))
-
-
-def complaints_select(*, viewer, status=None, city_code=None, date_from=None, date_to=None, overdue=False, q=None):
-    """投诉列表: open ones first, the nearest deadline first."""
-    select = _scope(sa.select(Complaint), viewer)
-    if status:
-        select = select.where(Complaint.status == status)
-    if city_code:
-        select = select.where(Complaint.respondent_city_code == city_code)
-    if date_from:
-        select = select.where(Complaint.registered_on >= date_from)
-    if date_to:
-        select = select.where(Complaint.registered_on <= date_to)
-    if overdue:
-        select = select.where(Complaint.status.in_(OPEN_STATUSES), Complaint.due_on < local_today())
-    if q:
-        like = f"%{q}%"
-        select = select.where(
-            sa.or_(Complaint.ticket_no.ilike(like), Complaint.company_name.ilike(like), Complaint.respondent_name.ilike(like))
-        )
-    return select.options(selectinload(Complaint.respondent_city), selectinload(Complaint.assigned_city)).order_by(
-        sa.case((Complaint.status.in_(OPEN_STATUSES), 0), else_=1), Complaint.due_on, Complaint.id.desc()
-    )
-
-
-def complaint_for_admin(*, complaint_id, viewer):
-    """The complaint if the viewer may see it, else None (a city admin: only its 市州's)."""
-    return db.session.scalar(
-        _scope(sa.select(Complaint), viewer)
-        .where(Complaint.id == complaint_id)
-        .options(selectinload(Complaint.events), selectinload(Complaint.attachments))
-    )
-
-
-def _city_handles(complaint, user):
-    return (
-        user.role == CITY
-        and complaint.assigned_city_code is not None
-        and complaint.assigned_city_code == user.city_code
-        and complaint.status in (TRANSFERRED, PROCESSING)
-    )
-
-
-def allowed_actions(complaint, user):
-    """The handling actions ``user`` may take on ``complaint`` now, in display order."""
-    province = user.role == PROVINCE
-    status = complaint.status
-    actions = []
-    if province and status == SUBMITTED:
-        actions += ["accept", "reject"]
-    if province and status == ACCEPTED:
-        actions += ["transfer", "start"]
-    if status == TRANSFERRED and (province or _city_handles(complaint, user)):
-        actions.append("start")
-    if status == PROCESSING and (province or _city_handles(complaint, user)):
-        actions.append("close")
-    if status in OPEN_STATUSES and (province or _city_handles(complaint, user)):
-        actions.append("extend")
-    return actions
-
-
-def _active_admins(role, city_code=None):
+def active_admins(role, city_code=None):
     select = sa.select(User).where(User.role == role, User.status == "active")
     if city_code:
         select = select.where(User.city_code == city_code)
     return db.session.scalars(select.order_by(User.id)).all()
 
 
-def complaint_act(*, complaint_id, action, actor, note="", reason="", result="", city_code=None, days=None):
-    """Carry out one handling action (受理, 不予受理, 转办, 开始处理, 办结, 延期). Commits.
-
-    Raises ComplaintError when the complaint is not the actor's to see (``field`` None, message
-    没有找到), when the action is not allowed in its state for the actor, or a required text is
-    missing (``field`` names it).
-    """
-    complaint = complaint_for_admin(complaint_id=complaint_id, viewer=actor)
-    if complaint is None:
-        raise ComplaintError("没有找到该投诉。")
-    if action not in allowed_actions(complaint, actor):
-        raise ComplaintError(f"该投诉当前为“{complaint.status_label}”，不能进行此操作。")
-    before = {"status": complaint.status, "due_on": complaint.due_on, "assigned_city_code": complaint.assigned_city_code}
-    status = complaint.status
-    today = local_today()
-    link = url_for("complaints.show_complaint", complaint_id=complaint.id)
-    if action == "accept":
-        complaint.status = ACCEPTED
-        _event(complaint, action, status, ACCEPTED, actor=actor, note=note)
-    elif action == "reject":
-        if not (reason or "").strip():
-            raise ComplaintError("请填写不予受理理由。", "reason")
-        complaint.status = REJECTED
-        complaint.reject_reason = reason
-        _event(complaint, action, status, REJECTED, actor=actor, note=reason, public_note=True)
-        send_sms(complaint.phone, REJECTED_SMS.format(ticket=complaint.ticket_no))
-    elif action == "transfer":
-        if not city_code or not region_name(city_code):
-            raise ComplaintError("请选择转办的市州。", "city_code")
-        complaint.status = TRANSFERRED
-        complaint.assigned_city_code = city_code
-        _event(complaint, action, status, TRANSFERRED, actor=actor, note=f"转办至{region_name(city_code)}工信局" + (f"：{note}" if note else ""))
-        for admin in _active_admins(CITY, city_code):
-            notify(admin, f"新转办投诉 {complaint.ticket_no}", f"被投诉方：{complaint.respondent_name}；办理期限 {complaint.due_on:%Y-%m-%d}。", link)
-    elif action == "start":
-        if status == ACCEPTED:
-            complaint.assigned_city_code = None  # the province handles it itself
-        complaint.status = PROCESSING
-        _event(complaint, action, status, PROCESSING, actor=actor, note=note)
-    elif action == "close":
-        if not (result or "").strip():
-            raise ComplaintError("请填写处理结果，投诉人将看到此内容。", "result")
-        complaint.status = CLOSED
-        complaint.result = result
-        complaint.closed_at = utcnow()
-        complaint.handling_days = max(0, working_days_between(complaint.registered_on, today))
-        complaint.closed_on_time = today <= complaint.due_on
-        complaint.rating = None
-        complaint.rated_at = None
-        _event(complaint, action, status, CLOSED, actor=actor, note=result, public_note=True)
-        send_sms(complaint.phone, CLOSED_SMS.format(ticket=complaint.ticket_no))
-    elif action == "extend":
-        if not (reason or "").strip():
-            raise ComplaintError("请填写延期理由。", "reason")
-        if not days or not 1 <= int(days) <= 30:
-            raise ComplaintError("请填写 1-30 个工作日。", "days")
-        old_due = complaint.due_on
-        complaint.due_on = add_working_days(old_due, int(days))
-        _event(
-            complaint, action, None, None, actor=actor, public_note=True, due_on=complaint.due_on,
-            note=f"办理期限由 {old_due:%Y-%m-%d} 延长 {int(days)} 个工作日至 {complaint.due_on:%Y-%m-%d}。理由：{reason}",
-        )
-    after = {"status": complaint.status, "due_on": complaint.due_on, "assigned_city_code": complaint.assigned_city_code}
-    label = complaint.events[-1].action_label
-    audit(
-        f"complaint.{action}", summary=f"投诉 {complaint.ticket_no} {label}", target=complaint, before=before, after=after, actor=actor
-    )
-    db.session.commit()
-    return complaint
-
-
-# --- 管理首页 counts ----------------------------------------------------------------------------
-
-@home_count_provider
-def _complaint_counts(user):
-    if user.role not in (PROVINCE, CITY):
-        return []
-    counts = dict(
-        db.session.execute(
-            _scope(sa.select(Complaint.status, sa.func.count(Complaint.id)), user).group_by(Complaint.status)
-        ).all()
-    )
-    overdue = db.session.scalar(
-        _scope(sa.select(sa.func.count(Complaint.id)), user).where(
-            Complaint.status.in_(OPEN_STATUSES), Complaint.due_on < local_today()
-        )
-    )
-    queue = "complaints.list_complaints"
-    if user.role == PROVINCE:
-        tiles = [
-            HomeCount("待受理投诉", counts.get(SUBMITTED, 0), url_for(queue, status=SUBMITTED), "件"),
-            HomeCount("已受理待转办投诉", counts.get(ACCEPTED, 0), url_for(queue, status=ACCEPTED), "件"),
-        ]
-    else:
-        tiles = [
-            HomeCount("待处理投诉", counts.get(TRANSFERRED, 0), url_for(queue, status=TRANSFERRED), "件"),
-            HomeCount("处理中投诉", counts.get(PROCESSING, 0), url_for(queue, status=PROCESSING), "件"),
-        ]
-    tiles.append(HomeCount("超期未办结投诉", overdue, url_for(queue, overdue="1"), "件"))
-    return tiles
-
+def handling_state(complaint):
+    """The handling state for the audit trail, as a person reads it."""
+    return {
+        "status": STATUS_LABELS.get(complaint.status, complaint.status),
+        "due_on": complaint.due_on,
+        "assigned_city": region_name(complaint.assigned_city_code) if complaint.assigned_city_code else None,
+    }

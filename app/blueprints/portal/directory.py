@@ -35,18 +35,21 @@ class Entry:
 
 
 def _matches(pattern):
-    """Keyword criteria on an institution: name, introduction, a 服务类别 it offers, its 市州 or 区县."""
+    """Keyword criteria on an institution: name, introduction, a 服务类别 it offers, its 市州 or 区县.
+    The few matching categories and regions are looked up first, so each institution row is
+    tested against short id lists rather than by a correlated subquery."""
     from app.blueprints.portal.services import contains
 
-    offers = sa.exists().where(
-        institution_service_category.c.institution_id == Institution.id,
-        institution_service_category.c.category_id == ServiceCategory.id,
-        contains(ServiceCategory.name, pattern),
-    )
-    in_region = sa.exists().where(
-        Region.code.in_([Institution.city_code, Institution.county_code]), contains(Region.name, pattern)
-    )
-    return sa.or_(contains(Institution.name, pattern), contains(Institution.intro, pattern), offers, in_region)
+    categories = db.session.scalars(sa.select(ServiceCategory.id).where(contains(ServiceCategory.name, pattern))).all()
+    regions = db.session.scalars(sa.select(Region.code).where(contains(Region.name, pattern))).all()
+    criteria = [contains(Institution.name, pattern), contains(Institution.intro, pattern)]
+    if categories:
+        criteria.append(Institution.id.in_(
+            sa.select(institution_service_category.c.institution_id).where(institution_service_category.c.category_id.in_(categories))
+        ))
+    if regions:
+        criteria += [Institution.city_code.in_(regions), Institution.county_code.in_(regions)]
+    return sa.or_(*criteria)
 
 
 def _filtered(terms, *, city_code=None, type_id=None, category_id=None, q=None):
@@ -137,9 +140,8 @@ def institution_search(pattern, limit):
     """搜索 source: currently recognised institutions matching a LIKE pattern -> (total, [Entry])."""
     terms = recognised_terms()
     select = sa.select(Institution.id).join(terms, terms.c.institution_id == Institution.id).where(_matches(pattern))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(select.subquery()))
-    ids = list(db.session.scalars(_ordered(select).limit(limit))) if total else []
-    return total, _entries(ids, terms)
+    ids = list(db.session.scalars(_ordered(select)))  # one pass: the count is the length
+    return len(ids), _entries(ids[:limit], terms)
 
 
 def filter_choices():

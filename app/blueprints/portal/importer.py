@@ -346,6 +346,8 @@ def _check(line, record, lookups, seen_codes, seen_names):
     _check_new_account(row, record, lookups, seen_names)
     if not row.reasons:
         row.outcome = "create"
+        row.notes.append(f"帐户名称 {row.resolved['username']}" + (
+            "，开通短信发送至该手机" if is_mobile(row.phone) else "，电话非手机号，须由管理员重置密码后告知"))
     return row
 
 
@@ -381,7 +383,6 @@ def _check_new_account(row, record, lookups, seen_names):
     else:
         seen_names[key] = row.line
         resolved["username"] = username
-        row.notes.append(f"帐户名称 {username}" + ("，开通短信发送至该手机" if is_mobile(row.phone) else "，电话非手机号，须由管理员重置密码后告知"))
 
 
 def import_plan(*, token):

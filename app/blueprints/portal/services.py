@@ -304,7 +304,8 @@ def institution_sections(institution):
 # to split words on, and 融资 must find 融资担保. How it stays quick:
 # - SQLite: an honest full scan. LIKE with a leading % cannot use a b-tree index; a scan of a
 #   few thousand notices and institutions takes a few milliseconds (tests/portal/bench_search.py
-#   measures it: see docs/search.md). Each group runs one COUNT and one LIMITed query.
+#   measures it: see docs/search.md). Each group scans once for the matching ids, then loads the
+#   few rows it shows.
 # - PostgreSQL: pg_trgm GIN indexes (gin_trgm_ops) on the searched columns serve ILIKE '%...%'
 #   for terms of 3+ characters (created by the migration only where the extension is available;
 #   the DDL is in docs/search.md). Shorter terms fall back to a scan, still correct.
@@ -320,14 +321,25 @@ def like_pattern(text):
 
 
 def contains(column, pattern):
+    """``column`` contains the LIKE ``pattern``, ignoring the case of Latin letters.
+
+    Chinese has no letter case, so a pattern without cased letters uses plain LIKE: PostgreSQL's
+    ILIKE lower-cases every row first (several times slower), SQLite's ILIKE wraps both sides in
+    lower(). SQLite's LIKE already ignores ASCII case, so only PostgreSQL needs ILIKE, and its
+    pg_trgm indexes serve LIKE and ILIKE alike."""
+    if pattern.lower() == pattern.upper() or db.engine.dialect.name == "sqlite":
+        return column.like(pattern, escape="\\")
     return column.ilike(pattern, escape="\\")
 
 
 def _search_notices(pattern, limit):
+    # One pass over the table: the matching (id, date) pairs, sorted here. (COUNT plus ORDER BY
+    # published_at LIMIT would scan twice, the second time in index order with a lookup per row.)
     criteria = sa.and_(_published(), sa.or_(contains(Notice.title, pattern), contains(Notice.body, pattern)))
-    total = db.session.scalar(sa.select(sa.func.count(Notice.id)).where(criteria))
-    items = db.session.scalars(_newest_first(sa.select(Notice).where(criteria)).limit(limit)).all()
-    return total, items
+    found = sorted(db.session.execute(sa.select(Notice.published_at, Notice.id).where(criteria)).all(), reverse=True)
+    shown = [row.id for row in found[:limit]]
+    notices = {n.id: n for n in db.session.scalars(sa.select(Notice).where(Notice.id.in_(shown)))} if shown else {}
+    return len(found), [notices[i] for i in shown]
 
 
 def _search_institutions(pattern, limit):

@@ -89,7 +89,7 @@ def list_reopen_requests():
         status = ""
     page = services.reopen_requests(user=current_user, status=status or None, page=request.args.get("page", 1, type=int))
     return render(
-        "reports/reopen_requests.html", page=page, status=status, labels=REOPEN_LABELS,
+        "reports/reopen_requests.html", page=page, chosen=status, labels=REOPEN_LABELS,
         breadcrumb=[("审核管理", None), ("补报申请", None)],
     )
 
@@ -124,7 +124,8 @@ def _filters():
     years = stats.years_with_data()
     year = args.get("year", type=int) or (years[0] if years else local_today().year)
     month_from = min(12, max(1, args.get("month_from", 1, type=int)))
-    month_to = min(12, max(1, args.get("month_to", 12, type=int)))
+    # by default up to the last month with approved data, so 环比 compares two real months
+    month_to = min(12, max(1, args.get("month_to", stats.last_month_with_data(year) or 12, type=int)))
     if month_to < month_from:
         month_from, month_to = month_to, month_from
     type_id = args.get("institution_type_id", type=int)
@@ -232,8 +233,15 @@ def list_recognitions():
         "reports/recognitions.html", year=year, q=q,
         page=services.recognitions(year=year, keyword=(request.args.get("kw") or "").strip() or None, page=request.args.get("page", 1, type=int)),
         candidates=services.recognition_candidates(keyword=q, year=year),
-        form=RecognitionForm(formdata=None, term_start=start, term_end=end), breadcrumb=_crumbs("核心服务机构认定"),
+        form=RecognitionForm(formdata=None, term_start=start, term_end=end), importer=_importer(), breadcrumb=_crumbs("核心服务机构认定"),
     )
+
+
+def _importer():
+    """Whether the portal's 核心服务机构名单导入 (a whole list from Excel) is there to link to."""
+    from flask import current_app
+
+    return "portal.import_institutions" in current_app.view_functions
 
 
 @bp.route("/recognitions", methods=["POST"])
@@ -259,7 +267,7 @@ def add_recognitions():
             return redirect_303(url_for("reports.list_recognitions", q=q or None))
     return render(
         "reports/recognitions.html", year=year, q=q, page=services.recognitions(year=year), chosen=set(ids),
-        candidates=services.recognition_candidates(keyword=q, year=year), form=form, status=422,
+        candidates=services.recognition_candidates(keyword=q, year=year), form=form, status=422, importer=_importer(),
         breadcrumb=_crumbs("核心服务机构认定"),
     )
 

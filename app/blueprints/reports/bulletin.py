@@ -161,7 +161,7 @@ def bulletin(*, year, quarter, user):
     p_first, p_last = quarter_months(prev_quarter)
     return Bulletin(
         year, quarter, f, rounds, cities, overall, stats.dashboard(f),
-        stats.totals(stats.Filters(prev_year, p_first, p_last)), stats.totals(stats.Filters(year - 1, first, last)),
+        stats.totals(stats.Filters(prev_year, p_first, p_last), False), stats.totals(stats.Filters(year - 1, first, last), False),
         _shortfall(rounds, year),
     )
 

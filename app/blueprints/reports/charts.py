@@ -29,7 +29,7 @@ def _fmt(value):
 
 def column_chart(chart_id, title, labels, series, unit=""):
     """Grouped vertical columns: ``series`` is [(name, values, colour)], one value per label."""
-    width, height = 720, 260
+    width, height = 560, 250
     left, right, top, bottom = 56, 12, 28, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     top_value = nice_max(max([float(v) for _, values, _ in series for v in values] or [0]))
@@ -69,9 +69,9 @@ def column_chart(chart_id, title, labels, series, unit=""):
 
 def bar_chart(chart_id, title, rows, unit="", colour=BLUE):
     """Horizontal bars: ``rows`` is [(label, value)], drawn in the given order."""
-    row_h, label_w, width = 22, 130, 720
+    row_h, label_w, width = 22, 130, 560
     height = 10 + row_h * max(1, len(rows))
-    plot_w = width - label_w - 80
+    plot_w = width - label_w - 70
     top_value = nice_max(max([float(v or 0) for _, v in rows] or [0]))
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" aria-labelledby="{chart_id}-title">',

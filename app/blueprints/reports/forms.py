@@ -96,18 +96,19 @@ class ReopenDecisionForm(BaseForm):
     until = DateField("补报截止日期", [Optional()], format="%Y-%m-%d")
     note = StringField("处理意见", [Length(max=300, message="请在300字以内。")])
 
-    def validate_until(self, field):
+    def validate(self, extra_validators=None):
+        """补报截止日期 is needed to grant, 处理意见 to refuse (Optional fields stop their own chain)."""
         from app.utils import local_today
 
-        if self.decision.data == "grant":
-            if field.data is None:
-                raise ValidationError("同意补报时请选择补报截止日期。")
-            if field.data < local_today():
-                raise ValidationError("补报截止日期不能早于今天。")
-
-    def validate_note(self, field):
-        if self.decision.data == "refuse" and not field.data:
-            raise ValidationError("不同意时请填写处理意见。")
+        ok = super().validate(extra_validators)
+        if self.decision.data == "grant" and not self.until.errors:
+            if self.until.data is None:
+                self.until.errors = ["同意补报时请选择补报截止日期。"]
+            elif self.until.data < local_today():
+                self.until.errors = ["补报截止日期不能早于今天。"]
+        if self.decision.data == "refuse" and not self.note.data:
+            self.note.errors = [*self.note.errors, "不同意时请填写处理意见。"]
+        return ok and not self.until.errors and not self.note.errors
 
 
 class PeriodForm(BaseForm):

@@ -17,7 +17,11 @@ class MonthlyReport(Filing):
 
     __tablename__ = "monthly_report"
     __table_args__ = (
-        sa.Index("ix_monthly_report_period", "counted", "year", "month"),
+        # covering index of the 调度大数据 queries that need single reports (distinct institutions)
+        sa.Index(
+            "ix_monthly_report_stats", "counted", "year", "month", "stats_city_code", "institution_type_id", "stats_institution_id",
+            "served_total", "activities_total",
+        ),
         sa.Index("ix_monthly_report_approved", "counted", "approved_at"),
     )
 
@@ -46,6 +50,10 @@ class MonthlyReport(Filing):
     # approved: part of 调度大数据 (approved reports are locked, so this never goes back)
     counted: Mapped[bool] = mapped_column(default=False)
     approved_at: Mapped[datetime | None]
+    # copies of the filing's city_code and institution_id (fixed when the draft is made), so the
+    # 调度大数据 queries read this table alone
+    stats_city_code: Mapped[str | None] = mapped_column(sa.String(12))
+    stats_institution_id: Mapped[int | None]
 
     institution_type = relationship("InstitutionType", foreign_keys=[institution_type_id])
     activities: Mapped[list["ReportActivity"]] = relationship(
@@ -67,10 +75,7 @@ class ReportActivity(db.Model):
     """
 
     __tablename__ = "report_activity"
-    __table_args__ = (
-        sa.UniqueConstraint("report_id", "category_id", name="uq_report_activity_category"),
-        sa.Index("ix_report_activity_period", "counted", "year", "month", "category_id"),
-    )
+    __table_args__ = (sa.UniqueConstraint("report_id", "category_id", name="uq_report_activity_category"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(sa.ForeignKey("monthly_report.id", ondelete="CASCADE"), index=True)
@@ -80,12 +85,45 @@ class ReportActivity(db.Model):
     activities: Mapped[int | None]  # 服务活动数 (场次)
     participants: Mapped[int | None]  # 参与企业数 (家)
     served: Mapped[int | None]  # 服务企业数 (家次, "一对一"精准服务)
-    # copies of the report's period and approval, so the 服务类别 breakdown needs no join
-    year: Mapped[int]
-    month: Mapped[int]
-    counted: Mapped[bool] = mapped_column(default=False)
 
     report: Mapped[MonthlyReport] = relationship(back_populates="activities")
+
+
+class ReportMonthStat(db.Model):
+    """调度大数据 rollup: sums of the approved reports of one month, 市州 and 机构类型 (0 = none).
+
+    Written in the approval's transaction (``stats.stats_add``); ``flask reports rebuild-stats``
+    recomputes it from the reports (e.g. after loading data straight into the tables).
+    """
+
+    __tablename__ = "report_month_stat"
+
+    year: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[int] = mapped_column(primary_key=True)
+    city_code: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    institution_type_id: Mapped[int] = mapped_column(primary_key=True)
+    reports: Mapped[int] = mapped_column(default=0)
+    activities: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    participants: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    served: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    revenue: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2), default=0)
+    expense: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2), default=0)
+    profit: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2), default=0)
+
+
+class ReportCategoryStat(db.Model):
+    """调度大数据 rollup per 服务类别: the same key plus the category."""
+
+    __tablename__ = "report_category_stat"
+
+    year: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[int] = mapped_column(primary_key=True)
+    city_code: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    institution_type_id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(primary_key=True)
+    activities: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    participants: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    served: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
 REOPEN_PENDING, REOPEN_GRANTED, REOPEN_REFUSED = "pending", "granted", "refused"

@@ -61,3 +61,14 @@ def new_reopen_request(round_id):
         status=422 if (form.errors or error) else 200,
         breadcrumb=[("基础数据", None), ("核心服务机构调度管理", url_for("reports.list_reports")), ("申请补报", None)],
     )
+
+
+@bp.cli.command("rebuild-stats")
+def rebuild_stats_command():
+    """Recompute the 调度大数据 rollups from the approved reports (after loading data directly)."""
+    import click
+
+    from app.blueprints.reports.stats import stats_rebuild
+
+    stats_rebuild()
+    click.echo("调度大数据汇总已重新计算。")

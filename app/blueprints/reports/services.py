@@ -251,11 +251,12 @@ def report_prefill(report, *, user):
     (机构类型, 场所, 资产, 人员) from the institution's latest earlier report."""
     round = db.session.get(Round, report.round_id)
     report.year, report.month = round.year, round.month
+    report.stats_city_code, report.stats_institution_id = report.city_code, report.institution_id
     categories = db.session.scalars(
         sa.select(ServiceCategory).where(ServiceCategory.active.is_(True)).order_by(ServiceCategory.sort_order, ServiceCategory.id)
     ).all()
     report.activities = [
-        ReportActivity(category_id=c.id, category_name=c.name, sort_order=c.sort_order, year=round.year, month=round.month)
+        ReportActivity(category_id=c.id, category_name=c.name, sort_order=c.sort_order)
         for c in categories
     ]
     earlier = db.session.scalar(
@@ -409,10 +410,11 @@ def report_on_transition(report, transition, actor):
         round = report.round or db.session.get(Round, report.round_id)
         report.late = local_today() > round.closes_on
     if transition.target == workflow.APPROVED:
+        from app.blueprints.reports.stats import stats_add
+
         report.counted = True
         report.approved_at = utcnow()
-        for row in report.activities:
-            row.counted = True
+        stats_add(report)
 
 
 # ---- 补报 requests ------------------------------------------------------------------------------

@@ -1,8 +1,13 @@
 """调度大数据: aggregates of approved monthly reports, as SQL GROUP BY queries.
 
 Only approved reports count (``counted``); they are locked, so the figures change only when a
-report is approved. Results are cached per process and keyed by a cheap version (how many
-reports count and the latest approval), so a busy dashboard does not repeat the GROUP BYs.
+report is approved. The approval adds the report to two small rollup tables (per month, 市州,
+机构类型, and per 服务类别), so the dashboards GROUP BY a few hundred rows a year instead of every
+report and every category block; distinct institutions and the top lists read the reports
+through a covering index. ``stats_rebuild`` recomputes the rollups from the reports.
+
+Results are also cached per process, keyed by a cheap version (the latest approval and the
+number of reports counted), so a busy dashboard does not repeat even those queries.
 """
 import time
 from dataclasses import dataclass, field, replace
@@ -12,14 +17,14 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.blueprints.auth.models import Institution
-from app.blueprints.reports.models import MonthlyReport, ReportActivity
+from app.blueprints.reports.models import MonthlyReport, ReportActivity, ReportCategoryStat, ReportMonthStat
 from app.extensions import db
-from app.filings.models import Filing
 from app.reference.models import DictItem
 from app.reference.services import cities, region_name
 from app.utils import local_today
 
 MIN_PUBLIC_INSTITUTIONS = 3  # money totals of fewer institutions would reveal one institution's finances
+REPORTS = MonthlyReport.__table__  # the subclass table alone: no join with filing
 
 
 @dataclass(frozen=True)
@@ -54,8 +59,6 @@ class Totals:
     expense: Decimal = Decimal("0")
     profit: Decimal = Decimal("0")
 
-    MEASURES = ("activities", "participants", "served", "revenue", "expense", "profit")
-
 
 @dataclass
 class Row:
@@ -71,6 +74,84 @@ class Row:
     extra: dict = field(default_factory=dict)
 
 
+# ---- keeping the rollups ------------------------------------------------------------------------
+
+def _upsert(model, keys, measures):
+    """Add ``measures`` to the row at ``keys`` (INSERT ... ON CONFLICT DO UPDATE: safe when two
+    approvals of the same month and 市州 run at once)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(model).values(**keys, **measures)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys), set_={name: getattr(model, name) + statement.excluded[name] for name in measures}
+    )
+    db.session.execute(statement)
+
+
+def _key(report):
+    return {
+        "year": report.year,
+        "month": report.month,
+        "city_code": report.stats_city_code or report.city_code or "",
+        "institution_type_id": report.institution_type_id or 0,
+    }
+
+
+def stats_add(report):
+    """Count an approved report in the rollups (in the approval's transaction)."""
+    key = _key(report)
+    _upsert(ReportMonthStat, key, {
+        "reports": 1, "activities": report.activities_total or 0, "participants": report.participants_total or 0,
+        "served": report.served_total or 0, "revenue": report.revenue or 0, "expense": report.service_expense or 0,
+        "profit": report.profit or 0,
+    })
+    for row in report.activities:
+        _upsert(ReportCategoryStat, {**key, "category_id": row.category_id},
+                {"activities": row.activities or 0, "participants": row.participants or 0, "served": row.served or 0})
+
+
+def stats_rebuild():
+    """Recompute both rollups (and the reports' copied 市州/机构) from the approved reports. Commits."""
+    from app.filings.models import Filing
+
+    filing = Filing.__table__
+    for column, source in ((REPORTS.c.stats_city_code, filing.c.city_code), (REPORTS.c.stats_institution_id, filing.c.institution_id)):
+        db.session.execute(
+            sa.update(REPORTS).where(column.is_(None)).values({column.name: sa.select(source).where(filing.c.id == REPORTS.c.id).scalar_subquery()})
+        )
+    db.session.execute(sa.delete(ReportMonthStat))
+    db.session.execute(sa.delete(ReportCategoryStat))
+    keys = (REPORTS.c.year, REPORTS.c.month, sa.func.coalesce(REPORTS.c.stats_city_code, ""), sa.func.coalesce(REPORTS.c.institution_type_id, 0))
+    db.session.execute(
+        sa.insert(ReportMonthStat).from_select(
+            ["year", "month", "city_code", "institution_type_id", "reports", "activities", "participants", "served", "revenue", "expense", "profit"],
+            sa.select(
+                *keys, sa.func.count(), sa.func.sum(REPORTS.c.activities_total), sa.func.sum(REPORTS.c.participants_total),
+                sa.func.sum(REPORTS.c.served_total), sa.func.coalesce(sa.func.sum(REPORTS.c.revenue), 0),
+                sa.func.coalesce(sa.func.sum(REPORTS.c.service_expense), 0), sa.func.coalesce(sa.func.sum(REPORTS.c.profit), 0),
+            ).where(REPORTS.c.counted.is_(True)).group_by(*keys),
+        )
+    )
+    activity = ReportActivity.__table__
+    db.session.execute(
+        sa.insert(ReportCategoryStat).from_select(
+            ["year", "month", "city_code", "institution_type_id", "category_id", "activities", "participants", "served"],
+            sa.select(
+                *keys, activity.c.category_id, sa.func.coalesce(sa.func.sum(activity.c.activities), 0),
+                sa.func.coalesce(sa.func.sum(activity.c.participants), 0), sa.func.coalesce(sa.func.sum(activity.c.served), 0),
+            )
+            .select_from(activity.join(REPORTS, REPORTS.c.id == activity.c.report_id))
+            .where(REPORTS.c.counted.is_(True))
+            .group_by(*keys, activity.c.category_id),
+        )
+    )
+    db.session.commit()
+    _CACHE.clear()
+
+
 # ---- cache --------------------------------------------------------------------------------------
 
 _CACHE = {}
@@ -78,11 +159,9 @@ _CACHE_SIZE = 256
 
 
 def _version():
-    table = MonthlyReport.__table__
-    count, latest = db.session.execute(
-        sa.select(sa.func.count(), sa.func.max(table.c.approved_at)).where(table.c.counted.is_(True))
-    ).one()
-    return (str(db.engine.url), count, latest)
+    latest = db.session.scalar(sa.select(sa.func.max(REPORTS.c.approved_at)).where(REPORTS.c.counted.is_(True)))
+    counted = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(ReportMonthStat.reports), 0)))
+    return (str(db.engine.url), latest, int(counted))
 
 
 def cached(key, compute):
@@ -104,135 +183,140 @@ def cached(key, compute):
 
 # ---- the queries ----------------------------------------------------------------------------------
 
-def _report_filters(select, f):
-    select = select.where(
-        MonthlyReport.counted.is_(True), MonthlyReport.year == f.year, MonthlyReport.month.between(f.month_from, f.month_to)
-    )
+def _where(model, f):
+    """Filters on a rollup table (a model class) or on the reports table (``REPORTS``)."""
+    reports = model is REPORTS
+    columns = model.c if reports else model
+    criteria = [columns.year == f.year, columns.month.between(f.month_from, f.month_to)]
+    if reports:
+        criteria.append(columns.counted.is_(True))
     if f.city_code:
-        select = select.where(Filing.city_code == f.city_code)
+        criteria.append((columns.stats_city_code if reports else columns.city_code) == f.city_code)
     if f.institution_type_id:
-        select = select.where(MonthlyReport.institution_type_id == f.institution_type_id)
-    return select
-
-
-def _measures():
-    return (
-        sa.func.count(sa.distinct(Filing.institution_id)),
-        sa.func.count(MonthlyReport.id),
-        sa.func.coalesce(sa.func.sum(MonthlyReport.activities_total), 0),
-        sa.func.coalesce(sa.func.sum(MonthlyReport.participants_total), 0),
-        sa.func.coalesce(sa.func.sum(MonthlyReport.served_total), 0),
-        sa.func.coalesce(sa.func.sum(MonthlyReport.revenue), 0),
-        sa.func.coalesce(sa.func.sum(MonthlyReport.service_expense), 0),
-        sa.func.coalesce(sa.func.sum(MonthlyReport.profit), 0),
-    )
+        criteria.append(columns.institution_type_id == f.institution_type_id)
+    return criteria
 
 
 def _money(value):
     return Decimal(value or 0).quantize(Decimal("0.01"))
 
 
-def totals(f):
-    """Totals of the approved reports matching ``f``."""
-    row = db.session.execute(_report_filters(sa.select(*_measures()).select_from(MonthlyReport), f)).one()
-    institutions, reports, activities, participants, served, revenue, expense, profit = row
-    return Totals(
-        int(institutions), int(reports), int(activities), int(participants), int(served),
-        _money(revenue), _money(expense), _money(profit),
+def _sums(model=ReportMonthStat):
+    return (
+        sa.func.coalesce(sa.func.sum(model.reports), 0),
+        sa.func.coalesce(sa.func.sum(model.activities), 0),
+        sa.func.coalesce(sa.func.sum(model.participants), 0),
+        sa.func.coalesce(sa.func.sum(model.served), 0),
+        sa.func.coalesce(sa.func.sum(model.revenue), 0),
+        sa.func.coalesce(sa.func.sum(model.expense), 0),
+        sa.func.coalesce(sa.func.sum(model.profit), 0),
     )
 
 
+def _institutions(f, by_city=False):
+    """Distinct reporting institutions (in the range; per 市州 when ``by_city``)."""
+    count = sa.func.count(sa.distinct(REPORTS.c.stats_institution_id))
+    if by_city:
+        return dict(db.session.execute(sa.select(REPORTS.c.stats_city_code, count).where(*_where(REPORTS, f)).group_by(REPORTS.c.stats_city_code)).all())
+    return db.session.scalar(sa.select(count).where(*_where(REPORTS, f))) or 0
+
+
+def totals(f, institutions=True):
+    """Totals of the approved reports matching ``f`` (without the distinct institutions when not
+    needed; in a single month they are the reports: one per institution and month)."""
+    reports, activities, participants, served, revenue, expense, profit = db.session.execute(
+        sa.select(*_sums()).where(*_where(ReportMonthStat, f))
+    ).one()
+    if not reports or not institutions:
+        count = 0
+    elif f.month_from == f.month_to:
+        count = reports
+    else:
+        count = _institutions(f)
+    return Totals(int(count), int(reports), int(activities), int(participants), int(served), _money(revenue), _money(expense), _money(profit))
+
+
 def by_month(f):
-    """One row per month of the range (months without data are zero rows)."""
-    rows = db.session.execute(
-        _report_filters(sa.select(MonthlyReport.month, *_measures()).select_from(MonthlyReport), f).group_by(MonthlyReport.month)
-    ).all()
-    found = {row[0]: row for row in rows}
+    """One row per month of the range (months without data are zero rows); one report per
+    institution and month, so a month's institutions are its reports."""
+    found = {
+        row[0]: row[1:]
+        for row in db.session.execute(
+            sa.select(ReportMonthStat.month, *_sums()).where(*_where(ReportMonthStat, f)).group_by(ReportMonthStat.month)
+        )
+    }
     result = []
     for month in f.months:
-        row = found.get(month)
-        if row is None:
-            result.append(Row(month, f"{month}月"))
-            continue
-        _, institutions, _reports, activities, participants, served, revenue, _e, _p = row
-        result.append(Row(month, f"{month}月", int(institutions), int(activities), int(participants), int(served), _money(revenue)))
+        reports, activities, participants, served, revenue, _e, _p = found.get(month, (0, 0, 0, 0, 0, 0, 0))
+        result.append(Row(month, f"{month}月", int(reports), int(activities), int(participants), int(served), _money(revenue)))
     return result
 
 
 def by_city(f):
     """One row per 市州 (every 市州, in the official order; zero rows included)."""
-    rows = db.session.execute(
-        _report_filters(sa.select(Filing.city_code, *_measures()).select_from(MonthlyReport), f).group_by(Filing.city_code)
-    ).all()
-    found = {row[0]: row for row in rows}
+    found = {
+        row[0]: row[1:]
+        for row in db.session.execute(
+            sa.select(ReportMonthStat.city_code, *_sums()).where(*_where(ReportMonthStat, f)).group_by(ReportMonthStat.city_code)
+        )
+    }
+    institutions = _institutions(f, by_city=True) if found else {}
     result = []
     for city in cities():
         if f.city_code and city.code != f.city_code:
             continue
-        row = found.get(city.code)
-        if row is None:
-            result.append(Row(city.code, city.name))
-            continue
-        _, institutions, _reports, activities, participants, served, revenue, _e, _p = row
-        result.append(Row(city.code, city.name, int(institutions), int(activities), int(participants), int(served), _money(revenue)))
+        _r, activities, participants, served, revenue, _e, _p = found.get(city.code, (0, 0, 0, 0, 0, 0, 0))
+        result.append(Row(city.code, city.name, int(institutions.get(city.code, 0)), int(activities), int(participants), int(served), _money(revenue)))
     return result
 
 
 def by_category(f):
-    """One row per 服务类别 that has figures in the range, in the dictionary's order."""
-    select = (
-        sa.select(
-            ReportActivity.category_id,
-            sa.func.coalesce(sa.func.sum(ReportActivity.activities), 0),
-            sa.func.coalesce(sa.func.sum(ReportActivity.participants), 0),
-            sa.func.coalesce(sa.func.sum(ReportActivity.served), 0),
+    """One row per 服务类别 with figures in the range, in the dictionary's order (zeros kept)."""
+    sums = {
+        row[0]: row[1:]
+        for row in db.session.execute(
+            sa.select(
+                ReportCategoryStat.category_id,
+                sa.func.sum(ReportCategoryStat.activities), sa.func.sum(ReportCategoryStat.participants), sa.func.sum(ReportCategoryStat.served),
+            ).where(*_where(ReportCategoryStat, f)).group_by(ReportCategoryStat.category_id)
         )
-        .where(ReportActivity.counted.is_(True), ReportActivity.year == f.year, ReportActivity.month.between(f.month_from, f.month_to))
-        .group_by(ReportActivity.category_id)
-    )
-    if f.city_code or f.institution_type_id:
-        reports = _report_filters(sa.select(MonthlyReport.id).select_from(MonthlyReport), f)
-        select = select.where(ReportActivity.report_id.in_(reports))
-    sums = {row[0]: row[1:] for row in db.session.execute(select)}
+    }
     if not sums:
         return []
     names = db.session.execute(
         sa.select(DictItem.id, DictItem.name).where(DictItem.id.in_(sums)).order_by(DictItem.sort_order, DictItem.id)
     ).all()
-    return [Row(cid, name, activities=int(sums[cid][0]), participants=int(sums[cid][1]), served=int(sums[cid][2])) for cid, name in names]
+    return [Row(cid, name, activities=int(sums[cid][0] or 0), participants=int(sums[cid][1] or 0), served=int(sums[cid][2] or 0)) for cid, name in names]
 
 
 def top_institutions(f, measure="served", limit=10):
     """The institutions with the most 服务企业数 (``served``) or 服务活动数 (``activities``)."""
-    column = {"served": MonthlyReport.served_total, "activities": MonthlyReport.activities_total}[measure]
-    total = sa.func.sum(column).label("total")
+    served = sa.func.sum(REPORTS.c.served_total).label("s")
+    activities = sa.func.sum(REPORTS.c.activities_total).label("a")
+    first, second = (served, activities) if measure == "served" else (activities, served)
     inner = (
-        _report_filters(
-            sa.select(Filing.institution_id.label("institution_id"), total, sa.func.sum(MonthlyReport.activities_total).label("a"),
-                      sa.func.sum(MonthlyReport.served_total).label("s")).select_from(MonthlyReport),
-            f,
-        )
-        .group_by(Filing.institution_id)
-        .order_by(total.desc(), Filing.institution_id)
+        sa.select(REPORTS.c.stats_institution_id.label("institution_id"), served, activities)
+        .where(*_where(REPORTS, f))
+        .group_by(REPORTS.c.stats_institution_id)
+        .order_by(first.desc(), second.desc(), REPORTS.c.stats_institution_id)
         .limit(limit)
         .subquery()
     )
+    order = inner.c.s if measure == "served" else inner.c.a
     rows = db.session.execute(
         sa.select(Institution.id, Institution.name, Institution.city_code, inner.c.a, inner.c.s)
         .join(inner, inner.c.institution_id == Institution.id)
-        .order_by(inner.c.total.desc(), Institution.id)
+        .order_by(order.desc(), Institution.id)
     ).all()
     return [Row(i, name, activities=int(a or 0), served=int(s or 0), extra={"city": region_name(city)}) for i, name, city, a, s in rows]
 
 
 def years_with_data():
-    table = MonthlyReport.__table__
-    return [y for (y,) in db.session.execute(sa.select(table.c.year).where(table.c.counted.is_(True)).distinct().order_by(table.c.year.desc()))]
+    return list(db.session.scalars(sa.select(ReportMonthStat.year).distinct().order_by(ReportMonthStat.year.desc())))
 
 
 def last_month_with_data(year):
-    table = MonthlyReport.__table__
-    return db.session.scalar(sa.select(sa.func.max(table.c.month)).where(table.c.counted.is_(True), table.c.year == year))
+    return db.session.scalar(sa.select(sa.func.max(ReportMonthStat.month)).where(ReportMonthStat.year == year))
 
 
 # ---- comparisons ------------------------------------------------------------------------------------
@@ -262,13 +346,13 @@ def month_on_month(f):
     year, prev = (f.year - 1, 12) if month == 1 else (f.year, month - 1)
     current_f = replace(f, month_from=month, month_to=month)
     base_f = replace(f, year=year, month_from=prev, month_to=prev)
-    return Comparison("环比", current_f.label, base_f.label, totals(current_f), totals(base_f))
+    return Comparison("环比", current_f.label, base_f.label, totals(current_f, False), totals(base_f, False))
 
 
 def year_on_year(f):
     """The range against the same months of the year before."""
     base_f = replace(f, year=f.year - 1)
-    return Comparison("同比", f.label, base_f.label, totals(f), totals(base_f))
+    return Comparison("同比", f.label, base_f.label, totals(f, False), totals(base_f, False))
 
 
 # ---- what the pages show ----------------------------------------------------------------------------

@@ -44,12 +44,24 @@ class ReportWizard(Wizard):
         }
 
     def detail_sections(self, filing):
-        """基本信息, then the 服务类别 blocks as their own section (服务活动情况)."""
+        """基本信息, then 服务活动情况 with one line per 服务类别 (a reviewer pins the block by its
+        活动数 field, which the step highlights)."""
+        from app.blueprints.reports.forms import category_field_names
+
         (title, rows), *rest = super().detail_sections(filing)
         basic = [row for row in rows if not row[3].startswith("cat")]
-        categories = [row for row in rows if row[3].startswith("cat")]
         head = [("填报年度", filing.year, "", "year"), ("月份", filing.month, "", "month")]
-        return [(title, head + basic), ("服务活动情况", categories), *rest]
+        categories = [
+            (
+                row.category_name,
+                f"活动数 {row.activities or 0} 场次，参与企业数 {row.participants or 0} 家，服务企业数 {row.served or 0} 家次",
+                "",
+                category_field_names(row.category_id)[0],
+            )
+            for row in filing.activities
+        ]
+        totals = ("合计", f"活动数 {filing.activities_total} 场次，参与企业数 {filing.participants_total} 家，服务企业数 {filing.served_total} 家次", "", "totals")
+        return [(title, head + basic), ("服务活动情况", categories + [totals]), *rest]
 
     def view_export(self):
         """Excel export, streamed: one 调度期 (``round_id``, from the review queue) or a year and
@@ -118,4 +130,5 @@ wizard = ReportWizard(
         ("报送情况", lambda f: ("逾期报送" if f.late else "按时报送") if f.first_submitted_at else "未提交", ""),
     ],
     list_template="reports/list.html",
+    owner_columns=False,  # an institution lists its own reports
 )

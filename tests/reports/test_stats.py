@@ -1,0 +1,161 @@
+"""调度大数据: aggregates equal hand-computed sums; public page shows aggregates only; admin filters."""
+import io
+from decimal import Decimal
+
+import sqlalchemy as sa
+from docx import Document
+
+from app.blueprints.reports import stats
+from app.extensions import db
+from tests.factories import make_institution
+from tests.helpers import login, page, text_of
+from tests.reports.conftest import make_report, recognise, report_round
+
+
+def _fixture(app, people):
+    """Two months of 2025, three institutions, one draft and one submitted (neither counts)."""
+    with app.app_context():
+        jan = report_round(2025, 1).id
+        feb = report_round(2025, 2).id
+        dec = report_round(2024, 12).id
+        third = make_institution(name="长沙第三机构", city_code="430100", county_code="430102")
+        recognise(third.institution.id, 2023, 2026)
+        make_report(people.institution.id, jan, revenue=100, service_expense=50, profit=10, institution_type_id=people.type_id,
+                    categories={"政策服务": (2, 20, 5), "融资服务": (1, 10, 3)})
+        make_report(people.institution.id, feb, revenue=120.5, service_expense=60, profit=-5,
+                    categories={"政策服务": (4, 30, 6)})
+        make_report(people.other.id, jan, revenue=300, service_expense=100, profit=50,
+                    categories={"融资服务": (10, 50, 20)})
+        make_report(third.id, feb, revenue=80, service_expense=40, profit=8, categories={"政策服务": (6, 12, 9), "法律服务": (3, 3, 3)})
+        make_report(third.id, jan, status="submitted", revenue=999, categories={"政策服务": (99, 99, 99)})
+        make_report(people.other.id, dec, revenue=200, categories={"融资服务": (8, 8, 8)})
+        return third.id
+
+
+def test_aggregates_equal_hand_computed_sums(app, people):
+    _fixture(app, people)
+    with app.test_request_context():
+        t = stats.totals(stats.Filters(2025))
+        assert (t.institutions, t.reports) == (3, 4)
+        assert (t.activities, t.participants, t.served) == (2 + 1 + 4 + 10 + 6 + 3, 20 + 10 + 30 + 50 + 12 + 3, 5 + 3 + 6 + 20 + 9 + 3)
+        assert t.revenue == Decimal("600.50") and t.expense == Decimal("250.00") and t.profit == Decimal("63.00")
+        months = stats.by_month(stats.Filters(2025, 1, 3))
+        assert [(m.label, m.institutions, m.activities, m.served) for m in months] == [("1月", 2, 13, 28), ("2月", 2, 13, 18), ("3月", 0, 0, 0)]
+        cities = {c.key: c for c in stats.by_city(stats.Filters(2025))}
+        assert (cities["430100"].institutions, cities["430100"].activities, cities["430100"].revenue) == (2, 16, Decimal("300.50"))
+        assert (cities["430200"].institutions, cities["430200"].served) == (1, 20)
+        assert cities["430300"].activities == 0  # every 市州 is listed
+        rows = stats.by_category(stats.Filters(2025))
+        categories = {c.label: (c.activities, c.participants, c.served) for c in rows if c.activities or c.participants or c.served}
+        assert categories == {"政策服务": (12, 62, 20), "融资服务": (11, 60, 23), "法律服务": (3, 3, 3)}
+        assert [c.label for c in rows][:3] == ["政策服务", "融资服务", "引才育才服务"]  # the dictionary's order, zeros kept
+        changsha = {c.label: c.activities for c in stats.by_category(stats.Filters(2025, city_code="430100")) if c.activities}
+        assert changsha == {"政策服务": 12, "融资服务": 1, "法律服务": 3}
+        typed = stats.totals(stats.Filters(2025, institution_type_id=people.type_id))
+        assert typed.reports == 1 and typed.activities == 3
+        top = stats.top_institutions(stats.Filters(2025), "served")
+        assert [(r.label, r.served) for r in top] == [("株洲调度测试机构", 20), ("长沙调度测试机构", 14), ("长沙第三机构", 12)]
+        mom = stats.month_on_month(stats.Filters(2025, 1, 2))
+        assert (mom.current.activities, mom.base.activities, mom.pct("activities")) == (13, 13, 0.0)
+        jan = stats.month_on_month(stats.Filters(2025, 1, 1))
+        assert jan.base_period == "2024年12月" and jan.base.activities == 8 and jan.pct("activities") == 62.5
+        assert stats.year_on_year(stats.Filters(2025)).pct("served") == 475.0  # 46 against 2024's 8 (December)
+        assert stats.year_on_year(stats.Filters(2025, 1, 2)).pct("served") is None  # nothing in 2024 Jan-Feb
+
+
+def test_the_cache_follows_approvals(app, people):
+    _fixture(app, people)
+    with app.test_request_context():
+        before = stats.public_summary(2025).totals.activities
+        from app.blueprints.reports.models import MonthlyReport
+
+        from app.blueprints.reports.services import report_on_transition
+        from app.filings.workflow import find
+
+        report = db.session.query(MonthlyReport).filter_by(status="submitted").one()
+        report.status = "approved"
+        report_on_transition(report, find(("city",), "approve"), None)
+        db.session.commit()
+        assert stats.public_summary(2025).totals.activities == before + 99
+
+
+def test_public_page_shows_aggregates_but_no_single_institution(client, app, people):
+    _fixture(app, people)
+    soup = page(client.get("/big-data?year=2025"))
+    text = text_of(soup)
+    assert "统计期：2025年1-2月" in text
+    assert "报送机构数（家）" in text and "服务活动数（场次）" in text and "600.50" in text  # 3 institutions: revenue public
+    assert soup.find("svg") is not None and soup.find("script", src=False, string=True) is None
+    assert "各服务类别情况" in text and "政策服务" in text and "长沙市" in text
+    assert "长沙调度测试机构" not in text and "株洲调度测试机构" not in text  # no institution names
+    assert "营业收入(万元)" not in text  # no per-市州 or per-month money columns
+    assert len(client.get("/big-data?year=2025").data) < 60_000
+
+
+def test_revenue_is_hidden_with_fewer_than_three_institutions(client, app, people):
+    with app.app_context():
+        make_report(people.institution.id, people.round_id, revenue=123.45, categories={"政策服务": (1, 1, 1)})
+    text = text_of(page(client.get("/big-data")))
+    assert "123.45" not in text and "报送机构少于 3 家时不公布营业收入合计" in text
+
+
+def test_public_page_is_honest_when_empty(client, people):
+    text = text_of(page(client.get("/big-data")))
+    assert "暂无" in text and "调度数据" in text
+
+
+def test_admin_dashboard_with_filters(client, app, people):
+    _fixture(app, people)
+    login(client, people.province.username)
+    soup = page(client.get("/reports/stats?year=2025&month_from=1&month_to=2"))
+    text = text_of(soup)
+    assert "统计期：2025年1-2月" in text and "600.50" in text and "环比" in text and "同比" in text
+    assert "株洲调度测试机构" in text  # top institutions are for admins
+    text = text_of(page(client.get("/reports/stats?year=2025&city_code=430200")))
+    assert "300.00" in text and "长沙调度测试机构" not in text
+    # a city admin sees its own 市州 whatever it asks for
+    login(client, people.city.username)
+    text = text_of(page(client.get("/reports/stats?year=2025&city_code=430200")))
+    assert "株洲调度测试机构" not in text and "长沙调度测试机构" in text
+
+
+def test_quarterly_bulletin_page_and_docx(client, app, people):
+    _fixture(app, people)
+    login(client, people.province.username)
+    text = text_of(page(client.get("/reports/bulletin?year=2025&quarter=1")))
+    assert "2025年第一季度全省中小微企业核心服务机构运营情况通报" in text
+    assert "共开展服务活动 26 场次" in text and "一、数据报送情况" in text and "六、下一步工作" in text
+    response = client.get("/reports/bulletin.docx?year=2025&quarter=1")
+    assert response.status_code == 200
+    document = Document(io.BytesIO(response.data))
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "2025年第一季度全省中小微企业核心服务机构运营情况通报" in body and "26 场次" in body
+    assert client.get("/reports/bulletin?year=2025&quarter=5").status_code == 404
+    login(client, people.city.username)
+    assert client.get("/reports/bulletin").status_code == 403
+
+
+def test_rebuild_gives_the_same_rollups_and_fills_missing_copies(app, people):
+    _fixture(app, people)
+    with app.test_request_context():
+        from app.blueprints.reports.models import MonthlyReport, ReportCategoryStat, ReportMonthStat
+
+        def snapshot():
+            months = sorted(tuple(str(v) for v in r) for r in db.session.execute(sa.select(*ReportMonthStat.__table__.c)))
+            categories = sorted(tuple(r) for r in db.session.execute(sa.select(*ReportCategoryStat.__table__.c)))
+            return months, categories
+
+        before = snapshot()
+        # data loaded straight into the tables: no copies, no rollups
+        db.session.execute(sa.update(MonthlyReport.__table__).values(stats_city_code=None, stats_institution_id=None))
+        db.session.execute(sa.delete(ReportMonthStat))
+        db.session.commit()
+        stats.stats_rebuild()
+        assert snapshot() == before
+        assert stats.totals(stats.Filters(2025)).institutions == 3
+
+
+def test_rebuild_command(app, people):
+    _fixture(app, people)
+    result = app.test_cli_runner().invoke(args=["reports", "rebuild-stats"])
+    assert result.exit_code == 0 and "重新计算" in result.output
