@@ -116,3 +116,9 @@ def test_registered_sources_join_the_search(client, app_ctx, monkeypatch):
     soup = page(client.get("/search", query_string={"q": "融资"}))
     assert "优秀服务产品（共 1 项）" in _groups(soup)
     assert "优秀服务产品在名单公布后纳入搜索" not in text_of(soup)
+
+
+def test_latin_letters_ignore_case(client, app_ctx):
+    add_notice("ISO 9001 质量管理体系认证培训")
+    assert _titles(page(client.get("/search", query_string={"q": "iso 9001"}))) == ["ISO 9001 质量管理体系认证培训"]
+    assert _titles(page(client.get("/search", query_string={"q": "质量管理"}))) == ["ISO 9001 质量管理体系认证培训"]

@@ -5,7 +5,7 @@ from flask import Response, abort, flash, request, url_for
 from flask_login import current_user
 
 from app.access import roles
-from app.blueprints.reports import bp, completeness, services, stats
+from app.blueprints.reports import bp, completeness, recognitions, reopen, services, stats
 from app.blueprints.reports.bulletin import QUARTER_NAMES, bulletin, bulletin_docx, current_quarter
 from app.blueprints.reports.forms import PeriodForm, RecognitionForm, ReopenDecisionForm, default_term
 from app.blueprints.reports.models import REOPEN_LABELS, REOPEN_PENDING
@@ -87,7 +87,7 @@ def list_reopen_requests():
     status = request.args.get("status", REOPEN_PENDING)
     if status not in REOPEN_LABELS:
         status = ""
-    page = services.reopen_requests(user=current_user, status=status or None, page=request.args.get("page", 1, type=int))
+    page = reopen.reopen_requests(user=current_user, status=status or None, page=request.args.get("page", 1, type=int))
     return render(
         "reports/reopen_requests.html", page=page, chosen=status, labels=REOPEN_LABELS,
         breadcrumb=[("审核管理", None), ("补报申请", None)],
@@ -98,21 +98,21 @@ def list_reopen_requests():
 @roles(*ADMINS)
 def decide_reopen_request(request_id):
     """同意 (until a date) or 不同意 a 补报申请; 404 outside the admin's 市州, errors beside the fields."""
-    reopen = services.reopen_request_or_none(request_id=request_id, user=current_user) or abort(404)
-    form = ReopenDecisionForm(until=services.grace_until_default()) if request.method == "GET" else ReopenDecisionForm()
+    item = reopen.reopen_request_or_none(request_id=request_id, user=current_user) or abort(404)
+    form = ReopenDecisionForm(until=reopen.grace_until_default()) if request.method == "GET" else ReopenDecisionForm()
     error = None
-    if reopen.status == REOPEN_PENDING and form.validate_on_submit():
+    if item.status == REOPEN_PENDING and form.validate_on_submit():
         try:
-            services.reopen_request_decide(
-                request=reopen, grant=form.decision.data == "grant", until=form.until.data, note=form.note.data, actor=current_user
+            reopen.reopen_request_decide(
+                request=item, grant=form.decision.data == "grant", until=form.until.data, note=form.note.data, actor=current_user
             )
         except services.ReportError as exc:
             error = str(exc)
         else:
-            flash(f"已处理 {reopen.institution.name} 的补报申请：{reopen.status_label}。", "success")
+            flash(f"已处理 {item.institution.name} 的补报申请：{item.status_label}。", "success")
             return redirect_303(url_for("reports.list_reopen_requests"))
     return render(
-        "reports/reopen_decide.html", reopen=reopen, form=form, error=error, status=422 if (form.errors or error) else 200,
+        "reports/reopen_decide.html", reopen=item, form=form, error=error, status=422 if (form.errors or error) else 200,
         breadcrumb=[("审核管理", None), ("补报申请", url_for("reports.list_reopen_requests")), ("处理", None)],
     )
 
@@ -231,8 +231,8 @@ def list_recognitions():
     start, end = default_term(local_today())
     return render(
         "reports/recognitions.html", year=year, q=q,
-        page=services.recognitions(year=year, keyword=(request.args.get("kw") or "").strip() or None, page=request.args.get("page", 1, type=int)),
-        candidates=services.recognition_candidates(keyword=q, year=year),
+        page=recognitions.recognitions(year=year, keyword=(request.args.get("kw") or "").strip() or None, page=request.args.get("page", 1, type=int)),
+        candidates=recognitions.recognition_candidates(keyword=q, year=year),
         form=RecognitionForm(formdata=None, term_start=start, term_end=end), importer=_importer(), breadcrumb=_crumbs("核心服务机构认定"),
     )
 
@@ -254,7 +254,7 @@ def add_recognitions():
     year = local_today().year
     if form.validate_on_submit():
         try:
-            added, skipped = services.recognition_set(
+            added, skipped = recognitions.recognition_set(
                 institution_ids=ids, term_start=form.term_start.data, term_end=form.term_end.data, note=form.note.data, actor=current_user
             )
         except services.ReportError as exc:
@@ -266,8 +266,8 @@ def add_recognitions():
                 flash(f"{'、'.join(skipped)} 在该期间已有有效认定，未重复认定。", "warning")
             return redirect_303(url_for("reports.list_recognitions", q=q or None))
     return render(
-        "reports/recognitions.html", year=year, q=q, page=services.recognitions(year=year), chosen=set(ids),
-        candidates=services.recognition_candidates(keyword=q, year=year), form=form, status=422, importer=_importer(),
+        "reports/recognitions.html", year=year, q=q, page=recognitions.recognitions(year=year), chosen=set(ids),
+        candidates=recognitions.recognition_candidates(keyword=q, year=year), form=form, status=422, importer=_importer(),
         breadcrumb=_crumbs("核心服务机构认定"),
     )
 
@@ -279,7 +279,7 @@ def revoke_recognition(recognition_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        recognition = services.recognition_revoke(recognition_id=recognition_id, actor=current_user)
+        recognition = recognitions.recognition_revoke(recognition_id=recognition_id, actor=current_user)
         flash(f"已撤销 {recognition.institution.name} 的认定（{recognition.term_label}）。", "success")
     except services.ReportError as exc:
         flash(str(exc), "error")
@@ -316,5 +316,5 @@ def _report_counts(user):
 
     return [
         HomeCount("待审核调度数据", waiting_count(wizard=wizard, user=user), url_for("reports.review_reports"), "份"),
-        HomeCount("待处理补报申请", services.reopen_pending_count(user), url_for("reports.list_reopen_requests"), "件"),
+        HomeCount("待处理补报申请", reopen.reopen_pending_count(user), url_for("reports.list_reopen_requests"), "件"),
     ]

@@ -5,7 +5,7 @@ from flask import Response, abort, flash, request, url_for
 from flask_login import current_user
 
 from app.access import roles
-from app.blueprints.reports import bp, services
+from app.blueprints.reports import bp, reopen, services
 from app.blueprints.reports.documents import work_summary_docx
 from app.blueprints.portal.services import register_big_data, register_entry
 from app.blueprints.reports.forms import ReopenForm
@@ -50,7 +50,7 @@ def new_reopen_request(round_id):
     error = None
     if form.validate_on_submit():
         try:
-            services.reopen_request_create(user=current_user, round_id=round.id, reason=form.reason.data)
+            reopen.reopen_request_create(user=current_user, round_id=round.id, reason=form.reason.data)
         except services.ReportError as exc:
             error = str(exc)
         else:

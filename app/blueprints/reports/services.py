@@ -1,34 +1,21 @@
 """Rules of 核心服务机构调度 beyond the engine: periods and deadlines, who reports, prefill,
-anomalies, 补报 (reopen) requests and the demo set-up.
+anomalies, lateness and the demo set-up (补报 requests: reopen.py; 直接认定: recognitions.py).
 
 Each function that changes data is ``<entity>_<verb>(*, ...)``, owns its commit and writes the
 audit trail; a request that cannot be carried out raises ``ReportError`` with a message for the user.
 """
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import url_for
-from sqlalchemy.orm import selectinload
 
-from app.audit import audit
-from app.blueprints.applications.services import recognition_current, recognition_in_force
 from app.blueprints.applications.models import Recognition
-from app.blueprints.reports.models import (
-    REOPEN_GRANTED,
-    REOPEN_PENDING,
-    REOPEN_REFUSED,
-    MonthlyReport,
-    ReportActivity,
-    ReportReopenRequest,
-)
+from app.blueprints.applications.services import recognition_current
+from app.blueprints.reports.models import REOPEN_GRANTED, REOPEN_PENDING, MonthlyReport, ReportActivity, ReportReopenRequest
 from app.extensions import db
 from app.filings import workflow
 from app.filings.models import Round
-from app.forms import is_mobile
-from app.inbox import notify
 from app.reference.models import ServiceCategory
-from app.sms import send_sms
 from app.utils import local_today, paginate, utcnow
 
 KIND = "report"
@@ -417,195 +404,6 @@ def report_on_transition(report, transition, actor):
         stats_add(report)
 
 
-# ---- 补报 requests ------------------------------------------------------------------------------
-
-def reopen_request_create(*, user, round_id, reason):
-    """申请补报 for a period whose deadline has passed. Commits; ReportError when not needed/allowed."""
-    institution = user.institution
-    round = period_get(round_id)
-    if institution is None or round is None:
-        raise ReportError("调度期不存在。")
-    today = local_today()
-    if today <= round.closes_on:
-        raise ReportError(f"{round.title}尚未截止（截止日期 {round.closes_on:%Y-%m-%d}），可以直接填报。")
-    if not recognition_current(institution_id=institution.id, year=round.year):
-        raise ReportError(f"贵机构{round.year}年不在核心服务机构名单内，无需补报。")
-    if exception_until(institution.id, round.id, today):
-        raise ReportError("已同意补报，请在补报截止日期前完成填报。")
-    pending = db.session.scalar(
-        sa.select(ReportReopenRequest.id).where(
-            ReportReopenRequest.institution_id == institution.id,
-            ReportReopenRequest.round_id == round.id,
-            ReportReopenRequest.status == REOPEN_PENDING,
-        )
-    )
-    if pending:
-        raise ReportError("该调度期已有待处理的补报申请，请等待管理员处理。")
-    request = ReportReopenRequest(
-        institution_id=institution.id, round_id=round.id, city_code=institution.city_code, reason=reason.strip(),
-        requested_by_id=user.id,
-    )
-    db.session.add(request)
-    db.session.flush()
-    audit("report.reopen_request", summary=f"{institution.name} 申请补报{round.title}", target=request, after={"reason": request.reason}, actor=user)
-    db.session.commit()
-    return request
-
-
-def reopen_scope(select, user):
-    """A city admin handles its own 市州's requests; the province admin all."""
-    if user.role == "city_admin":
-        return select.where(ReportReopenRequest.city_code == user.city_code)
-    if user.role == "province_admin":
-        return select
-    return select.where(sa.false())
-
-
-def reopen_requests(*, user, status=REOPEN_PENDING, page=1):
-    select = (
-        sa.select(ReportReopenRequest)
-        .options(selectinload(ReportReopenRequest.institution), selectinload(ReportReopenRequest.round))
-        .order_by(ReportReopenRequest.created_at.desc(), ReportReopenRequest.id.desc())
-    )
-    if status:
-        select = select.where(ReportReopenRequest.status == status)
-    return paginate(reopen_scope(select, user), page=page, per_page=20)
-
-
-def reopen_request_or_none(*, request_id, user):
-    return db.session.scalar(reopen_scope(sa.select(ReportReopenRequest).where(ReportReopenRequest.id == request_id), user))
-
-
-def reopen_pending_count(user):
-    select = sa.select(sa.func.count(ReportReopenRequest.id)).where(ReportReopenRequest.status == REOPEN_PENDING)
-    return db.session.scalar(reopen_scope(select, user))
-
-
-def reopen_request_decide(*, request, grant, until=None, note=None, actor):
-    """同意 (a time-limited exception until ``until``) or 不同意. Tells the institution. Commits."""
-    if request.status != REOPEN_PENDING:
-        raise ReportError("该申请已处理，请刷新页面查看。")
-    if grant and (until is None or until < local_today()):
-        raise ReportError("补报截止日期不能早于今天。")
-    request.status = REOPEN_GRANTED if grant else REOPEN_REFUSED
-    request.until = until if grant else None
-    request.decision_note = (note or "").strip() or None
-    request.decided_by_id = actor.id
-    request.decided_at = utcnow()
-    round = request.round
-    audit(
-        "report.reopen_grant" if grant else "report.reopen_refuse",
-        summary=f"{'同意' if grant else '不同意'} {request.institution.name} 补报{round.title}",
-        target=request,
-        before={"status": REOPEN_PENDING},
-        after={"status": request.status, "until": until.isoformat() if grant else None, "note": request.decision_note},
-        actor=actor,
-    )
-    if grant:
-        title = f"您的{round.title}补报申请已同意，请于 {until:%Y-%m-%d} 前完成填报"
-    else:
-        title = f"您的{round.title}补报申请未获同意"
-    owner = request.institution.user
-    notify(owner, title, request.decision_note or "", link=url_for("reports.list_reports"))
-    if is_mobile(owner.phone):
-        send_sms(owner.phone, f"【湖南省中小企业服务中心】{title}。")
-    db.session.commit()
-    return request
-
-
-# ---- 核心服务机构认定 (direct, e.g. loading the 2023-2026 list) ---------------------------------------
-
-def recognitions(*, year=None, keyword=None, include_revoked=False, page=1):
-    from app.blueprints.auth.models import Institution
-
-    select = (
-        sa.select(Recognition)
-        .join(Institution, Institution.id == Recognition.institution_id)
-        .options(selectinload(Recognition.institution))
-        .order_by(Recognition.revoked_at.is_not(None), Institution.city_code, Institution.name, Recognition.id)
-    )
-    if year:
-        select = select.where(Recognition.term_start <= year, Recognition.term_end >= year)
-    if not include_revoked:
-        select = select.where(Recognition.revoked_at.is_(None))
-    if keyword:
-        select = select.where(_institution_match(keyword))
-    return paginate(select, page=page, per_page=20)
-
-
-def _institution_match(keyword):
-    from app.blueprints.auth.models import Institution
-
-    escaped = keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return sa.or_(Institution.name.ilike(f"%{escaped}%", escape="\\"), Institution.uscc == keyword.upper())
-
-
-def recognition_candidates(*, keyword, year, limit=30):
-    """Institutions matching ``keyword`` with whether they are recognised in ``year`` already."""
-    from app.blueprints.auth.models import Institution
-
-    if not keyword:
-        return []
-    in_force = sa.exists().where(Recognition.institution_id == Institution.id, recognition_in_force(year))
-    rows = db.session.execute(
-        sa.select(Institution, in_force.label("recognised")).where(_institution_match(keyword)).order_by(Institution.name).limit(limit)
-    ).all()
-    return [(institution, recognised) for institution, recognised in rows]
-
-
-def recognition_set(*, institution_ids, term_start, term_end, note, actor):
-    """直接认定: a recognition for each chosen institution not already recognised for the term's
-    years. Commits; returns (added names, skipped names)."""
-    from app.blueprints.auth.models import Institution
-
-    if term_end < term_start:
-        raise ReportError("截止年度不能早于起始年度。")
-    institutions = db.session.scalars(sa.select(Institution).where(Institution.id.in_(institution_ids or [0]))).all()
-    if not institutions:
-        raise ReportError("请先勾选要认定的服务机构。")
-    added, skipped = [], []
-    for institution in institutions:
-        overlapping = db.session.scalar(
-            sa.select(Recognition.id).where(
-                Recognition.institution_id == institution.id, Recognition.revoked_at.is_(None),
-                Recognition.term_start <= term_end, Recognition.term_end >= term_start,
-            ).limit(1)
-        )
-        if overlapping:
-            skipped.append(institution.name)
-            continue
-        recognition = Recognition(institution_id=institution.id, term_start=term_start, term_end=term_end, created_by_id=actor.id)
-        db.session.add(recognition)
-        db.session.flush()
-        audit(
-            "recognition.set",
-            summary=f"直接认定核心服务机构 {institution.name}（{term_start}-{term_end}）",
-            target=recognition,
-            after={"term": f"{term_start}-{term_end}", "note": note},
-            actor=actor,
-        )
-        added.append(institution.name)
-    db.session.commit()
-    return added, skipped
-
-
-def recognition_revoke(*, recognition_id, actor):
-    recognition = db.session.get(Recognition, recognition_id)
-    if recognition is None or recognition.revoked_at is not None:
-        raise ReportError("该认定不存在或已撤销。")
-    recognition.revoked_at = utcnow()
-    audit(
-        "recognition.revoke",
-        summary=f"撤销核心服务机构认定 {recognition.institution.name}（{recognition.term_label}）",
-        target=recognition,
-        before={"revoked": False},
-        after={"revoked": True},
-        actor=actor,
-    )
-    db.session.commit()
-    return recognition
-
-
 # ---- demo ---------------------------------------------------------------------------------------
 
 def demo_setup(username="jigou@example.com"):
@@ -627,7 +425,3 @@ def demo_setup(username="jigou@example.com"):
         if not recognition_current(institution_id=user.institution.id, year=today.year):
             db.session.add(Recognition(institution_id=user.institution.id, term_start=start, term_end=end))
     db.session.commit()
-
-
-def grace_until_default(today=None):
-    return (today or local_today()) + timedelta(days=7)

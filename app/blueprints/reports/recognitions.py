@@ -1,0 +1,103 @@
+"""核心服务机构认定 by the province admin: search institutions, recognise them for a term
+directly (e.g. the 2023-2026 list), revoke. Recognitions from 核心服务机构申报 are made by the
+applications module; what is "current" is decided in one place, applications.services."""
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from app.audit import audit
+from app.blueprints.applications.models import Recognition
+from app.blueprints.applications.services import recognition_in_force
+from app.blueprints.reports.services import ReportError
+from app.extensions import db
+from app.utils import paginate, utcnow
+
+
+def recognitions(*, year=None, keyword=None, include_revoked=False, page=1):
+    from app.blueprints.auth.models import Institution
+
+    select = (
+        sa.select(Recognition)
+        .join(Institution, Institution.id == Recognition.institution_id)
+        .options(selectinload(Recognition.institution))
+        .order_by(Recognition.revoked_at.is_not(None), Institution.city_code, Institution.name, Recognition.id)
+    )
+    if year:
+        select = select.where(Recognition.term_start <= year, Recognition.term_end >= year)
+    if not include_revoked:
+        select = select.where(Recognition.revoked_at.is_(None))
+    if keyword:
+        select = select.where(_institution_match(keyword))
+    return paginate(select, page=page, per_page=20)
+
+
+def _institution_match(keyword):
+    from app.blueprints.auth.models import Institution
+
+    escaped = keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return sa.or_(Institution.name.ilike(f"%{escaped}%", escape="\\"), Institution.uscc == keyword.upper())
+
+
+def recognition_candidates(*, keyword, year, limit=30):
+    """Institutions matching ``keyword`` with whether they are recognised in ``year`` already."""
+    from app.blueprints.auth.models import Institution
+
+    if not keyword:
+        return []
+    in_force = sa.exists().where(Recognition.institution_id == Institution.id, recognition_in_force(year))
+    rows = db.session.execute(
+        sa.select(Institution, in_force.label("recognised")).where(_institution_match(keyword)).order_by(Institution.name).limit(limit)
+    ).all()
+    return [(institution, recognised) for institution, recognised in rows]
+
+
+def recognition_set(*, institution_ids, term_start, term_end, note, actor):
+    """直接认定: a recognition for each chosen institution not already recognised for the term's
+    years. Commits; returns (added names, skipped names)."""
+    from app.blueprints.auth.models import Institution
+
+    if term_end < term_start:
+        raise ReportError("截止年度不能早于起始年度。")
+    institutions = db.session.scalars(sa.select(Institution).where(Institution.id.in_(institution_ids or [0]))).all()
+    if not institutions:
+        raise ReportError("请先勾选要认定的服务机构。")
+    added, skipped = [], []
+    for institution in institutions:
+        overlapping = db.session.scalar(
+            sa.select(Recognition.id).where(
+                Recognition.institution_id == institution.id, Recognition.revoked_at.is_(None),
+                Recognition.term_start <= term_end, Recognition.term_end >= term_start,
+            ).limit(1)
+        )
+        if overlapping:
+            skipped.append(institution.name)
+            continue
+        recognition = Recognition(institution_id=institution.id, term_start=term_start, term_end=term_end, created_by_id=actor.id)
+        db.session.add(recognition)
+        db.session.flush()
+        audit(
+            "recognition.set",
+            summary=f"直接认定核心服务机构 {institution.name}（{term_start}-{term_end}）",
+            target=recognition,
+            after={"term": f"{term_start}-{term_end}", "note": note},
+            actor=actor,
+        )
+        added.append(institution.name)
+    db.session.commit()
+    return added, skipped
+
+
+def recognition_revoke(*, recognition_id, actor):
+    recognition = db.session.get(Recognition, recognition_id)
+    if recognition is None or recognition.revoked_at is not None:
+        raise ReportError("该认定不存在或已撤销。")
+    recognition.revoked_at = utcnow()
+    audit(
+        "recognition.revoke",
+        summary=f"撤销核心服务机构认定 {recognition.institution.name}（{recognition.term_label}）",
+        target=recognition,
+        before={"revoked": False},
+        after={"revoked": True},
+        actor=actor,
+    )
+    db.session.commit()
+    return recognition

@@ -1,0 +1,115 @@
+"""补报申请: after a 调度期's deadline an institution asks to file; an admin of its 市州 (or the
+province) grants a time-limited exception or refuses. Each change commits and is audited."""
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import url_for
+from sqlalchemy.orm import selectinload
+
+from app.audit import audit
+from app.blueprints.applications.services import recognition_current
+from app.blueprints.reports.models import REOPEN_GRANTED, REOPEN_PENDING, REOPEN_REFUSED, ReportReopenRequest
+from app.blueprints.reports.services import ReportError, exception_until, period_get
+from app.extensions import db
+from app.forms import is_mobile
+from app.inbox import notify
+from app.sms import send_sms
+from app.utils import local_today, paginate, utcnow
+
+
+def reopen_request_create(*, user, round_id, reason):
+    """申请补报 for a period whose deadline has passed. Commits; ReportError when not needed/allowed."""
+    institution = user.institution
+    round = period_get(round_id)
+    if institution is None or round is None:
+        raise ReportError("调度期不存在。")
+    today = local_today()
+    if today <= round.closes_on:
+        raise ReportError(f"{round.title}尚未截止（截止日期 {round.closes_on:%Y-%m-%d}），可以直接填报。")
+    if not recognition_current(institution_id=institution.id, year=round.year):
+        raise ReportError(f"贵机构{round.year}年不在核心服务机构名单内，无需补报。")
+    if exception_until(institution.id, round.id, today):
+        raise ReportError("已同意补报，请在补报截止日期前完成填报。")
+    pending = db.session.scalar(
+        sa.select(ReportReopenRequest.id).where(
+            ReportReopenRequest.institution_id == institution.id,
+            ReportReopenRequest.round_id == round.id,
+            ReportReopenRequest.status == REOPEN_PENDING,
+        )
+    )
+    if pending:
+        raise ReportError("该调度期已有待处理的补报申请，请等待管理员处理。")
+    request = ReportReopenRequest(
+        institution_id=institution.id, round_id=round.id, city_code=institution.city_code, reason=reason.strip(),
+        requested_by_id=user.id,
+    )
+    db.session.add(request)
+    db.session.flush()
+    audit("report.reopen_request", summary=f"{institution.name} 申请补报{round.title}", target=request, after={"reason": request.reason}, actor=user)
+    db.session.commit()
+    return request
+
+
+def reopen_scope(select, user):
+    """A city admin handles its own 市州's requests; the province admin all."""
+    if user.role == "city_admin":
+        return select.where(ReportReopenRequest.city_code == user.city_code)
+    if user.role == "province_admin":
+        return select
+    return select.where(sa.false())
+
+
+def reopen_requests(*, user, status=REOPEN_PENDING, page=1):
+    select = (
+        sa.select(ReportReopenRequest)
+        .options(selectinload(ReportReopenRequest.institution), selectinload(ReportReopenRequest.round))
+        .order_by(ReportReopenRequest.created_at.desc(), ReportReopenRequest.id.desc())
+    )
+    if status:
+        select = select.where(ReportReopenRequest.status == status)
+    return paginate(reopen_scope(select, user), page=page, per_page=20)
+
+
+def reopen_request_or_none(*, request_id, user):
+    return db.session.scalar(reopen_scope(sa.select(ReportReopenRequest).where(ReportReopenRequest.id == request_id), user))
+
+
+def reopen_pending_count(user):
+    select = sa.select(sa.func.count(ReportReopenRequest.id)).where(ReportReopenRequest.status == REOPEN_PENDING)
+    return db.session.scalar(reopen_scope(select, user))
+
+
+def reopen_request_decide(*, request, grant, until=None, note=None, actor):
+    """同意 (a time-limited exception until ``until``) or 不同意. Tells the institution. Commits."""
+    if request.status != REOPEN_PENDING:
+        raise ReportError("该申请已处理，请刷新页面查看。")
+    if grant and (until is None or until < local_today()):
+        raise ReportError("补报截止日期不能早于今天。")
+    request.status = REOPEN_GRANTED if grant else REOPEN_REFUSED
+    request.until = until if grant else None
+    request.decision_note = (note or "").strip() or None
+    request.decided_by_id = actor.id
+    request.decided_at = utcnow()
+    round = request.round
+    audit(
+        "report.reopen_grant" if grant else "report.reopen_refuse",
+        summary=f"{'同意' if grant else '不同意'} {request.institution.name} 补报{round.title}",
+        target=request,
+        before={"status": REOPEN_PENDING},
+        after={"status": request.status, "until": until.isoformat() if grant else None, "note": request.decision_note},
+        actor=actor,
+    )
+    if grant:
+        title = f"您的{round.title}补报申请已同意，请于 {until:%Y-%m-%d} 前完成填报"
+    else:
+        title = f"您的{round.title}补报申请未获同意"
+    owner = request.institution.user
+    notify(owner, title, request.decision_note or "", link=url_for("reports.list_reports"))
+    if is_mobile(owner.phone):
+        send_sms(owner.phone, f"【湖南省中小企业服务中心】{title}。")
+    db.session.commit()
+    return request
+
+
+def grace_until_default(today=None):
+    return (today or local_today()) + timedelta(days=7)
