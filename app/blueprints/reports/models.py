@@ -27,7 +27,7 @@ class MonthlyReport(Filing):
 
     id: Mapped[int] = mapped_column(sa.ForeignKey("filing.id"), primary_key=True)
     # 填报年度 / 月份, copied from the round so aggregates need no join
-    year: Mapped[int] = mapped_column(index=True)
+    year: Mapped[int]
     month: Mapped[int]
     institution_type_id: Mapped[int | None] = mapped_column(sa.ForeignKey("dict_item.id"))  # 机构类型
     floor_area: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))  # 服务场所(平方米)
