@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test db clean
+.PHONY: run test install install-test install-bench bench db clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,18 @@ run: db
 
 test: install-test
 	$(BIN)/pytest -q -n $${PYTEST_WORKERS:-2}
+
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+install-bench: $(VENV)/.installed-bench
+
+# Province-scale benchmark (not part of `make test`): needs Debian's wrk (`sudo apt-get install wrk`)
+# and /usr/bin/chromium; writes docs/benchmarks.md and fails when a performance budget is missed.
+bench: install-bench
+	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -36,6 +36,10 @@ def create_app(test_config=None):
 
     register_web(app)
 
+    from app.sms import init_sms_log
+
+    init_sms_log()
+
     from app.cli import register_cli
 
     register_cli(app)

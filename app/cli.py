@@ -1,4 +1,4 @@
-"""flask commands: create-admin, seed-demo, load-reference."""
+"""flask commands: create-admin, seed-demo, load-reference, seed-scale (app/scale.py)."""
 import click
 import sqlalchemy as sa
 from flask import current_app
@@ -10,6 +10,10 @@ def register_cli(app):
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
     app.cli.add_command(load_reference_command)
+
+    from app.scale import seed_scale_command
+
+    app.cli.add_command(seed_scale_command)
 
 
 @click.command("load-reference")

@@ -19,6 +19,15 @@ log = logging.getLogger("app.sms")
 log.setLevel(logging.INFO)
 
 
+def init_sms_log():
+    """One line ``SMS <phone> <text>`` per message on stderr, whatever the app's logging set-up."""
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
+
+
 class SmsMessage(db.Model):
     """短信日志: every message sent, whatever the backend."""
 
