@@ -326,9 +326,16 @@ def review_filings(*, wizard, user, round_id=None, city_code=None, status=None, 
     if status:
         select = select.where(model.status == status)
     if keyword:
-        escaped = keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        select = select.where(sa.or_(Institution.name.ilike(f"%{escaped}%", escape="\\"), Institution.uscc == keyword.upper()))
+        select = select.where(institution_keyword(keyword))
     return paginate(select, page=page, per_page=20)
+
+
+def institution_keyword(keyword):
+    """An institution whose name contains ``keyword`` (typed % and _ are literal) or whose
+    统一社会信用代码 is it."""
+    from app.blueprints.auth.models import Institution
+
+    return sa.or_(Institution.name.icontains(keyword, autoescape=True), Institution.uscc == keyword.upper())
 
 
 def waiting_count(*, wizard, user):

@@ -318,38 +318,12 @@ def dict_item_save(*, kind, item=None, name, code=None, sort_order, active, acto
     item.code = (code or None) if kind == "unit_nature" else item.code
     item.sort_order = sort_order
     item.active = active
-    db.session.flush()
-    after = snapshot(item, DICT_FIELDS)
-    if before == after:
-        db.session.rollback()
-        return item
-    changed_before, changed_after = _changed(before, after) if before else (None, after)
-    audit(
-        "dict.update" if before else "dict.create",
-        summary=f"{'修改' if before else '新增'}{cls.label}“{item.name}”",
-        target=item,
-        before=changed_before,
-        after=changed_after,
-        actor=actor,
-    )
-    db.session.commit()
-    return item
+    return _commit_change(item, before, DICT_FIELDS, action="dict", label=f"{cls.label}“{item.name}”", actor=actor)
 
 
 def dict_item_set_active(*, item, active, actor):
     """停用 / 启用 an entry: records that use it keep it; only new choices hide a retired one."""
-    if item.active == active:
-        raise AdminError(f"“{item.name}”已是{'启用' if active else '停用'}状态。")
-    item.active = active
-    audit(
-        "dict.restore" if active else "dict.retire",
-        summary=f"{'启用' if active else '停用'}{type(item).label}“{item.name}”",
-        target=item,
-        before={"active": not active},
-        after={"active": active},
-        actor=actor,
-    )
-    db.session.commit()
+    _set_active(item, active, action="dict", label=f"{type(item).label}“{item.name}”", actor=actor)
 
 
 def platform_save(*, platform=None, name, city_code=None, sort_order, active, actor):
@@ -372,33 +346,43 @@ def platform_save(*, platform=None, name, city_code=None, sort_order, active, ac
     platform.city_code = city_code or None
     platform.sort_order = sort_order
     platform.active = active
+    return _commit_change(platform, before, PLATFORM_FIELDS, action="platform", label=f"所属平台“{platform.name}”", actor=actor)
+
+
+def platform_set_active(*, platform, active, actor):
+    """停用 / 启用 a platform: institutions on it keep it; new registrations cannot pick it."""
+    _set_active(platform, active, action="platform", label=f"所属平台“{platform.name}”", actor=actor)
+
+
+def _commit_change(obj, before, fields, *, action, label, actor):
+    """Commit a create (``before`` None) or an edit with an audit entry of the changed fields;
+    an edit that changes nothing is rolled back and leaves no entry."""
     db.session.flush()
-    after = snapshot(platform, PLATFORM_FIELDS)
+    after = snapshot(obj, fields)
     if before == after:
         db.session.rollback()
-        return platform
+        return obj
     changed_before, changed_after = _changed(before, after) if before else (None, after)
     audit(
-        "platform.update" if before else "platform.create",
-        summary=f"{'修改' if before else '新增'}所属平台“{platform.name}”",
-        target=platform,
+        f"{action}.update" if before else f"{action}.create",
+        summary=f"{'修改' if before else '新增'}{label}",
+        target=obj,
         before=changed_before,
         after=changed_after,
         actor=actor,
     )
     db.session.commit()
-    return platform
+    return obj
 
 
-def platform_set_active(*, platform, active, actor):
-    """停用 / 启用 a platform: institutions on it keep it; new registrations cannot pick it."""
-    if platform.active == active:
-        raise AdminError(f"“{platform.name}”已是{'启用' if active else '停用'}状态。")
-    platform.active = active
+def _set_active(obj, active, *, action, label, actor):
+    if obj.active == active:
+        raise AdminError(f"{label}已是{'启用' if active else '停用'}状态。")
+    obj.active = active
     audit(
-        "platform.restore" if active else "platform.retire",
-        summary=f"{'启用' if active else '停用'}所属平台“{platform.name}”",
-        target=platform,
+        f"{action}.restore" if active else f"{action}.retire",
+        summary=f"{'启用' if active else '停用'}{label}",
+        target=obj,
         before={"active": not active},
         after={"active": active},
         actor=actor,

@@ -71,8 +71,7 @@ def judging_closed(round):
 def reviewer_list(*, q=None, only_reviewers=False, page=1):
     select = sa.select(Expert).join(User, User.id == Expert.user_id).options(selectinload(Expert.user), selectinload(Expert.category))
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        select = select.where(sa.or_(Expert.name.ilike(pattern, escape="\\"), Expert.employer.ilike(pattern, escape="\\")))
+        select = select.where(sa.or_(Expert.name.icontains(q, autoescape=True), Expert.employer.icontains(q, autoescape=True)))
     if only_reviewers:
         select = select.where(Expert.is_reviewer.is_(True))
     return paginate(select.order_by(Expert.is_reviewer.desc(), Expert.id), page=page, per_page=20)

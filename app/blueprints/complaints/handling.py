@@ -83,9 +83,8 @@ def complaints_select(*, viewer, status=None, city_code=None, date_from=None, da
     if overdue:
         select = select.where(Complaint.status.in_(OPEN_STATUSES), Complaint.due_on < local_today())
     if q:
-        like = f"%{q}%"
         select = select.where(
-            sa.or_(Complaint.ticket_no.ilike(like), Complaint.company_name.ilike(like), Complaint.respondent_name.ilike(like))
+            sa.or_(*(column.icontains(q, autoescape=True) for column in (Complaint.ticket_no, Complaint.company_name, Complaint.respondent_name)))
         )
     return select.options(selectinload(Complaint.respondent_city), selectinload(Complaint.assigned_city)).order_by(
         sa.case((Complaint.status.in_(OPEN_STATUSES), 0), else_=1), Complaint.due_on, Complaint.id.desc()

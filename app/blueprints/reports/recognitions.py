@@ -31,10 +31,9 @@ def recognitions(*, year=None, keyword=None, include_revoked=False, page=1):
 
 
 def _institution_match(keyword):
-    from app.blueprints.auth.models import Institution
+    from app.filings.services import institution_keyword
 
-    escaped = keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return sa.or_(Institution.name.ilike(f"%{escaped}%", escape="\\"), Institution.uscc == keyword.upper())
+    return institution_keyword(keyword)
 
 
 def recognition_candidates(*, keyword, year, limit=30):
