@@ -60,6 +60,7 @@ def seed_demo_data():
     for _role, username, make in accounts_made:
         if not _exists(username):
             make()
+    _complete_demo_institution()
     _open_demo_rounds()
     from app.blueprints.reports.services import demo_setup
 
@@ -90,3 +91,21 @@ def _open_demo_rounds():
             Round(kind="award", title=f"{year}年度优秀评选", year=year, opens_on=date(year, 1, 1), closes_on=date(year, 12, 31))
         )
         db.session.commit()
+
+
+def _complete_demo_institution():
+    """Give the demo institution what a real one fills in 基本资料, so the directory reads well."""
+    from app.blueprints.auth.models import Institution
+    from app.reference.models import InstitutionType
+
+    institution = db.session.scalar(sa.select(Institution).join(User).where(User.username_key == "jigou@example.com"))
+    if institution is None or institution.institution_type_id:
+        return
+    institution.institution_type = db.session.scalar(sa.select(InstitutionType).where(InstitutionType.name == "综合服务机构"))
+    institution.service_categories = list(
+        db.session.scalars(sa.select(ServiceCategory).where(ServiceCategory.name.in_(("融资服务", "管理咨询服务", "政策服务"))))
+    )
+    institution.address = "长沙市岳麓区麓谷大道 100 号"
+    institution.intro = "本公司为长沙及周边中小企业提供政策解读、融资对接和管理咨询服务，年服务企业 300 余家次。"
+    institution.publish_contact = True
+    db.session.commit()
