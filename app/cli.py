@@ -2,6 +2,7 @@
 import click
 import sqlalchemy as sa
 from flask import current_app
+from flask.cli import with_appcontext
 
 from app.extensions import db
 
@@ -17,6 +18,7 @@ def register_cli(app):
 
 
 @click.command("load-reference")
+@with_appcontext
 def load_reference_command():
     """Load 市州/区县, 单位性质, 机构类型, 服务类别 and 所属平台 (idempotent)."""
     from app.reference.services import load_reference
@@ -26,6 +28,7 @@ def load_reference_command():
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--username", required=True)
 @click.option("--password", required=True)
 @click.option("--role", type=click.Choice(["province", "city"]), required=True)
@@ -50,6 +53,7 @@ def create_admin(username, password, role, city):
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo():
     """Load demo accounts and notices (idempotent); refuses to run with production settings."""
     if current_app.config["APP_ENV"] == "production":
