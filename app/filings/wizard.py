@@ -253,6 +253,17 @@ class Wizard:
         ]
         for rule, endpoint, (policy, view), methods in rules:
             bp.add_url_rule(self.url_prefix + rule, endpoint, policy(_named(view, endpoint)), methods=methods)
+        self._register_audit_labels()
+
+    def _register_audit_labels(self):
+        """Readable names for this kind's audit codes on the 操作日志 page."""
+        from app.blueprints.admin.display import ACTION_LABELS, TARGET_LABELS
+
+        ACTION_LABELS.setdefault(f"{self.kind}.create", f"新建{self.title}")
+        ACTION_LABELS.setdefault(f"{self.kind}.delete", f"删除{self.title}")
+        for transition in workflow.transitions(self.levels):
+            ACTION_LABELS.setdefault(f"{self.kind}.{transition.name}", f"{self.title}：{self.action_label(transition)}")
+        TARGET_LABELS.setdefault(self.model.__name__, self.title)
 
     def view_list(self):
         """List the owner's filings of this kind; filters by year and status."""
