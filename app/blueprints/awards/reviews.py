@@ -3,6 +3,7 @@ ranking per kind, 入选 / 未入选 and reminders. Same conventions as services
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from flask import abort, url_for
 from sqlalchemy.orm import selectinload
 
@@ -114,7 +115,12 @@ def scores_submit(*, assignment, data, user):
     total = scoring.to_decimal(scoring.card_total({c.id: data[c.id][0] for c in criteria}, criteria))
     audit("award.score", summary=f"提交评分：{wizard_of(filing).short_title} {filing.display_name}，总分 {total}",
           target=filing, after={"total": str(total)}, actor=user)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same form submitted twice at once: the first submission stands.
+        db.session.rollback()
+        raise AwardError("您已提交过评分，不能再修改。")
 
 
 def card_of(assignment):
