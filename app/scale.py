@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import current_app
+from flask.cli import with_appcontext
 from werkzeug.security import generate_password_hash
 
 from app.extensions import db
@@ -361,6 +362,7 @@ def _application_fields(rng, filing_id, year):
 
 
 @click.command("seed-scale")
+@with_appcontext
 @click.option("--institutions", default=2000, show_default=True, type=click.IntRange(14, 100_000))
 @click.option("--months", default=36, show_default=True, type=click.IntRange(2, 120))
 def seed_scale_command(institutions, months):
