@@ -353,3 +353,10 @@ def test_admin_home_counts_waiting_applications(client, app, people):
     other_city = app.test_client()
     login(other_city, people.other_city.username)
     assert re.search(r"0 件 待审核核心服务机构申报", text_of(page(other_city.get("/admin/"))))
+
+
+def test_the_list_reminds_that_drafts_are_not_submitted(client, people):
+    login(client, people.institution.username)
+    new_draft(client)
+    text = text_of(page(client.get("/applications/")))
+    assert "尚未提交，审核人员看不到" in text and "点击“提交申报”" in text
