@@ -136,7 +136,7 @@ class RegionMixin:
     county_code = SelectField("区县", validators=[required("请选择所在区县。")], validate_choice=False)
 
     def fill_region_choices(self):
-        from app.reference.services import cities, counties
+        from app.reference.services import cities
 
         city_list = cities()
         self.city_code.choices = [("", "请选择市州")] + [(c.code, c.name) for c in city_list]

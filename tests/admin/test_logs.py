@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from app.audit import AuditLog, audit
 from app.blueprints.admin.display import browser_family, mask_sms
-from app.blueprints.auth.models import LoginLog, UserSession
+from app.blueprints.auth.models import UserSession
 from app.extensions import db
 from app.sms import SmsMessage
 from app.utils import utcnow

@@ -1,7 +1,6 @@
 """评审: 评审专家, conflicts of interest, assignment, score blindness, the weighted ranking,
 reminders, 入选 / 未入选, 公示 and publication on the portal."""
 from datetime import timedelta
-from decimal import Decimal
 
 import sqlalchemy as sa
 
