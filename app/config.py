@@ -30,8 +30,10 @@ class Defaults:
     SMS_BACKEND = "outbox"
     UPLOAD_DIR = None  # instance/uploads unless set
     MAX_FILE_SIZE = 50 * MB
-    # One file of 50 MB plus the form fields around it.
-    MAX_CONTENT_LENGTH = 50 * MB + 512 * 1024
+    # Several files may go up in one request (the manual: 选择 several, then 上传), each at most
+    # MAX_FILE_SIZE; Werkzeug spools them to disk, so the request limit costs no memory.
+    MAX_FILES_PER_REQUEST_SIZE = 200 * MB
+    MAX_CONTENT_LENGTH = MAX_FILES_PER_REQUEST_SIZE + 512 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the server-side session bounds the token's life
     WTF_I18N_ENABLED = False  # WTForms' own Chinese messages (no Flask-Babel)
     SESSION_COOKIE_HTTPONLY = True

@@ -176,14 +176,27 @@ def test_a_file_over_50mb_is_refused_and_leaves_nothing(client, app, people, mon
         assert not os.path.exists(folder) or os.listdir(folder) == []
 
 
-def test_a_request_over_the_limit_gets_the_413_page(client, app, people):
+def test_a_request_over_the_limit_gets_the_413_page(client, app, people, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
     login(client, people.institution.username)
     filing_id = new_draft(client)
     fill_steps(client, filing_id)
-    big = b"%PDF-" + b"0" * (app.config["MAX_CONTENT_LENGTH"] + 10)
+    big = b"%PDF-" + b"0" * (1024 * 1024 + 10)
     response = upload(client, filing_id, ("大文件.pdf", big))
     assert response.status_code == 413
-    assert "50MB" in response.get_data(as_text=True)
+    assert "单个文件不超过 50MB" in response.get_data(as_text=True)
+
+
+def test_several_files_up_to_the_per_file_limit_go_up_together(client, app, people, monkeypatch):
+    """The per-file limit applies to each file, not to the request (scaled down: 1 MB files)."""
+    monkeypatch.setitem(app.config, "MAX_FILE_SIZE", 1024 * 1024)
+    login(client, people.institution.username)
+    filing_id = new_draft(client)
+    fill_steps(client, filing_id)
+    part = b"%PDF-" + b"0" * (900 * 1024)
+    response = upload(client, filing_id, ("一.pdf", part), ("二.pdf", part), ("三.pdf", part))
+    text = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert all(f"已上传：{name}" in text for name in ("一.pdf", "二.pdf", "三.pdf"))
 
 
 def test_a_failed_commit_leaves_no_file_and_no_row(client, app, people, monkeypatch):
