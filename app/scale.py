@@ -46,6 +46,20 @@ def _next_id(table):
     return (db.session.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1
 
 
+def _sync_sequences():
+    """PostgreSQL: rows were inserted with explicit ids, so move each id sequence past them."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    for table in db.metadata.sorted_tables:
+        column = table.c.get("id")
+        if column is None or not column.primary_key or not isinstance(column.type, sa.Integer) or column.foreign_keys:
+            continue
+        db.session.execute(sa.text(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+            f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+        ))
+
+
 def _months(count, today):
     """The last ``count`` months, oldest first, ending with ``today``'s month."""
     year, month = today.year, today.month
@@ -130,6 +144,9 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
         })
         for category in rng.sample(categories, rng.randint(2, 5)):
             cat_rows.append({"institution_id": inst_id, "category_id": category.id})
+    # Explicit ids: the rows that point at these accounts are built before they are inserted.
+    for offset, row in enumerate(admin_rows + inst_users):
+        row["id"] = first_user + offset
     _insert(users, admin_rows + inst_users)
     _insert(insts, inst_rows)
     _insert(institution_service_category, cat_rows)
@@ -341,6 +358,7 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
                                  "created_at": created})
     _insert(Complaint.__table__, complaint_rows)
     _insert(ComplaintEvent.__table__, complaint_events)
+    _sync_sequences()
     db.session.commit()
     echo(f"complaints: {len(complaint_rows)}")
 

@@ -12,8 +12,8 @@ def count(model, *criteria):
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*criteria))
 
 
-def test_seed_scale_fills_every_city_status_and_rollup(app, tmp_path):
-    app.config["UPLOAD_DIR"] = str(tmp_path)
+def test_seed_scale_fills_every_city_status_and_rollup(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path))
     result = app.test_cli_runner().invoke(args=["seed-scale", "--institutions", "28", "--months", "3"])
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -27,16 +27,17 @@ def test_seed_scale_fills_every_city_status_and_rollup(app, tmp_path):
         counted = count(MonthlyReport, MonthlyReport.counted.is_(True))
         assert db.session.scalar(sa.select(sa.func.sum(ReportMonthStat.reports))) == counted > 0
         assert len(list(tmp_path.iterdir())) > 0  # attachment files exist
+        # Ordinary inserts still work afterwards (PostgreSQL sequences moved past the explicit ids).
+        from tests.factories import make_institution
+
+        assert make_institution().id is not None
     again = app.test_cli_runner().invoke(args=["seed-scale", "--institutions", "14", "--months", "2"])
     assert again.exit_code != 0 and "空数据库" in again.output
 
 
-def test_seed_scale_refuses_production(app):
-    app.config["APP_ENV"] = "production"
-    try:
-        result = app.test_cli_runner().invoke(args=["seed-scale", "--institutions", "14", "--months", "2"])
-    finally:
-        app.config["APP_ENV"] = "development"
+def test_seed_scale_refuses_production(app, monkeypatch):
+    monkeypatch.setitem(app.config, "APP_ENV", "production")
+    result = app.test_cli_runner().invoke(args=["seed-scale", "--institutions", "14", "--months", "2"])
     assert result.exit_code != 0 and "production" in result.output
     with app.app_context():
         assert count(Institution) == 0
