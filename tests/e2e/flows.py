@@ -1,6 +1,7 @@
 """Steps shared by the browser tests, written as a person would do them."""
 import itertools
 import re
+from urllib.parse import urlparse
 
 from tests.e2e.conftest import snap
 
@@ -60,5 +61,7 @@ def log_in(web, username, password=PASSWORD):
 
 
 def log_out(web):
+    # Wait for the home page itself: a pattern like "/$" would already match "/applications/".
     web.click(".userbar button:has-text('退出')")
-    web.wait_for_url(re.compile(r"/$"))
+    web.wait_for_url(lambda url: urlparse(url).path == "/")
+    web.wait_for_selector(".userbar >> text=登录")
