@@ -10,12 +10,13 @@ def create_app(test_config=None):
 
     load_config(app, test_config)
 
-    from app.extensions import csrf, db, limiter, login_manager, migrate
+    from app.extensions import cache, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
@@ -25,8 +26,11 @@ def create_app(test_config=None):
     from app import sessions  # noqa: F401  (registers the user loader)
     from app.database import configure_engine
 
+    from app.cache import watch_writes
+
     with app.app_context():
         configure_engine(db.engine)
+        watch_writes(db.engine)
 
     from app.blueprints import register_blueprints
 

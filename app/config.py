@@ -18,6 +18,9 @@ ENV_KEYS = (
     "UPLOAD_DIR",
     "APP_ENV",
     "CAPTCHA_TEST_CODE",
+    "CACHE_TYPE",
+    "CACHE_REDIS_URL",
+    "DOWNLOAD_CACHE_DIR",
 )
 
 
@@ -27,6 +30,13 @@ class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
+    # Page cache (app/cache.py): per worker by default; CACHE_TYPE=RedisCache + CACHE_REDIS_URL
+    # shares it between workers. Entries are keyed by the content version and the minute.
+    CACHE_TYPE = "SimpleCache"
+    CACHE_DEFAULT_TIMEOUT = 120
+    CACHE_THRESHOLD = 2000
+    CACHE_KEY_PREFIX = "smehn:"
+    DOWNLOAD_CACHE_DIR = None  # generated exports kept per content version: instance/cache/downloads
     SMS_BACKEND = "outbox"
     UPLOAD_DIR = None  # instance/uploads unless set
     MAX_FILE_SIZE = 50 * MB

@@ -28,3 +28,4 @@ from app.inbox import Message  # noqa: F401
 from app.reference.models import DictItem, InstitutionType, Platform, Region, ServiceCategory, UnitNature  # noqa: F401
 from app.sms import SmsMessage  # noqa: F401
 from app.verification import CaptchaChallenge, SmsCode  # noqa: F401
+from app.cache import ContentVersion  # noqa: F401

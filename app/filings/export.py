@@ -1,20 +1,32 @@
 """Excel export of filings: one row per filing, every field, written in write-only mode."""
 from decimal import Decimal
-from io import BytesIO
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import Response
+from flask import send_file
 from openpyxl import Workbook
 from sqlalchemy.orm import selectinload
 
+from app.cache import cached_file
 from app.extensions import db
 from app.filings import services, workflow
 from app.reference.services import region_name
 from app.utils import format_date, format_datetime, local_today
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 def export_filings(wizard, user, *, round_id=None):
+    """The .xlsx of every filing in the reviewer's scope (optionally one round), kept per content version."""
+    out = cached_file((wizard.kind, services.review_scope_key(user), round_id),
+                      lambda out: _write_filings(out, wizard, user, round_id))
+    name = f"{wizard.title}_{format_date(local_today())}.xlsx"
+    response = send_file(out, mimetype=XLSX, as_attachment=True, download_name="export.xlsx")
+    response.headers["Content-Disposition"] = f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+def _write_filings(out, wizard, user, round_id):
     model = wizard.model
     select = (
         sa.select(model)
@@ -57,14 +69,7 @@ def export_filings(wizard, user, *, round_id=None):
     sheet.append(headers + (sample_labels or []) + ["附件数", "审核状态", "提交时间"])
     for row in rows:
         sheet.append(row)
-    buffer = BytesIO()
-    workbook.save(buffer)
-    name = f"{wizard.title}_{format_date(local_today())}.xlsx"
-    return Response(
-        buffer.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(name)}"},
-    )
+    workbook.save(out)
 
 
 def _cell(raw, shown):

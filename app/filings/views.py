@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.access import roles
+from app.cache import cached_page
 from app.filings import services, workflow
 from app.filings.attachments import ALLOWED_NOTICE, attachment_response
 from app.forms import EmptyForm
@@ -23,11 +24,13 @@ class WizardViews:
         both = roles(*self.owner_roles, *ADMINS)
         admin = roles(*ADMINS)
         n, p = self.noun, self.plural
-        # (rule, endpoint, view, methods): each view gets its access policy below
+        list_, step, queue = cached_page(self.view_list), cached_page(self.view_step), cached_page(self.view_queue)
+        # (rule, endpoint, view, methods): each view gets its access policy below; the lists and
+        # the steps are served from the page cache (app/cache.py) until something is written
         rules = [
-            ("/", f"list_{p}", (owner, self.view_list), ["GET"]),
+            ("/", f"list_{p}", (owner, list_), ["GET"]),
             ("/new", f"new_{n}", (owner, self.view_new), ["POST"]),
-            ("/<int:filing_id>/step/<slug>", f"edit_{n}", (owner, self.view_step), ["GET", "POST"]),
+            ("/<int:filing_id>/step/<slug>", f"edit_{n}", (owner, step), ["GET", "POST"]),
             ("/<int:filing_id>/attachments", f"edit_{n}_attachments", (owner, self.view_attachments), ["GET", "POST"]),
             ("/<int:filing_id>/attachments/<int:attachment_id>/delete", f"delete_{n}_attachment", (owner, self.view_delete_attachment), ["POST"]),
             ("/<int:filing_id>/attachments/<int:attachment_id>", f"download_{n}_attachment", (both, self.view_download), ["GET"]),
@@ -35,7 +38,7 @@ class WizardViews:
             ("/<int:filing_id>", f"show_{n}", (both, self.view_show), ["GET"]),
             ("/<int:filing_id>/delete", f"delete_{n}", (owner, self.view_delete), ["POST"]),
             ("/<int:filing_id>/withdraw", f"withdraw_{n}", (owner, self.view_withdraw), ["GET", "POST"]),
-            ("/review", f"review_{p}", (admin, self.view_queue), ["GET"]),
+            ("/review", f"review_{p}", (admin, queue), ["GET"]),
             ("/<int:filing_id>/review", f"review_{n}", (admin, self.view_review), ["GET", "POST"]),
             ("/export.xlsx", f"export_{p}", (admin, self.view_export), ["GET"]),
         ]

@@ -189,8 +189,12 @@ def test_profile_refuses_an_unknown_category(client, app_ctx):
 
 
 def _queries(client, path):
+    """Statements one render of ``path`` runs (the page cache is emptied first, so it renders)."""
     from sqlalchemy import event
 
+    from app.extensions import cache
+
+    cache.clear()
     count = []
     engine = db.engine
 

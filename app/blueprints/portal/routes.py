@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from app.access import public
 from app.blueprints.portal import bp, directory, services
+from app.cache import cached_page
 from app.blueprints.portal.forms import DirectoryFilterForm
 from app.blueprints.portal.models import NOTICE_CATEGORIES
 from app.filings.attachments import attachment_response
@@ -16,6 +17,7 @@ def _page_arg():
 
 @bp.route("/")
 @public
+@cached_page
 def index():
     """首页. No error cases."""
     return render("portal/index.html", **services.home_page())
@@ -23,6 +25,7 @@ def index():
 
 @bp.route("/notices")
 @public
+@cached_page
 def list_notices():
     """通知公告 / 工作动态 list; an unknown category shows all."""
     category = request.args.get("category", "")
@@ -34,6 +37,7 @@ def list_notices():
 
 @bp.route("/notices/<int:notice_id>")
 @public
+@cached_page
 def show_notice(notice_id):
     """One notice; 404 when it does not exist, or is unpublished or scheduled (admins see it, marked)."""
     notice = services.notice_get(notice_id=notice_id, user=current_user)
@@ -54,6 +58,7 @@ def download_notice_attachment(notice_id, attachment_id):
 
 @bp.route("/institutions")
 @public
+@cached_page
 def list_institutions():
     """核心服务机构 名单 with filters (市州, 机构类型, 服务类别, 关键词); unknown filter values are ignored."""
     form = DirectoryFilterForm(request.args)
@@ -72,6 +77,7 @@ def list_institutions():
 
 @bp.route("/institutions/<int:institution_id>")
 @public
+@cached_page
 def show_institution(institution_id):
     """A recognised institution's public page; 404 when it is not (or no longer) recognised."""
     entry = directory.institution_public(institution_id=institution_id)
@@ -87,6 +93,7 @@ def _directory(key):
 
 @bp.route("/excellent/institutions")
 @public
+@cached_page
 def list_excellent_institutions():
     """优秀服务机构. No error cases."""
     return _directory("excellent_institutions")
@@ -94,6 +101,7 @@ def list_excellent_institutions():
 
 @bp.route("/excellent/products")
 @public
+@cached_page
 def list_excellent_products():
     """优秀服务产品. No error cases."""
     return _directory("excellent_products")
@@ -101,6 +109,7 @@ def list_excellent_products():
 
 @bp.route("/excellent/experts")
 @public
+@cached_page
 def list_excellent_experts():
     """优秀服务专家. No error cases."""
     return _directory("excellent_experts")
@@ -108,6 +117,7 @@ def list_excellent_experts():
 
 @bp.route("/big-data")
 @public
+@cached_page
 def big_data():
     """调度大数据 (``year`` optional, default the latest year with data). No error cases."""
     return render("portal/big_data.html", summary=services.big_data_summary(year=request.args.get("year", type=int)))

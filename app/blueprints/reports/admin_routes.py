@@ -10,6 +10,7 @@ from app.blueprints.reports.bulletin import QUARTER_NAMES, bulletin, bulletin_do
 from app.blueprints.reports.forms import PeriodForm, RecognitionForm, ReopenDecisionForm, default_term
 from app.blueprints.reports.models import REOPEN_LABELS, REOPEN_PENDING
 from app.blueprints.reports.wizard import wizard
+from app.cache import cached_page
 from app.filings import workflow
 from app.forms import EmptyForm
 from app.htmx import redirect_303, render
@@ -48,6 +49,7 @@ def _city_choice():
 
 @bp.route("/completeness")
 @roles(*ADMINS)
+@cached_page
 def show_completeness():
     """报送情况 of one 调度期 (default the latest opened): by 市州, and who has not reported."""
     round = services.period_get(request.args.get("round_id", type=int)) or services.period_latest_started()

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import send_file
 
 from app.blueprints.reports.models import MonthlyReport, ReportActivity
+from app.cache import cached_file
 from app.extensions import db
 from app.filings import services as engine
 from app.filings import workflow
@@ -125,17 +126,20 @@ def export_response(*, user, year=None, month_from=1, month_to=12, city_code=Non
     from xlsxwriter import Workbook
 
     criteria = dict(user=user, year=year, month_from=month_from, month_to=month_to, city_code=city_code, status=status)
-    select = reports_select(**criteria)
-    categories = categories_in(reports_select(**criteria, columns=[MonthlyReport.id]))
-    out = tempfile.TemporaryFile()
-    # constant_memory: each row is flushed to disk as it is written.
-    workbook = Workbook(out, {"constant_memory": True, "tmpdir": tempfile.gettempdir()})
-    sheet = workbook.add_worksheet("核心服务机构调度数据")
-    sheet.write_row(0, 0, headers(categories))
-    for number, row in enumerate(rows(select, categories), start=1):
-        sheet.write_row(number, 0, row)
-    workbook.close()
-    out.seek(0)
+
+    def write(out):
+        select = reports_select(**criteria)
+        categories = categories_in(reports_select(**criteria, columns=[MonthlyReport.id]))
+        # constant_memory: each row is flushed to disk as it is written.
+        workbook = Workbook(out, {"constant_memory": True, "tmpdir": tempfile.gettempdir()})
+        sheet = workbook.add_worksheet("核心服务机构调度数据")
+        sheet.write_row(0, 0, headers(categories))
+        for number, row in enumerate(rows(select, categories), start=1):
+            sheet.write_row(number, 0, row)
+        workbook.close()
+
+    # The same data and reviewer scope give the same file until something is written.
+    out = cached_file(("reports", engine.review_scope_key(user), year, month_from, month_to, city_code, status), write)
     if year:
         period = f"{year}年{month_from}月" if month_from == month_to else f"{year}年{month_from}-{month_to}月"
     else:
