@@ -6,7 +6,8 @@ current minute, the visitor's session (or "anon") and the full URL, so
 
 - a write anywhere (web, CLI, import) makes every earlier page unreachable at once;
 - anything that turns on the clock (a notice scheduled for 09:00, a filing deadline, the day an
-  认定 expires) is at most a minute old — and those are all set to the minute;
+  认定 expires) is at most a minute old — and those are all set to the minute; so is a change
+  made behind the application's back (by hand in the database);
 - a signed-in user only ever gets pages rendered for their own session (access is still checked
   by ``enforce_access`` before the view runs; the cache sits inside the view).
 
@@ -97,7 +98,7 @@ def _bypass():
 def _key(*_args, **_kwargs):
     scope = session.get("sid") if current_user.is_authenticated else "anon"
     part = "fragment" if is_htmx() else "page"
-    return f"page:{g._page_version}:{utcnow():%Y%m%d%H%M}:{scope}:{part}:{request.full_path}"
+    return f"page:{g._page_version}:{utcnow():%Y%m%d%H%M}:{scope}:{part}:{request.host}{request.full_path}"
 
 
 def _storable(response):

@@ -34,7 +34,7 @@ class Defaults:
     # shares it between workers. Entries are keyed by the content version and the minute.
     CACHE_TYPE = "SimpleCache"
     CACHE_DEFAULT_TIMEOUT = 120
-    CACHE_THRESHOLD = 2000
+    CACHE_THRESHOLD = 500  # entries per worker (a page is 3-90 KB)
     CACHE_KEY_PREFIX = "smehn:"
     DOWNLOAD_CACHE_DIR = None  # generated exports kept per content version: instance/cache/downloads
     SMS_BACKEND = "outbox"
@@ -79,6 +79,11 @@ def load_config(app, test_config=None):
     instance = Path(app.instance_path)
     uri = app.config.get("SQLALCHEMY_DATABASE_URI") or f"sqlite:///{instance / 'app.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+    if uri.startswith("sqlite"):
+        # A file has no connection to lose: pinging it only costs every request a statement.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["UPLOAD_DIR"] = str(app.config.get("UPLOAD_DIR") or instance / "uploads")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(instance)

@@ -68,10 +68,14 @@ def load_user(user_id):
     sid = session.get("sid")
     if not sid:
         return None
-    row = db.session.get(UserSession, sid)
+    # One query for the session row and its user (every signed-in request runs it).
+    found = db.session.execute(
+        sa.select(UserSession, User).join(User, User.id == UserSession.user_id).where(UserSession.id == sid)
+    ).first()
     now = utcnow()
-    if row is None or str(row.user_id) != str(user_id):
+    if found is None or str(found.UserSession.user_id) != str(user_id):
         return None
+    row, user = found
     if not session_is_open(row, now):
         if row.ended_at is None:
             row.ended_at = now
@@ -79,8 +83,7 @@ def load_user(user_id):
             db.session.commit()
         session.clear()
         return None
-    user = db.session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         return None
     if now - row.last_seen_at > TOUCH_EVERY:
         row.last_seen_at = now
