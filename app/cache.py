@@ -41,6 +41,7 @@ UNCACHED_TABLES = frozenset({
 
 _WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)"?', re.I)
 BUMP = "UPDATE content_version SET version = version + 1 WHERE id = 1"
+CURRENT = sa.text("SELECT version FROM content_version WHERE id = 1")
 
 
 class ContentVersion(db.Model):
@@ -54,7 +55,7 @@ class ContentVersion(db.Model):
 
 def content_version():
     """The current version, or None when the row is missing (then nothing is cached)."""
-    return db.session.execute(sa.text("SELECT version FROM content_version WHERE id = 1")).scalar()
+    return db.session.execute(CURRENT).scalar()
 
 
 def watch_writes(engine):

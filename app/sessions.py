@@ -11,6 +11,11 @@ from app.utils import utcnow
 
 TOUCH_EVERY = timedelta(minutes=1)  # write last_seen_at at most once a minute
 
+# Every signed-in request runs this: one statement, built once, for the session row and its user.
+SESSION_AND_USER = (
+    sa.select(UserSession, User).join(User, User.id == UserSession.user_id).where(UserSession.id == sa.bindparam("sid"))
+)
+
 
 def session_start(user):
     """Record a new session for ``user`` and put its id in the cookie (caller commits)."""
@@ -68,10 +73,7 @@ def load_user(user_id):
     sid = session.get("sid")
     if not sid:
         return None
-    # One query for the session row and its user (every signed-in request runs it).
-    found = db.session.execute(
-        sa.select(UserSession, User).join(User, User.id == UserSession.user_id).where(UserSession.id == sid)
-    ).first()
+    found = db.session.execute(SESSION_AND_USER, {"sid": sid}).first()
     now = utcnow()
     if found is None or str(found.UserSession.user_id) != str(user_id):
         return None

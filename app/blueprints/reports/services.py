@@ -73,9 +73,9 @@ def periods_all():
 
 
 def period_get(round_id):
-    if not round_id:
-        return None
-    return db.session.scalar(sa.select(Round).where(Round.id == round_id, Round.kind == KIND))
+    """The 调度期 with that id, or None (also for another kind of round)."""
+    round = db.session.get(Round, round_id) if round_id else None
+    return round if round is not None and round.kind == KIND else None
 
 
 def period_latest_started(today=None):
