@@ -30,6 +30,25 @@ def test_sqlite_migrations_match_models(tmp_path):
     assert {"user_account", "institution", "user_session", "audit_log", "notice"} <= tables
 
 
+def test_a_migrated_database_counts_content_writes(tmp_path):
+    """Migration 0003 puts in the page cache's version row; a content write bumps it, a login log row does not."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'v.db'}", "SECRET_KEY": "x", "TESTING": True})
+    with app.app_context():
+        upgrade()
+        engine = app.extensions["sqlalchemy"].engine
+        read = sa.text("SELECT version FROM content_version WHERE id = 1")
+        with engine.begin() as connection:
+            assert connection.execute(read).scalar_one() == 0
+            connection.execute(sa.text("INSERT INTO login_log (username, success, detail, created_at) "
+                                       "VALUES ('someone', 0, '密码错误', '2026-01-01')"))
+        with engine.begin() as connection:
+            assert connection.execute(read).scalar_one() == 0
+            connection.execute(sa.text("INSERT INTO region (code, name, level, sort_order) VALUES ('439900', '测试市', 'city', 0)"))
+        with engine.connect() as connection:
+            assert connection.execute(read).scalar_one() == 1
+        engine.dispose()
+
+
 def _postgres_reachable():
     try:
         engine = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
