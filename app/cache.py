@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -41,7 +42,7 @@ UNCACHED_TABLES = frozenset({
 
 _WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)"?', re.I)
 BUMP = "UPDATE content_version SET version = version + 1 WHERE id = 1"
-CURRENT = sa.text("SELECT version FROM content_version WHERE id = 1")
+CURRENT = "SELECT version FROM content_version WHERE id = 1"
 
 
 class ContentVersion(db.Model):
@@ -55,7 +56,8 @@ class ContentVersion(db.Model):
 
 def content_version():
     """The current version, or None when the row is missing (then nothing is cached)."""
-    return db.session.execute(CURRENT).scalar()
+    # On the request's own connection and transaction, without the ORM's statement machinery.
+    return db.session.connection().exec_driver_sql(CURRENT).scalar()
 
 
 def watch_writes(engine):
@@ -141,8 +143,21 @@ def cached_file(parts, write, suffix=".xlsx"):
         except BaseException:
             os.unlink(out.name)
             raise
+    handle = open(out.name, "rb")  # opened first: a newer version's writer may prune it any time
     os.replace(out.name, path)
-    for old in folder.glob("*-*"):
-        if not old.name.startswith(f"{version}-"):
-            old.unlink(missing_ok=True)
-    return path.open("rb")
+    _prune(folder, keep=f"{version}-")
+    return handle
+
+
+def _prune(folder, keep):
+    """Remove the files of older versions, and half-written ones left by a killed worker an hour ago."""
+    an_hour_ago = time.time() - 3600
+    for old in folder.iterdir():
+        try:
+            if old.name.startswith(".part-"):
+                if old.stat().st_mtime < an_hour_ago:
+                    old.unlink()
+            elif not old.name.startswith(keep):
+                old.unlink()  # a download already under way keeps its open file
+        except FileNotFoundError:
+            pass  # another worker pruned it first

@@ -173,3 +173,14 @@ def test_an_export_is_kept_per_version_and_reviewer_scope(app, app_ctx, monkeypa
     import os
 
     assert all(name.startswith(f"{version()}-") for name in os.listdir(folder))
+
+
+def test_an_htmx_fragment_and_the_full_page_are_kept_apart(client, app_ctx):
+    fragment = client.get("/institutions?q=服务", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment.lower()
+    full = client.get("/institutions?q=服务").get_data(as_text=True)
+    assert "<html" in full.lower()
+    # a history restore asks for the whole page under htmx's header
+    restore = client.get("/institutions?q=服务", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restore.get_data(as_text=True).lower()
+    assert "<html" not in client.get("/institutions?q=服务", headers={"HX-Request": "true"}).get_data(as_text=True).lower()

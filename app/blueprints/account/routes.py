@@ -5,6 +5,7 @@ from flask_login import current_user
 from app.access import login
 from app.blueprints.account import bp, services
 from app.blueprints.account.forms import ChangePasswordForm, profile_form
+from app.cache import cached_page
 from app.htmx import redirect_303, render
 
 
@@ -14,6 +15,7 @@ def _crumbs(*items):
 
 @bp.route("/")
 @login
+@cached_page
 def home():
     """工作台; admins are sent on to the administration home. No error cases."""
     if current_user.is_admin:

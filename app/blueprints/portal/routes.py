@@ -4,9 +4,9 @@ from flask_login import current_user
 
 from app.access import public
 from app.blueprints.portal import bp, directory, services
-from app.cache import cached_page
 from app.blueprints.portal.forms import DirectoryFilterForm
 from app.blueprints.portal.models import NOTICE_CATEGORIES
+from app.cache import cached_page
 from app.filings.attachments import attachment_response
 from app.htmx import render
 
