@@ -1,18 +1,22 @@
 """The page cache (app/cache.py): a page is reused until something is written or the minute turns,
 and never across sessions; access is checked before the cache is consulted."""
+import io
+import os
 from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from flask import g
+from openpyxl import load_workbook
 
 from app import cache as page_cache
 from app.blueprints.auth.models import LoginLog, UserSession
 from app.blueprints.portal import services as portal_services
+from app.blueprints.reports import export as export_module
 from app.extensions import db
 from app.filings import services as filing_services
 from app.utils import utcnow
-from tests.factories import make_institution, make_province_admin, make_round
+from tests.factories import make_city_admin, make_institution, make_province_admin, make_round
 from tests.helpers import login, page, text_of
 from tests.portal.conftest import add_notice
 
@@ -142,12 +146,6 @@ def test_an_anonymous_page_with_a_csrf_token_is_not_stored(app):
 
 
 def test_an_export_is_kept_per_version_and_reviewer_scope(app, app_ctx, monkeypatch):
-    from openpyxl import load_workbook
-    import io
-
-    from app.blueprints.reports import export as export_module
-    from tests.factories import make_city_admin
-
     writes = []
     real_rows = export_module.rows
     monkeypatch.setattr(export_module, "rows", lambda *a: (writes.append(1), real_rows(*a))[1])
@@ -170,8 +168,6 @@ def test_an_export_is_kept_per_version_and_reviewer_scope(app, app_ctx, monkeypa
     assert len(writes) == 3
     # only the current version's files stay on disk
     folder = app.config["DOWNLOAD_CACHE_DIR"]
-    import os
-
     assert all(name.startswith(f"{version()}-") for name in os.listdir(folder))
 
 

@@ -1,6 +1,5 @@
 """Excel export of filings: one row per filing, every field, written in write-only mode."""
 from decimal import Decimal
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import send_file
@@ -21,9 +20,7 @@ def export_filings(wizard, user, *, round_id=None):
     out = cached_file((wizard.kind, services.review_scope_key(user), round_id),
                       lambda out: _write_filings(out, wizard, user, round_id))
     name = f"{wizard.title}_{format_date(local_today())}.xlsx"
-    response = send_file(out, mimetype=XLSX, as_attachment=True, download_name="export.xlsx")
-    response.headers["Content-Disposition"] = f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(name)}"
-    return response
+    return send_file(out, mimetype=XLSX, as_attachment=True, download_name=name)  # RFC 5987 name
 
 
 def _write_filings(out, wizard, user, round_id):

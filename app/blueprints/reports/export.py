@@ -4,7 +4,6 @@ constant-memory XlsxWriter workbook, and the file goes out from a temporary file
 sits in memory."""
 import tempfile
 from decimal import Decimal
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import send_file
@@ -14,6 +13,7 @@ from app.cache import cached_file
 from app.extensions import db
 from app.filings import services as engine
 from app.filings import workflow
+from app.filings.export import XLSX
 from app.reference.models import DictItem
 from app.reference.services import region_name
 from app.utils import format_date, format_datetime, local_today
@@ -145,6 +145,4 @@ def export_response(*, user, year=None, month_from=1, month_to=12, city_code=Non
     else:
         period = "全部"
     name = f"核心服务机构调度数据_{period}_{format_date(local_today())}.xlsx"
-    response = send_file(out, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", as_attachment=True, download_name="export.xlsx")
-    response.headers["Content-Disposition"] = f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(name)}"
-    return response
+    return send_file(out, mimetype=XLSX, as_attachment=True, download_name=name)
