@@ -29,8 +29,11 @@ def version():
 
 @pytest.fixture
 def renders(monkeypatch):
-    """Count how often the notices list and the filing lists are really rendered."""
+    """Count how often the notices list and the filing lists are really rendered (with the page
+    cache's clock held still, so a minute turning mid-test cannot add a render)."""
     calls = {"notices": 0, "filings": 0}
+    still = utcnow()
+    monkeypatch.setattr(page_cache, "utcnow", lambda: still)
 
     def counting(name, real):
         def wrapper(*args, **kwargs):
