@@ -6,10 +6,12 @@ tests of those mechanisms switch them back on with ``monkeypatch.setitem(app.con
 """
 import os
 import shutil
+import threading
 
 import pytest
 import sqlalchemy as sa
 from flask import g, request_started
+from werkzeug.serving import make_server
 
 from app import create_app
 from app.cache import ContentVersion
@@ -114,3 +116,14 @@ def _fresh_login_per_request(app):
     request_started.connect(forget_user, app)
     yield
     request_started.disconnect(forget_user, app)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """Serve the test app on a free loopback port, one thread per request (browser and
+    concurrency tests: tests/concurrency.py)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()

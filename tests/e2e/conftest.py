@@ -4,10 +4,7 @@ Each flow runs twice, with JavaScript on and off (the `web` fixture is parametri
 Without /usr/bin/chromium the tests are skipped with a message, unless E2E_REQUIRED=1 (CI).
 """
 import os
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -34,16 +31,6 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture(scope="session")
-def live_server(app):
-    """Serve the test app on a free loopback port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 @pytest.fixture(params=[True, False], ids=["js", "nojs"])
