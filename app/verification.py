@@ -114,7 +114,7 @@ def sms_code_send(*, phone, purpose, text_template):
     db.session.add(
         SmsCode(phone=phone, purpose=purpose, code_hash=generate_password_hash(code, method=config["PASSWORD_HASH_METHOD"]), expires_at=now + ttl)
     )
-    send_sms(phone, text_template.format(code=code, minutes=int(ttl.total_seconds() // 60)))
+    send_sms(phone, text_template.format(code=code, minutes=int(ttl.total_seconds() // 60)), secret=code)
     db.session.commit()
 
 

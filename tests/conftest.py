@@ -16,6 +16,8 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.cache import ContentVersion
 from app.extensions import db, limiter
+from app.sms import log as sms_log
+from tests import sms_capture
 
 
 def _worker_database(url):
@@ -51,6 +53,7 @@ def app(tmp_path_factory):
             "SERVER_NAME": None,
         }
     )
+    sms_log.addHandler(sms_capture.Capture())
     with app.app_context():
         db.drop_all()
         _drop_alembic_version()
@@ -73,6 +76,7 @@ def _drop_alembic_version():
 def _clean_database(app):
     """Empty every table and the upload folder, and load the reference data, before each test."""
     shutil.rmtree(app.config["UPLOAD_DIR"], ignore_errors=True)
+    sms_capture.DELIVERED.clear()
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:

@@ -55,6 +55,9 @@ class Filing(db.Model):
     city_code: Mapped[str | None] = mapped_column(sa.ForeignKey("region.code"), index=True)
     status: Mapped[str] = mapped_column(sa.String(20), default="draft", index=True)
     steps_done: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # bumped by every save and transition (compare-and-set): a step form carries the version it
+    # was rendered from, so a stale tab cannot silently overwrite newer values
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     # set by modules that allow one filing per institution and round ("<kind>:<institution>:<round>")
     unique_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -145,14 +145,14 @@ def test_audit_list_filters_and_details(province, app_ctx, province_admin):
     assert province.get("/admin/audit/99999").status_code == 404
 
 
-def test_sms_outbox_shows_full_text(province, app_ctx):
+def test_sms_outbox_masks_codes_too(province, app_ctx):
     db.session.add(SmsMessage(phone="13900001111", text="您的验证码为 482913，10分钟内有效。", backend="outbox"))
     db.session.add(SmsMessage(phone="13700002222", text="您的申诉已通过。", backend="outbox"))
     db.session.commit()
     soup = page(province.get("/admin/sms"))
     text = text_of(soup)
     assert "当前为开发用发件箱，短信不会真正发出" in text
-    assert "482913" in text
+    assert "482913" not in text and "验证码为 ******" in text
     rows = page(province.get("/admin/sms?phone=1390000")).select("#results tbody tr")
     assert len(rows) == 1 and "13900001111" in rows[0].get_text()
 

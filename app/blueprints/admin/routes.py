@@ -102,10 +102,15 @@ def _user_or_404(user_id):
 @roles(*ADMINS)
 def show_user(user_id):
     """帐户详情. 404 when the account does not exist or is outside a city admin's 市州."""
-    user = _user_or_404(user_id)
+    return _user_page(_user_or_404(user_id))
+
+
+def _user_page(user, once=None):
+    """The 帐户详情 page; ``once`` is a message shown in this response only (never in a cookie)."""
     return render(
         "admin/user.html",
         user=user,
+        once=once,
         logins=queries.user_recent_logins(user),
         sessions=queries.user_open_sessions(user),
         current_sid=session.get("sid"),
@@ -147,8 +152,15 @@ def _reset_done(user, result):
 @bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
 @roles(*PROVINCE)
 def reset_password(user_id):
-    """重置密码: a temporary password shown once and texted to the bound mobile. 404 unknown account."""
-    return _user_action(user_id, services.user_reset_password, _reset_done)
+    """重置密码: a temporary password shown once, in this response (not through the flash cookie, which
+    is signed but readable), and texted to the bound mobile. 404 unknown account."""
+    user = _user_or_404(user_id)
+    try:
+        result = services.user_reset_password(user=user, actor=current_user)
+    except AdminError as error:
+        flash(str(error), "error")
+        return redirect_303(url_for("admin.show_user", user_id=user.id))
+    return _user_page(user, once=_reset_done(user, result))
 
 
 @bp.route("/users/new-admin", methods=["GET", "POST"])
@@ -272,7 +284,7 @@ def show_audit(entry_id):
 @bp.route("/sms")
 @roles(*PROVINCE)
 def list_sms():
-    """短信日志: full text only with the development outbox; live codes are masked."""
+    """短信日志: every message with its delivery state; codes and temporary passwords are stored masked."""
     form = SmsFilterForm(request.args)
     filters = form.values()
     return render(

@@ -186,7 +186,7 @@ def user_reset_password(*, user, actor):
     sessions_end_for_user(user, reason="password_reset")
     sms_sent = is_mobile(user.phone)
     if sms_sent:
-        send_sms(user.phone, f"您的帐户 {user.username} 的密码已由管理员重置，临时密码：{password} ，请登录后立即修改密码。")
+        send_sms(user.phone, f"您的帐户 {user.username} 的密码已由管理员重置，临时密码：{password} ，请登录后立即修改密码。", secret=password)
     audit(
         "user.reset_password",
         summary=f"重置帐户 {user.username} 的密码" + ("，临时密码已短信发送" if sms_sent else ""),
