@@ -1,4 +1,5 @@
-"""通知公告管理: province admins write, edit, pin, schedule, unpublish and delete notices.
+"""通知公告管理: province admins write, edit, pin, schedule, unpublish and delete notices; and who may
+read a notice before it is public (only they: anyone else, a city admin included, gets a 404).
 
 Every action is audited. Attachments go through the filings' upload rules
 (app/filings/attachments.attachment_store) and belong to the notice by Attachment.notice_id.
@@ -14,6 +15,8 @@ from app.filings.models import Attachment
 from app.utils import format_datetime, paginate, utcnow
 
 FIELDS = ("title", "category", "is_published", "published_at", "pinned")
+# who manages notices, and so may read a draft or a scheduled notice before it is public
+MANAGER_ROLES = ("province_admin",)
 
 
 class NoticeError(ValueError):
@@ -23,6 +26,30 @@ class NoticeError(ValueError):
         super().__init__(message)
         self.field = field
 
+
+# ---- reading a notice on the portal ------------------------------------------------------------
+
+def notice_manager(user):
+    """Whether ``user`` manages notices: only they see drafts and scheduled notices (marked as
+    such). Every other reader, a city admin included, gets the same 404 as a visitor."""
+    return bool(user is not None and user.is_authenticated and user.role in MANAGER_ROLES)
+
+
+def notice_for_reader(*, notice_id, user=None):
+    """The notice if ``user`` may read it (public, or a draft or scheduled one for a manager), else None."""
+    notice = db.session.get(Notice, notice_id)
+    if notice is None or not (notice.is_public or notice_manager(user)):
+        return None
+    return notice
+
+
+def notice_attachment_for_reader(*, notice_id, attachment_id, user=None):
+    """An attachment of a notice ``user`` may read, else None."""
+    notice = notice_for_reader(notice_id=notice_id, user=user)
+    return notice_attachment_get(notice=notice, attachment_id=attachment_id) if notice is not None else None
+
+
+# ---- 通知公告管理 ------------------------------------------------------------------------------
 
 def notice_admin_list(*, category=None, status=None, q=None, page=1, per_page=20):
     """Every notice for the 通知公告管理 list, newest first, with its attachments loaded."""

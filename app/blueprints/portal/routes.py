@@ -3,7 +3,7 @@ from flask import abort, redirect, render_template, request, send_file
 from flask_login import current_user
 
 from app.access import public
-from app.blueprints.portal import bp, directory, services
+from app.blueprints.portal import bp, directory, notices, services
 from app.blueprints.portal.forms import DirectoryFilterForm
 from app.blueprints.portal.models import NOTICE_CATEGORIES
 from app.cache import cached_page
@@ -39,8 +39,9 @@ def list_notices():
 @public
 @cached_page
 def show_notice(notice_id):
-    """One notice; 404 when it does not exist, or is unpublished or scheduled (admins see it, marked)."""
-    notice = services.notice_get(notice_id=notice_id, user=current_user)
+    """One notice; 404 when it does not exist, or is unpublished or scheduled (except to the province
+    admins who manage notices, who see it marked)."""
+    notice = notices.notice_for_reader(notice_id=notice_id, user=current_user)
     if notice is None:
         abort(404)
     return render("portal/notice.html", **services.notice_page(notice=notice))
@@ -49,8 +50,9 @@ def show_notice(notice_id):
 @bp.route("/notices/<int:notice_id>/attachments/<int:attachment_id>")
 @public
 def download_notice_attachment(notice_id, attachment_id):
-    """Download a notice's attachment; 404 when the notice is not public (admins excepted) or the file is not its."""
-    attachment = services.notice_attachment(notice_id=notice_id, attachment_id=attachment_id, user=current_user)
+    """Download a notice's attachment; 404 when the file is not the notice's, or the notice is not
+    public (except to the province admins who manage notices)."""
+    attachment = notices.notice_attachment_for_reader(notice_id=notice_id, attachment_id=attachment_id, user=current_user)
     if attachment is None:
         abort(404)
     return attachment_response(attachment)
