@@ -58,6 +58,7 @@ class Defaults:
     SMS_CODE_MAX_TRIES = 5
     SMS_SENDS_PER_DAY = 10
     SMS_SEND_INTERVAL = timedelta(minutes=1)
+    REMINDER_INTERVAL = timedelta(hours=24)  # 催报: an institution is reminded at most once per period in this time
     CAPTCHA_TEST_CODE = None
     PAGE_SIZE = 20
     CENTRE_TECH_PHONE = "0731-89706287"
