@@ -10,6 +10,7 @@ from app.cache import cached_file
 from app.extensions import db
 from app.filings import services, workflow
 from app.reference.services import region_name
+from app.spreadsheets import append_row
 from app.utils import format_date, format_datetime, local_today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -63,9 +64,9 @@ def _write_filings(out, wizard, user, round_id):
                 format_datetime(filing.submitted_at),
             ]
         )
-    sheet.append(headers + (sample_labels or []) + ["附件数", "审核状态", "提交时间"])
+    append_row(sheet, headers + (sample_labels or []) + ["附件数", "审核状态", "提交时间"])
     for row in rows:
-        sheet.append(row)
+        append_row(sheet, row)  # text as text: a 联系人 of "=HYPERLINK(...)" is not a formula
     workbook.save(out)
 
 

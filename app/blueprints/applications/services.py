@@ -11,6 +11,7 @@ from app.audit import audit
 from app.blueprints.applications.models import RECOGNITION_YEARS, Recognition
 from app.blueprints.auth.models import Institution
 from app.extensions import db
+from app.spreadsheets import write_cell, xml_text
 from app.utils import local_today
 
 
@@ -88,8 +89,8 @@ def _docx(title, institution, sections, *, closing=None):
     document = Document()
     heading = document.add_heading(title, level=1)
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    document.add_paragraph(f"申报机构：{institution.name}")
-    document.add_paragraph(f"统一社会信用代码：{institution.uscc}")
+    document.add_paragraph(xml_text(f"申报机构：{institution.name}"))  # python-docx refuses control characters
+    document.add_paragraph(xml_text(f"统一社会信用代码：{institution.uscc}"))
     for section_title, hint in sections:
         document.add_heading(section_title, level=2)
         document.add_paragraph(hint)
@@ -145,12 +146,12 @@ def _xlsx(title, institution, headers, widths, rows=15):
     sheet = workbook.active
     sheet.title = title[:30]
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
-    sheet.cell(1, 1, title).font = Font(size=14, bold=True)
+    write_cell(sheet, 1, 1, title).font = Font(size=14, bold=True)
     sheet.cell(1, 1).alignment = Alignment(horizontal="center")
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(headers))
-    sheet.cell(2, 1, f"申报机构（盖章）：{institution.name}")
+    write_cell(sheet, 2, 1, f"申报机构（盖章）：{institution.name}")
     for column, (header, width) in enumerate(zip(headers, widths), start=1):
-        cell = sheet.cell(3, column, header)
+        cell = write_cell(sheet, 3, column, header)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = BOX

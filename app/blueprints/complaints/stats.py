@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from app.blueprints.complaints.models import CLOSED, REJECTED, UNVERIFIED, Complaint
 from app.extensions import db
 from app.reference.services import cities
+from app.spreadsheets import append_row
 
 
 @dataclass
@@ -106,14 +107,14 @@ def stats_workbook(*, year):
     for index, (title, first, rows) in enumerate(sheets):
         sheet = book.active if index == 0 else book.create_sheet()
         sheet.title = title
-        sheet.append([f"{year}年企业投诉{title}"])
+        append_row(sheet, [f"{year}年企业投诉{title}"])
         sheet["A1"].font = Font(bold=True, size=13)
-        sheet.append([first, *HEADERS])
+        append_row(sheet, [first, *HEADERS])
         for cell in sheet[2]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(horizontal="center", wrap_text=True)
         for row in [*rows, total]:
-            sheet.append([row.label, *_values(row)])
+            append_row(sheet, [row.label, *_values(row)])
         sheet.column_dimensions["A"].width = 16
         for letter in "BCDEFGHIJK":
             sheet.column_dimensions[letter].width = 13

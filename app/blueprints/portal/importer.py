@@ -30,6 +30,7 @@ from app.extensions import db
 from app.forms import LANDLINE_RE, MOBILE_RE, is_mobile
 from app.reference.models import InstitutionType, Platform, Region, ServiceCategory, UnitNature
 from app.sms import send_sms
+from app.spreadsheets import append_row, write_cell
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 3000
@@ -482,7 +483,7 @@ def import_template_xlsx():
     sheet.title = "核心服务机构名单"
     widths = {"name": 34, "uscc": 24, "categories": 30, "platform": 30, "username": 24}
     for index, column in enumerate(TEMPLATE_COLUMNS, start=1):
-        cell = sheet.cell(1, index, COLUMNS[column][0])
+        cell = write_cell(sheet, 1, index, COLUMNS[column][0])
         cell.font = Font(bold=True, color="C62828" if column in REQUIRED_COLUMNS else None)
         sheet.column_dimensions[cell.column_letter].width = widths.get(column, 14)
     sheet.freeze_panes = "A2"
@@ -498,7 +499,7 @@ def import_template_xlsx():
         "帐户名称：可不填，默认使用统一社会信用代码。新帐户的初始密码随机生成，机构用绑定手机在登录页“忘记密码”设置密码。",
         "导入前系统先预览每一行将如何处理及原因，确认后才写入。",
     ):
-        notes.append([line])
+        append_row(notes, [line])
     notes.column_dimensions["A"].width = 110
     buffer = BytesIO()
     workbook.save(buffer)

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.filings import workflow
 from app.filings.models import Round
 from app.reference.services import region_name
+from app.spreadsheets import xml_text
 from app.utils import local_today
 
 QUARTER_NAMES = {1: "一", 2: "二", 3: "三", 4: "四"}
@@ -174,7 +175,7 @@ def _table(document, headers, rows):
     for row in rows:
         cells = table.add_row().cells
         for cell, value in zip(cells, row):
-            cell.text = str(value)
+            cell.text = xml_text(value)  # institution names as typed; python-docx refuses control characters
 
 
 def bulletin_docx(b):
@@ -185,7 +186,7 @@ def bulletin_docx(b):
         if title:
             document.add_heading(title, level=2)
         for text in paragraphs:
-            document.add_paragraph(text)
+            document.add_paragraph(xml_text(text))
         if title == "一、数据报送情况" and b.cities:
             _table(document, ("市州", "应报(家次)", "已报(家次)", "按时(家次)", "报送率(%)"),
                    [(c.name, c.expected, c.received, c.on_time, "—" if c.received_rate is None else c.received_rate) for c in b.cities])

@@ -6,6 +6,7 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from app.reference.services import dict_items
+from app.spreadsheets import xml_text
 
 BASIC = (
     ("floor_area", "服务场所", "平方米"),
@@ -63,12 +64,13 @@ def work_summary_docx(report, form=None):
     basic, categories, type_name = summary_values(report, form)
     institution = report.institution
     document = Document()
-    heading = document.add_heading(f"{institution.name}{report.year}年{report.month}月工作总结", level=1)
+    # python-docx refuses text with control characters: what users typed goes through xml_text
+    heading = document.add_heading(xml_text(f"{institution.name}{report.year}年{report.month}月工作总结"), level=1)
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    document.add_paragraph(f"机构名称：{institution.name}")
-    document.add_paragraph(f"机构代码：{institution.uscc}")
+    document.add_paragraph(xml_text(f"机构名称：{institution.name}"))
+    document.add_paragraph(xml_text(f"机构代码：{institution.uscc}"))
     document.add_paragraph(f"填报年度：{report.year}年    月份：{report.month}月")
-    document.add_paragraph(f"机构类型：{type_name or '____'}    所在地区：{institution.region_label}")
+    document.add_paragraph(xml_text(f"机构类型：{type_name or '____'}    所在地区：{institution.region_label}"))
 
     document.add_heading("本月基础数据", level=2)
     table = document.add_table(rows=0, cols=2)
@@ -76,7 +78,7 @@ def work_summary_docx(report, form=None):
     for label, value, unit in basic:
         cells = table.add_row().cells
         cells[0].text = f"{label}({unit})" if unit else label
-        cells[1].text = _text(value)
+        cells[1].text = xml_text(_text(value))
     document.add_heading("本月服务活动情况", level=2)
     table = document.add_table(rows=1, cols=4)
     table.style = "Table Grid"
@@ -85,7 +87,7 @@ def work_summary_docx(report, form=None):
     totals = [0, 0, 0]
     for name, activities, participants, served in categories:
         cells = table.add_row().cells
-        cells[0].text = name
+        cells[0].text = xml_text(name)
         for index, figure in enumerate((activities, participants, served)):
             cells[index + 1].text = str(figure or 0)
             totals[index] += figure or 0

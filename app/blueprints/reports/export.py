@@ -16,6 +16,7 @@ from app.filings import workflow
 from app.filings.export import XLSX
 from app.reference.models import DictItem
 from app.reference.services import region_name
+from app.spreadsheets import XLSXWRITER_OPTIONS, xlsxwriter_row
 from app.utils import format_date, format_datetime, local_today
 
 BATCH = 500
@@ -131,11 +132,11 @@ def export_response(*, user, year=None, month_from=1, month_to=12, city_code=Non
         select = reports_select(**criteria)
         categories = categories_in(reports_select(**criteria, columns=[MonthlyReport.id]))
         # constant_memory: each row is flushed to disk as it is written.
-        workbook = Workbook(out, {"constant_memory": True, "tmpdir": tempfile.gettempdir()})
+        workbook = Workbook(out, {"constant_memory": True, "tmpdir": tempfile.gettempdir(), **XLSXWRITER_OPTIONS})
         sheet = workbook.add_worksheet("核心服务机构调度数据")
-        sheet.write_row(0, 0, headers(categories))
+        xlsxwriter_row(sheet, 0, headers(categories))
         for number, row in enumerate(rows(select, categories), start=1):
-            sheet.write_row(number, 0, row)
+            xlsxwriter_row(sheet, number, row)  # text as text, never a formula
         workbook.close()
 
     # The same data and reviewer scope give the same file until something is written.
