@@ -68,7 +68,13 @@ def captcha_new(scope):
 
 
 def captcha_check(scope, typed):
-    """True when ``typed`` answers the form's current challenge. A challenge is used once."""
+    """True when ``typed`` answers the form's current challenge. A challenge is used once.
+
+    The challenge is deleted, and the deletion committed, before the answer is compared: a
+    request that later fails (and rolls back) cannot bring it back for a replay, and of two
+    parallel requests with the same challenge only the one whose DELETE removed the row may pass.
+    This commits the session (nothing is pending when a form's captcha is checked).
+    """
     typed = (typed or "").strip().upper()
     test_code = current_app.config.get("CAPTCHA_TEST_CODE")
     if test_code and typed == test_code.upper():
@@ -76,12 +82,14 @@ def captcha_check(scope, typed):
     token = session.pop(f"captcha_{scope}", None)
     if not token:
         return False
-    challenge = db.session.get(CaptchaChallenge, token)
-    if challenge is None:
+    table = CaptchaChallenge.__table__
+    challenge = db.session.execute(sa.select(table.c.answer, table.c.created_at).where(table.c.token == token)).first()
+    consumed = db.session.execute(sa.delete(table).where(table.c.token == token)).rowcount
+    db.session.commit()
+    if challenge is None or consumed != 1:
         return False
-    db.session.delete(challenge)
     fresh = challenge.created_at >= utcnow() - CAPTCHA_TTL
-    return fresh and hmac.compare_digest(challenge.answer, typed)
+    return fresh and hmac.compare_digest(challenge.answer.encode(), typed.encode())  # bytes: typed may not be ASCII
 
 
 # --- SMS codes -----------------------------------------------------------------------------

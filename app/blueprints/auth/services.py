@@ -257,9 +257,23 @@ def _log_attempt(username, user, success, detail):
     )
 
 
-@lru_cache(maxsize=1)
-def _dummy_hash():
-    return generate_password_hash(secrets.token_hex(16))
+@lru_cache(maxsize=4)
+def _dummy_hash(method):
+    return generate_password_hash(secrets.token_hex(16), method=method)
+
+
+def _hash_method():
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+
+
+def _end_read_transaction():
+    """End the (read-only) transaction before slow work such as a password hash.
+
+    On SQLite a POST's transaction holds the database's write lock from its first statement
+    (BEGIN IMMEDIATE, app/database.py); hashing inside it would queue every other writer behind
+    ~100 ms of scrypt. Nothing has been written yet when this is called, so nothing is lost.
+    """
+    db.session.rollback()
 
 
 def _lock_minutes():
@@ -290,45 +304,75 @@ def _unknown_name_locked_until(username, now):
     return None
 
 
+def _user_by_name(username):
+    return db.session.scalar(sa.select(User).where(User.username_key == username.lower())) if username else None
+
+
+def _unknown_name_login(username, password, now):
+    """登录 with a name no account has: spend the time a password check takes (so the answer's
+    speed does not tell names apart), log the attempt, lock like an account would. Raises."""
+    until = _unknown_name_locked_until(username, now)
+    _end_read_transaction()
+    check_password_hash(_dummy_hash(_hash_method()), password or "")
+    if until:
+        _log_attempt(username, None, False, "帐户已锁定")
+        db.session.commit()
+        raise AccountError(_locked_message(until))
+    _log_attempt(username, None, False, "帐户不存在")
+    db.session.flush()
+    until = _unknown_name_locked_until(username, now)
+    db.session.commit()
+    raise AccountError(f"{LOGIN_FAILED}{_locked_message(until)}" if until else LOGIN_FAILED)
+
+
+def _count_failure(user_id, now):
+    """One more failed password, counted in the database (two attempts at once both count);
+    the LOGIN_MAX_FAILURES-th locks the account. Returns the locked-until time or None."""
+    table = User.__table__
+    db.session.execute(sa.update(table).where(table.c.id == user_id).values(failed_logins=table.c.failed_logins + 1))
+    failures = db.session.scalar(sa.select(table.c.failed_logins).where(table.c.id == user_id))
+    if failures < current_app.config["LOGIN_MAX_FAILURES"]:
+        return None
+    until = now + _lock_minutes()
+    db.session.execute(sa.update(table).where(table.c.id == user_id).values(failed_logins=0, locked_until=until))
+    return until
+
+
 def user_login(*, username, password, captcha):
     """登录: check the captcha, the lock, the password, the status; log every attempt. Commits.
 
     Returns the user on success (already signed in); raises AccountError otherwise. The message
-    never says whether the name or the password was wrong.
+    never says whether the name or the password was wrong. The order keeps the database's write
+    lock short under load: the captcha is used up in a transaction of its own; the account is read
+    and that transaction ended; the password is checked outside any transaction; then the outcome
+    (counters, login log, session) is written in one short transaction.
     """
     username = (username or "").strip()
     now = utcnow()
-    user = db.session.scalar(sa.select(User).where(User.username_key == username.lower())) if username else None
     if not captcha_check("login", captcha):
-        _log_attempt(username, user, False, "验证码错误")
+        _log_attempt(username, _user_by_name(username), False, "验证码错误")
         db.session.commit()
         raise AccountError(CAPTCHA_WRONG, "captcha")
+    user = _user_by_name(username)
     if user is None:
-        # Spend the time a password check takes, so the answer's speed does not tell names apart.
-        check_password_hash(_dummy_hash(), password or "")
-        until = _unknown_name_locked_until(username, now)
-        if until:
-            _log_attempt(username, None, False, "帐户已锁定")
-            db.session.commit()
-            raise AccountError(_locked_message(until))
-        _log_attempt(username, None, False, "帐户不存在")
-        db.session.commit()
-        until = _unknown_name_locked_until(username, now)
-        raise AccountError(f"{LOGIN_FAILED}{_locked_message(until)}" if until else LOGIN_FAILED)
+        _unknown_name_login(username, password, now)
     if user.is_locked(now):
         _log_attempt(username, user, False, "帐户已锁定")
         db.session.commit()
         raise AccountError(_locked_message(user.locked_until))
-    if not user.check_password(password or ""):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        message = LOGIN_FAILED
-        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + _lock_minutes()
-            user.failed_logins = 0
-            message = f"{LOGIN_FAILED}{_locked_message(user.locked_until)}"
+    user_id, stored_hash = user.id, user.password_hash
+    _end_read_transaction()
+    password_ok = check_password_hash(stored_hash, password or "")
+    # --- the write transaction: short, no slow work from here on
+    if not password_ok:
+        until = _count_failure(user_id, now)
         _log_attempt(username, user, False, "密码错误")
         db.session.commit()
-        raise AccountError(message)
+        raise AccountError(f"{LOGIN_FAILED}{_locked_message(until)}" if until else LOGIN_FAILED)
+    if user.is_locked(now):  # failures of a parallel attempt locked it meanwhile
+        _log_attempt(username, user, False, "帐户已锁定")
+        db.session.commit()
+        raise AccountError(_locked_message(user.locked_until))
     if not user.is_active:
         _log_attempt(username, user, False, "帐户已停用")
         db.session.commit()
