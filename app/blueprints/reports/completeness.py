@@ -3,25 +3,27 @@
 "Expected" are the institutions whose recognition is in force in the period's year; "received"
 are their reports that are not drafts (submitted at least once and not withdrawn); on time means
 first submitted by the deadline. A city admin sees its own 市州 only.
+
+The missing list shows each institution's last reminder (催报 itself: ``reminders``) and can be
+exported (导出未报送名单).
 """
+import tempfile
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import url_for
-from sqlalchemy.orm import selectinload
+from flask import send_file
+from xlsxwriter import Workbook
 
-from app.audit import audit
 from app.blueprints.applications.models import Recognition
 from app.blueprints.applications.services import recognition_in_force
 from app.blueprints.auth.models import Institution
-from app.blueprints.reports.models import REOPEN_GRANTED, REOPEN_PENDING, MonthlyReport, ReportReopenRequest
+from app.blueprints.reports.models import REOPEN_GRANTED, REOPEN_PENDING, MonthlyReport, ReportReminder, ReportReopenRequest
 from app.extensions import db
 from app.filings import workflow
-from app.forms import is_mobile
-from app.inbox import notify
-from app.reference.services import cities
-from app.sms import send_sms
-from app.utils import local_today, paginate
+from app.filings.export import XLSX
+from app.reference.services import cities, region_name
+from app.spreadsheets import XLSXWRITER_OPTIONS, xlsxwriter_row
+from app.utils import format_date, format_datetime, local_today, paginate
 
 
 @dataclass
@@ -53,7 +55,7 @@ def _recognised(year):
     return sa.exists().where(Recognition.institution_id == Institution.id, recognition_in_force(year))
 
 
-def _scope(select, user):
+def in_scope(select, user):
     if user.role == "city_admin":
         return select.where(Institution.city_code == user.city_code)
     if user.role == "province_admin":
@@ -70,7 +72,7 @@ def completeness(*, round, user):
     """(rows by 市州, overall row) for the period, within the user's scope."""
     expected = dict(
         db.session.execute(
-            _scope(sa.select(Institution.city_code, sa.func.count(Institution.id)).where(_recognised(round.year)), user).group_by(
+            in_scope(sa.select(Institution.city_code, sa.func.count(Institution.id)).where(_recognised(round.year)), user).group_by(
                 Institution.city_code
             )
         ).all()
@@ -78,7 +80,7 @@ def completeness(*, round, user):
     received = {
         code: (count, late)
         for code, count, late in db.session.execute(
-            _scope(
+            in_scope(
                 sa.select(
                     Institution.city_code,
                     sa.func.count(MonthlyReport.id),
@@ -101,21 +103,44 @@ def completeness(*, round, user):
     return rows, overall
 
 
-def _missing_select(round, user, city_code=None):
+def missing_select(round, user, city_code=None):
     # NOT IN over the period's reports (computed once), not a correlated NOT EXISTS: with 2,000
     # institutions the correlated form scanned the period's 2,000 filings per institution (1.2 s).
     reported = sa.select(MonthlyReport.institution_id).where(_received(round), MonthlyReport.institution_id.is_not(None))
-    select = _scope(sa.select(Institution).where(_recognised(round.year), Institution.id.not_in(reported)), user)
+    select = in_scope(sa.select(Institution).where(_recognised(round.year), Institution.id.not_in(reported)), user)
     if city_code and user.role == "province_admin":
         select = select.where(Institution.city_code == city_code)
     return select
 
 
-def missing_institutions(*, round, user, city_code=None, page=1):
-    """One page of the institutions that have not reported, each with its draft and 补报 state."""
-    select = _missing_select(round, user, city_code).order_by(Institution.city_code, Institution.name, Institution.id)
-    result = paginate(select, page=page, per_page=30)
-    ids = [i.id for i in result.items] or [0]
+@dataclass
+class MissingRow:
+    """One institution that has not reported: its draft, its 补报 request and its last reminder."""
+
+    institution: Institution
+    has_draft: bool
+    reopen: ReportReopenRequest | None
+    reminder: ReportReminder | None
+
+    @property
+    def state_label(self):
+        return "草稿未提交" if self.has_draft else "未填报"
+
+    @property
+    def reminder_label(self):
+        return reminder_label(self.reminder)
+
+
+def reminder_label(reminder):
+    """上次提醒 as shown: "2026-12-08 09:30（省级）", or 未提醒."""
+    if reminder is None:
+        return "未提醒"
+    return f"{format_datetime(reminder.last_sent_at)}（{reminder.level_label}）"
+
+
+def _missing_rows(round, institutions):
+    """The draft, 补报 and reminder state of these institutions for the period (three queries)."""
+    ids = [i.id for i in institutions] or [0]
     drafts = set(
         db.session.scalars(
             sa.select(MonthlyReport.institution_id).where(MonthlyReport.round_id == round.id, MonthlyReport.institution_id.in_(ids))
@@ -128,45 +153,58 @@ def missing_institutions(*, round, user, city_code=None, page=1):
         .order_by(ReportReopenRequest.id)
     ):
         reopen[req.institution_id] = req
-    result.items = [(institution, institution.id in drafts, reopen.get(institution.id)) for institution in result.items]
+    reminders = {
+        r.institution_id: r
+        for r in db.session.scalars(
+            sa.select(ReportReminder).where(ReportReminder.round_id == round.id, ReportReminder.institution_id.in_(ids))
+        )
+    }
+    return [MissingRow(i, i.id in drafts, reopen.get(i.id), reminders.get(i.id)) for i in institutions]
+
+
+def missing_institutions(*, round, user, city_code=None, page=1):
+    """One page of the institutions that have not reported (``MissingRow`` items)."""
+    select = missing_select(round, user, city_code).order_by(Institution.city_code, Institution.name, Institution.id)
+    result = paginate(select, page=page, per_page=30)
+    result.items = _missing_rows(round, result.items)
     return result
 
 
 def missing_count(*, round, user, city_code=None):
-    select = _missing_select(round, user, city_code).order_by(None).subquery()
+    select = missing_select(round, user, city_code).order_by(None).subquery()
     return db.session.scalar(sa.select(sa.func.count()).select_from(select))
 
 
-def reminders_send(*, round, user, city_code=None):
-    """催报: an in-app message and an SMS (outbox) to each institution that has not reported, and
-    to no one else. Commits; returns how many were reminded."""
-    today = local_today()
-    if today > round.closes_on:
-        deadline = f"已于 {round.closes_on:%Y-%m-%d} 截止，请尽快申请补报"
-    else:
-        deadline = f"截止日期为 {round.closes_on:%Y-%m-%d}"
-    title = f"请按时填报{round.year}年{round.month}月核心服务机构调度数据"
-    body = f"贵机构尚未报送{round.year}年{round.month}月的调度数据（{deadline}）。请登录系统，在“基础信息 → 核心服务机构调度数据”中点击“基础数据填报”。"
-    link = url_for("reports.list_reports")
-    count = 0
-    select = _missing_select(round, user, city_code).order_by(Institution.id).options(selectinload(Institution.user))
-    for institution in db.session.scalars(select).all():
-        owner = institution.user
-        notify(owner, title, body, link=link)
-        phone = owner.phone if is_mobile(owner.phone) else institution.phone
-        if is_mobile(phone):
-            send_sms(phone, f"【湖南省中小企业服务中心】{institution.name}：{title}，{deadline}。")
-        count += 1
-    scope = "全省" if user.role == "province_admin" and not city_code else (user.city.name if user.role == "city_admin" and user.city else city_code)
-    audit(
-        "report.remind",
-        summary=f"{round.title}催报：提醒 {count} 家未报送机构（{scope}）",
-        target=round,
-        after={"reminded": count, "city_code": city_code or user.city_code},
-        actor=user,
-    )
-    db.session.commit()
-    return count
+# ---- 导出未报送名单 ------------------------------------------------------------------------------------
+
+MISSING_HEADERS = ("序号", "市州", "机构名称", "统一社会信用代码", "联系人", "联系电话", "草稿/补报状态", "上次提醒")
+
+
+def missing_export(*, round, user, city_code=None):
+    """导出未报送名单: every institution of the period (and 市州) that has not reported, as .xlsx."""
+    select = missing_select(round, user, city_code).order_by(Institution.city_code, Institution.name, Institution.id)
+    rows = _missing_rows(round, db.session.scalars(select).all())
+    out = tempfile.TemporaryFile()
+    workbook = Workbook(out, {"in_memory": False, "tmpdir": tempfile.gettempdir(), **XLSXWRITER_OPTIONS})
+    sheet = workbook.add_worksheet("未报送机构")
+    xlsxwriter_row(sheet, 0, MISSING_HEADERS)
+    for number, row in enumerate(rows, start=1):
+        institution = row.institution
+        state = "；".join(part for part in (row.state_label, reopen_state(row.reopen)) if part)
+        xlsxwriter_row(sheet, number, [
+            number, region_name(institution.city_code), institution.name, institution.uscc, institution.contact,
+            institution.phone, state, row.reminder_label,
+        ])
+    sheet.set_column(1, 1, 10)
+    sheet.set_column(2, 2, 36)
+    sheet.set_column(3, 3, 22)
+    sheet.set_column(4, 5, 14)
+    sheet.set_column(6, 7, 24)
+    workbook.close()
+    out.seek(0)
+    place = user.city.name if user.role == "city_admin" and user.city else (region_name(city_code) if city_code else "全省")
+    name = f"未报送机构名单_{round.year}年{round.month}月_{place}_{format_date(local_today())}.xlsx"
+    return send_file(out, mimetype=XLSX, as_attachment=True, download_name=name)
 
 
 def reopen_state(request):

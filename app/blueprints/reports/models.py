@@ -157,3 +157,36 @@ class ReportReopenRequest(db.Model):
     @property
     def status_label(self):
         return REOPEN_LABELS.get(self.status, self.status)
+
+
+REMINDER_LEVELS = {"province": "省级", "city": "市级"}
+
+
+class ReportReminder(db.Model):
+    """催报 memory: the last reminder an institution got for a 调度期 (one row per pair).
+
+    The row is claimed with one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE last_sent_at < :cutoff``
+    (``reminders.reminders_send``), so however many admins press 发送提醒, province or city, at
+    once or twice, an institution is reminded at most once per ``REMINDER_INTERVAL``.
+    """
+
+    __tablename__ = "report_reminder"
+    __table_args__ = (sa.UniqueConstraint("round_id", "institution_id", name="uq_report_reminder_round_institution"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("round.id"))
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id"), index=True)
+    first_sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))  # who pressed 发送提醒 last
+    sender_level: Mapped[str] = mapped_column(sa.String(10))  # province / city
+    phone: Mapped[str | None] = mapped_column(sa.String(20))  # the last SMS went here; None: 站内消息 only
+    times: Mapped[int] = mapped_column(default=1)  # reminders sent for this period
+
+    institution = relationship("Institution")
+    round = relationship("Round")
+    sent_by = relationship("User")
+
+    @property
+    def level_label(self):
+        return REMINDER_LEVELS.get(self.sender_level, self.sender_level)
