@@ -175,6 +175,12 @@ class AssignForm(BaseForm):
     reviewer_id = SelectField("评审专家", [required("请选择评审专家。")], coerce=_coerce_id)
 
 
+class EmployerVerifyForm(BaseForm):
+    """核实工作单位: the employer the province centre has verified (e.g. from the expert's 聘用证明)."""
+
+    employer = StringField("核实的工作单位", [required("请输入核实的工作单位。"), Length(max=120, message="工作单位不超过 120 字。")])
+
+
 class PublicityForm(BaseForm):
     starts = DateField("公示开始日期", [input_required("请选择公示开始日期。")], format="%Y-%m-%d")
     ends = DateField("公示结束日期", [input_required("请选择公示结束日期。")], format="%Y-%m-%d")

@@ -111,12 +111,42 @@ class ReviewAssignment(db.Model):
     reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
     assigned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the reviewer's 工作单位 when assigned: it keeps counting for conflicts whatever the expert types later
+    reviewer_employer: Mapped[str | None] = mapped_column(sa.String(120))
     submitted_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
+    # set when a later change of the reviewer's 工作单位 (or an admin-verified one) makes this
+    # unscored assignment a conflict of interest: why, and when; the province admin withdraws it
+    conflict: Mapped[str | None] = mapped_column(sa.String(300))
+    conflict_at: Mapped[datetime | None]
 
     filing = relationship("Filing")
     reviewer = relationship("User", foreign_keys=[reviewer_id])
     scores: Mapped[list["Score"]] = relationship(back_populates="assignment", cascade="all, delete-orphan", order_by="Score.id")
+
+
+EMPLOYER_SOURCES = {"declared": "曾填报的工作单位", "verified": "经核实的工作单位"}
+
+
+class ExpertEmployer(db.Model):
+    """A 工作单位 known for an expert besides the one in its profile: a value it declared before
+    changing it ("declared"), or one the province admin verified ("verified"; the latest is the
+    current verified employer). Every known employer counts for conflicts of interest."""
+
+    __tablename__ = "award_expert_employer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(sa.ForeignKey("expert.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    source: Mapped[str] = mapped_column(sa.String(10))  # a key of EMPLOYER_SOURCES
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    recorded_by = relationship("User")
+
+    @property
+    def source_label(self):
+        return EMPLOYER_SOURCES.get(self.source, self.source)
 
 
 class Score(db.Model):

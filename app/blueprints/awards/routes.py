@@ -5,9 +5,11 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.access import roles
+from app.blueprints.account.services import profile_change_hook
+from app.blueprints.admin.display import ACTION_LABELS
 from app.blueprints.admin.services import home_count_provider
 from app.blueprints.awards import bp, publication, reviews, services
-from app.blueprints.awards.forms import AssignForm, AutoAssignForm, CriteriaForm, PublicityForm, score_form
+from app.blueprints.awards.forms import AssignForm, AutoAssignForm, CriteriaForm, EmployerVerifyForm, PublicityForm, score_form
 from app.blueprints.awards.wizard import WIZARDS, wizard_of
 from app.blueprints.portal import services as portal_services
 from app.filings.attachments import attachment_response
@@ -30,6 +32,11 @@ add_menu_item("优秀评选管理", "评审管理", "awards.show_judging")
 add_menu_item("优秀评选管理", "评审专家", "awards.list_reviewers")
 
 home_count_provider(services.home_counts)
+profile_change_hook(services.expert_profile_changed)
+ACTION_LABELS.update({
+    "award.employer_verify": "核实专家工作单位",
+    "award.assignment_conflict": "评审分配出现利益冲突",
+})
 publication.register_portal()
 
 # 优秀评选入口: the first page the role may open (institutions, experts, province, city admins).
@@ -118,8 +125,35 @@ def list_reviewers():
     only = request.args.get("only") == "1"
     page = services.reviewer_list(q=q or None, only_reviewers=only, page=request.args.get("page", 1, type=int))
     loads = services.reviewer_loads([e.user_id for e in page.items], services.award_round())
-    return render("awards/reviewers.html", page=page, loads=loads, q=q, only=only, form=EmptyForm(),
+    verified = services.verified_employers([e.id for e in page.items])
+    return render("awards/reviewers.html", page=page, loads=loads, verified=verified, q=q, only=only, form=EmptyForm(),
                   breadcrumb=_crumbs(("评审专家", None)))
+
+
+@bp.route("/admin/reviewers/<int:expert_id>/employer", methods=["GET", "POST"])
+@roles("province_admin")
+def verify_employer(expert_id):
+    """核实工作单位: the expert's declared, verified and earlier employers; record the verified one,
+    which re-checks its open assignments; 404 for an unknown expert."""
+    expert = services.expert_or_404(expert_id)
+    verified = services.verified_employers([expert.id]).get(expert.id)
+    form = EmployerVerifyForm(data={"employer": verified or expert.employer} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        flagged = services.employer_verify(expert=expert, name=form.employer.data, actor=current_user)
+        if flagged is None:
+            flash(f"{expert.name}的工作单位已核实为“{form.employer.data}”，无需重复核实。", "info")
+        else:
+            flash(f"已核实{expert.name}的工作单位：{form.employer.data}。", "success")
+            if flagged:
+                flash(f"{expert.name}有 {len(flagged)} 项尚未评分的评审任务因此存在利益冲突，已暂停其评分，请撤销后另行分配：" + "；".join(
+                    a.filing.display_name for a in flagged) + "。", "warning")
+        return redirect_303(url_for("awards.verify_employer", expert_id=expert.id))
+    recorded, assigned = services.employer_history(expert)
+    return render(
+        "awards/reviewer_employer.html", status=422 if form.errors else 200, expert=expert, verified=verified, form=form,
+        recorded=recorded, assigned=assigned,
+        breadcrumb=_crumbs(("评审专家", url_for("awards.list_reviewers")), (f"核实工作单位：{expert.name}", None)),
+    )
 
 
 @bp.route("/admin/reviewers/<int:expert_id>", methods=["POST"])
