@@ -94,12 +94,13 @@ def captcha_check(scope, typed):
 
 # --- SMS codes -----------------------------------------------------------------------------
 
-def sms_code_send(*, phone, purpose, text_template):
-    """Send a 6-digit code; refuse sends more often than once a minute or 10 times a day.
-
-    ``text_template`` contains ``{code}`` and ``{minutes}``. Commits.
-    """
+def _sms_code_issue(*, phone, purpose):
+    """Check the phone's limits (1 a minute, 10 a day, whatever the purpose), retire its earlier
+    unused code for ``purpose`` and add a new one. Returns (code, validity). Caller commits."""
     config = current_app.config
+    code = "".join(secrets.choice(string.digits) for _ in range(6))
+    # Hashed before this function's statements, so a transaction it starts is not held open for it.
+    code_hash = generate_password_hash(code, method=config["PASSWORD_HASH_METHOD"])
     now = utcnow()
     last = db.session.scalar(
         sa.select(SmsCode).where(SmsCode.phone == phone).order_by(SmsCode.created_at.desc()).limit(1)
@@ -111,7 +112,6 @@ def sms_code_send(*, phone, purpose, text_template):
     )
     if today >= config["SMS_SENDS_PER_DAY"]:
         raise VerificationError("该手机号今日获取验证码次数已达上限，请明天再试或联系技术人员。")
-    code = "".join(secrets.choice(string.digits) for _ in range(6))
     ttl = config["SMS_CODE_TTL"]
     # An earlier unused code for the same purpose stops working once a new one is sent.
     db.session.execute(
@@ -119,31 +119,58 @@ def sms_code_send(*, phone, purpose, text_template):
         .where(SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.used_at.is_(None))
         .values(used_at=now)
     )
-    db.session.add(
-        SmsCode(phone=phone, purpose=purpose, code_hash=generate_password_hash(code, method=config["PASSWORD_HASH_METHOD"]), expires_at=now + ttl)
-    )
+    db.session.add(SmsCode(phone=phone, purpose=purpose, code_hash=code_hash, expires_at=now + ttl))
+    return code, ttl
+
+
+def sms_code_send(*, phone, purpose, text_template):
+    """Send a 6-digit code; refuse sends more often than once a minute or 10 times a day.
+
+    ``text_template`` contains ``{code}`` and ``{minutes}``. Commits.
+    """
+    code, ttl = _sms_code_issue(phone=phone, purpose=purpose)
     send_sms(phone, text_template.format(code=code, minutes=int(ttl.total_seconds() // 60)), secret=code)
     db.session.commit()
 
 
+def sms_code_decoy(*, phone, purpose):
+    """What sms_code_send does (the same limits, a code row, the same work) except the text: for a
+    request whose answer must not tell whether ``phone`` belongs to the account asked about. The
+    code is never sent, so it can only be guessed; ``purpose`` keeps it apart from real codes.
+    Commits."""
+    _sms_code_issue(phone=phone, purpose=purpose)
+    db.session.commit()
+
+
 def sms_code_verify(*, phone, purpose, code):
-    """Accept a code once; at most SMS_CODE_MAX_TRIES tries, within its validity. Commits."""
+    """Accept a code once; at most SMS_CODE_MAX_TRIES tries, within its validity. Commits.
+
+    Each try is counted, and the code used up, by compare-and-set updates, so two requests at
+    once can neither both succeed nor try more often than allowed.
+    """
     now = utcnow()
-    current = db.session.scalar(
-        sa.select(SmsCode)
-        .where(SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.used_at.is_(None))
-        .order_by(SmsCode.created_at.desc())
+    table = SmsCode.__table__
+    current = db.session.execute(
+        sa.select(table.c.id, table.c.code_hash, table.c.expires_at, table.c.tries)
+        .where(table.c.phone == phone, table.c.purpose == purpose, table.c.used_at.is_(None))
+        .order_by(table.c.created_at.desc())
         .limit(1)
-    )
+    ).first()
     if current is None or current.expires_at < now:
         raise VerificationError("短信验证码已失效，请重新获取。")
-    if current.tries >= current_app.config["SMS_CODE_MAX_TRIES"]:
-        current.used_at = now
+    max_tries = current_app.config["SMS_CODE_MAX_TRIES"]
+    open_code = (table.c.id == current.id) & table.c.used_at.is_(None)
+    counted = db.session.execute(
+        sa.update(table).where(open_code, table.c.tries < max_tries).values(tries=table.c.tries + 1)
+    ).rowcount
+    if not counted:
+        db.session.execute(sa.update(table).where(open_code).values(used_at=now))
         db.session.commit()
         raise VerificationError("短信验证码错误次数过多，请重新获取。")
-    current.tries += 1
     if not check_password_hash(current.code_hash, (code or "").strip()):
         db.session.commit()
         raise VerificationError("短信验证码不正确。")
-    current.used_at = now
+    used = db.session.execute(sa.update(table).where(open_code).values(used_at=now)).rowcount
     db.session.commit()
+    if not used:  # a parallel request with the same code was first
+        raise VerificationError("短信验证码已失效，请重新获取。")

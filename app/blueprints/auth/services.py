@@ -26,7 +26,7 @@ from app.reference.services import county_belongs, region_name
 from app.sessions import session_end, session_start, sessions_end_for_user
 from app.sms import send_sms
 from app.utils import format_datetime, local_today, utcnow
-from app.verification import VerificationError, captcha_check, sms_code_send, sms_code_verify
+from app.verification import VerificationError, captcha_check, sms_code_decoy, sms_code_send, sms_code_verify
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9@._-]{4,60}$")
 BIRTH_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -39,6 +39,8 @@ RESET_DONE_SMS = "【湖南省中小企业服务中心】您的帐户密码已�
 LOGIN_FAILED = "帐户名称或密码错误，请检查后重新输入（注意大小写）。"
 CAPTCHA_WRONG = "验证码错误，请重新输入。"
 CODE_WRONG = "短信验证码不正确。"
+RESET_PURPOSE = "reset"
+RESET_DECOY_PURPOSE = "reset-unmatched"  # codes recorded for pairs that match no account, never sent
 
 
 class AccountError(ValueError):
@@ -143,6 +145,7 @@ def _new_user(*, username, password, role, phone, city_code, county_code, displa
     _refuse(username_problem(username), "username")
     _refuse(password_problem(password or "", username=username), "password")
     _refuse(_region_problem(city_code, county_code), "city_code")
+    _end_read_transaction()  # the checks only read; the hash below is slow
     user = User(username=username, role=role, phone=phone, city_code=city_code, display_name=display_name)
     user.set_password(password)
     db.session.add(user)
@@ -182,7 +185,7 @@ def institution_register(*, username, password, unit_nature_id, platform_id, nam
         county_code=county_code, display_name=name,
     )
     institution = Institution(
-        user=user, name=name, uscc=uscc, unit_nature_id=unit_nature.id, platform_id=platform_id,
+        user=user, name=name, uscc=uscc, unit_nature_id=unit_nature_id, platform_id=platform_id,
         contact=contact, phone=phone, city_code=city_code, county_code=county_code,
     )
     return _commit_registration(user, institution, f"服务机构注册：{name}（{uscc}）")
@@ -267,13 +270,14 @@ def _hash_method():
 
 
 def _end_read_transaction():
-    """End the (read-only) transaction before slow work such as a password hash.
+    """End the transaction before slow work such as a password hash.
 
     On SQLite a POST's transaction holds the database's write lock from its first statement
     (BEGIN IMMEDIATE, app/database.py); hashing inside it would queue every other writer behind
-    ~100 ms of scrypt. Nothing has been written yet when this is called, so nothing is lost.
+    ~100 ms of scrypt. Callers have only read so far; a commit (not a rollback) keeps anything a
+    caller did add, should one ever have.
     """
-    db.session.rollback()
+    db.session.commit()
 
 
 def _lock_minutes():
@@ -399,15 +403,21 @@ def _reset_target(username, phone):
 def password_reset_code_send(*, username, phone, last_sent_at=None):
     """Send a reset code when the pair matches an active account; otherwise send nothing, silently.
 
-    ``last_sent_at`` is when this browser last asked: the 1-per-minute rule applies to it whether
-    or not the pair matches, so the answer does not tell the two apart. Returns the time of this
-    request (to remember for the next one). Raises VerificationError. Commits.
+    The answer is the same either way: the 1-per-minute rule of this browser (``last_sent_at``)
+    and the phone's own limits (1 a minute, 10 a day) apply to every pair, and a pair that matches
+    no account gets a code row that is never sent (``sms_code_decoy``), so step 2 answers a wrong
+    code alike too. Returns the time of this request (to remember for the next one). Raises
+    VerificationError. Commits.
     """
     now = utcnow()
     if last_sent_at is not None and now - last_sent_at < current_app.config["SMS_SEND_INTERVAL"]:
         raise VerificationError("验证码发送过于频繁，请 1 分钟后再试。")
-    if _reset_target(username, phone) is not None:
-        sms_code_send(phone=phone, purpose="reset", text_template=RESET_SMS)
+    target = _reset_target(username, phone)
+    _end_read_transaction()  # the code's hash is slow work
+    if target is not None:
+        sms_code_send(phone=phone, purpose=RESET_PURPOSE, text_template=RESET_SMS)
+    else:
+        sms_code_decoy(phone=phone, purpose=RESET_DECOY_PURPOSE)
     return now
 
 
@@ -415,14 +425,15 @@ def password_reset(*, username, phone, code, password):
     """Set a new password with the SMS code; end every session of the account. Commits.
 
     Raises VerificationError for a wrong, used or expired code (and, alike, for a pair that
-    matches no account), AccountError for a password the policy refuses.
+    matches no account: its code is the decoy of step 1), AccountError for a password the policy
+    refuses. The checks run in the same order whether or not the pair matches.
     """
     user = _reset_target(username, phone)
+    _refuse(password_problem(password or "", username=(username or "").strip()), "password")
+    sms_code_verify(phone=phone, purpose=RESET_PURPOSE if user is not None else RESET_DECOY_PURPOSE, code=code)  # commits
     if user is None:
-        raise VerificationError(CODE_WRONG)
-    _refuse(password_problem(password or "", username=user.username), "password")
-    sms_code_verify(phone=phone, purpose="reset", code=code)
-    user.set_password(password)
+        raise VerificationError(CODE_WRONG)  # the decoy's code was never sent: a guess, refused
+    user.set_password(password)  # slow, and outside any transaction: the check above committed
     user.must_change_password = False
     user.failed_logins = 0
     user.locked_until = None
