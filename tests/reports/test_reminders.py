@@ -147,6 +147,8 @@ def test_the_interval_is_a_setting(client, app, people, monkeypatch):
     text = _flashes(client.post(REMIND, data={"round_id": people.round_id}, follow_redirects=True))
     assert "2 家机构在 2 小时内已提醒过，本次未重复发送" in text
     _age_reminders(app, timedelta(hours=2, minutes=1))
+    summary = text_of(page(client.get(f"/reports/completeness?round_id={people.round_id}")).find(id="reminder-summary"))
+    assert "本期已提醒 2 家" in summary and "已提醒过" not in summary and "同一机构 2 小时内只提醒一次" in summary
     client.post(REMIND, data={"round_id": people.round_id})
     assert _counts(app) == (4, 4)
 
@@ -182,6 +184,8 @@ def test_the_page_shows_the_last_reminder_and_a_summary(client, app, people):
     summary = text_of(soup.find(id="reminder-summary"))
     assert f"本期已提醒 2 家，最近一次 {sent}（市级，{city_name}）" in summary
     assert "2 家在 24 小时内已提醒过" in summary
+    confirm = soup.find("form", action="/reports/completeness/remind")["data-confirm"]
+    assert "确定向 1 家未报送的机构发送提醒" in confirm and "另有 2 家在 24 小时内已提醒过，不会重复发送" in confirm
     # the province's own reminder then shows as 省级, the 株洲 one included
     client.post(REMIND, data={"round_id": people.round_id})
     soup = page(client.get(f"/reports/completeness?round_id={people.round_id}"))
@@ -350,3 +354,33 @@ def test_export_shows_a_reopen_request_and_keeps_text_as_text(client, app, peopl
     workbook = load_workbook(io.BytesIO(response.data))
     cell = next(c for c in workbook.active["C"] if str(c.value).startswith("="))
     assert cell.data_type == "s"  # a string cell, not a formula
+
+
+def _queries(app, client, path):
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        page(client.get(path))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_the_page_does_not_grow_its_queries_with_reminded_rows(client, app, people):
+    _setup(app, people)
+    login(client, people.province.username)
+    path = f"/reports/completeness?round_id={people.round_id}"
+    client.post(REMIND, data={"round_id": people.round_id})
+    few = _queries(app, client, path)
+    with app.app_context():
+        for n in range(6):
+            recognise(make_institution(name=f"岳阳未报机构{n}", city_code="430600", county_code="430602").institution.id)
+    client.post(REMIND, data={"round_id": people.round_id})
+    many = _queries(app, client, path)
+    assert many <= few, (few, many)  # the first may also touch the session (once a minute)

@@ -71,13 +71,7 @@ def _reminders_in_scope(select, round, user, city_code):
 
 
 def reminder_summary(*, round, user, city_code=None):
-    """The page's line near 发送提醒, in the same scope as the list (two queries)."""
-    latest = db.session.execute(
-        _reminders_in_scope(sa.select(ReportReminder, sa.func.count().over()), round, user, city_code)
-        .options(joinedload(ReportReminder.sent_by))
-        .order_by(ReportReminder.last_sent_at.desc(), ReportReminder.id.desc())
-        .limit(1)
-    ).first()
+    """The page's line near 发送提醒, in the same scope as the list (one query)."""
     interval = reminder_interval()
     recent = (
         missing_select(round, user, city_code)
@@ -86,10 +80,18 @@ def reminder_summary(*, round, user, city_code=None):
         .order_by(None)
         .subquery()
     )
-    return ReminderSummary(
-        reminded=latest[1] if latest else 0, latest=latest[0] if latest else None,
-        recent=db.session.scalar(sa.select(sa.func.count()).select_from(recent)), interval=interval,
-    )
+    # the newest reminder, how many there are (a window count) and how many of the missing were
+    # reminded too recently (an uncorrelated subquery: it has its own institution and reminder)
+    recent_count = sa.select(sa.func.count()).select_from(recent).scalar_subquery().correlate(None)
+    latest = db.session.execute(
+        _reminders_in_scope(sa.select(ReportReminder, sa.func.count().over(), recent_count), round, user, city_code)
+        .options(joinedload(ReportReminder.sent_by))
+        .order_by(ReportReminder.last_sent_at.desc(), ReportReminder.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:  # nobody reminded anyone in this scope: none can be recent either
+        return ReminderSummary(reminded=0, latest=None, recent=0, interval=interval)
+    return ReminderSummary(reminded=latest[1], latest=latest[0], recent=latest[2], interval=interval)
 
 
 @dataclass
