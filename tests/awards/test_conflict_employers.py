@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from app.audit import AuditLog
 from app.blueprints.auth.models import Expert
 from app.blueprints.awards.models import ExpertEmployer, ReviewAssignment
-from app.blueprints.awards.services import known_employers
+from app.blueprints.awards.conflicts import known_employers
 from app.extensions import db
 from app.inbox import Message
 from tests.awards.conftest import _who, expert_at, make_nomination
@@ -186,7 +186,10 @@ def test_known_employers_is_one_query_for_many_reviewers(app, people):
     with app.app_context():
         ids = [expert_at(unit, reviewer=True).id for unit in ("甲大学", "乙（长沙）研究院", "丙公司")]
         statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
+
+        def listener(_conn, _cursor, statement, *_rest):
+            statements.append(statement)
+
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
             known = known_employers(ids)

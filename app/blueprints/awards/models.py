@@ -6,10 +6,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.filings import workflow
 from app.filings.models import Filing
 from app.utils import utcnow
 
 CHARGE_MODES = ["免费", "低收费", "市场化收费"]
+# statuses in which a nomination is with the province (scoring) or decided
+PROVINCE_STAGE = (workflow.CITY_APPROVED,)
+REVIEWABLE = (workflow.CITY_APPROVED, workflow.APPROVED, workflow.REJECTED)
 
 
 class InstitutionNomination(Filing):
