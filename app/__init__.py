@@ -33,7 +33,9 @@ def create_app(test_config=None):
         watch_writes(db.engine)
 
     from app.blueprints import register_blueprints
+    from app.inputs import install_converters
 
+    install_converters(app)  # before the blueprints: <int:...> ids bounded to the database's integer range
     register_blueprints(app)
 
     from app.web import register_web

@@ -1,6 +1,13 @@
 """Engine settings: SQLite in WAL mode with a busy timeout and BEGIN IMMEDIATE for writes."""
+import logging
+
+import sqlalchemy as sa
 from flask import has_request_context, request
 from sqlalchemy import event
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
 
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -24,8 +31,27 @@ def configure_engine(engine):
     def _on_begin(connection):
         # A transaction that may write takes the write lock up front, so two workers never
         # deadlock upgrading read locks ("database is locked"). Page views (GET) read in a
-        # deferred transaction and so never wait for writers.
-        if has_request_context() and request.method in READ_ONLY_METHODS:
+        # deferred transaction and so never wait for writers; a GET's bookkeeping write runs on a
+        # connection of its own marked ``info["write"]`` (app/sessions.py).
+        if has_request_context() and request.method in READ_ONLY_METHODS and not connection.info.get("write"):
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def write_aside(statement):
+    """Run one bookkeeping write (a session's last-seen time, a message marked read) in a short
+    transaction of its own, never inside the request's: a page view (GET) then never holds a write
+    lock, and when the write cannot be made now (the database busy on a deadline day) the page is
+    still served. Returns the row count, or None when the write failed."""
+    try:
+        with db.engine.connect() as connection:
+            connection.info["write"] = True  # SQLite: BEGIN IMMEDIATE (see _on_begin)
+            try:
+                with connection.begin():
+                    return connection.execute(statement).rowcount
+            finally:
+                connection.info.pop("write", None)  # the info dict stays with the pooled connection
+    except sa.exc.OperationalError as error:
+        log.warning("bookkeeping write skipped: %s", error)
+        return None

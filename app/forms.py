@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from flask_wtf import FlaskForm
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
-from wtforms import DecimalField, IntegerField, SelectField
+from wtforms import DecimalField, IntegerField, SelectField, TextAreaField
 from wtforms.widgets import TextInput
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
@@ -13,9 +13,15 @@ from app.passwords import password_problem
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+# C0 and C1 control characters and DEL, but not tab, LF and CR (handled per kind of field below),
+# and the two non-characters XML refuses: pasted from Word or a PDF they break exports and
+# PostgreSQL (NUL), and nobody means to type them.
+CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+LINE_BREAK_RE = re.compile("\r\n?")
 
 
-# fields that take no filters (FieldList / FormField refuse them; their inner fields are stripped)
+# fields that take no filters (FieldList / FormField refuse them; their inner fields are cleaned).
+# Passwords are taken exactly as typed.
 NO_FILTERS = ("FileField", "MultipleFileField", "PasswordField", "FieldList", "FormField")
 
 
@@ -23,17 +29,39 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+_LINE_SPACES = str.maketrans({"\t": " ", "\r": " ", "\n": " "})
+
+
+def clean_line(value):
+    """One-line text: control characters removed, a pasted tab or line break becomes a space,
+    surrounding whitespace stripped."""
+    if not isinstance(value, str):
+        return value
+    return CONTROL_RE.sub("", value).replace("\r\n", " ").translate(_LINE_SPACES).strip()
+
+
+def clean_text(value):
+    """Multi-line text (TextAreaField): control characters removed except tab and line breaks,
+    which become \\n; surrounding whitespace stripped."""
+    if not isinstance(value, str):
+        return value
+    return LINE_BREAK_RE.sub("\n", CONTROL_RE.sub("", value)).strip()
+
+
 class BaseForm(FlaskForm):
-    """Every form strips surrounding whitespace from what was typed."""
+    """Every form cleans what was typed: control characters removed, surrounding whitespace stripped."""
 
     class Meta:
         locales = ("zh",)
 
         def bind_field(self, form, unbound_field, options):
-            filters = unbound_field.kwargs.get("filters", ())
-            # The unbound field is shared by every instance of the form: add strip only once.
-            if unbound_field.field_class.__name__ not in NO_FILTERS and strip not in filters:
-                unbound_field.kwargs["filters"] = (strip, *filters)
+            field_class = unbound_field.field_class
+            if field_class.__name__ not in NO_FILTERS:
+                clean = clean_text if issubclass(field_class, TextAreaField) else clean_line
+                filters = unbound_field.kwargs.get("filters", ())
+                # The unbound field is shared by every instance of the form: add the filter only once.
+                if clean not in filters:
+                    unbound_field.kwargs["filters"] = (clean, *filters)
             return unbound_field.bind(form=form, **options)
 
 
@@ -210,6 +238,9 @@ class PercentField(MoneyField):
         super().pre_validate(form)
 
 
+INTEGER_RE = re.compile(r"-?\d+")
+
+
 class CountField(IntegerField):
     """A non-negative whole number (人, 家次, 场次, 台/套)."""
 
@@ -224,10 +255,14 @@ class CountField(IntegerField):
         if not valuelist or valuelist[0] in ("", None):
             self.data = None
             return
-        text = valuelist[0].replace(",", "").strip()
-        if not text.lstrip("-").isdigit():
+        text = valuelist[0].replace(",", "").replace("，", "").strip()
+        # \d is any decimal digit (int() reads full-width ones too); "²" passes str.isdigit() but int() refuses it
+        if not INTEGER_RE.fullmatch(text):
             self.data = None
             raise ValueError("请输入整数。")
+        if len(text.lstrip("-")) > 18:
+            self.data = None
+            raise ValueError("数值过大，请核对。")
         self.data = int(text)
 
     def pre_validate(self, form):

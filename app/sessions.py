@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import current_app, request, session
 
 from app.blueprints.auth.models import User, UserSession
+from app.database import write_aside
 from app.extensions import db, login_manager
 from app.utils import utcnow
 
@@ -80,14 +81,18 @@ def load_user(user_id):
     row, user = found
     if not session_is_open(row, now):
         if row.ended_at is None:
-            row.ended_at = now
-            row.end_reason = "timeout"
-            db.session.commit()
+            write_aside(
+                sa.update(UserSession).where(UserSession.id == sid, UserSession.ended_at.is_(None))
+                .values(ended_at=now, end_reason="timeout")
+            )
         session.clear()
         return None
     if not user.is_active:
         return None
     if now - row.last_seen_at > TOUCH_EVERY:
-        row.last_seen_at = now
-        db.session.commit()
+        write_aside(
+            sa.update(UserSession).where(UserSession.id == sid, UserSession.last_seen_at < now - TOUCH_EVERY)
+            .values(last_seen_at=now)
+        )
     return user
+

@@ -5,6 +5,7 @@ from flask_wtf.csrf import CSRFError
 
 from app import utils
 from app.access import enforce_access
+from app.inputs import refuse_nul
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -23,6 +24,7 @@ ERROR_PAGES = {
 
 
 def register_web(app):
+    app.before_request(refuse_nul)  # NUL in the query, form, file names or path: 400
     app.before_request(enforce_access)
     register_menu(app)
 

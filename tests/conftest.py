@@ -10,7 +10,7 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from flask import g, request_started
+from flask import g, request_finished, request_started
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -117,9 +117,17 @@ def _fresh_login_per_request(app):
     def forget_user(sender, **extra):
         g.pop("_login_user", None)
 
+    def end_transaction(sender, **extra):
+        # In production each request's session is removed at teardown (its transaction ends);
+        # with app_ctx pushed the session outlives the request, and a transaction left open by
+        # a POST (SQLite: BEGIN IMMEDIATE) would hold the write lock into the next request.
+        db.session.rollback()
+
     request_started.connect(forget_user, app)
+    request_finished.connect(end_transaction, app)
     yield
     request_started.disconnect(forget_user, app)
+    request_finished.disconnect(end_transaction, app)
 
 
 @pytest.fixture(scope="session")

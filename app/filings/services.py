@@ -1,6 +1,6 @@
 """Rules of the filing engine: drafts, steps, attachments, submission, review, scoping."""
 import sqlalchemy as sa
-from flask import abort, url_for
+from flask import abort, current_app, url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -12,7 +12,7 @@ from app.filings.models import Attachment, Filing, ReviewEvent, Round
 from app.inbox import notify
 from app.sms import send_sms
 from app.forms import is_mobile
-from app.utils import local_today, paginate, utcnow
+from app.utils import format_datetime, local_today, paginate, utcnow
 
 
 class FilingError(ValueError):
@@ -142,19 +142,99 @@ def filing_lock(wizard, filing):
     return wizard.locked_message(filing) if wizard is not None else None
 
 
-def filing_save_step(*, filing, step, form, wizard=None):
-    """Save one step's fields into the draft and mark the step done. Commits.
+class EditConflict(FilingError):
+    """The draft was saved elsewhere (another tab, a colleague) after this form was opened, with
+    other values: ``changes`` lists (label, the saved value, the value in this form)."""
 
-    Fields that are model attributes are set here; the step's ``save`` stores the others."""
-    locked = filing_lock(wizard, filing)
-    if locked:
-        raise FilingError(locked)
+    def __init__(self, changes, version):
+        super().__init__("该记录在您打开此页面后已被保存过（可能在另一个窗口或由同事修改），以下项目与您填写的不同。")
+        self.changes = changes
+        self.version = version
+
+
+def _apply(step, filing, form):
+    """Put the form's values into the draft: model attributes here, the rest by the step's save."""
     model = type(filing)
     for name in step.field_names(form):
         if hasattr(model, name):
             setattr(filing, name, form[name].data)
     if step.save:
         step.save(form, filing)
+
+
+def _differences(step, filing, form):
+    """(label, saved, yours) for each field this form would change in what is stored now.
+
+    The save is tried inside a savepoint and rolled back, so "would change" is exactly what the
+    step's own save makes of the input (a blank count stored as 0 is no change)."""
+    saved = step.make_form(filing)
+    before = {name: saved[name] for name in step.field_names(saved)}
+    nested = db.session.begin_nested()
+    try:
+        _apply(step, filing, form)
+        db.session.flush()
+        after = step.make_form(filing)
+        changes = [
+            (field.label.text, _shown(field), _shown(after[name]))
+            for name, field in before.items()
+            if name in after._fields and not (_blank(field.data) and _blank(after[name].data)) and field.data != after[name].data
+        ]
+    finally:
+        nested.rollback()
+    return changes
+
+
+def _blank(value):
+    return value is None or value == "" or value == []
+
+
+def _shown(field):
+    value = field.data
+    if _blank(value):
+        return "（空）"
+    choices = dict((str(k), v) for k, v, *_ in (field.iter_choices() if hasattr(field, "iter_choices") else []))
+    if isinstance(value, (list, tuple)):
+        return "、".join(choices.get(str(v), str(v)) for v in value)
+    return choices.get(str(value), str(value))
+
+
+def _bump_version(filing, current):
+    return db.session.execute(
+        sa.update(Filing).where(Filing.id == filing.id, Filing.version == current)
+        .values(version=Filing.version + 1, updated_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount == 1
+
+
+def filing_save_step(*, filing, step, form, wizard=None, expected_version=None):
+    """Save one step's fields into the draft and mark the step done. Commits.
+
+    Fields that are model attributes are set here; the step's ``save`` stores the others.
+    ``expected_version`` is the version the form was rendered from: when the draft was saved
+    since with other values, EditConflict (nothing saved); with the same values (a double click,
+    a retry) the save is already done. The version moves by compare-and-set, so of two saves
+    racing from one version only one lands."""
+    locked = filing_lock(wizard, filing)
+    if locked:
+        raise FilingError(locked)
+    current = filing.version
+    if expected_version is not None and expected_version != current:
+        changes = _differences(step, filing, form)
+        if changes:
+            raise EditConflict(changes, current)
+        if step.slug in (filing.steps_done or []):
+            return  # the same values are stored already: this save was done before
+    while not _bump_version(filing, current):
+        # A save from the same version landed first (it held the row lock until it committed).
+        db.session.rollback()
+        db.session.refresh(filing)
+        if expected_version is None:  # no version in the form: the later save wins, once
+            current = filing.version
+            continue
+        changes = _differences(step, filing, form)
+        if changes:
+            raise EditConflict(changes, filing.version)
+        return
+    _apply(step, filing, form)
     done = list(filing.steps_done or [])
     if step.slug not in done:
         done.append(step.slug)
@@ -176,11 +256,26 @@ def filing_missing(*, wizard, filing):
 
 # ---- transitions ------------------------------------------------------------------------------
 
+class StaleState(FilingError):
+    """The filing moved on (another reviewer, the owner, another tab): the message says to what."""
+
+
+class AlreadyDone(StaleState):
+    """The same person already made this transition (a double click, a retry): nothing was
+    applied twice; the view shows the same result as the first time."""
+
+
 def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=None, commit=True):
     """Make one transition of the status machine, record it, tell the owner. Commits unless
-    ``commit`` is False (a module making many transitions in one transaction commits itself)."""
+    ``commit`` is False (a module making many transitions in one transaction commits itself).
+
+    The status changes by compare-and-set (``UPDATE … WHERE id = :id AND status = :from``), so of
+    two requests racing only one applies; the other gets ``AlreadyDone`` when it was the same
+    person making the same transition, else a FilingError naming the record's current state."""
     transition = workflow.find(wizard.levels, action)
-    if filing.status not in transition.sources or not workflow.may_act(transition.level, filing, actor, wizard.levels):
+    if filing.status not in transition.sources:
+        _refuse_stale(wizard, filing, transition, actor)
+    if not workflow.may_act(transition.level, filing, actor, wizard.levels):
         raise FilingError("当前状态下不能执行该操作，请刷新页面查看最新状态。")
     if transition.level == "owner":
         locked = wizard.locked_message(filing)
@@ -194,12 +289,22 @@ def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=Non
         if problems:
             raise FilingError(" ".join(problems))
     before = filing.status
-    filing.status = transition.target
     now = utcnow()
+    values = {"status": transition.target, "version": Filing.version + 1, "updated_at": now}
     if action == "submit":
-        filing.submitted_at = now
+        values["submitted_at"] = now
     elif transition.level != "owner":
-        filing.decided_at = now
+        values["decided_at"] = now
+    changed = db.session.execute(
+        sa.update(Filing).where(Filing.id == filing.id, Filing.status == before).values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        # Another request changed it between our read and this write (it held the row lock
+        # until it committed): tell the truth about what it did.
+        db.session.refresh(filing)
+        _refuse_stale(wizard, filing, transition, actor)
+    db.session.refresh(filing, ["status", "version", "updated_at", "submitted_at", "decided_at"])
     db.session.add(
         ReviewEvent(
             filing=filing, actor_id=actor.id, action=action, from_status=before, to_status=transition.target,
@@ -220,6 +325,25 @@ def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=Non
     if commit:
         db.session.commit()
     return transition
+
+
+def _refuse_stale(wizard, filing, transition, actor):
+    """The filing is no longer in a state ``transition`` starts from: AlreadyDone when its last
+    event is this very transition by this actor, else the current state for the user."""
+    last = db.session.scalar(
+        sa.select(ReviewEvent).where(ReviewEvent.filing_id == filing.id).order_by(ReviewEvent.id.desc()).limit(1)
+    )
+    label = wizard.status_label(filing.status)
+    if last is not None and last.action == transition.name and last.actor_id == actor.id and last.to_status == filing.status:
+        raise AlreadyDone(f"该操作已完成（{format_datetime(last.created_at)} 已{wizard.action_label(transition)}），当前状态为“{label}”。")
+    who = ""
+    if last is not None and last.actor is not None and last.actor_id != actor.id:
+        who = f"已由{_actor_label(last.actor)}于 {format_datetime(last.created_at)} {wizard.action_label(workflow.find(wizard.levels, last.action))}，"
+    raise StaleState(f"该{wizard.title}{who}当前状态为“{label}”，不能再{wizard.action_label(transition)}。请查看最新状态。")
+
+
+def _actor_label(user):
+    return {"city_admin": "市级审核人员", "province_admin": "省级审核人员"}.get(user.role, "申报单位")
 
 
 def _tell_owner(wizard, filing, transition, comment):
@@ -245,8 +369,21 @@ def filing_delete(*, wizard, filing, user):
 
 # ---- attachments ------------------------------------------------------------------------------
 
+def _lock_filing(filing):
+    """Take the filing's row lock for the rest of this transaction (SQLite: BEGIN IMMEDIATE
+    already holds the database's write lock), and read its status afresh."""
+    return db.session.execute(
+        sa.select(Filing.status).where(Filing.id == filing.id).with_for_update()
+    ).scalar_one()
+
+
 def filing_add_attachments(*, filing, files, user, wizard=None):
-    """Store each uploaded file; returns (saved names, error messages). Commits per file."""
+    """Store each uploaded file; returns (saved names, error messages). Commits per file.
+
+    Each file is checked and attached under the filing's row lock: a file whose content is
+    attached already (a double-clicked 上传, a retry, the same file chosen twice) is not stored
+    again, and the per-filing limits (FILING_MAX_FILES, FILING_MAX_BYTES) hold however many
+    uploads run at once."""
     if filing.status not in workflow.EDITABLE:
         raise FilingError("当前状态不能上传附件。")
     locked = filing_lock(wizard, filing)
@@ -256,12 +393,40 @@ def filing_add_attachments(*, filing, files, user, wizard=None):
     files = [f for f in files if f and f.filename]
     if not files:
         raise FilingError("请先点击“选择...”选择要上传的文件。")
+    config = current_app.config
     for file_storage in files:
+        if _lock_filing(filing) not in workflow.EDITABLE:
+            db.session.rollback()
+            errors.append("当前状态不能上传附件。")
+            break
+        count, total = db.session.execute(
+            sa.select(sa.func.count(Attachment.id), sa.func.coalesce(sa.func.sum(Attachment.size), 0)).where(Attachment.filing_id == filing.id)
+        ).one()
+        if count >= config["FILING_MAX_FILES"]:
+            db.session.rollback()
+            errors.append(f"每份填报最多上传 {config['FILING_MAX_FILES']} 个附件，“{file_storage.filename}”未上传。请删除不需要的附件或将多个文件压缩后上传。")
+            continue
         try:
             attachment = attachment_store(file_storage, user=user)
         except AttachmentError as error:
             db.session.rollback()
             errors.append(str(error))
+            continue
+        if total + attachment.size > config["FILING_MAX_BYTES"]:
+            db.session.rollback()
+            attachment_remove_file(attachment)
+            errors.append(f"每份填报的附件合计不超过 {config['FILING_MAX_BYTES'] // (1024 * 1024)}MB，“{attachment.original_name}”未上传。")
+            continue
+        same = db.session.scalar(
+            sa.select(Attachment.original_name).where(Attachment.filing_id == filing.id, Attachment.sha256 == attachment.sha256).limit(1)
+        )
+        if same is not None:
+            db.session.rollback()
+            attachment_remove_file(attachment)
+            if same == attachment.original_name:
+                saved.append(same)  # already there: a repeated upload has the effect of one
+            else:
+                errors.append(f"“{attachment.original_name}”与已上传的“{same}”内容相同，未重复保存。")
             continue
         attachment.filing_id = filing.id
         try:

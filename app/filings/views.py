@@ -12,6 +12,7 @@ from app.filings import services, workflow
 from app.filings.attachments import ALLOWED_NOTICE, attachment_response
 from app.forms import EmptyForm
 from app.htmx import is_htmx, redirect_303, render
+from app.inputs import db_int, year_int
 
 ADMINS = ("city_admin", "province_admin")
 
@@ -58,11 +59,11 @@ class WizardViews:
 
     def view_list(self):
         """List the owner's filings of this kind; filters by year and status."""
-        year = request.args.get("year", type=int)
+        year = request.args.get("year", type=year_int)
         status = request.args.get("status") or None
         if status not in workflow.STATUS_LABELS:
             status = None
-        page = services.owner_filings(wizard=self, user=current_user, year=year, status=status, page=request.args.get("page", 1, type=int))
+        page = services.owner_filings(wizard=self, user=current_user, year=year, status=status, page=request.args.get("page", 1, type=db_int))
         current_round = services.round_current(self.round_kind)
         context = dict(
             wizard=self,
@@ -87,7 +88,7 @@ class WizardViews:
         if not form.validate_on_submit():
             abort(400)
         try:
-            filing = services.filing_create(wizard=self, user=current_user, round_id=request.form.get("round_id", type=int))
+            filing = services.filing_create(wizard=self, user=current_user, round_id=request.form.get("round_id", type=db_int))
         except services.FilingError as error:
             flash(error.flash_message(), "error")
             return redirect_303(url_for(self.endpoint(f"list_{self.plural}")))
@@ -119,7 +120,17 @@ class WizardViews:
             return redirect(self.step_url(filing, first))
         form = step.make_form(filing, submitted=request.method == "POST")
         if request.method == "POST" and form.validate():
-            services.filing_save_step(filing=filing, step=step, form=form, wizard=self)
+            try:
+                services.filing_save_step(
+                    filing=filing, step=step, form=form, wizard=self, expected_version=request.form.get("version", type=db_int)
+                )
+            except services.EditConflict as conflict:
+                # What this user typed stays in the form; sending it again keeps theirs (the form
+                # now carries the newer version), 使用最新的值 reloads what is saved.
+                return self._render_step(filing, slug, form=form, status=409, conflict=conflict)
+            except services.FilingError as error:
+                flash(str(error), "warning")
+                return redirect(url_for(self.endpoint(f"show_{self.noun}"), filing_id=filing.id))
             following = self.slugs()[self.slugs().index(slug) + 1]
             if is_htmx():
                 return self._render_step(filing, following, push=True)
@@ -147,7 +158,7 @@ class WizardViews:
         )
 
     def _attachment_context(self, filing):
-        page_no = max(1, request.args.get("page", 1, type=int))
+        page_no = max(1, request.args.get("page", 1, type=db_int))
         items = filing.attachments
         per_page = 20
         pages = max(1, -(-len(items) // per_page))
@@ -216,6 +227,11 @@ class WizardViews:
             abort(400)
         try:
             services.filing_transition(wizard=self, filing=filing, action="submit", actor=current_user)
+        except services.AlreadyDone:
+            pass  # a double click or a retry: the first one submitted it; same result page
+        except services.StaleState as error:
+            flash(str(error), "warning")
+            return redirect_303(url_for(self.endpoint(f"show_{self.noun}"), filing_id=filing.id))
         except services.FilingError as error:
             flash(str(error), "error")
             return redirect_303(self.step_url(filing, self.first_incomplete(filing)))
@@ -260,7 +276,15 @@ class WizardViews:
         with a message when the module locks it (e.g. after the deadline)."""
         filing = services.owned_filing_or_404(self, filing_id, current_user)
         form = EmptyForm()
+        if request.method == "POST" and filing.status == workflow.DRAFT and form.validate_on_submit():
+            last = filing.events[-1] if filing.events else None
+            if last is not None and last.action == "withdraw" and last.actor_id == current_user.id:
+                # a repeated 撤回 (double click, retry): the first one did it; same result page
+                flash("已撤回为草稿，修改后请重新提交。", "success")
+                return redirect_303(self.step_url(filing, self.steps[0].slug))
         if filing.status != workflow.SUBMITTED:
+            if request.method == "POST":
+                flash(f"该{self.title}当前状态为“{self.status_label(filing.status)}”，不能撤回。", "warning")
             return redirect(url_for(self.endpoint(f"show_{self.noun}"), filing_id=filing.id))
         locked = self.locked_message(filing)
         if locked:
@@ -269,6 +293,8 @@ class WizardViews:
         if request.method == "POST" and form.validate_on_submit():
             try:
                 services.filing_transition(wizard=self, filing=filing, action="withdraw", actor=current_user)
+            except services.AlreadyDone:
+                pass
             except services.FilingError as error:
                 flash(str(error), "error")
                 return redirect_303(url_for(self.endpoint(f"show_{self.noun}"), filing_id=filing.id))
@@ -290,8 +316,8 @@ class WizardViews:
         if status and status not in workflow.STATUS_LABELS:
             status = ""
         page = services.review_filings(
-            wizard=self, user=current_user, round_id=args.get("round_id", type=int), city_code=args.get("city_code") or None,
-            status=status or None, keyword=(args.get("q") or "").strip() or None, page=args.get("page", 1, type=int),
+            wizard=self, user=current_user, round_id=args.get("round_id", type=db_int), city_code=args.get("city_code") or None,
+            status=status or None, keyword=(args.get("q") or "").strip() or None, page=args.get("page", 1, type=db_int),
         )
         rounds = db.session.scalars(sa.select(Round).where(Round.kind == self.round_kind).order_by(Round.opens_on.desc())).all()
         return render(
@@ -319,9 +345,16 @@ class WizardViews:
                     wizard=self, filing=filing, action=request.form.get("action", ""), actor=current_user,
                     comment=request.form.get("comment"), pinned=request.form.getlist("pinned"),
                 )
+            except services.AlreadyDone:
+                # the same decision sent twice (double click, retry): applied once; same result page
+                transition = workflow.find(self.levels, request.form.get("action", ""))
             except (services.FilingError, workflow.TransitionError) as exc:
                 error = str(exc)
-            else:
+                actions = [
+                    t for t in workflow.available(filing, current_user, self.levels)
+                    if t.level != "owner" and t.name not in self.hidden_actions
+                ]
+            if error is None:
                 flash(f"已{self.action_label(transition)}：{self.title}状态为“{self.status_label(filing.status)}”。", "success")
                 return redirect_303(url_for(self.endpoint(f"review_{self.plural}")))
         context = self._show_context(filing)
@@ -335,7 +368,7 @@ class WizardViews:
         """Excel export of every filing in the admin's scope (optionally one round)."""
         from app.filings.export import export_filings
 
-        return export_filings(self, current_user, round_id=request.args.get("round_id", type=int))
+        return export_filings(self, current_user, round_id=request.args.get("round_id", type=db_int))
 
 
 def _named(view, endpoint):

@@ -47,3 +47,20 @@ def test_templates_carry_the_name_without_breaking(client, app, people):
     outline = client.get(f"/applications/{filing_id}/templates/outline")
     assert outline.status_code == 200
     assert "申报机构：=1+1机构" in [p.text for p in Document(io.BytesIO(outline.data)).paragraphs]
+
+
+def test_a_step_saves_typed_text_without_control_characters(client, app, people):
+    from app.blueprints.applications.models import CoreApplication
+    from tests.applications.conftest import BASIC
+    from tests.applications.test_flow import new_draft
+
+    login(client, people.institution.username)
+    filing_id = new_draft(client)
+    typed = "本机构\x0b成立于2010年，\r\n专注于为中小企业提供融资、管理咨询等服务。"
+    response = client.post(f"/applications/{filing_id}/step/basic", data=dict(BASIC, intro=typed))
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.get(CoreApplication, filing_id).intro == "本机构成立于2010年，\n专注于为中小企业提供融资、管理咨询等服务。"
+    # a NUL byte is refused before any form sees it
+    response = client.post(f"/applications/{filing_id}/step/basic", data=dict(BASIC, intro="简介\x00"))
+    assert response.status_code == 400 and "请求无效" in response.get_data(as_text=True)

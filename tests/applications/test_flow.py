@@ -193,8 +193,8 @@ def test_several_files_up_to_the_per_file_limit_go_up_together(client, app, peop
     login(client, people.institution.username)
     filing_id = new_draft(client)
     fill_steps(client, filing_id)
-    part = b"%PDF-" + b"0" * (900 * 1024)
-    response = upload(client, filing_id, ("一.pdf", part), ("二.pdf", part), ("三.pdf", part))
+    parts = [b"%PDF-" + bytes([48 + n]) * (900 * 1024) for n in range(3)]
+    response = upload(client, filing_id, ("一.pdf", parts[0]), ("二.pdf", parts[1]), ("三.pdf", parts[2]))
     text = client.get(response.headers["Location"]).get_data(as_text=True)
     assert all(f"已上传：{name}" in text for name in ("一.pdf", "二.pdf", "三.pdf"))
 

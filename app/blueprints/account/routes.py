@@ -7,6 +7,7 @@ from app.blueprints.account import bp, services
 from app.blueprints.account.forms import ChangePasswordForm, profile_form
 from app.cache import cached_page
 from app.htmx import redirect_303, render
+from app.inputs import db_int
 
 
 def _crumbs(*items):
@@ -44,7 +45,7 @@ def edit_profile():
 @login
 def list_messages():
     """站内消息 list, newest first. No error cases."""
-    page = services.messages_page(user=current_user, page=request.args.get("page", 1, type=int) or 1)
+    page = services.messages_page(user=current_user, page=request.args.get("page", 1, type=db_int) or 1)
     return render("account/messages.html", page=page, breadcrumb=_crumbs(("站内消息", None)))
 
 

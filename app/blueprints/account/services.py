@@ -2,6 +2,7 @@
 import sqlalchemy as sa
 
 from app.audit import audit, snapshot
+from app.database import write_aside
 from app.extensions import db
 from app.forms import uscc_warnings
 from app.inbox import Message, unread_count
@@ -127,11 +128,12 @@ def messages_page(*, user, page=1, per_page=20):
 
 
 def message_open(*, user, message_id):
-    """The user's own message, marked read; None for another user's or a missing message. Commits."""
+    """The user's own message, marked read (outside the page view's own transaction: a GET never
+    writes in it); None for another user's or a missing message."""
     message = db.session.scalar(sa.select(Message).where(Message.id == message_id, Message.user_id == user.id))
     if message is not None and message.read_at is None:
-        message.read_at = utcnow()
-        db.session.commit()
+        if write_aside(sa.update(Message).where(Message.id == message.id, Message.read_at.is_(None)).values(read_at=utcnow())):
+            db.session.rollback()  # a new read snapshot: the page's unread count sees the write
     return message
 
 

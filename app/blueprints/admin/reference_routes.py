@@ -8,6 +8,7 @@ from app.blueprints.admin.forms import DictItemForm, PlatformForm
 from app.blueprints.admin.routes import PROVINCE, crumbs, form_error
 from app.blueprints.admin.services import AdminError
 from app.htmx import redirect_303, render
+from app.inputs import db_int
 from app.reference.models import DICT_KINDS
 from app.utils import paginate
 
@@ -30,7 +31,7 @@ def list_dicts(kind):
     return render(
         "admin/dicts.html",
         kind=kind,
-        page=paginate(queries.dict_items_select(kind), page=request.args.get("page", 1, type=int), per_page=100),
+        page=paginate(queries.dict_items_select(kind), page=request.args.get("page", 1, type=db_int), per_page=100),
         breadcrumb=crumbs(("字典管理", url_for("admin.list_dicts")), (cls.label, None)),
     )
 
@@ -123,7 +124,7 @@ def restore_dict_item(item_id):
 @roles(*PROVINCE)
 def list_platforms():
     """所属平台, with how many institutions use each."""
-    page = paginate(queries.platforms_select(), page=request.args.get("page", 1, type=int), per_page=100)
+    page = paginate(queries.platforms_select(), page=request.args.get("page", 1, type=db_int), per_page=100)
     return render(
         "admin/platforms.html",
         page=page,

@@ -16,6 +16,7 @@ from app.blueprints.admin.forms import (
 from app.blueprints.admin.services import AdminError
 from app.cache import cached_page
 from app.htmx import redirect_303, render
+from app.inputs import db_int
 from app.reference.models import DICT_KINDS
 from app.reference.services import region_name
 from app.utils import paginate
@@ -42,7 +43,7 @@ def admin_helpers():
 
 
 def _page(select):
-    return paginate(select, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"])
+    return paginate(select, page=request.args.get("page", 1, type=db_int), per_page=current_app.config["PAGE_SIZE"])
 
 
 def crumbs(*items):
@@ -234,7 +235,7 @@ def list_online():
 @roles(*PROVINCE)
 def force_logout():
     """强退 the session named in the form. Refuses an ended session and the admin's own."""
-    back_user = request.form.get("back_user", type=int)
+    back_user = request.form.get("back_user", type=db_int)
     try:
         user = services.session_force_end(
             ref=request.form.get("session", ""), actor=current_user, current_sid=session.get("sid")

@@ -15,6 +15,7 @@ from app.blueprints.portal import services as portal_services
 from app.filings.attachments import attachment_response
 from app.forms import EmptyForm
 from app.htmx import redirect_303, render
+from app.inputs import db_int
 from app.menus import add_menu_item
 from app.utils import local_today
 
@@ -52,7 +53,7 @@ def _crumbs(*items):
 
 
 def _round():
-    return services.award_round(request.values.get("round_id", type=int))
+    return services.award_round(request.values.get("round_id", type=db_int))
 
 
 def _round_or_flash():
@@ -123,7 +124,7 @@ def list_reviewers():
     """评审专家: expert accounts with their 评审专家 mark and load. No error cases."""
     q = (request.args.get("q") or "").strip()[:40]
     only = request.args.get("only") == "1"
-    page = services.reviewer_list(q=q or None, only_reviewers=only, page=request.args.get("page", 1, type=int))
+    page = services.reviewer_list(q=q or None, only_reviewers=only, page=request.args.get("page", 1, type=db_int))
     loads = services.reviewer_loads([e.user_id for e in page.items], services.award_round())
     verified = services.verified_employers([e.id for e in page.items])
     return render("awards/reviewers.html", page=page, loads=loads, verified=verified, q=q, only=only, form=EmptyForm(),
@@ -331,7 +332,7 @@ def save_results(kind):
         abort(400)
     decisions = {}
     for key, value in request.form.items():
-        if key.startswith("result_") and key[7:].isdigit():
+        if key.startswith("result_") and key[7:].isdecimal():
             decisions[int(key[7:])] = {"1": True, "0": False}.get(value)
     try:
         changed = reviews.results_save(round=chosen, wizard=wizard, decisions=decisions, actor=current_user)

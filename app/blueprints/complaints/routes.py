@@ -17,6 +17,7 @@ from app.blueprints.complaints.services import DRAFT_FIELDS, ComplaintError, mas
 from app.extensions import limiter
 from app.filings.attachments import ALLOWED_NOTICE, attachment_response
 from app.htmx import redirect_303, render
+from app.inputs import db_int
 from app.menus import add_menu_item
 from app.utils import local_today, paginate
 from app.verification import VerificationError
@@ -267,7 +268,7 @@ def list_complaints():
     form.fill_choices()
     values = form.values()
     select = handling.complaints_select(viewer=current_user, **values)
-    page = paginate(select, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"])
+    page = paginate(select, page=request.args.get("page", 1, type=db_int), per_page=current_app.config["PAGE_SIZE"])
     return render(
         "complaints/admin/list.html", "complaints/admin/_partials/_queue_results.html",
         form=form, page=page, push_url=request.full_path, breadcrumb=_crumbs(("投诉列表", None)),

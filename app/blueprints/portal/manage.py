@@ -11,6 +11,7 @@ from app.blueprints.portal.forms import ImportForm, NoticeFilterForm, NoticeForm
 from app.filings.attachments import ALLOWED_NOTICE
 from app.forms import EmptyForm
 from app.htmx import redirect_303, render
+from app.inputs import db_int
 from app.menus import add_menu_item
 from app.utils import Page
 
@@ -58,7 +59,7 @@ def manage_notices():
     form = NoticeFilterForm(request.args)
     values = form.values()
     page = notices.notice_admin_list(
-        category=values["category"], status=values["status"], q=values["q"], page=request.args.get("page", 1, type=int) or 1
+        category=values["category"], status=values["status"], q=values["q"], page=request.args.get("page", 1, type=db_int) or 1
     )
     return render("portal/manage/notices.html", "portal/manage/_partials/_notice_results.html", form=form, page=page,
                   breadcrumb=[("内容管理", None), ("通知公告管理", None)])
@@ -230,7 +231,7 @@ def preview_institution_import(token):
         return redirect(url_for("portal.import_institutions"))
     outcome = request.args.get("outcome", "")
     rows = [row for row in plan.rows if row.outcome == outcome] if outcome in importer.OUTCOMES else plan.rows
-    number = max(1, request.args.get("page", 1, type=int) or 1)
+    number = max(1, request.args.get("page", 1, type=db_int) or 1)
     pages = max(1, -(-len(rows) // PREVIEW_PAGE_SIZE))
     number = min(number, pages)
     page = Page(rows[(number - 1) * PREVIEW_PAGE_SIZE: number * PREVIEW_PAGE_SIZE], number, PREVIEW_PAGE_SIZE, len(rows))

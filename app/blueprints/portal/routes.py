@@ -9,10 +9,11 @@ from app.blueprints.portal.models import NOTICE_CATEGORIES
 from app.cache import cached_page
 from app.filings.attachments import attachment_response
 from app.htmx import render
+from app.inputs import db_int, year_int
 
 
 def _page_arg():
-    return request.args.get("page", 1, type=int) or 1
+    return request.args.get("page", 1, type=db_int) or 1
 
 
 @bp.route("/")
@@ -122,7 +123,7 @@ def list_excellent_experts():
 @cached_page
 def big_data():
     """调度大数据 (``year`` optional, default the latest year with data). No error cases."""
-    return render("portal/big_data.html", summary=services.big_data_summary(year=request.args.get("year", type=int)))
+    return render("portal/big_data.html", summary=services.big_data_summary(year=request.args.get("year", type=year_int)))
 
 
 @bp.route("/search")

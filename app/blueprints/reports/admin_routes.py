@@ -14,6 +14,7 @@ from app.cache import cached_page
 from app.filings import workflow
 from app.forms import EmptyForm
 from app.htmx import redirect_303, render
+from app.inputs import db_int, year_int
 from app.menus import add_menu_item
 from app.reference.services import cities, dict_items
 from app.utils import local_today
@@ -52,14 +53,14 @@ def _city_choice():
 @cached_page
 def show_completeness():
     """报送情况 of one 调度期 (default the latest opened): by 市州, who has not reported, their last reminder."""
-    round = services.period_get(request.args.get("round_id", type=int)) or services.period_latest_started()
+    round = services.period_get(request.args.get("round_id", type=db_int)) or services.period_latest_started()
     city_code = _city_choice()
     context = {"round": round, "rounds": services.periods_all(), "city_code": city_code, "cities": cities(), "form": EmptyForm()}
     if round is not None:
         rows, overall = completeness.completeness(round=round, user=current_user)
         context.update(
             rows=rows, overall=overall, today=local_today(), reopen_state=completeness.reopen_state,
-            missing=completeness.missing_institutions(round=round, user=current_user, city_code=city_code, page=request.args.get("page", 1, type=int)),
+            missing=completeness.missing_institutions(round=round, user=current_user, city_code=city_code, page=request.args.get("page", 1, type=db_int)),
             reminded=reminders.reminder_summary(round=round, user=current_user, city_code=city_code),
         )
     return render("reports/completeness.html", breadcrumb=_crumbs("报送情况"), **context)
@@ -80,7 +81,7 @@ def send_reminders():
     within REMINDER_INTERVAL; 404 for an unknown period. A repeat lands on the page saying none were sent."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    round = services.period_get(request.form.get("round_id", type=int)) or abort(404)
+    round = services.period_get(request.form.get("round_id", type=db_int)) or abort(404)
     city_code = _posted_city()
     result = reminders.reminders_send(round=round, user=current_user, city_code=city_code)
     if result.reminded:
@@ -96,7 +97,7 @@ def send_reminders():
 @roles(*ADMINS)
 def export_missing():
     """导出未报送名单 of a period (default the latest opened) in the admin's 市州; 404 when there is no period."""
-    round = services.period_get(request.args.get("round_id", type=int)) or services.period_latest_started() or abort(404)
+    round = services.period_get(request.args.get("round_id", type=db_int)) or services.period_latest_started() or abort(404)
     return completeness.missing_export(round=round, user=current_user, city_code=_city_choice())
 
 
@@ -109,7 +110,7 @@ def list_reopen_requests():
     status = request.args.get("status", REOPEN_PENDING)
     if status not in REOPEN_LABELS:
         status = ""
-    page = reopen.reopen_requests(user=current_user, status=status or None, page=request.args.get("page", 1, type=int))
+    page = reopen.reopen_requests(user=current_user, status=status or None, page=request.args.get("page", 1, type=db_int))
     return render(
         "reports/reopen_requests.html", page=page, chosen=status, labels=REOPEN_LABELS,
         breadcrumb=[("审核管理", None), ("补报申请", None)],
@@ -144,13 +145,13 @@ def decide_reopen_request(request_id):
 def _filters():
     args = request.args
     years = stats.years_with_data()
-    year = args.get("year", type=int) or (years[0] if years else local_today().year)
-    month_from = min(12, max(1, args.get("month_from", 1, type=int)))
+    year = args.get("year", type=year_int) or (years[0] if years else local_today().year)
+    month_from = min(12, max(1, args.get("month_from", 1, type=db_int)))
     # by default up to the last month with approved data, so 环比 compares two real months
-    month_to = min(12, max(1, args.get("month_to", stats.last_month_with_data(year) or 12, type=int)))
+    month_to = min(12, max(1, args.get("month_to", stats.last_month_with_data(year) or 12, type=db_int)))
     if month_to < month_from:
         month_from, month_to = month_to, month_from
-    type_id = args.get("institution_type_id", type=int)
+    type_id = args.get("institution_type_id", type=db_int)
     types = dict_items("institution_type")
     if type_id not in {t.id for t in types}:
         type_id = None
@@ -172,8 +173,8 @@ def show_stats():
 
 def _quarter():
     default_year, default_quarter = current_quarter()
-    year = request.args.get("year", default_year, type=int)
-    quarter = request.args.get("quarter", default_quarter, type=int)
+    year = request.args.get("year", default_year, type=year_int)
+    quarter = request.args.get("quarter", default_quarter, type=db_int)
     if quarter not in QUARTER_NAMES or not 2000 <= year <= 2100:
         abort(404)
     return year, quarter
@@ -237,7 +238,7 @@ def list_periods():
             flash(f"已开启{round.title}，截止日期 {round.closes_on:%Y-%m-%d}。", "success")
             return redirect_303(url_for("reports.list_periods"))
     return render(
-        "reports/periods.html", form=form, page=services.periods_list(page=request.args.get("page", 1, type=int)), today=today,
+        "reports/periods.html", form=form, page=services.periods_list(page=request.args.get("page", 1, type=db_int)), today=today,
         status=422 if form.errors else 200, breadcrumb=_crumbs("调度期管理"),
     )
 
@@ -248,12 +249,12 @@ def list_periods():
 @roles(*PROVINCE)
 def list_recognitions():
     """核心服务机构名单 (in force in a year) and 直接认定: search institutions to add."""
-    year = request.args.get("year", local_today().year, type=int)
+    year = request.args.get("year", local_today().year, type=year_int)
     q = (request.args.get("q") or "").strip()[:60]
     start, end = default_term(local_today())
     return render(
         "reports/recognitions.html", year=year, q=q,
-        page=recognitions.recognitions(year=year, keyword=(request.args.get("kw") or "").strip() or None, page=request.args.get("page", 1, type=int)),
+        page=recognitions.recognitions(year=year, keyword=(request.args.get("kw") or "").strip() or None, page=request.args.get("page", 1, type=db_int)),
         candidates=recognitions.recognition_candidates(keyword=q, year=year),
         form=RecognitionForm(formdata=None, term_start=start, term_end=end), importer=_importer(), breadcrumb=_crumbs("核心服务机构认定"),
     )
@@ -271,7 +272,7 @@ def _importer():
 def add_recognitions():
     """认定所选机构 for a term; a bad term or no choice comes back with the message beside it."""
     form = RecognitionForm()
-    ids = [int(v) for v in request.form.getlist("institution_id") if v.isdigit()]
+    ids = request.form.getlist("institution_id", type=db_int)
     q = (request.form.get("q") or "").strip()[:60]
     year = local_today().year
     if form.validate_on_submit():

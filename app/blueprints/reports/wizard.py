@@ -7,6 +7,7 @@ from app.blueprints.reports.forms import ACTIVITY_HINT, ReportForm, report_form_
 from app.blueprints.reports.models import MonthlyReport
 from app.filings import workflow
 from app.filings.wizard import Step, Wizard
+from app.inputs import db_int, year_int
 
 
 class ReportWizard(Wizard):
@@ -72,13 +73,13 @@ class ReportWizard(Wizard):
         from app.blueprints.reports.export import export_response
 
         args = request.args
-        round = services.period_get(args.get("round_id", type=int))
+        round = services.period_get(args.get("round_id", type=db_int))
         if round is not None:
             return export_response(user=current_user, year=round.year, month_from=round.month, month_to=round.month)
-        month_from = min(12, max(1, args.get("month_from", 1, type=int)))
-        month_to = min(12, max(1, args.get("month_to", 12, type=int)))
+        month_from = min(12, max(1, args.get("month_from", 1, type=db_int)))
+        month_to = min(12, max(1, args.get("month_to", 12, type=db_int)))
         return export_response(
-            user=current_user, year=args.get("year", type=int), month_from=min(month_from, month_to), month_to=max(month_from, month_to),
+            user=current_user, year=args.get("year", type=year_int), month_from=min(month_from, month_to), month_to=max(month_from, month_to),
             city_code=args.get("city_code") or None, status=args.get("status") or None,
         )
 

@@ -9,6 +9,7 @@ from app.blueprints.rounds.services import RoundError, round_list, round_save
 from app.extensions import db
 from app.filings.models import ROUND_KINDS, Round
 from app.htmx import redirect_303, render
+from app.inputs import db_int
 from app.menus import add_menu_item
 
 add_menu_item("审核管理", "批次管理", "rounds.list_rounds", before_group="系统管理")
@@ -19,7 +20,7 @@ add_menu_item("审核管理", "批次管理", "rounds.list_rounds", before_group
 def list_rounds():
     """批次管理: every round, filtered by kind."""
     kind = request.args.get("kind") if request.args.get("kind") in ROUND_KINDS else None
-    page = round_list(kind=kind, page=request.args.get("page", 1, type=int))
+    page = round_list(kind=kind, page=request.args.get("page", 1, type=db_int))
     return render("rounds/list.html", page=page, kind=kind, kinds=ROUND_KINDS, breadcrumb=[("审核管理", None), ("批次管理", None)])
 
 
