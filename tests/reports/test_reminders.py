@@ -384,3 +384,12 @@ def test_the_page_does_not_grow_its_queries_with_reminded_rows(client, app, peop
     client.post(REMIND, data={"round_id": people.round_id})
     many = _queries(app, client, path)
     assert many <= few, (few, many)  # the first may also touch the session (once a minute)
+
+
+def test_claims_go_in_batches(client, app, people, monkeypatch):
+    ids = _setup(app, people)
+    monkeypatch.setattr(reminders, "CLAIM_BATCH", 2)  # 3 institutions: two statements
+    login(client, people.province.username)
+    client.post(REMIND, data={"round_id": people.round_id})
+    client.post(REMIND, data={"round_id": people.round_id})
+    assert _per_user(app) == {i: 1 for i in ids.values()}
