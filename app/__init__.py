@@ -6,9 +6,10 @@ def create_app(test_config=None):
     """Application factory. Importing the package does no I/O; this function binds everything."""
     app = Flask(__name__, instance_relative_config=True)
 
-    from app.config import load_config
+    from app.config import load_config, prepare_files
 
     load_config(app, test_config)
+    prepare_files(app)
 
     from app.extensions import cache, csrf, db, limiter, login_manager, migrate
 
@@ -38,6 +39,10 @@ def create_app(test_config=None):
     install_converters(app)  # before the blueprints: <int:...> ids bounded to the database's integer range
     register_blueprints(app)
 
+    from app import health
+
+    app.register_blueprint(health.bp)
+
     from app.web import register_web
 
     register_web(app)
@@ -49,4 +54,12 @@ def create_app(test_config=None):
     from app.cli import register_cli
 
     register_cli(app)
+
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind nginx: the client's address and scheme come from the X-Forwarded-For and
+        # X-Forwarded-Proto entries the trusted proxies appended; anything before them is ignored.
+        count = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     return app

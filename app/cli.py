@@ -1,4 +1,4 @@
-"""flask commands: create-admin, seed-demo, load-reference, seed-scale (app/scale.py)."""
+"""flask commands: create-admin, seed-demo, load-reference, check-config, seed-scale (app/scale.py)."""
 import click
 import sqlalchemy as sa
 from flask import current_app
@@ -11,6 +11,7 @@ def register_cli(app):
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
     app.cli.add_command(load_reference_command)
+    app.cli.add_command(check_config)
 
     from app.scale import seed_scale_command
 
@@ -62,3 +63,23 @@ def seed_demo():
 
     for role, username, password in seed_demo_data():
         click.echo(f"demo {role} {username} {password}")
+
+
+@click.command("check-config")
+@with_appcontext
+def check_config():
+    """Print every finding about the settings: what production refuses, and warnings."""
+    from app.config import config_findings, storage_findings
+
+    config = current_app.config
+    production = config["APP_ENV"] == "production"
+    findings = config_findings(config) + storage_findings(current_app)
+    click.echo(f"APP_ENV={config['APP_ENV']}：检查 {len(findings)} 项发现" + ("" if production else "（按生产配置的规则检查）"))
+    for level, text in findings:
+        if level == "error":
+            # Under production an error has already stopped the app before this command runs.
+            click.echo(f"错误：{text}" if production else f"生产环境下拒绝启动：{text}")
+        else:
+            click.echo(f"警告：{text}")
+    if not findings:
+        click.echo("未发现问题。")

@@ -1,11 +1,15 @@
 """Configuration defaults.
 
 Order of precedence: these defaults < ``instance/config.py`` < environment variables.
+Under ``APP_ENV=production`` the settings are checked (``config_findings``): an unsafe one stops
+the app from starting; ``flask check-config`` prints every finding.
 """
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 MB = 1024 * 1024
 
@@ -21,7 +25,22 @@ ENV_KEYS = (
     "CACHE_TYPE",
     "CACHE_REDIS_URL",
     "DOWNLOAD_CACHE_DIR",
+    "TRUSTED_PROXIES",
+    "HSTS_MAX_AGE",
+    "SMS_OUTBOX_IN_PRODUCTION",
 )
+# Settings that are numbers or switches: environment values (strings) are converted.
+INT_KEYS = ("TRUSTED_PROXIES", "HSTS_MAX_AGE")
+BOOL_KEYS = ("SMS_OUTBOX_IN_PRODUCTION", "HSTS_INCLUDE_SUBDOMAINS", "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED")
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+MIN_SECRET_KEY_BYTES = 32
+COOKIE_NAME = "smehn_session"
+
+
+class ConfigError(RuntimeError):
+    """The settings are unsafe for production; the message lists every problem, one per line."""
 
 
 class Defaults:
@@ -30,6 +49,14 @@ class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
+    # When the limit store (Redis) cannot be reached, count in this process's memory instead of
+    # failing the request; Flask-Limiter retries the store with a growing back-off.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # A Redis that does not answer must not hold a request for long (seconds).
+    RATELIMIT_REDIS_TIMEOUT = 0.5
+    # Number of reverse proxies in front of the app (nginx: 1). Each appends the address it saw to
+    # X-Forwarded-For; with 0 the header is ignored, so a visitor cannot pick its own address.
+    TRUSTED_PROXIES = 0
     # Page cache (app/cache.py): per worker by default; CACHE_TYPE=RedisCache + CACHE_REDIS_URL
     # shares it between workers. Entries are keyed by the content version and the minute.
     CACHE_TYPE = "SimpleCache"
@@ -38,19 +65,29 @@ class Defaults:
     CACHE_KEY_PREFIX = "smehn:"
     DOWNLOAD_CACHE_DIR = None  # generated exports kept per content version: instance/cache/downloads
     SMS_BACKEND = "outbox"
+    SMS_OUTBOX_IN_PRODUCTION = False  # the outbox sends nothing: production refuses it unless allowed
     UPLOAD_DIR = None  # instance/uploads unless set
     MAX_FILE_SIZE = 50 * MB
     # Several files may go up in one request (the manual: 选择 several, then 上传), each at most
     # MAX_FILE_SIZE; Werkzeug spools them to disk, so the request limit costs no memory.
     MAX_FILES_PER_REQUEST_SIZE = 200 * MB
     MAX_CONTENT_LENGTH = MAX_FILES_PER_REQUEST_SIZE + 512 * 1024
+    FILING_MAX_FILES = 30  # attachments per filing
+    FILING_MAX_BYTES = 500 * MB  # their total size
+    COMPLAINT_MAX_FILES = 5  # attachments per complaint
     WTF_CSRF_TIME_LIMIT = None  # the server-side session bounds the token's life
     WTF_I18N_ENABLED = False  # WTForms' own Chinese messages (no Flask-Babel)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_NAME = "smehn_session"
+    SESSION_COOKIE_NAME = COOKIE_NAME  # "__Host-smehn_session" in production
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+    # Strict-Transport-Security in production (seconds; 0 sends none).
+    HSTS_MAX_AGE = 365 * 24 * 3600
+    HSTS_INCLUDE_SUBDOMAINS = False
+    # The process umask: None leaves it alone; production uses 0o077, so the database, uploads
+    # and exports are readable by the service account only.
+    FILE_UMASK = None
     PASSWORD_HASH_METHOD = "scrypt"
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
@@ -66,7 +103,10 @@ class Defaults:
 
 
 def load_config(app, test_config=None):
-    """Apply defaults, instance/config.py, then the environment (or test_config)."""
+    """Apply defaults, instance/config.py, then the environment (or test_config).
+
+    Raises ConfigError under APP_ENV=production when a setting is unsafe (see config_findings).
+    """
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
     for key in ENV_KEYS:
@@ -76,6 +116,7 @@ def load_config(app, test_config=None):
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if test_config:
         app.config.update(test_config)
+    _convert_types(app.config)
 
     instance = Path(app.instance_path)
     uri = app.config.get("SQLALCHEMY_DATABASE_URI") or f"sqlite:///{instance / 'app.db'}"
@@ -88,10 +129,69 @@ def load_config(app, test_config=None):
     app.config["UPLOAD_DIR"] = str(app.config.get("UPLOAD_DIR") or instance / "uploads")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(instance)
+    if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis://", "rediss://", "redis+unix://")):
+        timeout = app.config["RATELIMIT_REDIS_TIMEOUT"]
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": timeout, "socket_timeout": timeout})
     if app.config["APP_ENV"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = True
-        if app.config.get("CAPTCHA_TEST_CODE"):
-            raise RuntimeError("CAPTCHA_TEST_CODE 只能用于测试环境，生产配置下禁止设置。")
+        # __Host-: the browser keeps it only if Secure, Path=/ and no Domain, so no other host
+        # (a sibling subdomain) can set or shadow the session cookie.
+        if app.config["SESSION_COOKIE_NAME"] == COOKIE_NAME:
+            app.config["SESSION_COOKIE_NAME"] = f"__Host-{COOKIE_NAME}"
+        app.config["SESSION_COOKIE_DOMAIN"] = None
+        app.config["SESSION_COOKIE_PATH"] = "/"
+        if app.config.get("FILE_UMASK") is None:
+            app.config["FILE_UMASK"] = 0o077
+        errors = [text for level, text in config_findings(app.config) if level == "error"]
+        if errors:
+            raise ConfigError("生产配置（APP_ENV=production）不安全，拒绝启动：\n" + "\n".join(f"- {text}" for text in errors))
+
+
+def _convert_types(config):
+    for key in INT_KEYS:
+        value = config.get(key)
+        if isinstance(value, str):
+            try:
+                config[key] = int(value.strip())
+            except ValueError:
+                raise ConfigError(f"{key} 应为整数，当前为 {value!r}。") from None
+        if isinstance(config.get(key), int) and config[key] < 0:
+            raise ConfigError(f"{key} 不能为负数，当前为 {config[key]}。")
+    for key in BOOL_KEYS:
+        value = config.get(key)
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word not in TRUE_WORDS | FALSE_WORDS:
+                raise ConfigError(f"{key} 应为 1 或 0，当前为 {value!r}。")
+            config[key] = word in TRUE_WORDS
+
+
+def config_findings(config):
+    """Every problem of these settings for production, as (level, message) pairs.
+
+    ``level`` is "error" (production refuses to start) or "warning" (it starts, but look again).
+    """
+    findings = []
+    key = config.get("SECRET_KEY") or ""
+    key_bytes = len(key.encode() if isinstance(key, str) else key)
+    if key_bytes < MIN_SECRET_KEY_BYTES:
+        findings.append(("error", f"SECRET_KEY 只有 {key_bytes} 字节，至少需要 {MIN_SECRET_KEY_BYTES} 字节（可用 python3 -c 'import secrets; print(secrets.token_hex(32))' 生成）。"))
+    storage = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if storage.startswith("memory"):
+        findings.append(("error", "RATELIMIT_STORAGE_URI 为 memory://：限流计数只在单个进程内有效，多个 worker 时形同虚设。请使用 Redis，如 redis://127.0.0.1:6379/0。"))
+    if config.get("SMS_BACKEND") == "outbox" and not config.get("SMS_OUTBOX_IN_PRODUCTION"):
+        findings.append(("error", "SMS_BACKEND 为 outbox：短信只记入发件箱，不会真正发出，用户收不到验证码。请接入实际短信通道；确需使用发件箱时设置 SMS_OUTBOX_IN_PRODUCTION=1。"))
+    if config.get("CAPTCHA_TEST_CODE"):
+        findings.append(("error", "CAPTCHA_TEST_CODE 只能用于测试环境，生产配置下禁止设置。"))
+    if str(config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("sqlite"):
+        findings.append(("warning", "数据库为 SQLite：仅适合单机小规模使用，多个 worker 高并发写入时请改用 PostgreSQL（DATABASE_URL）。"))
+    if not config.get("TRUSTED_PROXIES"):
+        findings.append(("warning", "TRUSTED_PROXIES 为 0：如在 nginx 等反向代理之后运行，所有访客会共用代理的地址（限流、登录日志都会失真），请设为代理层数（通常为 1）。"))
+    if not config.get("HSTS_MAX_AGE"):
+        findings.append(("warning", "HSTS_MAX_AGE 为 0：不发送 Strict-Transport-Security，浏览器可能被降级到 HTTP。"))
+    if not storage.startswith("memory") and not config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"):
+        findings.append(("warning", "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED 已关闭：Redis 不可用时登录、注册等页面会出错。"))
+    return findings
 
 
 def normalise_database_url(uri):
@@ -106,7 +206,55 @@ def instance_secret_key(instance):
     """Read instance/secret_key, creating it with a random key on first run."""
     path = instance / "secret_key"
     if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _write_private(path, secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def _write_private(path, text):
+    """Create ``path`` readable by the owner only from the first byte (no chmod afterwards)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(text)
+
+
+def sqlite_path(app):
+    """The file of a SQLite database (relative paths are under instance/, as Flask-SQLAlchemy
+    resolves them), or None for another database or an in-memory one."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database)
+    return path if path.is_absolute() else Path(app.instance_path) / path
+
+
+def prepare_files(app):
+    """Set the process umask (FILE_UMASK) and create the upload folder (0700) and a new SQLite
+    database file (0600, in a 0700 folder; SQLite gives its -wal and -shm files the same mode)."""
+    if app.config.get("FILE_UMASK") is not None:
+        os.umask(app.config["FILE_UMASK"])
+    Path(app.config["UPLOAD_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
+    database = sqlite_path(app)
+    if database is not None and not database.exists():
+        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:  # another worker created it first
+            pass
+
+
+def storage_findings(app):
+    """Warnings about files others can read: the upload folder and the SQLite database."""
+    findings = []
+    places = [("UPLOAD_DIR", Path(app.config["UPLOAD_DIR"]))]
+    database = sqlite_path(app)
+    if database is not None:
+        places.append(("SQLite 数据库文件", database))
+    for label, path in places:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            continue
+        if mode & 0o077:
+            findings.append(("warning", f"{label} {path} 的权限为 {mode:04o}，其他用户可访问；请执行 chmod go-rwx {path}。"))
+    return findings

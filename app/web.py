@@ -28,14 +28,27 @@ def register_web(app):
     app.before_request(enforce_access)
     register_menu(app)
 
+    hsts = None
+    if app.config["APP_ENV"] == "production" and app.config["HSTS_MAX_AGE"]:
+        hsts = f"max-age={app.config['HSTS_MAX_AGE']}"
+        if app.config["HSTS_INCLUDE_SUBDOMAINS"]:
+            hsts += "; includeSubDomains"
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if request.endpoint != "static" and "Cache-Control" not in response.headers:
-            response.headers["Cache-Control"] = "no-store" if current_user.is_authenticated else "no-cache"
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", hsts)
+        if request.endpoint != "static":
+            if current_user.is_authenticated or "Content-Disposition" in response.headers:
+                # Whatever a signed-in user receives and every download (send_file says only
+                # no-cache on its own) stays out of every cache, the browser's disk included.
+                response.headers["Cache-Control"] = "no-store"
+            elif "Cache-Control" not in response.headers:
+                response.headers["Cache-Control"] = "no-cache"
         return response
 
     def error_page(error):

@@ -26,6 +26,11 @@ from app.verification import VerificationError, captcha_new
 # Forms of other modules (企业投诉, 处理结果查询) use the same image captcha.
 CAPTCHA_SCOPES = frozenset({"login", "forgot", "appeal", "complaint", "lookup"})
 RESET_STATE = "password_reset"
+# Login is limited per client address (one client cannot try many accounts) and per account
+# (many addresses cannot hammer one account). Neither closes login for anyone else. The account
+# lock after LOGIN_MAX_FAILURES wrong passwords still applies within these.
+LOGIN_LIMIT_PER_ADDRESS = "20 per minute"
+LOGIN_LIMIT_PER_ACCOUNT = "30 per 15 minutes"
 APPEAL_STATE = "phone_appeal_id"
 
 
@@ -125,9 +130,15 @@ def register_enterprise():
 
 # --- 登录 / 退出 ---------------------------------------------------------------------------------
 
+def _login_account_key():
+    """The per-account login limit's key: the typed 帐户名称, as accounts compare it."""
+    return "account:" + (request.form.get("username") or "").strip().lower()
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit(LOGIN_LIMIT_PER_ADDRESS, methods=["POST"])
+@limiter.limit(LOGIN_LIMIT_PER_ACCOUNT, methods=["POST"], key_func=_login_account_key)
 def login():
     """登录; errors: wrong captcha, wrong name or password (one message), locked, disabled."""
     next_url = _safe_next(request.args.get("next"))
