@@ -230,7 +230,8 @@ def sqlite_path(app):
 
 def prepare_files(app):
     """Set the process umask (FILE_UMASK) and create the upload folder (0700) and a new SQLite
-    database file (0600, in a 0700 folder; SQLite gives its -wal and -shm files the same mode)."""
+    database file (0600, in a 0700 folder; SQLite gives its -wal and -shm files the same mode).
+    Under production, log every warning of config_findings and storage_findings."""
     if app.config.get("FILE_UMASK") is not None:
         os.umask(app.config["FILE_UMASK"])
     Path(app.config["UPLOAD_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -241,6 +242,10 @@ def prepare_files(app):
             os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:  # another worker created it first
             pass
+    if app.config["APP_ENV"] == "production":
+        # The errors stopped load_config already; what is left is worth a line in the log.
+        for _level, text in [*config_findings(app.config), *storage_findings(app)]:
+            app.logger.warning("配置警告：%s", text)
 
 
 def storage_findings(app):

@@ -42,10 +42,12 @@ def production(monkeypatch, tmp_path):
     return monkeypatch
 
 
-def test_a_complete_production_config_starts(production):
+def test_a_complete_production_config_starts_and_warns_about_sqlite(production, caplog):
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-smehn_session"
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert any(text.startswith("配置警告：数据库为 SQLite") for text in warnings), warnings
 
 
 @pytest.mark.parametrize(
