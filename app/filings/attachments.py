@@ -6,9 +6,9 @@ half way leaves neither a file nor a row behind.
 """
 import hashlib
 import os
+import re
 import secrets
 from pathlib import Path
-from urllib.parse import quote
 
 from flask import current_app, send_file
 
@@ -18,6 +18,10 @@ from app.filings.models import Attachment
 ALLOWED_EXTENSIONS = (".zip", ".7z", ".rar", ".txt", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".pdf")
 ALLOWED_NOTICE = "允许上传 [.zip, .7z, .rar, .txt, .doc, .docx, .xls, .xlsx, .ppt, .pptx, .pdf] 格式的文件，大小不超过50MB!"
 CHUNK = 64 * 1024
+NAME_LIMIT = 255  # Attachment.original_name
+# Control characters (CR/LF would break the download's header) and the bidirectional overrides
+# that make "发票\u202efdp.exe" look like "发票exe.pdf".
+NAME_UNSAFE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 
 ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
@@ -53,6 +57,15 @@ def check_leading_bytes(extension, head):
     return any(head.startswith(sig) for sig in SIGNATURES[extension])
 
 
+def display_name(filename):
+    """The name an upload is kept and sent back under: its last path part, without control or
+    direction characters, at most NAME_LIMIT characters with the extension kept when shortened."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem, extension = os.path.splitext(" ".join(NAME_UNSAFE_RE.sub(" ", name).split()))
+    extension = extension[:16]  # an allowed extension is short; a long "extension" is just text
+    return stem[: NAME_LIMIT - len(extension)].strip() + extension
+
+
 def attachment_store(file_storage, *, user):
     """Validate and stream one uploaded file to disk; add its Attachment row (caller commits).
 
@@ -60,7 +73,7 @@ def attachment_store(file_storage, *, user):
 
     Raises AttachmentError with a message for the user; nothing is left behind on failure.
     """
-    original = (file_storage.filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    original = display_name(file_storage.filename)
     if not original:
         raise AttachmentError("请选择要上传的文件。")
     extension = extension_of(original)
@@ -89,7 +102,7 @@ def attachment_store(file_storage, *, user):
                 out.write(chunk)
                 chunk = file_storage.stream.read(CHUNK)
         attachment = Attachment(
-            original_name=original[:255], stored_name=stored_name, size=size, sha256=digest.hexdigest(), uploaded_by_id=user.id if user is not None else None
+            original_name=original, stored_name=stored_name, size=size, sha256=digest.hexdigest(), uploaded_by_id=user.id if user is not None else None
         )
         db.session.add(attachment)
         db.session.flush()
@@ -109,11 +122,10 @@ def attachment_remove_file(attachment):
 
 
 def attachment_response(attachment):
-    """Send the file with its original (Chinese) name per RFC 5987."""
-    response = send_file(attachment_path(attachment), mimetype="application/octet-stream", conditional=True)
-    ascii_name = attachment.original_name.encode("ascii", "ignore").decode() or "download" + extension_of(attachment.original_name)
-    ascii_name = ascii_name.replace('"', "")
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(attachment.original_name)}"
-    )
-    return response
+    """Send the file with its original (Chinese) name; send_file writes the RFC 5987 header.
+
+    The name is cleaned again, so a row stored before names were cleaned (a CR/LF in it) still
+    downloads."""
+    name = display_name(attachment.original_name) or "download" + extension_of(attachment.stored_name)
+    return send_file(attachment_path(attachment), mimetype="application/octet-stream", conditional=True,
+                     as_attachment=True, download_name=name)

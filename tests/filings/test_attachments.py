@@ -77,3 +77,40 @@ def test_a_renamed_executable_is_refused(app):
         user = make_institution()
         with pytest.raises(AttachmentError, match="内容与扩展名"):
             attachment_store(FileStorage(io.BytesIO(b"MZ\x90\x00" * 100), filename="报告.docx"), user=user)
+
+
+def _store(name, content=b"%PDF-1.4\n"):
+    user = make_institution()
+    attachment = attachment_store(FileStorage(io.BytesIO(content), filename=name), user=user)
+    db.session.commit()
+    return attachment
+
+
+def test_a_name_loses_control_characters_and_keeps_its_extension(app):
+    """Issue 13 item 8: CR/LF and other control characters are not kept; a long name keeps .pdf."""
+    with app.test_request_context():
+        assert _store("C:\\fakepath\\营业\r\n执照\x0b\t.pdf").original_name == "营业 执照.pdf"
+        assert _store("发票\u202efdp.exe.pdf").original_name == "发票 fdp.exe.pdf"
+        long = _store("申" * 300 + ".pdf").original_name
+        assert len(long) == 255 and long.endswith(".pdf") and long.startswith("申申")
+
+
+def test_a_download_never_fails_on_its_name(app, client):
+    """A row stored before names were cleaned (CR/LF in it) still downloads, under a clean name."""
+    from app.filings.attachments import attachment_response
+
+    with app.test_request_context():
+        attachment = _store("说明.pdf")
+        attachment.original_name = "说明\r\nSet-Cookie: x=1\x00.pdf"
+        db.session.commit()
+        response = attachment_response(attachment)
+        header = response.headers["Content-Disposition"]
+        response.close()
+        assert response.status_code == 200
+        assert "\r" not in header and "\n" not in header and "\x00" not in header
+        assert header.startswith("attachment;") and "filename*=UTF-8''%E8%AF%B4%E6%98%8E%20Set-Cookie%3A%20x%3D1.pdf" in header
+        attachment.original_name = "report\r\n.pdf"  # plain ASCII: no filename* needed
+        db.session.commit()
+        response = attachment_response(attachment)
+        assert response.headers["Content-Disposition"] == 'attachment; filename=report.pdf'
+        response.close()
