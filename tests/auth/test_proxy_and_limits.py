@@ -92,3 +92,10 @@ def test_https_from_the_proxy_is_seen(app, request):
     _probe_scheme.access_policy = "public"
     response = limited.test_client().get("/_probe_scheme", headers={"X-Forwarded-For": "203.0.113.5", "X-Forwarded-Proto": "https"})
     assert response.get_data(as_text=True) == "https"
+
+
+def test_posts_without_a_name_do_not_share_one_account_key(app, request):
+    limited = limited_app(app, request, TRUSTED_PROXIES=1)
+    flooder = limited.test_client()
+    assert [bad_login(flooder, "", f"203.0.113.{n}") for n in range(31)][-1] == 200  # each address its own
+    assert bad_login(limited.test_client(), "", "198.51.100.7") == 200

@@ -3,6 +3,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import abort, flash, make_response, redirect, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from app.access import public
@@ -131,8 +132,10 @@ def register_enterprise():
 # --- 登录 / 退出 ---------------------------------------------------------------------------------
 
 def _login_account_key():
-    """The per-account login limit's key: the typed 帐户名称, as accounts compare it."""
-    return "account:" + (request.form.get("username") or "").strip().lower()
+    """The per-account login limit's key: the typed 帐户名称, as accounts compare it. A form
+    without a name counts against its address, so empty posts cannot use up one shared key."""
+    name = (request.form.get("username") or "").strip().lower()
+    return f"account:{name}" if name else f"address:{get_remote_address()}"
 
 
 @bp.route("/login", methods=["GET", "POST"])
