@@ -142,8 +142,10 @@ def sms_code_decoy(*, phone, purpose):
     db.session.commit()
 
 
-def sms_code_verify(*, phone, purpose, code):
-    """Accept a code once; at most SMS_CODE_MAX_TRIES tries, within its validity. Commits.
+def sms_code_verify(*, phone, purpose, code, commit=True):
+    """Accept a code once; at most SMS_CODE_MAX_TRIES tries, within its validity. Commits (a
+    wrong try always; a right one unless ``commit`` is False: then the code is used up in the
+    caller's transaction, together with what it confirms).
 
     Each try is counted, and the code used up, by compare-and-set updates, so two requests at
     once can neither both succeed nor try more often than allowed.
@@ -171,6 +173,7 @@ def sms_code_verify(*, phone, purpose, code):
         db.session.commit()
         raise VerificationError("短信验证码不正确。")
     used = db.session.execute(sa.update(table).where(open_code).values(used_at=now)).rowcount
-    db.session.commit()
+    if commit or not used:
+        db.session.commit()
     if not used:  # a parallel request with the same code was first
         raise VerificationError("短信验证码已失效，请重新获取。")

@@ -2,7 +2,9 @@
    data-counter="N" on a textarea shows "已输入 x / N 字";
    data-confirm="..." on a form asks before submitting;
    data-upload on a form shows its <progress> while htmx uploads;
-   data-native-submit on a formaction button submits without htmx (file downloads). */
+   data-native-submit on a formaction button submits without htmx (file downloads);
+   a plain POST form is sent once per click burst (htmx forms: hx-disabled-elt on <body>).
+   Without this file the server alone makes a repeated POST harmless. */
 (function () {
   function counter(el) {
     var max = parseInt(el.getAttribute("data-counter"), 10);
@@ -26,6 +28,20 @@
     var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) { e.preventDefault(); e.stopImmediatePropagation(); }
   }, true);
+  // A double click on a plain (non-htmx) POST form sends it once; a file download leaves the
+  // page in place, so the form is usable again after a few seconds.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (e.defaultPrevented || !form.getAttribute || (form.getAttribute("method") || "").toLowerCase() !== "post" || form.hasAttribute("hx-post")) return;
+    if (form.hasAttribute("data-sending")) { e.preventDefault(); return; }
+    form.setAttribute("data-sending", "1");
+    form.setAttribute("aria-busy", "true");
+    setTimeout(function () { form.removeAttribute("data-sending"); form.removeAttribute("aria-busy"); }, 5000);
+  });
+  window.addEventListener("pageshow", function () {
+    var busy = document.querySelectorAll("form[data-sending]");
+    for (var i = 0; i < busy.length; i++) { busy[i].removeAttribute("data-sending"); busy[i].removeAttribute("aria-busy"); }
+  });
   // Upload progress for forms marked data-upload (htmx reports XHR progress).
   document.addEventListener("htmx:xhr:progress", function (e) {
     var form = e.target.closest && e.target.closest("[data-upload]");

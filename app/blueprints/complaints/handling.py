@@ -5,6 +5,7 @@ who, when and a note in the history and the audit trail. Functions own their com
 ``ComplaintError`` with a message for the admin.
 """
 from collections import namedtuple
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import url_for
@@ -127,6 +128,24 @@ def allowed_actions(complaint, user):
     return actions
 
 
+REPEAT_WINDOW = timedelta(minutes=10)
+
+
+def _repeated(complaint, action, actor, note):
+    """Whether the complaint's last event is this very action by ``actor`` (a double click, a
+    retry after a timeout): a state change already made; a 延期 with the same text just now."""
+    last = complaint.events[-1] if complaint.events else None
+    if last is None or last.action != action or last.actor_id != actor.id:
+        return False
+    if action == "extend":
+        return utcnow() - last.created_at < REPEAT_WINDOW and (reason_of(last) == (note or "").strip())
+    return last.to_status == complaint.status
+
+
+def reason_of(event):
+    return event.note.rsplit("理由：", 1)[-1].strip() if event.note else ""
+
+
 def complaint_act(*, complaint_id, action, actor, note="", reason="", result="", city_code=None, days=None):
     """Carry out one handling action (受理, 不予受理, 转办, 开始处理, 办结, 延期). Commits.
 
@@ -137,8 +156,17 @@ def complaint_act(*, complaint_id, action, actor, note="", reason="", result="",
     complaint = complaint_for_admin(complaint_id=complaint_id, viewer=actor)
     if complaint is None:
         raise ComplaintError("没有找到该投诉。")
+    # The row lock makes two admins (or a double click) take turns; the second then sees the
+    # first one's result, read afresh under the lock.
+    db.session.execute(sa.select(Complaint.id).where(Complaint.id == complaint.id).with_for_update())
+    db.session.refresh(complaint)
+    db.session.expire(complaint, ["events"])
+    if _repeated(complaint, action, actor, note=note or reason or result):
+        return complaint  # the same action by the same person a moment ago: done once
     if action not in allowed_actions(complaint, actor):
-        raise ComplaintError(f"该投诉当前为“{complaint.status_label}”，不能进行此操作。")
+        last = complaint.events[-1] if complaint.events else None
+        by = f"已由{last.actor_name}{last.action_label}，" if last is not None and last.actor_id != actor.id else ""
+        raise ComplaintError(f"该投诉{by}当前为“{complaint.status_label}”，不能进行此操作。")
     before = handling_state(complaint)
     status = complaint.status
     today = local_today()

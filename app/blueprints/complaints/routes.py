@@ -83,7 +83,14 @@ def _draft_or_restart():
 @public
 @limiter.limit("20 per minute", methods=["POST"])
 def confirm_complaint():
-    """短信验证 then 确认提交; errors: no draft (back to the form), a wrong, expired or used code, too many tries."""
+    """短信验证 then 确认提交; errors: no draft (back to the form), a wrong, expired or used code, too many tries.
+    A repeated 确认提交 (double click, retry) lands on the receipt of the one registration."""
+    if request.method == "POST":
+        registered = services.complaint_get_registered(complaint_id=session.get(DRAFT))
+        if registered is not None:
+            session.pop(DRAFT, None)
+            session[DONE] = registered.id
+            return redirect_303(url_for("complaints.show_receipt"))
     draft = _draft_or_restart()
     if draft is None:
         return redirect(url_for("complaints.new_complaint"))

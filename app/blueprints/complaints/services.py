@@ -209,10 +209,16 @@ def _next_ticket_no(day):
 def complaint_register(*, draft_id, code):
     """Confirm the phone with the SMS code and register the complaint: 受理编号, 办理期限, SMS.
     Commits. Raises ComplaintError (draft gone) or VerificationError (code wrong/expired/used)."""
-    draft = complaint_draft_get(draft_id=draft_id)
+    draft = db.session.scalar(
+        sa.select(Complaint).where(Complaint.id == draft_id).with_for_update().execution_options(populate_existing=True)
+    ) if draft_id else None
+    if draft is not None and draft.status != UNVERIFIED and draft.ticket_no:
+        return draft  # the same 确认提交 sent twice: the twin registered it (under this lock)
     if draft is None:
         raise ComplaintError("填写的投诉内容已过期，请重新填写。")
-    sms_code_verify(phone=draft.phone, purpose="complaint", code=code)  # commits the try
+    # The code is used up in this transaction, with the registration: a failure below leaves it
+    # usable, and a twin request waits on the draft's row lock, then finds it registered.
+    sms_code_verify(phone=draft.phone, purpose="complaint", code=code, commit=False)
     today = local_today()
     draft.ticket_no = _next_ticket_no(today)
     draft.status = SUBMITTED
