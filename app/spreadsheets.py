@@ -1,4 +1,5 @@
-"""Cells every export writes safely: text stays text, and nothing an .xlsx or .docx cannot hold.
+"""Spreadsheets in and out: cells every export writes safely (text stays text, nothing an .xlsx or
+.docx cannot hold), and a look inside an uploaded .xlsx before openpyxl opens it (``xlsx_problem``).
 
 Exports carry what users typed (机构名称, 联系人, 异常说明 ...). Two things go wrong with raw text:
 
@@ -12,6 +13,8 @@ Exports carry what users typed (机构名称, 联系人, 异常说明 ...). Two 
   ``Char`` production itself is used here.)
 """
 import re
+import zipfile
+import zlib
 
 from openpyxl.cell.cell import Cell
 
@@ -77,3 +80,70 @@ def xlsxwriter_row(sheet, row, values, cell_format=None):
             sheet.write_string(row, column, _cell_text(value), cell_format)
         else:
             sheet.write(row, column, value, cell_format)
+
+
+# ---- reading an uploaded .xlsx safely ------------------------------------------------------------
+# A .xlsx is a zip: a few KB of it can unpack to gigabytes, or hold millions of blank rows that keep
+# openpyxl busy for a minute (a "zip bomb"). ``xlsx_problem`` looks before openpyxl opens anything:
+# what the archive says it unpacks to (zipfile never unpacks more than an entry declares); the rows
+# of every sheet without a <dimension> (openpyxl parses such a sheet whole just to open the
+# workbook) and the shared strings (read whole when it opens), counted while streaming the XML and
+# stopping at the limit. A sheet's <dimension> then bounds what openpyxl reads of it.
+
+SHEET_PART_RE = re.compile(r"^xl/worksheets/[^/]+\.xml$")
+
+
+def _tag_re(name):
+    return re.compile(rb"<(?:\w+:)?" + name + rb"[\s/>]")
+
+
+ROW_TAG, STRING_TAG, DIMENSION_TAG, DATA_TAG = (_tag_re(n) for n in (b"row", b"si", b"dimension", b"sheetData"))
+
+
+def count_tags(stream, tag, limit, *, until_dimension=False):
+    """How many ``tag`` elements the XML stream holds, reading only until ``limit`` is passed.
+
+    With ``until_dimension``: 0 as soon as a <dimension> comes before <sheetData> (openpyxl then
+    reads no further when it opens the workbook)."""
+    count, tail, counting = 0, b"", not until_dimension
+    while chunk := stream.read(64 * 1024):
+        text = tail + chunk
+        start = 0
+        if not counting:
+            dimension, data = DIMENSION_TAG.search(text), DATA_TAG.search(text)
+            if dimension and (data is None or dimension.start() < data.start()):
+                return 0
+            if data:
+                counting, start = True, data.start()
+        if counting:
+            # a match lying wholly in the carried-over tail was counted with the previous chunk
+            count += sum(1 for match in tag.finditer(text, start) if match.end() > len(tail))
+            if count > limit:
+                return count
+        tail = text[-32:]
+    return count
+
+
+def xlsx_problem(path, *, max_unpacked=20 * 1024 * 1024, max_entries=1000, max_rows=5000, max_strings=100_000,
+                 too_many_rows=None, unreadable="无法读取该文件，请确认是 .xlsx 文件。"):
+    """Why the .xlsx at ``path`` must not be opened with openpyxl (a message for the user), or None.
+
+    Reads no more of the archive than the limits need, so a bomb is refused in milliseconds."""
+    too_big = f"表格内容过大（解压后超过 {max_unpacked // (1024 * 1024)}MB），请删除图片和多余的工作表后再导入。"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            if len(entries) > max_entries or sum(entry.file_size for entry in entries) > max_unpacked:
+                return too_big
+            for entry in entries:
+                if SHEET_PART_RE.match(entry.filename):
+                    with archive.open(entry) as stream:
+                        if count_tags(stream, ROW_TAG, max_rows, until_dimension=True) > max_rows:
+                            return too_many_rows or f"表格超过 {max_rows} 行，请删除空行或分成几个文件。"
+                elif entry.filename == "xl/sharedStrings.xml":
+                    with archive.open(entry) as stream:
+                        if count_tags(stream, STRING_TAG, max_strings) > max_strings:
+                            return f"表格中的文字单元格超过 {max_strings:,} 个，请删除多余内容或分成几个文件。"
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError):
+        return unreadable  # damaged, encrypted (RuntimeError) or oddly compressed (NotImplementedError)
+    return None

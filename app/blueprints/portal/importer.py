@@ -30,10 +30,15 @@ from app.extensions import db
 from app.forms import LANDLINE_RE, MOBILE_RE, is_mobile
 from app.reference.models import InstitutionType, Platform, Region, ServiceCategory, UnitNature
 from app.sms import send_sms
-from app.spreadsheets import append_row, write_cell
+from app.spreadsheets import append_row, write_cell, xlsx_problem
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 3000
+# Sheet lines read at most, blank ones included (a zip bomb of a million blank rows is refused
+# before openpyxl opens it: app/spreadsheets.xlsx_problem; and again as the rows are read).
+MAX_LINES = 5000
+NOT_A_WORKBOOK = "无法读取该文件，请确认是用 Excel 或 WPS 保存的 .xlsx 文件。"
+TOO_LONG = f"表格超过 {MAX_LINES} 行，请删除空行或分成几个文件导入（一次最多导入 {MAX_ROWS} 行）。"
 KEEP_SECONDS = 24 * 3600
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 TERM_RE = re.compile(r"^\s*(\d{4})\s*年?\s*[-—–~～至到]+\s*(\d{4})\s*年?\s*$")
@@ -179,14 +184,22 @@ def _read(path):
     """[(line, {column: text})] of the first sheet's data rows. Raises SheetError."""
     from openpyxl import load_workbook
 
+    problem = xlsx_problem(path, max_rows=MAX_LINES, too_many_rows=TOO_LONG, unreadable=NOT_A_WORKBOOK)
+    if problem:
+        raise SheetError(problem)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises several kinds for a file that is not a workbook
-        raise SheetError("无法读取该文件，请确认是用 Excel 或 WPS 保存的 .xlsx 文件。") from error
+        raise SheetError(NOT_A_WORKBOOK) from error
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        sheet = workbook.worksheets[0]
+        if (sheet.max_row or 0) > MAX_LINES:  # the sheet's own <dimension>, when it has one
+            raise SheetError(TOO_LONG)
+        rows = sheet.iter_rows(values_only=True)
         headings = None
         for line, values in enumerate(rows, start=1):
+            if line > MAX_LINES:  # empty rows too: a sheet of a million blank rows is refused quickly
+                raise SheetError(TOO_LONG)
             names = [_heading(v) for v in values]
             if headings is None:
                 if line > 10:
