@@ -47,6 +47,14 @@ def round_current(kind, today=None):
     )
 
 
+def round_lock(round):
+    """Take ``round``'s row lock for the rest of the transaction: decisions over a whole round
+    (评选结果, 公示, 发布) take turns, and each reads what the one before it committed.
+    (SQLite: BEGIN IMMEDIATE already holds the database's write lock.)"""
+    db.session.execute(sa.select(Round.id).where(Round.id == round.id).with_for_update())
+    db.session.expire_all()
+
+
 def round_next(kind, today=None):
     """The next round of a kind that has not opened yet, for the 'why unavailable' text."""
     today = today or local_today()

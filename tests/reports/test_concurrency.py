@@ -4,15 +4,17 @@ On SQLite the writers queue on BEGIN IMMEDIATE; on PostgreSQL (TEST_DATABASE_URL
 only the compare-and-set on the filing's status or version keeps each effect single.
 """
 import io
+from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.blueprints.reports.models import MonthlyReport
+from app.blueprints.reports.models import MonthlyReport, ReportReopenRequest
 from app.blueprints.reports.models import ReportMonthStat as ReportStat
 from app.extensions import db
 from app.filings.models import Attachment, ReviewEvent
 from app.inbox import Message
 from app.sms import SmsMessage
+from app.utils import local_today
 from tests.concurrency import Visitor, at_once
 from tests.factories import make_city_admin
 from tests.helpers import login
@@ -200,3 +202,50 @@ def test_fifty_step_saves_with_list_reads_in_between_never_fail(client, app, app
     db.session.rollback()
     report = db.session.get(MonthlyReport, report_id)
     assert report.version == 2 + 50  # created 1, filled once, then every save landed once
+
+
+def _reopen_request(client, app, people):
+    from tests.reports.test_deadlines import close_round
+
+    close_round(app, people.round_id)
+    login(client, people.institution.username)
+    assert client.post(f"/reports/periods/{people.round_id}/reopen", data={"reason": "财务人员变动，未能按时填报。"}).status_code == 303
+    db.session.rollback()
+    return db.session.scalar(sa.select(ReportReopenRequest.id))
+
+
+def test_a_double_clicked_reopen_request_makes_one(client, app, app_ctx, people, live_server):
+    from tests.reports.test_deadlines import close_round
+
+    close_round(app, people.round_id)
+    _settled(None)
+    owner = Visitor(live_server).log_in(people.institution.username)
+    data = {"reason": "财务人员变动，未能按时填报。"}
+    responses = at_once(*(lambda: owner.post(f"/reports/periods/{people.round_id}/reopen", data) for _ in range(2)))
+    assert [r.status_code for r in responses] == [303, 303]
+    assert _count(ReportReopenRequest) == 1
+
+
+def test_two_admins_deciding_one_reopen_request_at_once(client, app, app_ctx, people, live_server):
+    request_id = _reopen_request(client, app, people)
+    until = (local_today() + timedelta(days=5)).isoformat()
+    city, province = Visitor(live_server).log_in(people.city.username), Visitor(live_server).log_in(people.province.username)
+    responses = at_once(
+        lambda: city.post(f"/reports/reopen-requests/{request_id}", {"decision": "grant", "until": until}),
+        lambda: province.post(f"/reports/reopen-requests/{request_id}", {"decision": "refuse", "note": "材料不全"}),
+    )
+    assert 500 not in [r.status_code for r in responses]
+    assert sorted(r.status_code for r in responses) == [303, 422]
+    loser = next(r for r in responses if r.status_code == 422)
+    assert "该申请已于" in loser.text
+    # the institution hears of one decision only
+    assert _count(Message, Message.user_id == people.institution.id) == 1
+
+
+def test_the_same_reopen_decision_twice_is_made_once(client, app, app_ctx, people, live_server):
+    request_id = _reopen_request(client, app, people)
+    until = (local_today() + timedelta(days=5)).isoformat()
+    city = Visitor(live_server).log_in(people.city.username)
+    responses = at_once(*(lambda: city.post(f"/reports/reopen-requests/{request_id}", {"decision": "grant", "until": until}) for _ in range(2)))
+    assert [r.status_code for r in responses] == [303, 303]
+    assert _count(Message, Message.user_id == people.institution.id) == 1

@@ -35,6 +35,7 @@ def _selected_count(round):
 
 def publicity_open(*, round, starts, ends, actor):
     """Open (or re-date) the 公示 of a 评选年度's results; every province-stage nomination needs a result. Commits."""
+    filings.round_lock(round)
     publication = publication_of(round)
     if publication is not None and publication.published_at is not None:
         raise AwardError("评选结果已发布。")
@@ -58,11 +59,15 @@ def publicity_open(*, round, starts, ends, actor):
 
 def results_publish(*, round, actor):
     """发布: 入选 nominations become approved and appear on the portal, the others 未入选;
-    every owner is told. One transaction. Commits."""
+    every owner is told. One transaction. Commits. Under the round's row lock: a second 发布 (a
+    double click, another admin) waits, then finds it published; the same admin's repeat is done."""
+    filings.round_lock(round)
     publication = publication_of(round)
     if publication is None:
         raise AwardError("请先公示评选结果，公示开始后才能发布。")
     if publication.published_at is not None:
+        if publication.published_by_id == actor.id:
+            return publication  # this admin's 发布 sent twice: published once
         raise AwardError("评选结果已发布。")
     if publication.publicity_starts > local_today():
         raise AwardError(f"公示将于 {publication.publicity_starts:%Y-%m-%d} 开始，公示开始后才能发布。")

@@ -18,6 +18,7 @@ from app.blueprints.awards.services import (
     conflict_reason,
     criteria_of,
     judging_closed,
+    known_employers,
     publication_of,
     stage_select,
 )
@@ -52,9 +53,10 @@ def reviewer_tasks(*, user):
     ).all()
     criteria = {}
     rows = []
+    employers = known_employers([user.id]).get(user.id, {})  # one query, not one per task
     for assignment in assignments:
         filing = assignment.filing
-        if conflict_reason(filing, user):
+        if conflict_reason(filing, user, employers):
             continue
         key = (filing.round_id, filing.kind)
         if key not in criteria:
@@ -190,7 +192,9 @@ def ranking(*, round, wizard, sort="mean", descending=True):
 
 
 def results_save(*, round, wizard, decisions, actor):
-    """Record 入选 (True) / 未入选 (False) for province-stage nominations; None leaves one open. Commits."""
+    """Record 入选 (True) / 未入选 (False) for province-stage nominations; None leaves one open. Commits.
+    Saves of one round take turns on its row lock (two admins at once: the later one wins, whole)."""
+    filings.round_lock(round)
     publication = publication_of(round)
     if publication is not None and publication.published_at is not None:
         raise AwardError("评选结果已发布，不能再修改。")

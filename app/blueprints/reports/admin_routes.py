@@ -124,7 +124,7 @@ def decide_reopen_request(request_id):
     item = reopen.reopen_request_or_none(request_id=request_id, user=current_user) or abort(404)
     form = ReopenDecisionForm(until=reopen.grace_until_default()) if request.method == "GET" else ReopenDecisionForm()
     error = None
-    if item.status == REOPEN_PENDING and form.validate_on_submit():
+    if request.method == "POST" and form.validate_on_submit():  # the service refuses a decided one
         try:
             reopen.reopen_request_decide(
                 request=item, grant=form.decision.data == "grant", until=form.until.data, note=form.note.data, actor=current_user

@@ -8,13 +8,14 @@ from sqlalchemy.orm import selectinload
 
 from app.audit import audit
 from app.blueprints.applications.services import recognition_current
+from app.blueprints.auth.models import Institution
 from app.blueprints.reports.models import REOPEN_GRANTED, REOPEN_PENDING, REOPEN_REFUSED, ReportReopenRequest
 from app.blueprints.reports.services import ReportError, exception_until, period_get
 from app.extensions import db
 from app.forms import is_mobile
 from app.inbox import notify
 from app.sms import send_sms
-from app.utils import local_today, paginate, utcnow
+from app.utils import format_datetime, local_today, paginate, utcnow
 
 
 def reopen_request_create(*, user, round_id, reason):
@@ -30,14 +31,19 @@ def reopen_request_create(*, user, round_id, reason):
         raise ReportError(f"贵机构{round.year}年不在核心服务机构名单内，无需补报。")
     if exception_until(institution.id, round.id, today):
         raise ReportError("已同意补报，请在补报截止日期前完成填报。")
+    # One pending request per institution and period, however many clicks: requests of one
+    # institution take turns on its row lock.
+    db.session.execute(sa.select(Institution.id).where(Institution.id == institution.id).with_for_update())
     pending = db.session.scalar(
-        sa.select(ReportReopenRequest.id).where(
+        sa.select(ReportReopenRequest).where(
             ReportReopenRequest.institution_id == institution.id,
             ReportReopenRequest.round_id == round.id,
             ReportReopenRequest.status == REOPEN_PENDING,
         )
     )
-    if pending:
+    if pending is not None:
+        if pending.requested_by_id == user.id and pending.reason == reason.strip():
+            return pending  # the same 申请补报 sent twice: made once
         raise ReportError("该调度期已有待处理的补报申请，请等待管理员处理。")
     request = ReportReopenRequest(
         institution_id=institution.id, round_id=round.id, city_code=institution.city_code, reason=reason.strip(),
@@ -80,16 +86,27 @@ def reopen_pending_count(user):
 
 
 def reopen_request_decide(*, request, grant, until=None, note=None, actor):
-    """同意 (a time-limited exception until ``until``) or 不同意. Tells the institution. Commits."""
-    if request.status != REOPEN_PENDING:
-        raise ReportError("该申请已处理，请刷新页面查看。")
+    """同意 (a time-limited exception until ``until``) or 不同意. Tells the institution. Commits.
+
+    The decision is a compare-and-set on the pending status: of two admins deciding at once one
+    wins; the same decision repeated by the same admin (double click, retry) is done once and
+    returns as a success; anything else is refused with what was decided."""
     if grant and (until is None or until < local_today()):
         raise ReportError("补报截止日期不能早于今天。")
-    request.status = REOPEN_GRANTED if grant else REOPEN_REFUSED
-    request.until = until if grant else None
-    request.decision_note = (note or "").strip() or None
-    request.decided_by_id = actor.id
-    request.decided_at = utcnow()
+    decided = REOPEN_GRANTED if grant else REOPEN_REFUSED
+    table = ReportReopenRequest.__table__
+    now = utcnow()
+    changed = db.session.execute(
+        sa.update(table).where(table.c.id == request.id, table.c.status == REOPEN_PENDING).values(
+            status=decided, until=until if grant else None, decision_note=(note or "").strip() or None,
+            decided_by_id=actor.id, decided_at=now,
+        )
+    ).rowcount
+    db.session.refresh(request)
+    if not changed:
+        if request.status == decided and request.decided_by_id == actor.id:
+            return request  # this admin's own decision, sent twice
+        raise ReportError(f"该申请已于 {format_datetime(request.decided_at)} 处理（{request.status_label}），请查看处理结果。")
     round = request.round
     audit(
         "report.reopen_grant" if grant else "report.reopen_refuse",
