@@ -65,6 +65,7 @@ class Defaults:
     CACHE_KEY_PREFIX = "smehn:"
     DOWNLOAD_CACHE_DIR = None  # generated exports kept per content version: instance/cache/downloads
     SMS_BACKEND = "outbox"
+    SMS_INLINE_SECONDS = 20  # delivery after a commit stops after this; the rest waits for flask sms-deliver
     SMS_OUTBOX_IN_PRODUCTION = False  # the outbox sends nothing: production refuses it unless allowed
     UPLOAD_DIR = None  # instance/uploads unless set
     MAX_FILE_SIZE = 50 * MB

@@ -15,7 +15,8 @@ channel a tester reads). Another backend is named as ``package.module:ClassName`
 ``send(phone, text)`` method.
 """
 import logging
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -31,6 +32,7 @@ log.setLevel(logging.INFO)
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 STATUS_LABELS = {PENDING: "待发送", SENDING: "发送中", SENT: "已发送", FAILED: "发送失败"}
+STALE_AFTER = timedelta(minutes=10)  # a 待发送 code older than this was lost with its process
 OUTBOX_KEY = "sms_outbox"  # Session.info: the messages written in this transaction, with their whole text
 
 
@@ -113,9 +115,10 @@ def _note_ids(session, _context):
 @event.listens_for(Session, "after_commit")
 def _deliver_after_commit(session):
     # The session itself may not run SQL here; deliver() uses connections of its own.
-    for entry in session.info.pop(OUTBOX_KEY, []):
-        if entry["id"] is not None:
-            deliver(entry["id"], entry["text"])
+    entries = session.info.pop(OUTBOX_KEY, [])
+    texts = {entry["id"]: entry["text"] for entry in entries if entry["id"] is not None}
+    if texts:
+        deliver(texts)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -123,31 +126,50 @@ def _forget(session):
     session.info.pop(OUTBOX_KEY, None)
 
 
-def deliver(message_id, text):
-    """Claim one pending message (compare-and-set) and hand it to the backend; record the outcome
-    in a short transaction of its own. Never raises: a gateway failure is recorded, not thrown."""
+def deliver(texts, *, budget="inline"):
+    """Hand pending messages ({id: whole text}) to the backend; returns how many went out.
+
+    The messages are claimed in one compare-and-set (pending → sending), so whoever else tries
+    to send them (a retry, ``flask sms-deliver``) finds nothing to do; each outcome is recorded
+    (发送失败 with the gateway's error, never raised). Delivery inside a request stops after
+    SMS_INLINE_SECONDS: what is left goes back to 待发送 for ``flask sms-deliver``."""
     table = SmsMessage.__table__
     with db.engine.begin() as connection:
         claimed = connection.execute(
             sa.update(table)
-            .where(table.c.id == message_id, table.c.status == PENDING)
+            .where(table.c.id.in_(sorted(texts)), table.c.status == PENDING)
             .values(status=SENDING, attempts=table.c.attempts + 1)
-        ).rowcount
+            .returning(table.c.id, table.c.phone)
+        ).all()
     if not claimed:
-        return False
-    try:
-        phone = None
-        with db.engine.connect() as connection:
-            phone = connection.execute(sa.select(table.c.phone).where(table.c.id == message_id)).scalar_one()
-        get_backend().send(phone, text)
-    except Exception as error:  # noqa: BLE001 - any gateway failure is recorded on the row
-        log.warning("SMS %s 发送失败：%s", message_id, error)
-        values = {"status": FAILED, "error": f"{type(error).__name__}: {error}"[:300]}
-    else:
-        values = {"status": SENT, "sent_at": utcnow(), "error": None}
+        return 0
+    backend = None
+    if budget == "inline":
+        budget = current_app.config.get("SMS_INLINE_SECONDS")
+    started = time.monotonic()
+    sent, failed, left = [], {}, []
+    for message_id, phone in sorted(claimed):
+        if budget is not None and time.monotonic() - started > budget:
+            left.append(message_id)
+            continue
+        try:
+            backend = backend or get_backend()
+            backend.send(phone, texts[message_id])
+        except Exception as error:  # noqa: BLE001 - any gateway failure is recorded on the row
+            log.warning("SMS %s 发送失败：%s", message_id, error)
+            failed[message_id] = f"{type(error).__name__}: {error}"[:300]
+        else:
+            sent.append(message_id)
     with db.engine.begin() as connection:
-        connection.execute(sa.update(table).where(table.c.id == message_id).values(**values))
-    return values["status"] == SENT
+        if sent:
+            connection.execute(sa.update(table).where(table.c.id.in_(sent)).values(status=SENT, sent_at=utcnow(), error=None))
+        for message_id, error in failed.items():
+            connection.execute(sa.update(table).where(table.c.id == message_id).values(status=FAILED, error=error))
+        if left:
+            connection.execute(sa.update(table).where(table.c.id.in_(left)).values(status=PENDING))
+    if left:
+        log.warning("SMS: %s 条短信超出请求内发送时限，留待 flask sms-deliver 发送", len(left))
+    return len(sent)
 
 
 def deliver_pending():
@@ -156,20 +178,25 @@ def deliver_pending():
     and are marked failed, so the person asks for a new code. Returns (sent, failed)."""
     table = SmsMessage.__table__
     sent = failed = 0
+    plain = {}
     with db.engine.connect() as connection:
         rows = connection.execute(
-            sa.select(table.c.id, table.c.text, table.c.has_secret).where(table.c.status == PENDING).order_by(table.c.id)
+            sa.select(table.c.id, table.c.text, table.c.has_secret, table.c.created_at).where(table.c.status == PENDING).order_by(table.c.id)
         ).all()
+    stale = utcnow() - STALE_AFTER
     for row in rows:
         if row.has_secret:
-            with db.engine.begin() as connection:
-                connection.execute(
-                    sa.update(table).where(table.c.id == row.id, table.c.status == PENDING)
-                    .values(status=FAILED, error="含验证码或临时密码，进程中断后不能补发，请用户重新获取")
-                )
-            failed += 1
-        elif deliver(row.id, row.text):
-            sent += 1
+            if row.created_at < stale:  # younger ones are still on their way out of their request
+                with db.engine.begin() as connection:
+                    failed += connection.execute(
+                        sa.update(table).where(table.c.id == row.id, table.c.status == PENDING)
+                        .values(status=FAILED, error="含验证码或临时密码，进程中断后不能补发，请用户重新获取")
+                    ).rowcount
         else:
-            failed += 1
+            plain[row.id] = row.text
+    sent += deliver(plain, budget=None) if plain else 0
+    with db.engine.connect() as connection:
+        failed += connection.execute(
+            sa.select(sa.func.count()).select_from(table).where(table.c.id.in_(plain or [0]), table.c.status == FAILED)
+        ).scalar_one()
     return sent, failed
