@@ -10,6 +10,8 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+BUSY_TIMEOUT_MS = 5000  # how long a write waits for SQLite's write lock
+ASIDE_WAIT_MS = 500  # how long a page view's bookkeeping write waits before it is skipped
 
 
 def configure_engine(engine):
@@ -22,7 +24,7 @@ def configure_engine(engine):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -47,11 +49,27 @@ def write_aside(statement):
     try:
         with db.engine.connect() as connection:
             connection.info["write"] = True  # SQLite: BEGIN IMMEDIATE (see _on_begin)
+            sqlite = connection.dialect.name == "sqlite"
             try:
+                if sqlite:  # wait a moment for the write lock, not the 5 s a real write may
+                    _pragma(connection, f"busy_timeout={ASIDE_WAIT_MS}")
                 with connection.begin():
+                    if not sqlite:
+                        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {ASIDE_WAIT_MS}")
                     return connection.execute(statement).rowcount
             finally:
                 connection.info.pop("write", None)  # the info dict stays with the pooled connection
+                if sqlite:
+                    _pragma(connection, f"busy_timeout={BUSY_TIMEOUT_MS}")
     except sa.exc.OperationalError as error:
         log.warning("bookkeeping write skipped: %s", error)
         return None
+
+
+def _pragma(connection, setting):
+    """A PRAGMA straight on the driver's connection: outside any transaction, no autobegin."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA {setting}")
+    finally:
+        cursor.close()
