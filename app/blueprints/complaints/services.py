@@ -153,8 +153,9 @@ def complaint_draft_save(*, draft_id, data, files=(), remove_ids=()):
             setattr(draft, name, data[name])
         remove = [a for a in draft.attachments if a.id in set(remove_ids or ())]
         old_files.extend(_drop_attachments(draft, remove))
-        if len(draft.attachments) + len(files) > 5:
-            raise ComplaintError("证据材料最多 5 个文件，文件较多时请打包为压缩包上传。", "evidence")
+        most = current_app.config["COMPLAINT_MAX_FILES"]
+        if len(draft.attachments) + len(files) > most:
+            raise ComplaintError(f"证据材料最多 {most} 个文件，文件较多时请打包为压缩包上传。", "evidence")
         for file in files:
             try:
                 attachment = attachment_store(file, user=None)
