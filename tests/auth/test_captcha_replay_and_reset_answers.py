@@ -57,6 +57,19 @@ def test_a_solved_captcha_cannot_be_replayed_with_the_old_cookie(app, client, mo
         assert db.session.scalar(sa.select(sa.func.count()).select_from(CaptchaChallenge)) == 0
 
 
+def test_a_captcha_used_by_a_form_with_errors_is_gone_too(app, client, monkeypatch):
+    """A form with another field wrong commits nothing: its captcha must still be used up."""
+    monkeypatch.setitem(app.config, "CAPTCHA_TEST_CODE", None)
+    with app.app_context():
+        solved = answer_for(client, "forgot")
+    old_cookie = client.get_cookie(cookie_name(app)).value
+    refused = forgot(client, "nobody@example.com", "12345", solved)
+    assert refused.status_code == 200 and "请输入正确的 11 位手机号码" in refused.get_data(as_text=True)
+    client.set_cookie(cookie_name(app), old_cookie)
+    replay = forgot(client, "nobody@example.com", OTHER_PHONE, solved)
+    assert replay.status_code == 200 and "验证码错误" in replay.get_data(as_text=True)
+
+
 def test_a_refused_login_uses_up_its_captcha_too(app, client, app_ctx, monkeypatch):
     monkeypatch.setitem(app.config, "CAPTCHA_TEST_CODE", None)
     user = make_institution()
