@@ -1,11 +1,12 @@
 """/healthz: is the database, the rate-limit store (Redis), the page cache store and the upload
 folder usable? JSON for a load balancer or a monitor; 200 when all are, 503 otherwise."""
+import json
 import logging
 import tempfile
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app
 
 from app.access import public
 from app.extensions import cache, db, limiter
@@ -76,7 +77,7 @@ def healthz():
         if result is not None:  # None: not configured (the page cache without Redis)
             report[name] = {"ok": result[0], "detail": result[1]}
     healthy = all(item["ok"] for item in report.values())
-    response = jsonify(status="ok" if healthy else "error", checks=report)
-    response.status_code = 200 if healthy else 503
+    body = json.dumps({"status": "ok" if healthy else "error", "checks": report}, ensure_ascii=False)  # readable Chinese
+    response = current_app.response_class(body, status=200 if healthy else 503, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response

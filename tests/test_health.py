@@ -19,6 +19,7 @@ def health(client):
 def test_healthy(client):
     status, body = health(client)
     assert status == 200 and body["status"] == "ok"
+    assert "正常" in client.get("/healthz").get_data(as_text=True)  # plain UTF-8, not \u escapes
     assert {name: item["ok"] for name, item in body["checks"].items()} == {"database": True, "limits": True, "uploads": True}
 
 
