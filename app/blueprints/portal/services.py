@@ -34,35 +34,12 @@ def _newest_first(select):
     return select.order_by(Notice.published_at.desc(), Notice.id.desc())
 
 
-def notice_previewer(user):
-    """Admins see unpublished and scheduled notices (marked as such); visitors get a 404."""
-    return bool(user is not None and user.is_authenticated and user.is_admin)
-
-
 def notice_list(*, category=None, page=1, per_page=20):
     """Published notices, newest first; ``category`` narrows to 通知公告 or 工作动态."""
     select = sa.select(Notice).where(_published())
     if category in NOTICE_CATEGORIES:
         select = select.where(Notice.category == category)
     return paginate(_newest_first(select), page=page, per_page=per_page)
-
-
-def notice_get(*, notice_id, user=None):
-    """The notice if ``user`` may read it (published and due, or an admin previewing), else None."""
-    select = sa.select(Notice).where(Notice.id == notice_id)
-    if not notice_previewer(user):
-        select = select.where(_published())
-    return db.session.scalar(select)
-
-
-def notice_attachment(*, notice_id, attachment_id, user=None):
-    """An attachment of a notice ``user`` may read, or None."""
-    from app.filings.models import Attachment
-
-    notice = notice_get(notice_id=notice_id, user=user)
-    if notice is None:
-        return None
-    return db.session.scalar(sa.select(Attachment).where(Attachment.id == attachment_id, Attachment.notice_id == notice.id))
 
 
 def notice_neighbours(*, notice):
