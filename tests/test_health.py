@@ -71,6 +71,15 @@ def test_a_reachable_redis_is_healthy(app, request):
         redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=0.5).ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis at 127.0.0.1:6379")
-    limited = limited_app(app, request, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
+    limited = limited_app(app, request, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15", CACHE_TYPE="RedisCache", CACHE_REDIS_URL="redis://127.0.0.1:6379/15")
     status, body = health(limited.test_client())
     assert status == 200 and body["checks"]["limits"] == {"ok": True, "detail": "正常"}
+    assert body["checks"]["cache"] == {"ok": True, "detail": "正常"}
+
+
+def test_a_page_cache_redis_that_cannot_be_reached_is_reported(app, request):
+    """The page cache itself falls back to rendering (Flask-Caching logs and renders); /healthz tells."""
+    cached = limited_app(app, request, RATELIMIT_ENABLED=False, CACHE_TYPE="RedisCache", CACHE_REDIS_URL=CLOSED_PORT_REDIS)
+    status, body = health(cached.test_client())
+    assert status == 503 and body["checks"]["cache"] == {"ok": False, "detail": "页面缓存存储（Redis）无法连接"}
+    assert cached.test_client().get("/").status_code == 200
