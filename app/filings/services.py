@@ -4,7 +4,7 @@ from flask import abort, current_app, url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.audit import audit
+from app.audit import AuditLog, audit
 from app.extensions import db
 from app.filings import workflow
 from app.filings.attachments import AttachmentError, attachment_remove_file, attachment_store
@@ -67,12 +67,14 @@ def round_next(kind, today=None):
 
 def owned_filing_or_404(wizard, filing_id, user):
     """The filing of this module owned by ``user``; anything else is a 404 (never a hint)."""
-    filing = db.session.scalar(
-        sa.select(wizard.model).where(wizard.model.id == filing_id, wizard.model.owner_id == user.id)
-    )
+    filing = owned_filing_or_none(wizard, filing_id, user)
     if filing is None:
         abort(404)
     return filing
+
+
+def owned_filing_or_none(wizard, filing_id, user):
+    return db.session.scalar(sa.select(wizard.model).where(wizard.model.id == filing_id, wizard.model.owner_id == user.id))
 
 
 def review_scope(select, model, user):
@@ -448,13 +450,24 @@ def filing_add_attachments(*, filing, files, user, wizard=None):
     return saved, errors
 
 
+def deleted_by(wizard, filing_id, user):
+    """Whether ``user`` deleted this filing (a repeated 删除 then lands as the first did)."""
+    return db.session.scalar(
+        sa.select(AuditLog.id).where(
+            AuditLog.action == f"{wizard.kind}.delete", AuditLog.target_id == str(filing_id), AuditLog.actor_id == user.id
+        ).limit(1)
+    ) is not None
+
+
 def filing_attachment_or_404(filing, attachment_id):
-    attachment = db.session.scalar(
-        sa.select(Attachment).where(Attachment.id == attachment_id, Attachment.filing_id == filing.id)
-    )
+    attachment = filing_attachment_or_none(filing, attachment_id)
     if attachment is None:
         abort(404)
     return attachment
+
+
+def filing_attachment_or_none(filing, attachment_id):
+    return db.session.scalar(sa.select(Attachment).where(Attachment.id == attachment_id, Attachment.filing_id == filing.id))
 
 
 def filing_delete_attachment(*, filing, attachment, user, wizard=None):

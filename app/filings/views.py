@@ -202,9 +202,15 @@ class WizardViews:
     def view_delete_attachment(self, filing_id, attachment_id):
         """Delete one attachment while the filing is editable; 404 for another's file."""
         filing = services.owned_filing_or_404(self, filing_id, current_user)
-        attachment = services.filing_attachment_or_404(filing, attachment_id)
         if not EmptyForm().validate_on_submit():
             abort(400)
+        attachment = services.filing_attachment_or_none(filing, attachment_id)
+        if attachment is None:
+            # a repeated 删除 (double click, retry): the first one removed it; same page as then
+            if is_htmx():
+                return self._render_step(filing, self.ATTACHMENTS, upload_saved=[], upload_errors=[])
+            flash("该附件已删除。", "success")
+            return redirect_303(self.step_url(filing, self.ATTACHMENTS))
         try:
             services.filing_delete_attachment(filing=filing, attachment=attachment, user=current_user, wizard=self)
             message = (f"已删除：{attachment.original_name}", "success")
@@ -260,10 +266,16 @@ class WizardViews:
         }
 
     def view_delete(self, filing_id):
-        """Delete a draft; other statuses are refused with a message."""
-        filing = services.owned_filing_or_404(self, filing_id, current_user)
+        """Delete a draft; other statuses are refused with a message. A repeat (the draft is gone
+        already) lands on the list as the first one did."""
         if not EmptyForm().validate_on_submit():
             abort(400)
+        filing = services.owned_filing_or_none(self, filing_id, current_user)
+        if filing is None:
+            if not services.deleted_by(self, filing_id, current_user):
+                abort(404)
+            flash(f"已删除该{self.title}草稿。", "success")
+            return redirect_303(url_for(self.endpoint(f"list_{self.plural}")))
         try:
             services.filing_delete(wizard=self, filing=filing, user=current_user)
             flash(f"已删除该{self.title}草稿。", "success")

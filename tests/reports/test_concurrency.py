@@ -249,3 +249,20 @@ def test_the_same_reopen_decision_twice_is_made_once(client, app, app_ctx, peopl
     responses = at_once(*(lambda: city.post(f"/reports/reopen-requests/{request_id}", {"decision": "grant", "until": until}) for _ in range(2)))
     assert [r.status_code for r in responses] == [303, 303]
     assert _count(Message, Message.user_id == people.institution.id) == 1
+
+
+def test_repeated_deletes_land_where_the_first_did(client, app, app_ctx, people):
+    login(client, people.institution.username)
+    report_id = new_report(client)
+    fill(client, people, report_id)
+    data = {"files": [(io.BytesIO(PDF), "工作总结.pdf")]}
+    assert client.post(f"/reports/{report_id}/attachments", data=data, content_type="multipart/form-data").status_code == 303
+    attachment_id = db.session.scalar(sa.select(Attachment.id).where(Attachment.filing_id == report_id))
+    for _ in range(2):
+        response = client.post(f"/reports/{report_id}/attachments/{attachment_id}/delete")
+        assert response.status_code == 303 and response.headers["Location"].endswith(f"/reports/{report_id}/attachments")
+    for _ in range(2):
+        response = client.post(f"/reports/{report_id}/delete")
+        assert response.status_code == 303 and response.headers["Location"].endswith("/reports/")
+    # someone else's (or a never existing) filing is still a 404
+    assert client.post("/reports/999999/delete").status_code == 404
