@@ -73,3 +73,13 @@ def _pragma(connection, setting):
         cursor.execute(f"PRAGMA {setting}")
     finally:
         cursor.close()
+
+
+def end_read_transaction():
+    """End the request's transaction before slow work such as a password hash.
+
+    On SQLite a POST's transaction holds the database's write lock from its first statement
+    (BEGIN IMMEDIATE, above); hashing inside it would queue every other writer behind ~100 ms of
+    scrypt. Callers have only read so far; a commit (not a rollback) keeps anything a caller did
+    add, should one ever have."""
+    db.session.commit()

@@ -81,13 +81,13 @@ def attachment_store(file_storage, *, user):
         raise AttachmentError(f"“{original}”的格式不允许上传。{ALLOWED_NOTICE}")
     limit = current_app.config["MAX_FILE_SIZE"]
     folder = Path(current_app.config["UPLOAD_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only, whatever the umask
     stored_name = secrets.token_hex(16) + extension
     path = folder / stored_name
     digest = hashlib.sha256()
     size = 0
     try:
-        with open(path, "xb") as out:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
             head = file_storage.stream.read(CHUNK)
             if not head:
                 raise AttachmentError(f"“{original}”是空文件，请重新选择。")

@@ -114,3 +114,19 @@ def test_a_download_never_fails_on_its_name(app, client):
         response = attachment_response(attachment)
         assert response.headers["Content-Disposition"] == 'attachment; filename=report.pdf'
         response.close()
+
+
+def test_uploaded_files_are_owner_only(app, app_ctx):
+    """The upload folder 0700 and each file 0600, whatever the process umask (issue 13 item 6)."""
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        file = FileStorage(stream=io.BytesIO(b"%PDF-1.4 perm"), filename="权限.pdf")
+        attachment = attachment_store(file, user=None)
+        db.session.commit()
+    finally:
+        os.umask(previous)
+    folder = app.config["UPLOAD_DIR"]
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(os.path.join(folder, attachment.stored_name)).st_mode) == 0o600

@@ -1,10 +1,12 @@
 """基本资料 and 修改密码 forms."""
 import re
 
+from werkzeug.security import check_password_hash
 from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, Email, EqualTo, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.database import end_read_transaction
 from app.forms import BaseForm, RegionMixin, required
 from app.passwords import password_problem
 from app.utils import local_today
@@ -168,12 +170,18 @@ class ChangePasswordForm(BaseForm):
         self.user = user
 
     def validate_current_password(self, field):
-        if not self.user.check_password(field.data):
+        if not self._matches(field.data):
             raise ValidationError("当前密码不正确。")
 
     def validate_new_password(self, field):
         problem = password_problem(field.data, username=self.user.username)
         if problem:
             raise ValidationError(problem)
-        if self.user.check_password(field.data):
+        if self._matches(field.data):
             raise ValidationError("新密码不能与当前密码相同。")
+
+    def _matches(self, password):
+        """The slow hash check outside the request's transaction (SQLite: its write lock)."""
+        stored = self.user.password_hash
+        end_read_transaction()
+        return bool(stored) and check_password_hash(stored, password)

@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 
 from app.audit import audit, snapshot
-from app.database import write_aside
+from app.database import end_read_transaction, write_aside
 from app.extensions import db
 from app.forms import uscc_warnings
 from app.inbox import Message, unread_count
@@ -150,6 +150,7 @@ def messages_read_all(*, user):
 
 def password_change(*, user, new_password):
     """Set a new (validated) password, clear the forced change and end every other session. Commits."""
+    end_read_transaction()  # the hash below is slow: not inside the write lock
     user.set_password(new_password)
     forced = user.must_change_password
     user.must_change_password = False

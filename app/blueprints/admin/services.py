@@ -12,6 +12,7 @@ from flask import url_for
 
 from app.audit import audit, snapshot
 from app.blueprints.auth.models import ROLE_LABELS, PhoneChangeRequest, User, UserSession
+from app.database import end_read_transaction
 from app.extensions import db
 from app.forms import is_mobile
 from app.inbox import notify
@@ -123,6 +124,7 @@ def admin_create(
         display_name=display_name or username,
         must_change_password=must_change_password,
     )
+    end_read_transaction()  # the checks above only read; the hash below is slow
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -179,6 +181,7 @@ def user_reset_password(*, user, actor):
     """
     password = temporary_password()
     before = {"must_change_password": user.must_change_password}
+    end_read_transaction()  # the hash below is slow: not inside the write lock
     user.set_password(password)
     user.must_change_password = True
     user.failed_logins = 0

@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.audit import audit
 from app.blueprints.auth.models import Enterprise, Expert, Institution, LoginLog, PhoneChangeRequest, User
+from app.database import end_read_transaction
 from app.extensions import db
 from app.filings.attachments import AttachmentError, attachment_remove_file, attachment_store
 from app.forms import LANDLINE_RE, MOBILE_RE, is_mobile
@@ -145,7 +146,7 @@ def _new_user(*, username, password, role, phone, city_code, county_code, displa
     _refuse(username_problem(username), "username")
     _refuse(password_problem(password or "", username=username), "password")
     _refuse(_region_problem(city_code, county_code), "city_code")
-    _end_read_transaction()  # the checks only read; the hash below is slow
+    end_read_transaction()  # the checks only read; the hash below is slow
     user = User(username=username, role=role, phone=phone, city_code=city_code, display_name=display_name)
     user.set_password(password)
     db.session.add(user)
@@ -269,17 +270,6 @@ def _hash_method():
     return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
 
 
-def _end_read_transaction():
-    """End the transaction before slow work such as a password hash.
-
-    On SQLite a POST's transaction holds the database's write lock from its first statement
-    (BEGIN IMMEDIATE, app/database.py); hashing inside it would queue every other writer behind
-    ~100 ms of scrypt. Callers have only read so far; a commit (not a rollback) keeps anything a
-    caller did add, should one ever have.
-    """
-    db.session.commit()
-
-
 def _lock_minutes():
     return timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
 
@@ -316,7 +306,7 @@ def _unknown_name_login(username, password, now):
     """登录 with a name no account has: spend the time a password check takes (so the answer's
     speed does not tell names apart), log the attempt, lock like an account would. Raises."""
     until = _unknown_name_locked_until(username, now)
-    _end_read_transaction()
+    end_read_transaction()
     check_password_hash(_dummy_hash(_hash_method()), password or "")
     if until:
         _log_attempt(username, None, False, "帐户已锁定")
@@ -365,7 +355,7 @@ def user_login(*, username, password, captcha):
         db.session.commit()
         raise AccountError(_locked_message(user.locked_until))
     user_id, stored_hash = user.id, user.password_hash
-    _end_read_transaction()
+    end_read_transaction()
     password_ok = check_password_hash(stored_hash, password or "")
     # --- the write transaction: short, no slow work from here on
     if not password_ok:
@@ -413,7 +403,7 @@ def password_reset_code_send(*, username, phone, last_sent_at=None):
     if last_sent_at is not None and now - last_sent_at < current_app.config["SMS_SEND_INTERVAL"]:
         raise VerificationError("验证码发送过于频繁，请 1 分钟后再试。")
     target = _reset_target(username, phone)
-    _end_read_transaction()  # the code's hash is slow work
+    end_read_transaction()  # the code's hash is slow work
     if target is not None:
         sms_code_send(phone=phone, purpose=RESET_PURPOSE, text_template=RESET_SMS)
     else:
