@@ -1,4 +1,4 @@
-"""flask commands: create-admin, seed-demo, load-reference, check-config, seed-scale (app/scale.py)."""
+"""flask commands: create-admin, seed-demo, load-reference, check-config, sms-deliver, seed-scale (app/scale.py)."""
 import click
 import sqlalchemy as sa
 from flask import current_app
@@ -12,6 +12,7 @@ def register_cli(app):
     app.cli.add_command(seed_demo)
     app.cli.add_command(load_reference_command)
     app.cli.add_command(check_config)
+    app.cli.add_command(sms_deliver)
 
     from app.scale import seed_scale_command
 
@@ -83,3 +84,14 @@ def check_config():
             click.echo(f"警告：{text}")
     if not findings:
         click.echo("未发现问题。")
+
+
+@click.command("sms-deliver")
+@with_appcontext
+def sms_deliver():
+    """Send the 短信日志's 待发送 messages (left by a stopped worker or a slow gateway); cron-safe:
+    each message is claimed once, however many copies run."""
+    from app.sms import deliver_pending
+
+    sent, failed = deliver_pending()
+    click.echo(f"已发送 {sent} 条，发送失败 {failed} 条。")

@@ -118,3 +118,15 @@ def test_the_outbox_log_line_carries_the_code_only_outside_production(app, app_c
     send_sms("13800000003", "您的验证码 333444。", secret="333444")
     db.session.commit()
     assert all("333444" not in text for text in sms_capture.delivered("13800000003"))
+
+
+def test_flask_sms_deliver_sends_what_was_left(app, app_ctx, gateway, monkeypatch):
+    gateway("Slow")
+    monkeypatch.setitem(app.config, "SMS_INLINE_SECONDS", 0)
+    for n in range(3):
+        send_sms(f"1390000000{n}", f"提醒 {n}")
+    db.session.commit()
+    db.session.remove()
+    result = app.test_cli_runner().invoke(args=["sms-deliver"])
+    assert result.exit_code == 0 and "已发送" in result.output
+    assert all(row.status == "sent" for row in _rows()) and len(Recorder.sent) == 3
