@@ -20,7 +20,7 @@ PDF = b"%PDF-1.4\n%notice\n"
 
 def _rows(model, *criteria):
     db.session.expire_all()
-    return db.session.scalars(sa.select(model).where(*criteria)).all()
+    return db.session.scalars(sa.select(model).where(*criteria).order_by(model.id)).all()  # PostgreSQL keeps no order
 
 
 def _actions():
