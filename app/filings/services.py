@@ -2,7 +2,6 @@
 import sqlalchemy as sa
 from flask import abort, current_app, url_for
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from app.audit import AuditLog, audit
 from app.extensions import db
@@ -541,10 +540,3 @@ def waiting_count(*, wizard, user):
         return 0
     return db.session.scalar(sa.select(sa.func.count(model.id)).where(waiting))
 
-
-def filing_with_history(wizard, filing_id):
-    return db.session.scalar(
-        sa.select(wizard.model)
-        .where(wizard.model.id == filing_id)
-        .options(selectinload(wizard.model.events).joinedload(ReviewEvent.actor), selectinload(wizard.model.attachments))
-    )

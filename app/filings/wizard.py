@@ -75,7 +75,6 @@ class Wizard(WizardViews):
     status_labels: dict = field(default_factory=dict)
     action_labels: dict = field(default_factory=dict)  # e.g. {"province_reject": "不予认定"}
     list_columns: list = field(default_factory=list)  # [(header, callable(filing), css class)]
-    export_columns: list = field(default_factory=list)  # [(header, callable(filing))]
     # several wizards in one blueprint: each serves its views under its own prefix ("/products")
     url_prefix: str = ""
     # the list page's 所在地区 / 联系人 / 联系方式 columns (from the owner's institution)

@@ -9,7 +9,6 @@ from openpyxl.styles import Alignment, Border, Font, Side
 
 from app.audit import audit
 from app.blueprints.applications.models import RECOGNITION_YEARS, Recognition
-from app.blueprints.auth.models import Institution
 from app.extensions import db
 from app.spreadsheets import write_cell, xml_text
 from app.utils import local_today
@@ -34,10 +33,6 @@ def recognition_grant(*, application, actor):
         actor=actor,
     )
     return recognition
-
-
-def recognition_of(application):
-    return db.session.query(Recognition).filter_by(application_id=application.id).one_or_none()
 
 
 # ---- current recognitions (shared: the 核心服务机构 directory, 搜索, 调度 use these) ------------
@@ -71,15 +66,6 @@ def recognised_terms(year=None):
         .where(recognition_in_force(year))
         .group_by(Recognition.institution_id)
         .subquery("recognised")
-    )
-
-
-def recognised_institutions(year=None):
-    """A select of (Institution, term_start, term_end) for every institution recognised in ``year``;
-    callers add their own filters, order and paging."""
-    terms = recognised_terms(year)
-    return sa.select(Institution, terms.c.term_start, terms.c.term_end).join(
-        terms, terms.c.institution_id == Institution.id
     )
 
 

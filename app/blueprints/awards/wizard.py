@@ -154,7 +154,6 @@ institution_wizard = InstitutionWizard(
     one_per_round=True,
     duplicate_message="本评选年度已填报过优秀服务机构申报，每个机构每年只能申报一次。请在列表中编辑已有的申报。",
     list_columns=[("评选年度", lambda f: f.round.title, "")],
-    export_columns=[("机构名称", lambda f: f.display_name), ("评选年度", lambda f: f.round.title)],
     **COMMON,
 )
 institution_wizard.short_title, institution_wizard.slug = "优秀服务机构", "institutions"
@@ -180,7 +179,6 @@ product_wizard = ProductWizard(
         ("收费方式", lambda f: f.charge_mode or "", ""),
         ("评选年度", lambda f: f.round.title, ""),
     ],
-    export_columns=[("产品名称", lambda f: f.product_name), ("申报机构", lambda f: f.institution.name if f.institution else "")],
     **COMMON,
 )
 product_wizard.short_title, product_wizard.slug = "优秀服务产品", "products"
@@ -207,7 +205,6 @@ expert_wizard = ExpertWizard(
         ("年龄", lambda f: f.age if f.age is not None else "", "num"),
         ("工作单位", lambda f: f.employer or "", ""),
     ],
-    export_columns=[("姓名", lambda f: f.name), ("工作单位", lambda f: f.employer)],
     **COMMON,
 )
 expert_wizard.short_title, expert_wizard.slug = "优秀服务专家", "experts"

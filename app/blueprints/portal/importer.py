@@ -131,10 +131,6 @@ def _path(token):
     return path if path.exists() else None
 
 
-def import_exists(*, token):
-    return _path(token) is not None
-
-
 def import_start(*, file_storage):
     """Keep an uploaded .xlsx (≤ 5 MB) for the preview; returns its token. Raises SheetError."""
     folder = _folder()

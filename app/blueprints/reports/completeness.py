@@ -170,11 +170,6 @@ def missing_institutions(*, round, user, city_code=None, page=1):
     return result
 
 
-def missing_count(*, round, user, city_code=None):
-    select = missing_select(round, user, city_code).order_by(None).subquery()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(select))
-
-
 # ---- 导出未报送名单 ------------------------------------------------------------------------------------
 
 MISSING_HEADERS = ("序号", "市州", "机构名称", "统一社会信用代码", "联系人", "联系电话", "草稿/补报状态", "上次提醒")
