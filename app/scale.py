@@ -90,7 +90,7 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
     from app.filings.models import Attachment, Filing, ReviewEvent, Round
     from app.reference.models import InstitutionType, Platform, Region, ServiceCategory, UnitNature
     from app.reference.services import load_reference
-    from app.utils import local_today, utcnow
+    from app.utils import local_today, to_local, utcnow
 
     if db.session.scalar(sa.select(sa.func.count()).select_from(Institution)):
         raise ScaleError("seed-scale 只能用于空数据库：已有服务机构数据。")
@@ -291,7 +291,7 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
                 "site_type": rng.choice(("自有", "租用")), "staff_count": rng.randint(5, 120), "bachelor_count": rng.randint(2, 60),
                 "intermediate_count": rng.randint(0, 30), "revenue": rev, "service_expense": expense, "profit": rev - expense,
                 "anomaly_note": None, "activities_total": totals[0], "participants_total": totals[1], "served_total": totals[2],
-                "first_submitted_at": submitted, "late": late and submitted is not None and submitted.date() > closes,
+                "first_submitted_at": submitted, "late": late and submitted is not None and to_local(submitted).date() > closes,
                 "counted": status == "approved", "approved_at": approved_at,
                 "stats_city_code": inst_city[inst_id], "stats_institution_id": inst_id,
             })
@@ -345,7 +345,7 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
             "respondent_name": f"某某服务机构{n % 300 + 1}", "respondent_city_code": city_code, "respondent_address": "某区某路1号",
             "respondent_contact": rng.choice(SURNAMES) + "经理", "respondent_phone": "0731-88888888",
             "content": "服务收费与合同约定不符，多次沟通未果，请求协调处理。" * 3, "created_at": created,
-            "registered_at": created, "registered_on": created.date(), "due_on": created.date() + timedelta(days=21),
+            "registered_at": created, "registered_on": to_local(created).date(), "due_on": to_local(created).date() + timedelta(days=21),
             "assigned_city_code": city_code if status in ("transferred", "processing", "closed") else None,
             "reject_reason": "不属于受理范围。" if status == "rejected" else None,
             "result": "已协调双方达成一致。" if status == "closed" else None, "closed_at": closed,
