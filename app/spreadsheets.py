@@ -1,22 +1,22 @@
-"""Spreadsheets in and out: cells every export writes safely (text stays text, nothing an .xlsx or
-.docx cannot hold), and a look inside an uploaded .xlsx before openpyxl opens it (``xlsx_problem``).
+"""Spreadsheets in and out: every .xlsx the app writes goes through XlsxWriter here, with cells
+written safely (text stays text, nothing an .xlsx or .docx cannot hold); openpyxl only reads the
+名单导入 upload, after a look inside it (``xlsx_problem``).
 
 Exports carry what users typed (机构名称, 联系人, 异常说明 ...). Two things go wrong with raw text:
 
-- A value starting with ``=`` is a live formula to openpyxl and to XlsxWriter's ``write()``
-  (``=HYPERLINK(...)`` can leak other cells), and openpyxl turns "#N/A" into an error cell. Text is
-  therefore always written as a string cell (openpyxl data type "s", XlsxWriter ``write_string``)
-  so it keeps exactly the value typed; no apostrophe is added. Numbers stay numbers.
+- A value starting with ``=`` is a live formula to XlsxWriter's ``write()`` (``=HYPERLINK(...)``
+  can leak other cells). Text is therefore always written with ``write_string`` (and the
+  workbook's options turn off every guess) so it keeps exactly the value typed; no apostrophe is
+  added. Numbers stay numbers.
 - XML 1.0 cannot hold most control characters (``\\x0b`` from a pasted Word text, NUL) nor
-  U+FFFE/U+FFFF: openpyxl and python-docx raise, which made a whole export fail. They are removed.
-  (openpyxl's ILLEGAL_CHARACTERS_RE misses U+FFFE/U+FFFF, which lxml refuses too, so the XML
-  ``Char`` production itself is used here.)
+  U+FFFE/U+FFFF: python-docx raises (a whole document failed), and a cell would show escape codes
+  instead of the text. They are removed (the XML ``Char`` production itself is used here).
 """
 import re
 import zipfile
 import zlib
 
-from openpyxl.cell.cell import Cell
+from xlsxwriter import Workbook
 
 # Everything outside XML 1.0's Char production (tab, LF and CR are allowed).
 XML_ILLEGAL_RE = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -37,49 +37,33 @@ def _cell_text(value):
     return xml_text(value)[:EXCEL_CELL_LIMIT]
 
 
-def text_cell(sheet, value):
-    """An openpyxl cell for ``sheet.append`` (write-only or not) holding ``value``; text is never a formula."""
-    # what openpyxl's WriteOnlyCell makes; normal sheets take it too (append sets its row and column)
-    return put(Cell(sheet, row=1, column=1), value)
+def xlsx_workbook(out, *, constant_memory=False):
+    """An XlsxWriter workbook writing into ``out`` (a path or a binary file; call ``close()``) that
+    never makes text a formula, a link or a number. With ``constant_memory`` each row goes to disk
+    as it is written, so rows must come in order (big exports)."""
+    return Workbook(out, {"constant_memory": constant_memory, **XLSXWRITER_OPTIONS})
 
 
-def put(cell, value):
-    """Set an openpyxl cell's value: text as a string cell, anything else as openpyxl would."""
-    if isinstance(value, str):
-        cell.value = _cell_text(value)
-        cell.data_type = "s"
+def xlsxwriter_cell(sheet, row, column, value, cell_format=None):
+    """One cell (0-based ``row``/``column``): text by ``write_string``, numbers as numbers, None or "" blank."""
+    if value is None or value == "":
+        sheet.write_blank(row, column, None, cell_format)
+    elif isinstance(value, str):
+        sheet.write_string(row, column, _cell_text(value), cell_format)
     else:
-        cell.value = value
-    return cell
-
-
-def safe_row(sheet, values):
-    """``values`` ready for ``sheet.append``: each value its own cell, text as a string cell.
-
-    (Write-only sheets reuse one cell for plain values after a Cell was passed, so every value
-    gets a cell of its own.)"""
-    return [None if value is None else text_cell(sheet, value) for value in values]
-
-
-def append_row(sheet, values):
-    """``sheet.append(values)`` (openpyxl, write-only or not) with text kept as text."""
-    sheet.append(safe_row(sheet, values))
-
-
-def write_cell(sheet, row, column, value):
-    """``sheet.cell(row, column, value)`` (openpyxl) with text kept as text; returns the cell."""
-    return put(sheet.cell(row, column), value)
+        sheet.write(row, column, value, cell_format)
 
 
 def xlsxwriter_row(sheet, row, values, cell_format=None):
     """XlsxWriter's ``write_row`` with text written by ``write_string`` and numbers as numbers."""
     for column, value in enumerate(values):
-        if value is None or value == "":
-            sheet.write_blank(row, column, None, cell_format)
-        elif isinstance(value, str):
-            sheet.write_string(row, column, _cell_text(value), cell_format)
-        else:
-            sheet.write(row, column, value, cell_format)
+        xlsxwriter_cell(sheet, row, column, value, cell_format)
+
+
+def xlsxwriter_merge(sheet, row, first_column, last_column, value, cell_format=None):
+    """A title merged across columns of one row; its text written as text (``merge_range`` alone uses ``write()``)."""
+    sheet.merge_range(row, first_column, row, last_column, "", cell_format)
+    xlsxwriter_cell(sheet, row, first_column, value, cell_format)
 
 
 # ---- reading an uploaded .xlsx safely ------------------------------------------------------------

@@ -1,16 +1,15 @@
-"""Excel export of filings: one row per filing, every field, written in write-only mode."""
+"""Excel export of filings: one row per filing, every field, each row flushed to disk as it is written."""
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import send_file
-from openpyxl import Workbook
 from sqlalchemy.orm import selectinload
 
 from app.cache import cached_file
 from app.extensions import db
 from app.filings import services, workflow
 from app.reference.services import region_name
-from app.spreadsheets import append_row
+from app.spreadsheets import xlsx_workbook, xlsxwriter_row
 from app.utils import format_date, format_datetime, local_today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,8 +34,8 @@ def _write_filings(out, wizard, user, round_id):
     select = services.review_scope(select, model, user)
     if round_id:
         select = select.where(model.round_id == round_id)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(wizard.title[:30])
+    workbook = xlsx_workbook(out, constant_memory=True)
+    sheet = workbook.add_worksheet(wizard.title[:30])
     headers = ["序号", "批次", "机构名称", "机构代码", "所在市州", "所在区县", "联系人", "联系方式"]
     # Field labels can depend on the round (e.g. 2022年服务企业数), so they come from the first row.
     sample_labels = None
@@ -64,10 +63,10 @@ def _write_filings(out, wizard, user, round_id):
                 format_datetime(filing.submitted_at),
             ]
         )
-    append_row(sheet, headers + (sample_labels or []) + ["附件数", "审核状态", "提交时间"])
-    for row in rows:
-        append_row(sheet, row)  # text as text: a 联系人 of "=HYPERLINK(...)" is not a formula
-    workbook.save(out)
+    xlsxwriter_row(sheet, 0, headers + (sample_labels or []) + ["附件数", "审核状态", "提交时间"])
+    for number, row in enumerate(rows, start=1):
+        xlsxwriter_row(sheet, number, row)  # text as text: a 联系人 of "=HYPERLINK(...)" is not a formula
+    workbook.close()
 
 
 def _cell(raw, shown):

@@ -4,13 +4,11 @@ from io import BytesIO
 import sqlalchemy as sa
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
 
 from app.audit import audit
 from app.blueprints.applications.models import RECOGNITION_YEARS, Recognition
 from app.extensions import db
-from app.spreadsheets import write_cell, xml_text
+from app.spreadsheets import xlsx_workbook, xlsxwriter_cell, xlsxwriter_merge, xml_text
 from app.utils import local_today
 
 
@@ -123,32 +121,27 @@ def declaration_docx(application):
     )
 
 
-THIN = Side(style="thin", color="808080")
-BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+BOX = {"border": 1, "border_color": "#808080"}  # thin grey lines round every cell of the table
 
 
 def _xlsx(title, institution, headers, widths, rows=15):
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title[:30]
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
-    write_cell(sheet, 1, 1, title).font = Font(size=14, bold=True)
-    sheet.cell(1, 1).alignment = Alignment(horizontal="center")
-    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(headers))
-    write_cell(sheet, 2, 1, f"申报机构（盖章）：{institution.name}")
-    for column, (header, width) in enumerate(zip(headers, widths), start=1):
-        cell = write_cell(sheet, 3, column, header)
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = BOX
-        sheet.column_dimensions[cell.column_letter].width = width
-    for row in range(4, 4 + rows):
-        sheet.cell(row, 1, row - 3).border = BOX
-        for column in range(2, len(headers) + 1):
-            sheet.cell(row, column).border = BOX
-    sheet.freeze_panes = "A4"
     buffer = BytesIO()
-    workbook.save(buffer)
+    workbook = xlsx_workbook(buffer)
+    sheet = workbook.add_worksheet(title[:30])
+    last = len(headers) - 1
+    xlsxwriter_merge(sheet, 0, 0, last, title, workbook.add_format({"bold": True, "font_size": 14, "align": "center"}))
+    xlsxwriter_merge(sheet, 1, 0, last, f"申报机构（盖章）：{institution.name}")
+    header = workbook.add_format({"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, **BOX})
+    box = workbook.add_format(BOX)
+    for column, (text, width) in enumerate(zip(headers, widths)):
+        xlsxwriter_cell(sheet, 2, column, text, header)
+        sheet.set_column(column, column, width)
+    for row in range(3, 3 + rows):
+        sheet.write_number(row, 0, row - 2, box)
+        for column in range(1, len(headers)):
+            sheet.write_blank(row, column, None, box)
+    sheet.freeze_panes(3, 0)
+    workbook.close()
     return buffer.getvalue()
 
 

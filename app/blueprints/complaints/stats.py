@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.blueprints.complaints.models import CLOSED, REJECTED, UNVERIFIED, Complaint
 from app.extensions import db
 from app.reference.services import cities
-from app.spreadsheets import append_row
+from app.spreadsheets import xlsx_workbook, xlsxwriter_cell, xlsxwriter_row
 
 
 @dataclass
@@ -98,27 +98,20 @@ def _values(row):
 
 def stats_workbook(*, year):
     """The statistics of ``year`` as an .xlsx file (bytes): one sheet per month, one per 市州."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
     by_month, by_city, total = complaint_stats(year=year)
-    book = Workbook()
-    sheets = (("按月统计", "月份", by_month), ("按市州统计", "被投诉方市州", by_city))
-    for index, (title, first, rows) in enumerate(sheets):
-        sheet = book.active if index == 0 else book.create_sheet()
-        sheet.title = title
-        append_row(sheet, [f"{year}年企业投诉{title}"])
-        sheet["A1"].font = Font(bold=True, size=13)
-        append_row(sheet, [first, *HEADERS])
-        for cell in sheet[2]:
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(horizontal="center", wrap_text=True)
-        for row in [*rows, total]:
-            append_row(sheet, [row.label, *_values(row)])
-        sheet.column_dimensions["A"].width = 16
-        for letter in "BCDEFGHIJK":
-            sheet.column_dimensions[letter].width = 13
-        sheet.freeze_panes = "B3"
     buffer = BytesIO()
-    book.save(buffer)
+    book = xlsx_workbook(buffer)
+    title_format = book.add_format({"bold": True, "font_size": 13})
+    header_format = book.add_format({"bold": True, "align": "center", "text_wrap": True})
+    sheets = (("按月统计", "月份", by_month), ("按市州统计", "被投诉方市州", by_city))
+    for title, first, rows in sheets:
+        sheet = book.add_worksheet(title)
+        xlsxwriter_cell(sheet, 0, 0, f"{year}年企业投诉{title}", title_format)
+        xlsxwriter_row(sheet, 1, [first, *HEADERS], header_format)
+        for number, row in enumerate([*rows, total], start=2):
+            xlsxwriter_row(sheet, number, [row.label, *_values(row)])
+        sheet.set_column(0, 0, 16)
+        sheet.set_column(1, 10, 13)
+        sheet.freeze_panes(2, 1)
+    book.close()
     return buffer.getvalue()

@@ -30,7 +30,7 @@ from app.extensions import db
 from app.forms import LANDLINE_RE, MOBILE_RE, is_mobile
 from app.reference.models import InstitutionType, Platform, Region, ServiceCategory, UnitNature
 from app.sms import send_sms
-from app.spreadsheets import append_row, write_cell, xlsx_problem
+from app.spreadsheets import xlsx_problem, xlsx_workbook, xlsxwriter_cell
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 3000
@@ -484,20 +484,17 @@ def import_commit(*, token, actor):
 
 def import_template_xlsx():
     """核心服务机构名单导入模板.xlsx: the headings, and a sheet explaining each column."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "核心服务机构名单"
+    buffer = BytesIO()
+    workbook = xlsx_workbook(buffer)
+    sheet = workbook.add_worksheet("核心服务机构名单")
+    heading, required = workbook.add_format({"bold": True}), workbook.add_format({"bold": True, "font_color": "#C62828"})
     widths = {"name": 34, "uscc": 24, "categories": 30, "platform": 30, "username": 24}
-    for index, column in enumerate(TEMPLATE_COLUMNS, start=1):
-        cell = write_cell(sheet, 1, index, COLUMNS[column][0])
-        cell.font = Font(bold=True, color="C62828" if column in REQUIRED_COLUMNS else None)
-        sheet.column_dimensions[cell.column_letter].width = widths.get(column, 14)
-    sheet.freeze_panes = "A2"
-    notes = workbook.create_sheet("填写说明")
-    for line in (
+    for index, column in enumerate(TEMPLATE_COLUMNS):
+        xlsxwriter_cell(sheet, 0, index, COLUMNS[column][0], required if column in REQUIRED_COLUMNS else heading)
+        sheet.set_column(index, index, widths.get(column, 14))
+    sheet.freeze_panes(1, 0)
+    notes = workbook.add_worksheet("填写说明")
+    for number, line in enumerate((
         "红色表头为必填列；新建帐户（系统中尚无该统一社会信用代码）时，联系人和电话也必须填写。",
         "所在市州：如 长沙市（也可写 长沙）；所在区县：须属于所在市州，可不填。",
         "机构类型：综合服务机构 或 专业服务机构，可不填。",
@@ -507,9 +504,8 @@ def import_template_xlsx():
         "所属平台：可不填，默认为所在市州的中小企业公共服务平台。",
         "帐户名称：可不填，默认使用统一社会信用代码。新帐户的初始密码随机生成，机构用绑定手机在登录页“忘记密码”设置密码。",
         "导入前系统先预览每一行将如何处理及原因，确认后才写入。",
-    ):
-        append_row(notes, [line])
-    notes.column_dimensions["A"].width = 110
-    buffer = BytesIO()
-    workbook.save(buffer)
+    )):
+        xlsxwriter_cell(notes, number, 0, line)
+    notes.set_column(0, 0, 110)
+    workbook.close()
     return buffer.getvalue()

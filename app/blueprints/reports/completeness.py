@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import send_file
-from xlsxwriter import Workbook
 
 from app.blueprints.applications.models import Recognition
 from app.blueprints.applications.services import recognition_in_force
@@ -22,7 +21,7 @@ from app.extensions import db
 from app.filings import workflow
 from app.filings.export import XLSX
 from app.reference.services import cities, region_name
-from app.spreadsheets import XLSXWRITER_OPTIONS, xlsxwriter_row
+from app.spreadsheets import xlsx_workbook, xlsxwriter_row
 from app.utils import format_date, format_datetime, local_today, paginate
 
 
@@ -180,7 +179,7 @@ def missing_export(*, round, user, city_code=None):
     select = missing_select(round, user, city_code).order_by(Institution.city_code, Institution.name, Institution.id)
     rows = _missing_rows(round, db.session.scalars(select).all())
     out = tempfile.TemporaryFile()
-    workbook = Workbook(out, {"in_memory": False, "tmpdir": tempfile.gettempdir(), **XLSXWRITER_OPTIONS})
+    workbook = xlsx_workbook(out)
     sheet = workbook.add_worksheet("未报送机构")
     xlsxwriter_row(sheet, 0, MISSING_HEADERS)
     for number, row in enumerate(rows, start=1):

@@ -2,7 +2,6 @@
 indicator. Streamed: reports are read in batches (keyset on id), rows come from a generator into a
 constant-memory XlsxWriter workbook, and the file goes out from a temporary file, so a province-wide year never
 sits in memory."""
-import tempfile
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -16,7 +15,7 @@ from app.filings import workflow
 from app.filings.export import XLSX
 from app.reference.models import DictItem
 from app.reference.services import region_name
-from app.spreadsheets import XLSXWRITER_OPTIONS, xlsxwriter_row
+from app.spreadsheets import xlsx_workbook, xlsxwriter_row
 from app.utils import format_date, format_datetime, local_today
 
 BATCH = 500
@@ -124,15 +123,13 @@ def rows(select, categories):
 
 def export_response(*, user, year=None, month_from=1, month_to=12, city_code=None, status=None):
     """The .xlsx download of the chosen reports."""
-    from xlsxwriter import Workbook
-
     criteria = dict(user=user, year=year, month_from=month_from, month_to=month_to, city_code=city_code, status=status)
 
     def write(out):
         select = reports_select(**criteria)
         categories = categories_in(reports_select(**criteria, columns=[MonthlyReport.id]))
         # constant_memory: each row is flushed to disk as it is written.
-        workbook = Workbook(out, {"constant_memory": True, "tmpdir": tempfile.gettempdir(), **XLSXWRITER_OPTIONS})
+        workbook = xlsx_workbook(out, constant_memory=True)
         sheet = workbook.add_worksheet("核心服务机构调度数据")
         xlsxwriter_row(sheet, 0, headers(categories))
         for number, row in enumerate(rows(select, categories), start=1):
