@@ -68,9 +68,8 @@ def session_is_open(row, now):
     )
 
 
-@login_manager.user_loader
 def load_user(user_id):
-    """Flask-Login's loader: the user only while its server-side session is open."""
+    """Flask-Login's loader (create_app installs it): the user only while its server-side session is open."""
     sid = session.get("sid")
     if not sid:
         return None

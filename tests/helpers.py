@@ -31,3 +31,12 @@ def page(response, status=200, fragment=False):
 
 def text_of(soup):
     return " ".join(soup.get_text(" ").split())
+
+
+def with_module(app, monkeypatch, **contributions):
+    """For one test, the app wired as if one more module declared ``contributions`` (app/modules.py)."""
+    from app.blueprints import MENU_GROUPS
+    from app.modules import EXTENSION_KEY, Module, merge, wiring
+
+    extra = Module(name="test_module", blueprint=None, **contributions)
+    monkeypatch.setitem(app.extensions, EXTENSION_KEY, merge((*wiring(app).modules, extra), MENU_GROUPS))

@@ -1,23 +1,19 @@
-"""Blueprint registration."""
+"""The app's modules, in order: ``create_app`` registers their blueprints and merges their
+contributions (app/modules.py) in this order; ``MENU_GROUPS`` orders the side menu's groups."""
+from app.blueprints.account.module import module as account_module
+from app.blueprints.admin.module import module as admin_module
+from app.blueprints.applications.module import module as applications_module
+from app.blueprints.auth.module import module as auth_module
+from app.blueprints.awards.module import module as awards_module
+from app.blueprints.complaints.module import module as complaints_module
+from app.blueprints.portal.module import module as portal_module
+from app.blueprints.reports.module import module as reports_module
+from app.blueprints.rounds.module import module as rounds_module
 
+# (names end in _module: the bare names are the packages)
+MODULES = (
+    portal_module, auth_module, account_module, admin_module, applications_module, complaints_module,
+    reports_module, rounds_module, awards_module,
+)
 
-def register_blueprints(app):
-    from app.blueprints.account import bp as account_bp
-    from app.blueprints.admin import bp as admin_bp
-    from app.blueprints.applications import bp as applications_bp
-    from app.blueprints.auth import bp as auth_bp
-    from app.blueprints.awards import bp as awards_bp
-    from app.blueprints.complaints import bp as complaints_bp
-    from app.blueprints.portal import bp as portal_bp
-    from app.blueprints.reports import bp as reports_bp
-    from app.blueprints.rounds import bp as rounds_bp
-
-    app.register_blueprint(portal_bp)
-    app.register_blueprint(auth_bp, url_prefix="/auth")
-    app.register_blueprint(account_bp, url_prefix="/workspace")
-    app.register_blueprint(admin_bp, url_prefix="/admin")
-    app.register_blueprint(applications_bp, url_prefix="/applications")
-    app.register_blueprint(rounds_bp, url_prefix="/rounds")
-    app.register_blueprint(complaints_bp, url_prefix="/complaints")
-    app.register_blueprint(reports_bp, url_prefix="/reports")
-    app.register_blueprint(awards_bp, url_prefix="/awards")
+MENU_GROUPS = ("基础信息", "优秀评选", "审核管理", "内容管理", "投诉处理", "调度管理", "优秀评选管理", "系统管理", "帐户")

@@ -13,6 +13,7 @@ from app.filings.attachments import ALLOWED_NOTICE, attachment_response
 from app.forms import EmptyForm
 from app.htmx import is_htmx, redirect_303, render
 from app.inputs import db_int, year_int
+from app.utils import paginate_list
 
 ADMINS = ("city_admin", "province_admin")
 
@@ -45,17 +46,13 @@ class WizardViews:
         ]
         for rule, endpoint, (policy, view), methods in rules:
             bp.add_url_rule(self.url_prefix + rule, endpoint, policy(_named(view, endpoint)), methods=methods)
-        self._register_audit_labels()
 
-    def _register_audit_labels(self):
-        """Readable names for this kind's audit codes on the 操作日志 page."""
-        from app.blueprints.admin.display import ACTION_LABELS, TARGET_LABELS
-
-        ACTION_LABELS.setdefault(f"{self.kind}.create", f"新建{self.title}")
-        ACTION_LABELS.setdefault(f"{self.kind}.delete", f"删除{self.title}")
+    def audit_labels(self):
+        """({action code: name}, {model name: name}) of this kind, for the 操作日志 page."""
+        actions = {f"{self.kind}.create": f"新建{self.title}", f"{self.kind}.delete": f"删除{self.title}"}
         for transition in workflow.transitions(self.levels):
-            ACTION_LABELS.setdefault(f"{self.kind}.{transition.name}", f"{self.title}：{self.action_label(transition)}")
-        TARGET_LABELS.setdefault(self.model.__name__, self.title)
+            actions.setdefault(f"{self.kind}.{transition.name}", f"{self.title}：{self.action_label(transition)}")
+        return actions, {self.model.__name__: self.title}
 
     def view_list(self):
         """List the owner's filings of this kind; filters by year and status."""
@@ -158,14 +155,7 @@ class WizardViews:
         )
 
     def _attachment_context(self, filing):
-        page_no = max(1, request.args.get("page", 1, type=db_int))
-        items = filing.attachments
-        per_page = 20
-        pages = max(1, -(-len(items) // per_page))
-        page_no = min(page_no, pages)
-        from app.utils import Page
-
-        page = Page(items[(page_no - 1) * per_page : page_no * per_page], page_no, per_page, len(items))
+        page = paginate_list(filing.attachments, page=request.args.get("page", 1, type=db_int), per_page=20)
         return {
             "attachments_page": page,
             "allowed_notice": ALLOWED_NOTICE,

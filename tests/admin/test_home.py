@@ -1,8 +1,7 @@
-"""管理首页: tiles come from registered providers, scoped to the admin's role and 市州."""
-from app.blueprints.admin import services
+"""管理首页: tiles come from the modules' declared providers, scoped to the admin's role and 市州."""
 from app.blueprints.admin.services import HomeCount
 from tests.factories import make_institution
-from tests.helpers import page
+from tests.helpers import page, with_module
 
 
 def _tiles(soup):
@@ -31,8 +30,7 @@ def test_city_home_counts_its_city_only(city, app_ctx):
     assert link is not None
 
 
-def test_a_module_adds_its_own_count(province, monkeypatch):
-    monkeypatch.setattr(services, "HOME_COUNT_PROVIDERS", list(services.HOME_COUNT_PROVIDERS))
-    services.home_count_provider(lambda user: [HomeCount("待初审申报", 7, "/elsewhere", "件")])
+def test_a_module_adds_its_own_count(app, province, monkeypatch):
+    with_module(app, monkeypatch, home_counts=(lambda user: [HomeCount("待初审申报", 7, "/elsewhere", "件")],))
     tiles = _tiles(page(province.get("/admin/")))
     assert tiles["待初审申报"] == "7"

@@ -134,13 +134,12 @@ def test_detail_page(client, app_ctx):
     page(client.get("/institutions/999999"), status=404)
 
 
-def test_detail_sections_from_other_modules(client, app_ctx, monkeypatch):
-    from app.blueprints.portal import services
+def test_detail_sections_from_other_modules(app, client, app_ctx, monkeypatch):
+    from tests.helpers import with_module
 
     user = make_institution(name="获奖机构")
     recognise(user)
-    monkeypatch.setattr(services, "INSTITUTION_SECTIONS", [])
-    services.register_institution_section(lambda institution: ("获评荣誉", ["2025年度优秀服务机构"]))
+    with_module(app, monkeypatch, institution_sections=(lambda institution: ("获评荣誉", ["2025年度优秀服务机构"]),))
     assert "2025年度优秀服务机构" in text_of(page(client.get(f"/institutions/{user.institution.id}")))
 
 

@@ -3,9 +3,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from app.blueprints.portal import services
+from app.modules import Entry, wiring
 from tests.factories import make_enterprise, make_institution, make_province_admin
-from tests.helpers import login
+from tests.helpers import login, with_module
 
 
 def _path(response):
@@ -37,15 +37,14 @@ def test_a_role_without_a_target_goes_to_the_workspace(client, app_ctx):
 
 
 @pytest.mark.parametrize("kind", ["report", "award"])
-def test_modules_not_built_yet_lead_to_the_workspace(client, app_ctx, kind, monkeypatch):
-    monkeypatch.setitem(services.ENTRY_TARGETS, kind, (services.ENTRY_TARGETS[kind][0], ["account.home"]))
+def test_modules_not_built_yet_lead_to_the_workspace(app, client, app_ctx, kind, monkeypatch):
+    monkeypatch.setitem(wiring(app).entries, kind, (wiring(app).entries[kind][0], ["account.home"]))
     login(client, make_institution())
     assert _path(client.get(f"/entry/{kind}")) == "/workspace/"
 
 
-def test_a_module_can_register_its_entry(client, app_ctx, monkeypatch):
-    monkeypatch.setitem(services.ENTRY_TARGETS, "report", services.ENTRY_TARGETS["report"])
-    services.register_entry("report", "account.list_messages")
+def test_a_module_can_declare_its_entry(app, client, app_ctx, monkeypatch):
+    with_module(app, monkeypatch, entries=(Entry("report", ("account.list_messages",)),))
     login(client, make_institution())
     assert _path(client.get("/entry/report")) == "/workspace/messages"
 

@@ -108,12 +108,12 @@ def test_help_page(client):
     assert soup.find("a", string="手机号变更申诉")
 
 
-def test_a_module_replaces_a_home_block_in_place(client, app_ctx, monkeypatch):
+def test_a_module_replaces_a_home_block_in_place(app, client, app_ctx, monkeypatch):
     from app.blueprints.portal import services
+    from tests.helpers import with_module
 
-    monkeypatch.setattr(services, "HOME_BLOCKS", dict(services.HOME_BLOCKS))
-    services.register_home_block("awards", lambda: services.HomeBlock(
-        "优秀评选", "/excellent/institutions", "无", figures=[("优秀服务机构", 12, "家")], items=[("2025年度名单", "/excellent/institutions")]))
+    with_module(app, monkeypatch, home_blocks=(("awards", lambda: services.HomeBlock(
+        "优秀评选", "/excellent/institutions", "无", figures=[("优秀服务机构", 12, "家")], items=[("2025年度名单", "/excellent/institutions")])),))
     soup = page(client.get("/"))
     titles = [h.get_text() for h in soup.select(".home-sections h2")]
     assert titles == ["核心服务机构", "优秀评选", "调度大数据"]

@@ -106,13 +106,13 @@ def test_one_kind_shows_more(client, app_ctx):
     assert soup.find("a", string="查看全部类别") is not None
 
 
-def test_registered_sources_join_the_search(client, app_ctx, monkeypatch):
+def test_declared_sources_join_the_search(app, client, app_ctx, monkeypatch):
     from app.blueprints.portal import services
+    from tests.helpers import with_module
 
-    monkeypatch.setattr(services, "SEARCH_SOURCES", list(services.SEARCH_SOURCES))
-    services.register_search_source(services.SearchSource(
+    with_module(app, monkeypatch, search_sources=(services.SearchSource(
         "products", "优秀服务产品", "测试产品", lambda pattern, limit: (1, [add_notice("融资产品说明")]),
-        "portal/_partials/_search_notices.html", "项"))
+        "portal/_partials/_search_notices.html", "项"),))
     soup = page(client.get("/search", query_string={"q": "融资"}))
     assert "优秀服务产品（共 1 项）" in _groups(soup)
     assert "优秀服务产品在名单公布后纳入搜索" not in text_of(soup)

@@ -6,6 +6,7 @@ from app.database import end_read_transaction, write_aside
 from app.extensions import db
 from app.forms import uscc_warnings
 from app.inbox import Message, unread_count
+from app.modules import wiring
 from app.sessions import sessions_end_for_user
 from app.utils import paginate, utcnow
 
@@ -60,19 +61,6 @@ def workspace_overview(*, user):
 
 # ---- 基本资料 --------------------------------------------------------------------------------
 
-# Called as hook(user=, before=, after=) with the changed fields only, inside the transaction that
-# saves them (before its commit), so a module can act on a change in the same commit: 优秀评选
-# re-checks a 评审专家's assignments when its 工作单位 changes. Modules add theirs when imported.
-PROFILE_CHANGE_HOOKS = []
-
-
-def profile_change_hook(func):
-    """Register ``func`` to be told of every saved 基本资料 change (see PROFILE_CHANGE_HOOKS)."""
-    if func not in PROFILE_CHANGE_HOOKS:
-        PROFILE_CHANGE_HOOKS.append(func)
-    return func
-
-
 def _clean(value):
     return None if value == "" else value
 
@@ -100,7 +88,10 @@ def profile_update(*, user, data):
         user.city_code = record.city_code
     before, after = {name: before[name] for name in changed}, {name: after[name] for name in changed}
     audit("account.profile_update", summary=f"修改基本资料：{user.username}", target=user, before=before, after=after, actor=user)
-    for hook in PROFILE_CHANGE_HOOKS:
+    # each module's profile_hooks (app/modules.py) with the changed fields only, before the commit,
+    # so a module can act in the same commit: 优秀评选 re-checks a 评审专家's assignments when its
+    # 工作单位 changes
+    for hook in wiring().profile_hooks:
         hook(user=user, before=before, after=after)
     db.session.commit()
     return True

@@ -1,8 +1,11 @@
 """How the admin pages show codes and raw values: labels, browser names, masked SMS text."""
 import re
 
+from app.modules import wiring
+
 # 操作日志: action codes written with app.audit.audit(); unknown codes are shown as they are.
-# A later module may add its own: ``ACTION_LABELS.update({...})`` when its package is imported.
+# These are the admin module's own; every module declares its labels in its Module (app/modules.py)
+# and the pages read the app's merged labels through wiring().
 ACTION_LABELS = {
     "account.register": "注册帐户",
     "account.password_reset": "找回密码",
@@ -126,11 +129,11 @@ def browser_family(user_agent):
 
 
 def action_label(code):
-    return ACTION_LABELS.get(code, code)
+    return wiring().action_labels.get(code, code)
 
 
 def target_label(target_type):
-    return TARGET_LABELS.get(target_type, target_type)
+    return wiring().target_labels.get(target_type, target_type)
 
 
 def login_detail(detail):
@@ -138,7 +141,7 @@ def login_detail(detail):
 
 
 def field_label(key):
-    return FIELD_LABELS.get(key, key)
+    return wiring().field_labels.get(key, key)
 
 
 def field_value(key, value):

@@ -17,6 +17,7 @@ from app.blueprints.admin.services import AdminError
 from app.cache import cached_page
 from app.htmx import redirect_303, render
 from app.inputs import db_int
+from app.modules import wiring
 from app.reference.models import DICT_KINDS
 from app.reference.services import region_name
 from app.utils import paginate
@@ -252,7 +253,7 @@ def force_logout():
 def list_audit():
     """操作日志. Bad filter values are ignored and marked."""
     form = AuditFilterForm(request.args)
-    known = set(display.ACTION_LABELS)
+    known = set(wiring().action_labels)
     codes = sorted(known | set(queries.audit_actions_present()), key=lambda code: (display.action_label(code) == code, code))
     form.action.choices = [("", "全部")] + [(code, display.action_label(code)) for code in codes]
     filters = form.values()

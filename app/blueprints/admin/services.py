@@ -16,6 +16,7 @@ from app.database import end_read_transaction
 from app.extensions import db
 from app.forms import is_mobile
 from app.inbox import notify
+from app.modules import wiring
 from app.passwords import password_problem
 from app.reference.models import DICT_KINDS, Platform, Region
 from app.sessions import sessions_end, sessions_end_for_user
@@ -34,32 +35,21 @@ class AdminError(ValueError):
         self.field = field
 
 
-# --- 管理首页: counts of waiting work, extensible by later modules -------------------------
+# --- 管理首页: counts of waiting work ------------------------------------------------------------
 
 HomeCount = namedtuple("HomeCount", "label value url hint", defaults=(None, None))
-HOME_COUNT_PROVIDERS = []
-
-
-def home_count_provider(func):
-    """Register ``func(user) -> iterable of HomeCount`` for the admin home page.
-
-    Later modules (申报初审, 调度审核, 投诉 ...) decorate a function of their own services with this;
-    the home page template shows whatever the providers return, in registration order.
-    """
-    HOME_COUNT_PROVIDERS.append(func)
-    return func
 
 
 def home_counts(user):
-    """The tiles of the admin home page for ``user``."""
+    """The tiles of the admin home page for ``user``: each module's ``home_counts`` providers
+    (``provider(user) -> iterable of HomeCount``: 申报初审, 调度审核, 投诉 ...), in the modules' order."""
     counts = []
-    for provider in HOME_COUNT_PROVIDERS:
+    for provider in wiring().home_counts:
         counts.extend(provider(user) or ())
     return counts
 
 
-@home_count_provider
-def _phone_request_counts(user):
+def phone_request_counts(user):
     if user.role != "province_admin":
         return []
     pending = db.session.scalar(
@@ -68,8 +58,7 @@ def _phone_request_counts(user):
     return [HomeCount("待审核手机号变更申诉", pending, url_for("admin.list_phone_requests"), "件")]
 
 
-@home_count_provider
-def _account_counts(user):
+def account_counts(user):
     from app.blueprints.admin.queries import user_scope
 
     by_role = dict(
@@ -85,8 +74,7 @@ def _account_counts(user):
     return [HomeCount(labels[role], by_role.get(role, 0), url_for("admin.list_users", role=role), "个") for role in roles]
 
 
-@home_count_provider
-def _online_counts(user):
+def online_counts(user):
     if user.role != "province_admin":
         return []
     from app.blueprints.admin.queries import open_sessions_select

@@ -1,20 +1,17 @@
 """核心服务机构申报: the engine's views plus 模版下载."""
-from urllib.parse import quote
+from io import BytesIO
 
-from flask import Response, abort, url_for
+from flask import abort, send_file, url_for
 from flask_login import current_user
 
 from app.access import roles
 from app.blueprints.applications import bp
 from app.blueprints.applications.services import TEMPLATE_FILES
 from app.blueprints.applications.wizard import wizard
-from app.blueprints.admin.services import HomeCount, home_count_provider
+from app.blueprints.admin.services import HomeCount
 from app.filings.services import owned_filing_or_404, waiting_count
-from app.menus import add_menu_item
 
 wizard.register(bp)
-add_menu_item("基础信息", "核心服务机构申报管理", "applications.list_applications")
-add_menu_item("审核管理", "核心服务机构申报审核", "applications.review_applications", before_group="系统管理")
 
 MIMETYPES = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -31,15 +28,10 @@ def download_template(filing_id, name):
         abort(404)
     filename, build = TEMPLATE_FILES[name]
     extension = filename[filename.rindex("."):]
-    return Response(
-        build(application),
-        mimetype=MIMETYPES[extension],
-        headers={"Content-Disposition": f"attachment; filename=\"template{extension}\"; filename*=UTF-8''{quote(filename)}"},
-    )
+    return send_file(BytesIO(build(application)), mimetype=MIMETYPES[extension], as_attachment=True, download_name=filename)
 
 
-@home_count_provider
-def _waiting_applications(user):
+def waiting_applications(user):
     """Admin home tile: applications waiting for this admin's decision."""
     count = waiting_count(wizard=wizard, user=user)
     return [HomeCount("待审核核心服务机构申报", count, url_for("applications.review_applications"), "件")]

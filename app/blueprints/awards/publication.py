@@ -1,5 +1,6 @@
 """公示 and 发布 of a 评选年度's results, and what the portal shows of them."""
 from dataclasses import dataclass
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -9,11 +10,12 @@ from app.blueprints.awards.models import AwardPublication, AwardResult
 from app.blueprints.awards.reviews import nomination_region
 from app.blueprints.awards.services import PROVINCE_STAGE, AwardError, publication_of
 from app.blueprints.awards.wizard import BY_KIND, wizard_of
+from app.blueprints.portal.services import DIRECTORIES, DirectorySource, HomeBlock, SearchSource
 from app.extensions import db
 from app.filings import services as filings
 from app.filings import workflow
 from app.filings.models import Filing, Round
-from app.utils import Page, local_today, paginate, utcnow
+from app.utils import local_today, paginate, utcnow
 
 
 # ---- 公示 and 发布 -----------------------------------------------------------------------------------
@@ -144,20 +146,15 @@ def _winners_select(kind):
     )
 
 
-class WinnersPage(Page):
-    """A page of published winners, with the 公示 running today (if any) alongside.
+def winners_page(*, key, page=1, per_page=20, args=None):
+    """The portal list ``key`` (excellent_institutions …): a page of published winners, newest year
+    first, with ``publicity`` the 公示 running today, (AwardPublication, [Winner]), or None.
 
     While nothing of the kind is published yet but a 公示 runs, the page lists the 公示 entries
     (``items_are_publicity``), so the portal's list page has something to show."""
-
-    publicity = None  # (AwardPublication, [Winner]) during 公示
-    items_are_publicity = False
-
-
-def winners_page(*, key, page=1, per_page=20, args=None):
-    """The portal list ``key`` (excellent_institutions …): published winners, newest year first."""
-    found = paginate(_winners_select(PORTAL_KINDS[key]), page=page, per_page=per_page)
-    result = WinnersPage([_winner(f) for f in found.items], found.page, per_page, found.total)
+    result = paginate(_winners_select(PORTAL_KINDS[key]), page=page, per_page=per_page)
+    result.items = [_winner(f) for f in result.items]
+    result.publicity, result.items_are_publicity = None, False
     running = publicity_now()
     if running is not None:
         publication, lists = running
@@ -200,8 +197,6 @@ def home_block():
     """The 首页 block 优秀评选: published counts, and the 公示 while it runs."""
     from flask import url_for
 
-    from app.blueprints.portal.services import DIRECTORIES, HomeBlock
-
     block = HomeBlock("优秀评选", url_for("portal.list_excellent_institutions"),
                       "年度优秀服务机构、优秀服务产品、优秀服务专家评审结果公布后在此展示。目前暂无已公布的评选结果。")
     for key, endpoint in (("excellent_institutions", "portal.list_excellent_institutions"),
@@ -238,20 +233,16 @@ def search_winners(kind, pattern, limit):
     return total, [_winner(f) for f in db.session.scalars(select.limit(limit))] if total else []
 
 
-def register_portal():
-    """Feed the portal's 优秀服务机构 / 优秀服务产品 / 优秀服务专家 pages, its 首页 block and 搜索."""
-    from functools import partial
-
-    from app.blueprints.portal import services as portal
-
-    for key in PORTAL_KINDS:
-        portal.register_directory_source(key, page=partial(winners_page, key=key), template="awards/_partials/_winners.html")
-    portal.register_home_block("awards", home_block)
+# What the awards module gives the portal (declared in app/blueprints/awards/__init__.py): its
+# 优秀服务机构 / 优秀服务产品 / 优秀服务专家 lists, its 首页 block and its 搜索 sources.
+DIRECTORY_SOURCES = tuple(
+    (key, DirectorySource(partial(winners_page, key=key), "awards/_partials/_winners.html")) for key in PORTAL_KINDS
+)
+SEARCH_SOURCES = tuple(
+    SearchSource(key, label, scope, partial(search_winners, kind), "awards/_partials/_search_winners.html", unit)
     for key, kind, label, scope, unit in (
         ("excellent_institutions", "institution_nomination", "优秀服务机构", "已公布的优秀服务机构（名称、简介）", "家"),
         ("products", "product_nomination", "优秀服务产品", "已公布的优秀服务产品（名称、介绍）", "项"),
         ("experts", "expert_nomination", "优秀服务专家", "已公布的优秀服务专家（姓名、工作单位、简介）", "名"),
-    ):
-        portal.register_search_source(portal.SearchSource(
-            key, label, scope, partial(search_winners, kind), "awards/_partials/_search_winners.html", unit,
-        ))
+    )
+)

@@ -5,45 +5,18 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.access import roles
-from app.blueprints.account.services import profile_change_hook
-from app.blueprints.admin.display import ACTION_LABELS
-from app.blueprints.admin.services import home_count_provider
 from app.blueprints.awards import bp, publication, reviews, services
 from app.blueprints.awards.forms import AssignForm, AutoAssignForm, CriteriaForm, EmployerVerifyForm, PublicityForm, score_form
 from app.blueprints.awards.wizard import WIZARDS, wizard_of
-from app.blueprints.portal import services as portal_services
 from app.filings.attachments import attachment_response
 from app.forms import EmptyForm
 from app.htmx import redirect_303, render
 from app.inputs import db_int
-from app.menus import add_menu_item
 from app.utils import local_today
 
 for _wizard in WIZARDS:
     _wizard.register(bp)
 
-add_menu_item("优秀评选", "优秀服务机构评选", "awards.list_institution_nominations", before_group="审核管理")
-add_menu_item("优秀评选", "优秀服务产品评选", "awards.list_product_nominations")
-add_menu_item("优秀评选", "优秀服务专家评选", "awards.list_expert_nominations")
-add_menu_item("优秀评选", "我的评审任务", "awards.list_reviews")
-add_menu_item("优秀评选管理", "优秀服务机构评选审核", "awards.review_institution_nominations", before_group="系统管理")
-add_menu_item("优秀评选管理", "优秀服务产品评选审核", "awards.review_product_nominations")
-add_menu_item("优秀评选管理", "优秀服务专家评选审核", "awards.review_expert_nominations")
-add_menu_item("优秀评选管理", "评审管理", "awards.show_judging")
-add_menu_item("优秀评选管理", "评审专家", "awards.list_reviewers")
-
-home_count_provider(services.home_counts)
-profile_change_hook(services.expert_profile_changed)
-ACTION_LABELS.update({
-    "award.employer_verify": "核实专家工作单位",
-    "award.assignment_conflict": "评审分配出现利益冲突",
-})
-publication.register_portal()
-
-# 优秀评选入口: the first page the role may open (institutions, experts, province, city admins).
-for _endpoint in ("awards.review_institution_nominations", "awards.show_judging",
-                  "awards.list_expert_nominations", "awards.list_institution_nominations"):
-    portal_services.register_entry("award", _endpoint)
 
 ROOT = ("优秀评选管理", None)
 

@@ -12,7 +12,7 @@ from flask import url_for
 from sqlalchemy.orm import selectinload
 
 from app.audit import audit
-from app.blueprints.admin.services import HomeCount, home_count_provider
+from app.blueprints.admin.services import HomeCount
 from app.blueprints.complaints.models import (
     ACCEPTED,
     CLOSED,
@@ -228,8 +228,7 @@ def complaint_act(*, complaint_id, action, actor, note="", reason="", result="",
 
 # --- 管理首页 counts ----------------------------------------------------------------------------
 
-@home_count_provider
-def _complaint_counts(user):
+def complaint_counts(user):
     if user.role not in (PROVINCE, CITY):
         return []
     counts = dict(

@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.audit import audit
-from app.blueprints.admin import display
 from app.blueprints.auth.models import User
 from app.blueprints.complaints.models import (
     ACCEPTED,
@@ -52,14 +51,14 @@ DRAFT_FIELDS = (
 )
 PROVINCE, CITY = "province_admin", "city_admin"
 
-# 操作日志 shows these names (admin/display.py lets modules add theirs).
-display.ACTION_LABELS.update({
+# 操作日志 shows these names (the complaints module declares them, app/blueprints/complaints/__init__.py).
+ACTION_LABELS = {
     "complaint.register": "登记企业投诉", "complaint.accept": "受理投诉", "complaint.reject": "不予受理投诉",
     "complaint.transfer": "转办投诉", "complaint.start": "开始处理投诉", "complaint.close": "办结投诉",
     "complaint.extend": "投诉延期", "complaint.rate": "投诉人评价",
-})
-display.TARGET_LABELS["Complaint"] = "企业投诉"
-display.FIELD_LABELS.update({"status": "状态", "due_on": "答复期限", "assigned_city": "转办市州"})
+}
+TARGET_LABELS = {"Complaint": "企业投诉"}
+FIELD_LABELS = {"status": "状态", "due_on": "答复期限", "assigned_city": "转办市州"}
 
 
 class _Complainant:

@@ -5,32 +5,17 @@ from flask import abort, flash, redirect, request, send_file, session, url_for
 from flask_login import current_user
 
 from app.access import roles
-from app.blueprints.admin.display import ACTION_LABELS
 from app.blueprints.portal import bp, importer, notices
 from app.blueprints.portal.forms import ImportForm, NoticeFilterForm, NoticeForm
 from app.filings.attachments import ALLOWED_NOTICE
 from app.forms import EmptyForm
 from app.htmx import redirect_303, render
 from app.inputs import db_int
-from app.menus import add_menu_item
-from app.utils import Page
+from app.utils import paginate_list
 
 PROVINCE = ("province_admin",)
 IMPORT_SESSION_KEY = "institution_import"
 PREVIEW_PAGE_SIZE = 50
-
-add_menu_item("内容管理", "通知公告管理", "portal.manage_notices", before_group="系统管理")
-add_menu_item("内容管理", "核心服务机构名单导入", "portal.import_institutions")
-ACTION_LABELS.update({
-    "notice.pin": "设为首页头条",
-    "notice.unpin": "取消首页头条",
-    "notice.publish": "发布通知公告",
-    "notice.unpublish": "撤回通知公告",
-    "notice.attachment_delete": "删除通知公告附件",
-    "institution.import": "导入名单新建帐户",
-    "recognition.import": "导入名单认定",
-    "directory.import": "导入核心服务机构名单",
-})
 
 
 def _crumbs(*items):
@@ -231,10 +216,7 @@ def preview_institution_import(token):
         return redirect(url_for("portal.import_institutions"))
     outcome = request.args.get("outcome", "")
     rows = [row for row in plan.rows if row.outcome == outcome] if outcome in importer.OUTCOMES else plan.rows
-    number = max(1, request.args.get("page", 1, type=db_int) or 1)
-    pages = max(1, -(-len(rows) // PREVIEW_PAGE_SIZE))
-    number = min(number, pages)
-    page = Page(rows[(number - 1) * PREVIEW_PAGE_SIZE: number * PREVIEW_PAGE_SIZE], number, PREVIEW_PAGE_SIZE, len(rows))
+    page = paginate_list(rows, page=request.args.get("page", 1, type=db_int), per_page=PREVIEW_PAGE_SIZE)
     return render("portal/manage/import_preview.html", plan=plan, page=page, token=token, outcome=outcome,
                   outcomes=importer.OUTCOMES, breadcrumb=_import_crumbs(("导入预览", None)))
 

@@ -1,16 +1,16 @@
 """Portal rules: which notices are public, the 首页, the public lists, 搜索, the entry buttons.
 
-Other modules contribute to the portal through the small registries here (call them when their
-package is imported, as they call ``app.menus.add_menu_item``):
+Other modules contribute to the portal in their ``Module`` declaration (app/modules.py), read
+here for the current app through ``wiring()``:
 
-- ``register_directory_source(key, page=, template=)`` fills 优秀服务机构 / 优秀服务产品 / 优秀服务专家;
-- ``register_big_data(provider)`` fills 调度大数据 (and its figures on the 首页);
-- ``register_home_block(key, provider)`` adds or replaces a short block on the 首页;
-- ``register_search_source(SearchSource(...))`` makes more published things searchable;
-- ``register_institution_section(provider)`` adds e.g. awards to a 核心服务机构 detail page;
-- ``register_entry(kind, endpoint)`` points an entry button at a module's page.
+- ``directory_sources`` fill 优秀服务机构 / 优秀服务产品 / 优秀服务专家;
+- ``big_data`` fills 调度大数据 (and its figures on the 首页);
+- ``home_blocks`` add or replace a short block on the 首页;
+- ``search_sources`` make more published things searchable;
+- ``institution_sections`` add e.g. awards to a 核心服务机构 detail page;
+- ``entries`` point an entry button at a module's page.
 
-Until a module registers, its page and block say honestly that nothing is published yet.
+Until a module contributes, its page and block say honestly that nothing is published yet.
 """
 from dataclasses import dataclass, field
 
@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from app.blueprints.portal.models import NOTICE_CATEGORIES, Notice
 from app.extensions import db
-from app.utils import Page, paginate, utcnow
+from app.modules import Entry, wiring
+from app.utils import paginate, paginate_list, utcnow
 
 HOME_NOTICES = 7
 
@@ -114,28 +115,18 @@ EXCELLENT = ("excellent_institutions", "excellent_products", "excellent_experts"
 
 @dataclass(frozen=True)
 class DirectorySource:
-    """How a module fills a public list: ``page(page=, per_page=, args=)`` returns a utils.Page whose
+    """How a module fills a public list: ``page(page=, per_page=, args=)`` returns a Pagination whose
     items ``template`` (a partial, given ``page``) lists; ``args`` are the request's query args."""
 
     page: object
     template: str
 
 
-DIRECTORY_SOURCES = {}
-
-
-def register_directory_source(key, *, page, template):
-    """Fill the public list ``key`` (one of EXCELLENT) with a module's published data."""
-    if key not in DIRECTORIES:
-        raise KeyError(key)
-    DIRECTORY_SOURCES[key] = DirectorySource(page, template)
-
-
 def directory_page(*, key, page=1, per_page=20, args=None):
     """(Directory, Page, partial template or None) of one public list; empty until a module fills it."""
-    source = DIRECTORY_SOURCES.get(key)
+    source = wiring().directory_sources.get(key)
     if source is None:
-        return DIRECTORIES[key], Page([], 1, per_page, 0), None
+        return DIRECTORIES[key], paginate_list([], per_page=per_page), None
     return DIRECTORIES[key], source.page(page=page, per_page=per_page, args=args or {}), source.template
 
 
@@ -144,7 +135,7 @@ def directory_total(key):
         from app.blueprints.portal.directory import institution_count
 
         return institution_count()
-    if key not in DIRECTORY_SOURCES:
+    if key not in wiring().directory_sources:
         return 0
     return directory_page(key=key, per_page=1)[1].total
 
@@ -166,20 +157,13 @@ class BigData:
     template: str | None = None
 
 
-BIG_DATA_PROVIDERS = []
-
-
-def register_big_data(provider):
-    """``provider(year=None)`` fills 调度大数据 (the reports module: approved monthly reports)."""
-    BIG_DATA_PROVIDERS[:] = [provider]
-    return provider
-
-
 def big_data_summary(year=None):
-    """The 调度大数据 summary for ``year`` (default: the provider's choice); empty without a provider."""
-    if not BIG_DATA_PROVIDERS:
+    """The 调度大数据 summary for ``year`` (default: the provider's choice); empty without a provider
+    (the reports module provides it: approved monthly reports)."""
+    provider = wiring().big_data
+    if provider is None:
         return BigData()
-    return BIG_DATA_PROVIDERS[0](year=year)
+    return provider(year=year)
 
 
 @dataclass
@@ -231,18 +215,12 @@ def _big_data_block():
     )
 
 
-# keys other modules replace: the awards module registers "awards"
-HOME_BLOCKS = {"institutions": _institutions_block, "awards": _excellent_block, "big_data": _big_data_block}
-
-
-def register_home_block(key, provider):
-    """Add (or replace, for an existing ``key``) a 首页 block: ``provider()`` returns a HomeBlock."""
-    HOME_BLOCKS[key] = provider
-    return provider
+# the portal's own 首页 blocks, in order; the awards module replaces "awards" with its own
+HOME_BLOCKS = (("institutions", _institutions_block), ("awards", _excellent_block), ("big_data", _big_data_block))
 
 
 def home_blocks():
-    return [provider() for provider in HOME_BLOCKS.values()]
+    return [provider() for provider in wiring().home_blocks.values()]
 
 
 def home_page():
@@ -256,19 +234,11 @@ def home_page():
 
 # ---- 核心服务机构 detail: sections from other modules ------------------------------------------
 
-INSTITUTION_SECTIONS = []
-
-
-def register_institution_section(provider):
-    """``provider(institution)`` returns (title, [text or (label, href)]) or None, shown on the
-    public detail page of a recognised institution (e.g. 获评优秀服务机构/产品)."""
-    INSTITUTION_SECTIONS.append(provider)
-    return provider
-
-
 def institution_sections(institution):
+    """The modules' sections on the public detail page of a recognised institution (e.g.
+    获评优秀服务机构/产品): each provider(institution) returns (title, [text or (label, href)]) or None."""
     sections = []
-    for provider in INSTITUTION_SECTIONS:
+    for provider in wiring().institution_sections:
         section = provider(institution)
         if section:
             sections.append(section)
@@ -336,19 +306,14 @@ class SearchSource:
 
 
 # Only what is public is searched. The awards module adds products and experts once it publishes
-# them (register_search_source); until then the page says they are not searchable yet.
-SEARCH_SOURCES = [
+# them (its search_sources); until then the page says they are not searchable yet.
+SEARCH_SOURCES = (
     SearchSource("notices", "通知公告", "已发布的通知公告和工作动态（标题和正文）", _search_notices,
                  "portal/_partials/_search_notices.html"),
     SearchSource("institutions", "核心服务机构", "认定有效期内的核心服务机构（名称、简介、服务类别、所在市州）",
                  _search_institutions, "portal/_partials/_search_institutions.html", "家"),
-]
+)
 LATER_SOURCES = {"products": "优秀服务产品", "experts": "优秀服务专家"}
-
-
-def register_search_source(source):
-    """Add a SearchSource; its key replaces a source of the same key."""
-    SEARCH_SOURCES[:] = [s for s in SEARCH_SOURCES if s.key != source.key] + [source]
 
 
 @dataclass
@@ -365,7 +330,8 @@ def search_public(*, q, kind=None):
     if not q:
         return []
     pattern = like_pattern(q)
-    sources = [s for s in SEARCH_SOURCES if s.key == kind] or SEARCH_SOURCES
+    every = wiring().search_sources
+    sources = [s for s in every if s.key == kind] or every
     limit = SEARCH_KIND_LIMIT if len(sources) == 1 and kind else SEARCH_GROUP_LIMIT
     groups = []
     for source in sources:
@@ -376,27 +342,23 @@ def search_public(*, q, kind=None):
 
 def search_scope():
     """(what is searched, what is not searchable yet) for the page's explanation."""
-    keys = {source.key for source in SEARCH_SOURCES}
-    return [source.scope for source in SEARCH_SOURCES], [label for key, label in LATER_SOURCES.items() if key not in keys]
+    every = wiring().search_sources
+    keys = {source.key for source in every}
+    return [source.scope for source in every], [label for key, label in LATER_SOURCES.items() if key not in keys]
 
 
 # ---- entry buttons ----------------------------------------------------------------------------
 
-# 入口 buttons: kind -> (label, endpoints to try in order). The first endpoint that exists and the
-# user may open wins: a logged-in institution goes to its 申报管理, an admin to the 审核 list; a
-# visitor goes to a public page if one is listed, else to 登录 and back here afterwards.
-ENTRY_TARGETS = {
-    "apply": ("申报入口", ["applications.list_applications", "applications.review_applications", "account.home"]),
-    "report": ("调度管理入口", ["account.home"]),
-    "award": ("优秀评选入口", ["account.home"]),
-    "complaint": ("企业投诉入口", ["complaints.new_complaint", "portal.contact"]),
-}
-
-
-def register_entry(kind, endpoint):
-    """Try ``endpoint`` first for the entry button ``kind`` (e.g. the reports module: "report")."""
-    label, endpoints = ENTRY_TARGETS[kind]
-    ENTRY_TARGETS[kind] = (label, [endpoint] + [e for e in endpoints if e != endpoint])
+# 入口 buttons: kind -> (label, endpoints to try in order); later modules put theirs first. The
+# first endpoint that exists and the user may open wins: a logged-in institution goes to its
+# 申报管理, an admin to the 审核 list; a visitor goes to a public page if one is listed, else to
+# 登录 and back here afterwards.
+ENTRIES = (
+    Entry("apply", ("applications.list_applications", "applications.review_applications", "account.home"), "申报入口"),
+    Entry("report", ("account.home",), "调度管理入口"),
+    Entry("award", ("account.home",), "优秀评选入口"),
+    Entry("complaint", ("complaints.new_complaint", "portal.contact"), "企业投诉入口"),
+)
 
 
 def entry_url(*, kind, user):
@@ -405,10 +367,11 @@ def entry_url(*, kind, user):
 
     from app.access import LOGIN, PUBLIC, policy_of
 
-    if kind not in ENTRY_TARGETS:
+    entries = wiring().entries
+    if kind not in entries:
         return None
     authenticated = user is not None and user.is_authenticated
-    for endpoint in ENTRY_TARGETS[kind][1]:
+    for endpoint in entries[kind][1]:
         policy = policy_of(endpoint)
         if policy == PUBLIC or (authenticated and policy is not None and (policy == LOGIN or user.role in policy)):
             return url_for(endpoint)

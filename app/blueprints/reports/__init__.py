@@ -1,5 +1,6 @@
+"""核心服务机构调度数据: the monthly report wizard, 调度管理 for admins, 调度大数据 for the portal.
+
+Its contributions are declared in module.py; app/blueprints/__init__.py lists the modules."""
 from flask import Blueprint
 
 bp = Blueprint("reports", __name__)
-
-from app.blueprints.reports import admin_routes, routes  # noqa: E402,F401

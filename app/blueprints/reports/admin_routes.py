@@ -1,7 +1,7 @@
 """调度管理 for admins: 报送情况 and 催报, 补报申请, 调度大数据, 季度通报, 数据导出, 调度期, 认定."""
-from urllib.parse import quote
+from io import BytesIO
 
-from flask import Response, abort, flash, request, url_for
+from flask import abort, flash, request, send_file, url_for
 from flask_login import current_user
 
 from app.access import roles
@@ -9,29 +9,20 @@ from app.blueprints.reports import bp, completeness, recognitions, reminders, re
 from app.blueprints.reports.bulletin import QUARTER_NAMES, bulletin, bulletin_docx, current_quarter
 from app.blueprints.reports.forms import PeriodForm, RecognitionForm, ReopenDecisionForm, default_term
 from app.blueprints.reports.models import REOPEN_LABELS, REOPEN_PENDING
+from app.blueprints.admin.services import HomeCount
 from app.blueprints.reports.wizard import wizard
 from app.cache import cached_page
 from app.filings import workflow
+from app.filings.services import waiting_count
 from app.forms import EmptyForm
 from app.htmx import redirect_303, render
 from app.inputs import db_int, year_int
-from app.menus import add_menu_item
 from app.reference.services import cities, dict_items
 from app.utils import local_today
 
 ADMINS = ("city_admin", "province_admin")
 PROVINCE = ("province_admin",)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-for _label, _endpoint in (
-    ("报送情况", "reports.show_completeness"),
-    ("调度大数据", "reports.show_stats"),
-    ("季度通报", "reports.show_bulletin"),
-    ("调度数据导出", "reports.export_page"),
-    ("调度期管理", "reports.list_periods"),
-    ("核心服务机构认定", "reports.list_recognitions"),
-):
-    add_menu_item("调度管理", _label, _endpoint, before_group="系统管理")
 
 
 def _crumbs(label, *more):
@@ -198,10 +189,7 @@ def download_bulletin():
     """季度通报 as .docx; 404 for an impossible quarter."""
     year, quarter = _quarter()
     b = bulletin(year=year, quarter=quarter, user=current_user)
-    return Response(
-        bulletin_docx(b), mimetype=DOCX,
-        headers={"Content-Disposition": f"attachment; filename=\"bulletin.docx\"; filename*=UTF-8''{quote(b.title + '.docx')}"},
-    )
+    return send_file(BytesIO(bulletin_docx(b)), mimetype=DOCX, as_attachment=True, download_name=f"{b.title}.docx")
 
 
 # ---- 数据导出 ------------------------------------------------------------------------------------------
@@ -311,32 +299,24 @@ def revoke_recognition(recognition_id):
 
 # ---- 管理首页 counts and audit labels --------------------------------------------------------------
 
-from app.blueprints.admin.display import ACTION_LABELS, TARGET_LABELS  # noqa: E402
-from app.blueprints.admin.services import HomeCount, home_count_provider  # noqa: E402
-
-ACTION_LABELS.update(
-    {
-        "report.create": "新建调度数据草稿",
-        "report.submit": "提交调度数据",
-        "report.withdraw": "撤回调度数据",
-        "report.approve": "通过调度数据",
-        "report.return": "退回调度数据",
-        "report.delete": "删除调度数据草稿",
-        "report.remind": "调度催报",
-        "report.reopen_request": "申请补报",
-        "report.reopen_grant": "同意补报",
-        "report.reopen_refuse": "不同意补报",
-        "recognition.set": "直接认定核心服务机构",
-        "recognition.revoke": "撤销核心服务机构认定",
-    }
-)
-TARGET_LABELS.update({"MonthlyReport": "调度数据", "ReportReopenRequest": "补报申请", "Recognition": "核心服务机构认定", "Round": "批次"})
+ACTION_LABELS = {
+    "report.create": "新建调度数据草稿",
+    "report.submit": "提交调度数据",
+    "report.withdraw": "撤回调度数据",
+    "report.approve": "通过调度数据",
+    "report.return": "退回调度数据",
+    "report.delete": "删除调度数据草稿",
+    "report.remind": "调度催报",
+    "report.reopen_request": "申请补报",
+    "report.reopen_grant": "同意补报",
+    "report.reopen_refuse": "不同意补报",
+    "recognition.set": "直接认定核心服务机构",
+    "recognition.revoke": "撤销核心服务机构认定",
+}
+TARGET_LABELS = {"MonthlyReport": "调度数据", "ReportReopenRequest": "补报申请", "Recognition": "核心服务机构认定", "Round": "批次"}
 
 
-@home_count_provider
-def _report_counts(user):
-    from app.filings.services import waiting_count
-
+def report_counts(user):
     return [
         HomeCount("待审核调度数据", waiting_count(wizard=wizard, user=user), url_for("reports.review_reports"), "份"),
         HomeCount("待处理补报申请", reopen.reopen_pending_count(user), url_for("reports.list_reopen_requests"), "件"),

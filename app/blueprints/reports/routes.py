@@ -1,29 +1,20 @@
 """核心服务机构调度数据 (manual section 4): the engine's views, 工作总结上报模板 and 申请补报."""
-from urllib.parse import quote
+from io import BytesIO
 
-from flask import Response, abort, flash, request, url_for
+from flask import abort, flash, request, send_file, url_for
 from flask_login import current_user
 
 from app.access import roles
 from app.blueprints.reports import bp, reopen, services
 from app.blueprints.reports.documents import work_summary_docx
-from app.blueprints.portal.services import register_big_data, register_entry
 from app.blueprints.reports.forms import ReopenForm
-from app.blueprints.reports.stats import public_summary
 from app.blueprints.reports.wizard import wizard
 from app.filings.services import owned_filing_or_404
 from app.htmx import redirect_303, render
-from app.menus import add_menu_item
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 wizard.register(bp)
-register_big_data(public_summary)
-register_entry("report", "reports.review_reports")
-register_entry("report", "reports.list_reports")  # tried first: institutions file, admins review
-add_menu_item("基础信息", "核心服务机构调度数据", "reports.list_reports")
-add_menu_item("审核管理", "调度数据审核", "reports.review_reports", before_group="系统管理")
-add_menu_item("审核管理", "补报申请", "reports.list_reopen_requests", before_group="系统管理")
 
 
 @bp.route("/<int:filing_id>/work-summary.docx", methods=["GET", "POST"])
@@ -34,11 +25,7 @@ def export_work_summary(filing_id):
     report = owned_filing_or_404(wizard, filing_id, current_user)
     form = wizard.steps[0].make_form(report, submitted=True) if request.method == "POST" else None
     name = f"{report.institution.name}{report.year}年{report.month}月工作总结.docx"
-    return Response(
-        work_summary_docx(report, form),
-        mimetype=DOCX,
-        headers={"Content-Disposition": f"attachment; filename=\"work-summary.docx\"; filename*=UTF-8''{quote(name)}"},
-    )
+    return send_file(BytesIO(work_summary_docx(report, form)), mimetype=DOCX, as_attachment=True, download_name=name)
 
 
 @bp.route("/periods/<int:round_id>/reopen", methods=["GET", "POST"])

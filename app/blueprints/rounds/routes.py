@@ -10,9 +10,6 @@ from app.extensions import db
 from app.filings.models import ROUND_KINDS, Round
 from app.htmx import redirect_303, render
 from app.inputs import db_int
-from app.menus import add_menu_item
-
-add_menu_item("审核管理", "批次管理", "rounds.list_rounds", before_group="系统管理")
 
 
 @bp.route("/")

@@ -1,0 +1,36 @@
+"""What the awards module contributes to the app (app/modules.py)."""
+from app.blueprints.awards import bp, publication, routes, services  # noqa: F401  (importing the views puts them on bp)
+from app.blueprints.awards.wizard import WIZARDS
+from app.modules import Entry, MenuItem, Module
+
+module = Module(
+    name="awards",
+    blueprint=bp,
+    url_prefix="/awards",
+    menu=(
+        MenuItem("优秀评选", "优秀服务机构评选", "awards.list_institution_nominations"),
+        MenuItem("优秀评选", "优秀服务产品评选", "awards.list_product_nominations"),
+        MenuItem("优秀评选", "优秀服务专家评选", "awards.list_expert_nominations"),
+        MenuItem("优秀评选", "我的评审任务", "awards.list_reviews"),
+        MenuItem("优秀评选管理", "优秀服务机构评选审核", "awards.review_institution_nominations"),
+        MenuItem("优秀评选管理", "优秀服务产品评选审核", "awards.review_product_nominations"),
+        MenuItem("优秀评选管理", "优秀服务专家评选审核", "awards.review_expert_nominations"),
+        MenuItem("优秀评选管理", "评审管理", "awards.show_judging"),
+        MenuItem("优秀评选管理", "评审专家", "awards.list_reviewers"),
+    ),
+    home_blocks=(("awards", publication.home_block),),
+    directory_sources=publication.DIRECTORY_SOURCES,
+    search_sources=publication.SEARCH_SOURCES,
+    # 优秀评选入口: the first page the role may open (institutions, experts, province, city admins)
+    entries=(Entry("award", (
+        "awards.list_institution_nominations", "awards.list_expert_nominations",
+        "awards.show_judging", "awards.review_institution_nominations",
+    )),),
+    home_counts=(services.home_counts,),
+    profile_hooks=(services.expert_profile_changed,),
+    wizards=WIZARDS,
+    action_labels={
+        "award.employer_verify": "核实专家工作单位",
+        "award.assignment_conflict": "评审分配出现利益冲突",
+    },
+)
