@@ -1,12 +1,16 @@
 """调度期管理, 核心服务机构认定, 管理首页 counts, seed-demo, the pages each admin can open."""
+from datetime import datetime
+
+import pytest
 import sqlalchemy as sa
+import time_machine
 
 from app.audit import AuditLog
 from app.blueprints.applications.models import Recognition
 from app.blueprints.applications.services import recognition_current
 from app.extensions import db
 from app.filings.models import Round
-from app.utils import local_today
+from app.utils import CHINA, local_today
 from tests.factories import make_institution
 from tests.helpers import login, page, text_of
 from tests.reports.conftest import make_report
@@ -76,19 +80,64 @@ def test_admin_home_counts_reports_and_reopen_requests(client, app, people):
         assert counts["待审核调度数据"] == 2 and counts["待处理补报申请"] == 0
 
 
-def test_seed_demo_opens_this_month_and_recognises_the_demo_institution(app):
+def _china(*args):
+    """A moment in China time, for time_machine (tick=False: the clock stands still)."""
+    return time_machine.travel(datetime(*args, tzinfo=CHINA), tick=False)
+
+
+@pytest.mark.parametrize(
+    "moment, existing, term",
+    [
+        ((2026, 6, 15, 10), None, "2023-2026"),  # the reference list, while it lasts
+        ((2027, 1, 2, 10), None, "2027-2030"),  # after it: three years from this year
+        ((2027, 1, 2, 10), (2025, 2028), "2025-2028"),  # the list in force in the database
+        ((2027, 1, 1, 0, 30), None, "2027-2030"),  # 00:30 in China is still 2026 in UTC
+    ],
+)
+def test_seed_demo_opens_this_month_and_recognises_the_demo_institution(app, moment, existing, term):
     from app.demo import seed_demo_data
     from app.blueprints.auth.models import User
 
-    with app.test_request_context():
+    with _china(*moment), app.test_request_context():
+        if existing:
+            recognised = make_institution(name="已在名单的机构", city_code="430100", county_code="430103")
+            db.session.add(Recognition(institution_id=recognised.institution.id, term_start=existing[0], term_end=existing[1]))
+            db.session.commit()
         seed_demo_data()
         seed_demo_data()  # idempotent
-        today = local_today()
         rounds = db.session.scalars(sa.select(Round).where(Round.kind == "report")).all()
-        assert [(r.year, r.month) for r in rounds] == [(today.year, today.month)]
+        assert [(r.year, r.month) for r in rounds] == [moment[:2]]
         institution = db.session.scalar(sa.select(User).where(User.username == "jigou@example.com")).institution
         assert db.session.scalar(sa.select(sa.func.count(Recognition.id)).where(Recognition.institution_id == institution.id)) == 1
-        assert recognition_current(institution_id=institution.id, year=today.year).term_label == "2023-2026"
+        assert recognition_current(institution_id=institution.id, year=moment[0]).term_label == term
+
+
+@pytest.mark.parametrize(
+    "moment, terms, offered",
+    [
+        ((2026, 12, 31, 23, 30), [], ("2023", "2026")),
+        ((2027, 1, 2, 10), [], ("2027", "2030")),
+        ((2027, 1, 2, 10), [(2023, 2026), (2024, 2027), (2026, 2029)], ("2026", "2029")),  # the newest list in force
+        ((2027, 1, 2, 10), [(2027, 2030, "revoked")], ("2027", "2030")),
+        ((2026, 3, 1, 10), [(2028, 2031)], ("2023", "2026")),  # a future term is not in force yet
+    ],
+)
+def test_direct_recognition_offers_the_current_term(client, app, people, moment, terms, offered):
+    from app.utils import utcnow
+
+    with _china(*moment):
+        with app.app_context():
+            db.session.execute(sa.delete(Recognition))
+            for n, term in enumerate(terms):
+                holder = make_institution(name=f"名单机构{n}", city_code="430100", county_code="430103")
+                db.session.add(
+                    Recognition(institution_id=holder.institution.id, term_start=term[0], term_end=term[1],
+                                revoked_at=utcnow() if len(term) > 2 else None)
+                )
+            db.session.commit()
+        login(client, people.province.username)
+        soup = page(client.get("/reports/recognitions?q=长沙调度"))  # an institution to add: the form shows
+        assert (soup.find("input", {"name": "term_start"})["value"], soup.find("input", {"name": "term_end"})["value"]) == offered
 
 
 def test_admin_pages_open_for_both_admins(client, app, people):

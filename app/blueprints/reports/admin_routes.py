@@ -7,7 +7,7 @@ from flask_login import current_user
 from app.access import roles
 from app.blueprints.reports import bp, completeness, recognitions, reminders, reopen, services, stats
 from app.blueprints.reports.bulletin import QUARTER_NAMES, bulletin, bulletin_docx, current_quarter
-from app.blueprints.reports.forms import PeriodForm, RecognitionForm, ReopenDecisionForm, default_term
+from app.blueprints.reports.forms import PeriodForm, RecognitionForm, ReopenDecisionForm
 from app.blueprints.reports.models import REOPEN_LABELS, REOPEN_PENDING
 from app.blueprints.admin.services import HomeCount
 from app.blueprints.reports.wizard import wizard
@@ -239,7 +239,7 @@ def list_recognitions():
     """核心服务机构名单 (in force in a year) and 直接认定: search institutions to add."""
     year = request.args.get("year", local_today().year, type=year_int)
     q = (request.args.get("q") or "").strip()[:60]
-    start, end = default_term(local_today())
+    start, end = recognitions.default_term()
     return render(
         "reports/recognitions.html", year=year, q=q,
         page=recognitions.recognitions(year=year, keyword=(request.args.get("kw") or "").strip() or None, page=request.args.get("page", 1, type=db_int)),

@@ -5,16 +5,37 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.audit import audit
-from app.blueprints.applications.models import Recognition
+from app.blueprints.applications.models import RECOGNITION_YEARS, Recognition
 from app.blueprints.applications.services import recognition_in_force
 from app.blueprints.reports.services import ReportError
 from app.extensions import db
-from app.utils import paginate, utcnow
+from app.utils import local_today, paginate, utcnow
+from app.blueprints.auth.models import Institution
+from app.filings.services import institution_keyword
+
+# DESIGN.md, "Reference data": the list in force when the system started is 2023-2026.
+REFERENCE_TERM = (2023, 2026)
+
+
+def default_term(today=None):
+    """The term 直接认定 offers (and seed-demo gives): the current list's. That is the term of the
+    recognition in force in ``today``'s year (China time) that started last; with none in force,
+    the reference list while it lasts, then a term of RECOGNITION_YEARS from this year."""
+    year = (today or local_today()).year
+    row = db.session.execute(
+        sa.select(Recognition.term_start, Recognition.term_end)
+        .where(recognition_in_force(year))
+        .order_by(Recognition.term_start.desc(), Recognition.term_end.desc())
+        .limit(1)
+    ).first()
+    if row is not None:
+        return row.term_start, row.term_end
+    if REFERENCE_TERM[0] <= year <= REFERENCE_TERM[1]:
+        return REFERENCE_TERM
+    return year, year + RECOGNITION_YEARS
 
 
 def recognitions(*, year=None, keyword=None, include_revoked=False, page=1):
-    from app.blueprints.auth.models import Institution
-
     select = (
         sa.select(Recognition)
         .join(Institution, Institution.id == Recognition.institution_id)
@@ -31,15 +52,11 @@ def recognitions(*, year=None, keyword=None, include_revoked=False, page=1):
 
 
 def _institution_match(keyword):
-    from app.filings.services import institution_keyword
-
     return institution_keyword(keyword)
 
 
 def recognition_candidates(*, keyword, year, limit=30):
     """Institutions matching ``keyword`` with whether they are recognised in ``year`` already."""
-    from app.blueprints.auth.models import Institution
-
     if not keyword:
         return []
     in_force = sa.exists().where(Recognition.institution_id == Institution.id, recognition_in_force(year))
@@ -52,8 +69,6 @@ def recognition_candidates(*, keyword, year, limit=30):
 def recognition_set(*, institution_ids, term_start, term_end, note, actor):
     """直接认定: a recognition for each chosen institution not already recognised for the term's
     years. Commits; returns (added names, skipped names)."""
-    from app.blueprints.auth.models import Institution
-
     if term_end < term_start:
         raise ReportError("截止年度不能早于起始年度。")
     institutions = db.session.scalars(sa.select(Institution).where(Institution.id.in_(institution_ids or [0]))).all()
