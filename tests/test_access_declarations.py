@@ -79,3 +79,20 @@ def test_a_declaration_with_an_unknown_role_is_refused_at_once():
     assert roles("expert")(lambda: None).access_policy == ("expert",)
     assert public(lambda: None).access_policy == "public"
     assert login_required(lambda: None).access_policy == "login"
+
+
+def test_the_refusals_say_why(app, client):
+    """A visitor sent to 登录 is told to sign in; an account whose password was reset is told to set one."""
+    from bs4 import BeautifulSoup
+
+    def said(response):
+        return " ".join(BeautifulSoup(response.data, "html.parser").get_text(" ").split())
+
+    assert "请先登录。" in said(client.get("/workspace/", follow_redirects=True))
+    with app.app_context():
+        user = make_institution()
+        user.must_change_password = True
+        username = user.username
+        db.session.commit()
+    login(client, username)
+    assert "管理员已重置您的密码，请先设置新密码。" in said(client.get("/workspace/messages", follow_redirects=True))
