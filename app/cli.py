@@ -5,6 +5,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.extensions import db
+from app.blueprints.admin.services import AdminError, admin_create
+from app.config import config_findings, storage_findings
+from app.demo import seed_demo_data
+from app.reference.models import Region
+from app.reference.services import load_reference
+from app.scale import seed_scale_command
+from app.sms import deliver_pending
 
 
 def register_cli(app):
@@ -14,8 +21,6 @@ def register_cli(app):
     app.cli.add_command(check_config)
     app.cli.add_command(sms_deliver)
 
-    from app.scale import seed_scale_command
-
     app.cli.add_command(seed_scale_command)
 
 
@@ -23,8 +28,6 @@ def register_cli(app):
 @with_appcontext
 def load_reference_command():
     """Load 市州/区县, 单位性质, 机构类型, 服务类别 and 所属平台 (idempotent)."""
-    from app.reference.services import load_reference
-
     created = load_reference()
     click.echo(f"reference data loaded ({created} new entries)")
 
@@ -37,9 +40,6 @@ def load_reference_command():
 @click.option("--city", default=None, help="市州名称，如 长沙市 (city admins only)")
 def create_admin(username, password, role, city):
     """Create a province or city admin account, non-interactively."""
-    from app.blueprints.admin.services import AdminError, admin_create
-    from app.reference.models import Region
-
     city_code = None
     if role == "city":
         if not city:
@@ -60,7 +60,6 @@ def seed_demo():
     """Load demo accounts and notices (idempotent); refuses to run with production settings."""
     if current_app.config["APP_ENV"] == "production":
         raise click.ClickException("seed-demo refuses to run with production settings (APP_ENV=production).")
-    from app.demo import seed_demo_data
 
     for role, username, password in seed_demo_data():
         click.echo(f"demo {role} {username} {password}")
@@ -70,8 +69,6 @@ def seed_demo():
 @with_appcontext
 def check_config():
     """Print every finding about the settings: what production refuses, and warnings."""
-    from app.config import config_findings, storage_findings
-
     config = current_app.config
     production = config["APP_ENV"] == "production"
     findings = config_findings(config) + storage_findings(current_app)
@@ -91,7 +88,5 @@ def check_config():
 def sms_deliver():
     """Send the 短信日志's 待发送 messages (left by a stopped worker or a slow gateway); cron-safe:
     each message is claimed once, however many copies run."""
-    from app.sms import deliver_pending
-
     sent, failed = deliver_pending()
     click.echo(f"已发送 {sent} 条，发送失败 {failed} 条。")

@@ -8,6 +8,13 @@ from app.blueprints.portal.models import Notice
 from app.extensions import db
 from app.reference.models import Platform, ServiceCategory, UnitNature
 from app.reference.services import load_reference
+from app.blueprints.admin.services import admin_create
+from app.blueprints.auth import services as accounts
+from app.blueprints.auth.models import Institution
+from app.blueprints.reports.services import demo_setup
+from app.filings.models import Round
+from app.reference.models import InstitutionType
+from app.utils import local_today
 
 PASSWORD = "Demo2026pass"
 
@@ -35,9 +42,6 @@ def _exists(username):
 
 def seed_demo_data():
     """Create what is missing and return (role, username, password) for every demo account."""
-    from app.blueprints.admin.services import admin_create
-    from app.blueprints.auth import services as accounts
-
     load_reference()
     unit = db.session.scalar(sa.select(UnitNature).where(UnitNature.name == "企业"))
     platform = db.session.scalar(sa.select(Platform).where(Platform.city_code == "430100"))
@@ -62,7 +66,6 @@ def seed_demo_data():
             make()
     _complete_demo_institution()
     _open_demo_rounds()
-    from app.blueprints.reports.services import demo_setup
 
     demo_setup()  # this month's 调度期; the demo institution recognised 2023-2026
     if not db.session.scalar(sa.select(sa.func.count(Notice.id))):
@@ -75,9 +78,6 @@ def seed_demo_data():
 def _open_demo_rounds():
     """A 申报批次 and a 评选年度 for the current year, so a new user can try 机构申报 and 优秀评选 at once."""
     from datetime import date
-
-    from app.filings.models import Round
-    from app.utils import local_today
 
     year = local_today().year
     if not db.session.scalar(sa.select(Round.id).where(Round.kind == "application", Round.year == year)):
@@ -95,9 +95,6 @@ def _open_demo_rounds():
 
 def _complete_demo_institution():
     """Give the demo institution what a real one fills in 基本资料, so the directory reads well."""
-    from app.blueprints.auth.models import Institution
-    from app.reference.models import InstitutionType
-
     institution = db.session.scalar(sa.select(Institution).join(User).where(User.username_key == "jigou@example.com"))
     if institution is None or institution.institution_type_id:
         return

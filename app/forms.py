@@ -10,6 +10,7 @@ from wtforms.widgets import TextInput
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from app.passwords import password_problem
+from app.reference.services import cities, counties, county_belongs, region_name
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
@@ -150,8 +151,6 @@ class PasswordPolicy:
 def county_choices(city_code, city_list):
     """The 区县 of the chosen 市州; before a 市州 is chosen, every 区县 prefixed with its 市州,
     so the form still works as two plain selects without JavaScript."""
-    from app.reference.services import counties
-
     if city_code:
         return [(c.code, c.name) for c in counties(city_code)]
     return [(c.code, f"{city.name} {c.name}") for city in city_list for c in counties(city.code)]
@@ -164,21 +163,15 @@ class RegionMixin:
     county_code = SelectField("区县", validators=[required("请选择所在区县。")], validate_choice=False)
 
     def fill_region_choices(self):
-        from app.reference.services import cities
-
         city_list = cities()
         self.city_code.choices = [("", "请选择市州")] + [(c.code, c.name) for c in city_list]
         self.county_code.choices = [("", "请选择区县")] + county_choices(self.city_code.data, city_list)
 
     def validate_city_code(self, field):
-        from app.reference.services import region_name
-
         if field.data and not region_name(field.data):
             raise ValidationError("请选择所在市州。")
 
     def validate_county_code(self, field):
-        from app.reference.services import county_belongs
-
         if field.data and self.city_code.data and not county_belongs(field.data, self.city_code.data):
             raise ValidationError("所选区县不属于所选市州，请重新选择。")
 

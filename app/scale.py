@@ -22,6 +22,17 @@ from flask.cli import with_appcontext
 from werkzeug.security import generate_password_hash
 
 from app.extensions import db
+from app.blueprints.applications.models import CoreApplication, Recognition
+from app.blueprints.auth.models import Institution, User, institution_service_category
+from app.blueprints.complaints.models import Complaint, ComplaintEvent
+from app.blueprints.portal.models import Notice
+from app.blueprints.reports.models import MonthlyReport, ReportActivity
+from app.blueprints.reports.services import default_deadline, period_title
+from app.blueprints.reports.stats import stats_rebuild
+from app.filings.models import Attachment, Filing, ReviewEvent, Round
+from app.reference.models import InstitutionType, Platform, Region, ServiceCategory, UnitNature
+from app.reference.services import load_reference
+from app.utils import local_today, to_local, utcnow
 
 PASSWORD = "Bench2026pass"
 # Cheap on purpose: computed once and shared by every generated account (benchmark data only).
@@ -80,18 +91,6 @@ def _phone(rng):
 
 def seed_scale(*, institutions=2000, months=36, echo=print):
     """Fill an empty database; returns a dict of counts. Refuses when institutions exist already."""
-    from app.blueprints.applications.models import CoreApplication, Recognition
-    from app.blueprints.auth.models import Institution, User, institution_service_category
-    from app.blueprints.complaints.models import Complaint, ComplaintEvent
-    from app.blueprints.portal.models import Notice
-    from app.blueprints.reports.models import MonthlyReport, ReportActivity
-    from app.blueprints.reports.services import default_deadline, period_title
-    from app.blueprints.reports.stats import stats_rebuild
-    from app.filings.models import Attachment, Filing, ReviewEvent, Round
-    from app.reference.models import InstitutionType, Platform, Region, ServiceCategory, UnitNature
-    from app.reference.services import load_reference
-    from app.utils import local_today, to_local, utcnow
-
     if db.session.scalar(sa.select(sa.func.count()).select_from(Institution)):
         raise ScaleError("seed-scale 只能用于空数据库：已有服务机构数据。")
     load_reference()

@@ -6,6 +6,9 @@ from flask_wtf.csrf import CSRFError
 from app import utils
 from app.access import enforce_access
 from app.inputs import refuse_nul
+from app.extensions import db
+from app.inbox import unread_count
+from app.menus import side_menu
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -55,8 +58,6 @@ def register_web(app):
         code = getattr(error, "code", 500) or 500
         title, text = ERROR_PAGES.get(code, ERROR_PAGES[500])
         if code == 500:
-            from app.extensions import db
-
             db.session.rollback()
         return render_template("error.html", code=code, title=title, text=text), code
 
@@ -78,8 +79,6 @@ def register_web(app):
 
     @app.context_processor
     def layout_context():
-        from app.inbox import unread_count
-
         unread = unread_count(current_user) if current_user.is_authenticated else 0
         return {
             "unread_messages": unread,
@@ -89,6 +88,4 @@ def register_web(app):
 
 
 def register_menu(app):
-    from app.menus import side_menu
-
     app.jinja_env.globals["side_menu"] = side_menu

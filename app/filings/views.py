@@ -14,6 +14,10 @@ from app.forms import EmptyForm
 from app.htmx import is_htmx, redirect_303, render
 from app.inputs import db_int, year_int
 from app.utils import paginate_list
+from app.extensions import db
+from app.filings.export import export_filings
+from app.filings.models import Round
+from app.reference.services import cities
 
 ADMINS = ("city_admin", "province_admin")
 
@@ -306,9 +310,6 @@ class WizardViews:
 
     def view_queue(self):
         """Review queue for this admin's level and scope, with filters."""
-        from app.filings.models import Round
-        from app.reference.services import cities
-        from app.extensions import db
         import sqlalchemy as sa
 
         args = request.args
@@ -368,8 +369,6 @@ class WizardViews:
 
     def view_export(self):
         """Excel export of every filing in the admin's scope (optionally one round)."""
-        from app.filings.export import export_filings
-
         return export_filings(self, current_user, round_id=request.args.get("round_id", type=db_int))
 
 

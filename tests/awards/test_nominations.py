@@ -198,14 +198,14 @@ def test_province_cannot_decide_outside_publication(client, app, people):
 
 
 def test_report_totals_show_beside_the_figures_when_available(client, app, people, monkeypatch):
-    from app.blueprints.awards import services
+    from app.blueprints.awards import wizard
     from app.extensions import cache
 
     login(client, people.institution.username)
     filing_id = new_draft(client, "institutions")
     soup = page(client.get(f"/awards/institutions/{filing_id}/step/basic"))
     assert "月度调度合计" not in text_of(soup)  # nothing without reports
-    monkeypatch.setattr(services, "report_totals", lambda filing: {"served_count": 398, "activity_count": 57})
+    monkeypatch.setattr(wizard, "report_totals", lambda filing: {"served_count": 398, "activity_count": 57})
     with app.app_context():
         cache.clear()  # the patch stands in for reports written meanwhile, which would bump the page cache
     soup = page(client.get(f"/awards/institutions/{filing_id}/step/basic"))

@@ -10,6 +10,7 @@ from app.database import end_read_transaction
 from app.forms import BaseForm, RegionMixin, required
 from app.passwords import password_problem
 from app.utils import local_today
+from app.reference.services import dict_items, platforms
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -62,8 +63,6 @@ class InstitutionProfileForm(RegionMixin, BaseForm):
     )
 
     def fill_choices(self, profile):
-        from app.reference.services import dict_items, platforms
-
         self.service_category_ids.choices = [
             (item.id, item.name + ("" if item.active else "（已停用）"))
             for item in dict_items("service_category")
@@ -104,8 +103,6 @@ class ExpertProfileForm(RegionMixin, BaseForm):
     bio = TextAreaField("个人简介", validators=[Optional(), Length(max=500, message="个人简介不能超过 500 字。")])
 
     def fill_choices(self, profile):
-        from app.reference.services import dict_items
-
         self.gender.choices = [("男", "男"), ("女", "女")]
         self.category_id.choices = _choices(dict_items("service_category", include_id=profile.category_id), "请选择专业领域")
         self.fill_region_choices()

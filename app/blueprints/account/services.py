@@ -9,6 +9,7 @@ from app.inbox import Message, unread_count
 from app.modules import wiring
 from app.sessions import sessions_end_for_user
 from app.utils import paginate, utcnow
+from app.reference.models import ServiceCategory
 
 # Editable 基本资料 fields per role (what the form may change; everything else is read-only).
 PROFILE_FIELDS = {
@@ -99,8 +100,6 @@ def profile_update(*, user, data):
 
 def _set_categories(institution, ids):
     """Set the 服务类别 an institution offers; (before, after) as names for the audit trail."""
-    from app.reference.models import ServiceCategory
-
     before = "、".join(c.name for c in institution.service_categories)
     wanted = set(ids or ())
     if wanted != set(institution.service_category_ids):

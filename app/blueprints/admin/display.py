@@ -2,6 +2,8 @@
 import re
 
 from app.modules import wiring
+from app.blueprints.auth.models import ROLE_LABELS
+from app.reference.services import region_name
 
 # 操作日志: action codes written with app.audit.audit(); unknown codes are shown as they are.
 # These are the admin module's own; every module declares its labels in its Module (app/modules.py)
@@ -151,12 +153,8 @@ def field_value(key, value):
     if isinstance(value, bool):
         return "是" if value else "否"
     if key == "role":
-        from app.blueprints.auth.models import ROLE_LABELS
-
         return ROLE_LABELS.get(value, value)
     if key in ("city_code", "county_code"):
-        from app.reference.services import region_name
-
         return region_name(value) or value
     if key in ("status", "session"):
         return STATUS_VALUES.get(value, value)
@@ -194,8 +192,6 @@ def user_name(user):
 
 def user_region(user):
     """所在地区: the profile's 市州 and 区县; a city admin's 市州; 全省 for a province admin."""
-    from app.reference.services import region_name
-
     profile = user.profile
     if profile is not None:
         return profile.region_label

@@ -8,6 +8,8 @@ from wtforms.validators import EqualTo, Length, Optional, StopValidation, Valida
 from app.blueprints.auth.models import ROLE_LABELS, STATUS_LABELS, PhoneChangeRequest, User
 from app.extensions import db
 from app.forms import BaseForm, Mobile, PasswordPolicy, input_required, required
+from app.reference.models import DICT_KINDS, Platform
+from app.reference.services import cities, region_name
 
 
 def sort_order_range(form, field):
@@ -31,8 +33,6 @@ class FilterForm(BaseForm):
 
 
 def _city_choices(blank):
-    from app.reference.services import cities
-
     return [("", blank)] + [(city.code, city.name) for city in cities()]
 
 
@@ -98,8 +98,6 @@ class NewAdminForm(BaseForm):
             raise ValidationError("该帐户名称已被使用。")
 
     def validate_city_code(self, field):
-        from app.reference.services import region_name
-
         if self.role.data == "city_admin" and not (field.data and region_name(field.data)):
             raise ValidationError("市州管理员必须选择所属市州。")
 
@@ -122,8 +120,6 @@ class DictItemForm(BaseForm):
                 raise ValidationError("信用代码前缀为 2 位数字或大写字母，如 91。")
 
     def validate_name(self, field):
-        from app.reference.models import DICT_KINDS
-
         cls = DICT_KINDS[self.kind]
         criteria = [cls.name == field.data]
         if self.item_id:
@@ -144,8 +140,6 @@ class PlatformForm(BaseForm):
         self.city_code.choices = _city_choices("全省（不属于某个市州）")
 
     def validate_name(self, field):
-        from app.reference.models import Platform
-
         criteria = [Platform.name == field.data]
         if self.platform_id:
             criteria.append(Platform.id != self.platform_id)
@@ -153,8 +147,6 @@ class PlatformForm(BaseForm):
             raise ValidationError(f"已有名为“{field.data}”的平台。")
 
     def validate_city_code(self, field):
-        from app.reference.services import region_name
-
         if field.data and not region_name(field.data):
             raise ValidationError("请选择所属市州。")
 

@@ -21,6 +21,7 @@ from app.modules import wiring
 from app.reference.models import DICT_KINDS
 from app.reference.services import region_name
 from app.utils import paginate
+from app.filings.attachments import attachment_response
 
 ADMINS = ("province_admin", "city_admin")
 PROVINCE = ("province_admin",)
@@ -365,8 +366,6 @@ def decide_phone_request(request_id):
 @roles(*PROVINCE)
 def download_phone_proof(request_id):
     """下载申诉证明材料. 404 unknown request or no file."""
-    from app.filings.attachments import attachment_response
-
     req = queries.phone_request_get(request_id)
     if req is None or req.attachment is None:
         abort(404)

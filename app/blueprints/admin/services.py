@@ -22,6 +22,7 @@ from app.reference.models import DICT_KINDS, Platform, Region
 from app.sessions import sessions_end, sessions_end_for_user
 from app.sms import send_sms
 from app.utils import utcnow
+from app.blueprints.admin.queries import open_sessions_select, session_ref, user_scope
 
 
 class AdminError(ValueError):
@@ -59,8 +60,6 @@ def phone_request_counts(user):
 
 
 def account_counts(user):
-    from app.blueprints.admin.queries import user_scope
-
     by_role = dict(
         db.session.execute(sa.select(User.role, sa.func.count(User.id)).where(user_scope(user)).group_by(User.role)).all()
     )
@@ -77,7 +76,6 @@ def account_counts(user):
 def online_counts(user):
     if user.role != "province_admin":
         return []
-    from app.blueprints.admin.queries import open_sessions_select
 
     sessions = open_sessions_select().order_by(None).subquery()
     online = db.session.scalar(sa.select(sa.func.count(sa.distinct(sessions.c.user_id))))
@@ -195,8 +193,6 @@ def user_reset_password(*, user, actor):
 
 def session_force_end(*, ref, actor, current_sid=None):
     """强退: end the open session whose reference is ``ref``; the admin's own one is refused."""
-    from app.blueprints.admin.queries import open_sessions_select, session_ref
-
     row = next((s for s in db.session.scalars(open_sessions_select()) if session_ref(s.id) == ref), None)
     if row is None:
         raise AdminError("该会话已结束或已超时，无需强退。")

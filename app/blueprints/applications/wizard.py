@@ -5,6 +5,7 @@ from app.blueprints.applications.forms import BasicInfoForm, OperationsForm, lab
 from app.blueprints.applications.models import CoreApplication
 from app.filings import workflow
 from app.filings.wizard import Step, Wizard
+from app.blueprints.applications.services import recognition_grant
 
 TEMPLATES = [
     ("outline", "核心服务机构申请报告提纲"),
@@ -17,8 +18,6 @@ TEMPLATES = [
 class ApplicationWizard(Wizard):
     def on_transition(self, filing, transition, actor):
         if transition.target == workflow.APPROVED:
-            from app.blueprints.applications.services import recognition_grant
-
             recognition_grant(application=filing, actor=actor)
 
     def list_options(self):

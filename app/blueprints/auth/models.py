@@ -8,6 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.utils import utcnow
+from app.reference.services import region_name
 
 ROLE_LABELS = {
     "enterprise": "企业用户",
@@ -93,8 +94,6 @@ class RegionMixin:
 
     @property
     def region_label(self):
-        from app.reference.services import region_name
-
         return " ".join(n for n in (region_name(self.city_code), region_name(self.county_code)) if n)
 
 

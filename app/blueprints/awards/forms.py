@@ -6,6 +6,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from app.blueprints.awards.models import CHARGE_MODES
 from app.forms import BaseForm, CharCount, CountField, MoneyField, Phone, input_required, required
+from app.reference.services import dict_items
 
 HONORS_MIN, HONORS_MAX = 300, 500
 INSTITUTION_INTRO_MAX = 800
@@ -52,8 +53,6 @@ class PointList:
 
 
 def _category_choices(form, filing):
-    from app.reference.services import dict_items
-
     current = getattr(filing, "category_id", None)
     form.category_id.choices = [("", "请选择")] + [(item.id, item.name) for item in dict_items("service_category", include_id=current)]
 

@@ -16,6 +16,7 @@ from app.filings import services as filings
 from app.filings import workflow
 from app.filings.models import Filing, Round
 from app.utils import local_today, paginate, utcnow
+from app.blueprints.auth.models import Institution
 
 
 # ---- 公示 and 发布 -----------------------------------------------------------------------------------
@@ -217,8 +218,6 @@ def home_block():
 
 def search_winners(kind, pattern, limit):
     """搜索 source: published winners of a kind whose name or introduction matches -> (total, [Winner])."""
-    from app.blueprints.auth.models import Institution
-
     model = BY_KIND[kind].model
     select = _winners_select(kind)
     if kind == "institution_nomination":

@@ -223,11 +223,6 @@ def results_save(*, round, wizard, decisions, actor):
     return changed
 
 
-def result_clear(filing):
-    """Forget a nomination's 入选 / 未入选 (in the caller's transaction)."""
-    db.session.execute(sa.delete(AwardResult).where(AwardResult.filing_id == filing.id))
-
-
 def reminders_send(*, round, wizard, actor):
     """站内消息 and SMS to every reviewer with unscored nominations of this kind. Commits; returns how many."""
     if judging_closed(round):

@@ -7,7 +7,7 @@ cannot be carried out raises ``AwardError`` with a message for the user.
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import abort, current_app, url_for
+from flask import abort, url_for
 from sqlalchemy.orm import selectinload
 
 from app.audit import audit
@@ -37,6 +37,7 @@ from app.forms import is_mobile
 from app.inbox import notify
 from app.sms import send_sms
 from app.utils import paginate
+from app.blueprints.admin.services import HomeCount
 
 
 class AwardError(ValueError):
@@ -366,35 +367,10 @@ def round_progress(round):
 
 # ---- monthly report totals beside the typed figures -------------------------------------------------
 
-def report_totals(filing):
-    """The institution's approved monthly report totals for the year before the 评选年度 (上年度),
-    keyed by the nomination's field names: {served_count, activity_count, revenue}. None when the
-    reports module is not installed or the institution has no approved report that year."""
-    if filing.institution_id is None or "reports" not in current_app.blueprints:
-        return None
-    from app.blueprints.reports.models import MonthlyReport
-
-    count, served, activities, revenue = db.session.execute(
-        sa.select(
-            sa.func.count(MonthlyReport.id), sa.func.sum(MonthlyReport.served_total),
-            sa.func.sum(MonthlyReport.activities_total), sa.func.sum(MonthlyReport.revenue),
-        ).where(
-            MonthlyReport.institution_id == filing.institution_id, MonthlyReport.year == filing.round.year - 1,
-            MonthlyReport.counted.is_(True),
-        )
-    ).one()
-    if not count:
-        return None
-    return {"served_count": int(served or 0), "activity_count": int(activities or 0),
-            "revenue": f"{revenue or 0:,.2f}", "months": count}
-
-
 # ---- 管理首页 counts --------------------------------------------------------------------------------
 
 def home_counts(user):
     """管理首页 tiles: a city admin's 资格审查 queue per kind; the province admin's judging backlog."""
-    from app.blueprints.admin.services import HomeCount
-
     if user.role == "city_admin":
         counts = dict(db.session.execute(
             sa.select(Filing.kind, sa.func.count(Filing.id))

@@ -6,6 +6,7 @@ from app.blueprints.awards.models import ExpertNomination, InstitutionNomination
 from app.filings import workflow
 from app.filings.wizard import Step, Wizard
 from app.utils import local_today
+from app.blueprints.awards.lookups import report_totals, result_clear
 
 STATUS_LABELS = {
     workflow.SUBMITTED: "待资格审查",
@@ -38,8 +39,6 @@ class AwardWizard(Wizard):
     def on_transition(self, filing, transition, actor):
         """A nomination the province sends back loses its recorded 入选 / 未入选."""
         if transition.name == "province_return":
-            from app.blueprints.awards.reviews import result_clear
-
             result_clear(filing)
 
     # long texts keep the writer's line breaks on 查看 / 审核
@@ -113,8 +112,6 @@ def _age(birth_month):
 
 
 def _report_totals(filing):
-    from app.blueprints.awards.services import report_totals
-
     return report_totals(filing)
 
 

@@ -35,6 +35,7 @@ from app.reference.services import region_name
 from app.sms import send_sms
 from app.utils import local_today, utcnow
 from app.verification import SmsCode, sms_code_send, sms_code_verify
+from app.filings.attachments import AttachmentError
 
 DEFAULT_DUE_WORKING_DAYS = 15
 DRAFT_LIFETIME = timedelta(days=1)
@@ -138,8 +139,6 @@ def complaint_draft_save(*, draft_id, data, files=(), remove_ids=()):
     sent again. Nothing is kept when a file is refused or the code cannot be sent.
     Returns the draft. Raises ComplaintError or VerificationError.
     """
-    from app.filings.attachments import AttachmentError
-
     stored = []
     try:
         old_files = _purge_stale_drafts()

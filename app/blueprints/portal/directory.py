@@ -12,7 +12,9 @@ from app.blueprints.applications.services import recognised_terms
 from app.blueprints.auth.models import Institution, institution_service_category
 from app.extensions import db
 from app.reference.models import Region, ServiceCategory
-from app.utils import Page
+from app.utils import paginate
+from app.blueprints.portal.matching import contains, like_pattern
+from app.reference.services import cities, dict_items, region_name
 
 
 @dataclass
@@ -29,8 +31,6 @@ class Entry:
 
     @property
     def city(self):
-        from app.reference.services import region_name
-
         return region_name(self.institution.city_code)
 
 
@@ -38,8 +38,6 @@ def _matches(pattern):
     """Keyword criteria on an institution: name, introduction, a 服务类别 it offers, its 市州 or 区县.
     The few matching categories and regions are looked up first, so each institution row is
     tested against short id lists rather than by a correlated subquery."""
-    from app.blueprints.portal.services import contains
-
     categories = db.session.scalars(sa.select(ServiceCategory.id).where(contains(ServiceCategory.name, pattern))).all()
     regions = db.session.scalars(sa.select(Region.code).where(contains(Region.name, pattern))).all()
     criteria = [contains(Institution.name, pattern), contains(Institution.intro, pattern)]
@@ -66,8 +64,6 @@ def _filtered(terms, *, city_code=None, type_id=None, category_id=None, q=None):
             )
         )
     if q:
-        from app.blueprints.portal.services import like_pattern
-
         select = select.where(_matches(like_pattern(q[:50])))
     return select
 
@@ -99,14 +95,12 @@ def _ordered(select):
 
 
 def institution_directory(*, city_code=None, type_id=None, category_id=None, q=None, page=1, per_page=20):
-    """One page of the directory with its filters applied (a utils.Page of Entry)."""
+    """One page of the directory with its filters applied (a Pagination of Entry)."""
     terms = recognised_terms()
     select = _filtered(terms, city_code=city_code, type_id=type_id, category_id=category_id, q=q)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(select.subquery()))
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    ids = list(db.session.scalars(_ordered(select).limit(per_page).offset((page - 1) * per_page)))
-    return Page(_entries(ids, terms), page, per_page, total)
+    result = paginate(_ordered(select), page=page, per_page=per_page)
+    result.items = _entries(result.items, terms)
+    return result
 
 
 def institution_count():
@@ -146,8 +140,6 @@ def institution_search(pattern, limit):
 
 def filter_choices():
     """Choices for the directory's filters: 市州, 机构类型, 服务类别 (active entries)."""
-    from app.reference.services import cities, dict_items
-
     return {
         "cities": [(c.code, c.name) for c in cities()],
         "types": [(t.id, t.name) for t in dict_items("institution_type")],

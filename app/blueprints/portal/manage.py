@@ -12,6 +12,7 @@ from app.forms import EmptyForm
 from app.htmx import redirect_303, render
 from app.inputs import db_int
 from app.utils import paginate_list
+from app.utils import format_datetime
 
 PROVINCE = ("province_admin",)
 IMPORT_SESSION_KEY = "institution_import"
@@ -66,8 +67,6 @@ def _save(form, notice):
 
 def _saved_message(notice):
     if notice.status_label == "定时发布":
-        from app.utils import format_datetime
-
         return f"已保存，将于 {format_datetime(notice.published_at)} 自动发布：{notice.title}"
     return f"已保存（{notice.status_label}）：{notice.title}"
 

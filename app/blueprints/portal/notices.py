@@ -13,6 +13,7 @@ from app.extensions import db
 from app.filings.attachments import AttachmentError, attachment_remove_file, attachment_store
 from app.filings.models import Attachment
 from app.utils import format_datetime, paginate, utcnow
+from app.blueprints.portal.matching import contains, like_pattern
 
 FIELDS = ("title", "category", "is_published", "published_at", "pinned")
 # who manages notices, and so may read a draft or a scheduled notice before it is public
@@ -64,8 +65,6 @@ def notice_admin_list(*, category=None, status=None, q=None, page=1, per_page=20
     elif status == "draft":
         select = select.where(Notice.is_published.is_(False))
     if q:
-        from app.blueprints.portal.services import contains, like_pattern
-
         select = select.where(contains(Notice.title, like_pattern(q)))
     return paginate(select.order_by(Notice.published_at.desc(), Notice.id.desc()), page=page, per_page=per_page)
 

@@ -10,6 +10,7 @@ from app.cache import cached_page
 from app.filings.attachments import attachment_response
 from app.htmx import render
 from app.inputs import db_int, year_int
+from app.blueprints.portal.manual import DOWNLOAD_NAME, manual_docx
 
 
 def _page_arg():
@@ -156,8 +157,6 @@ def show_help():
 def download_manual():
     """The operations manual as a Word document. No error cases."""
     from io import BytesIO
-
-    from app.blueprints.portal.manual import DOWNLOAD_NAME, manual_docx
 
     return send_file(
         BytesIO(manual_docx()), as_attachment=True, download_name=DOWNLOAD_NAME,

@@ -16,10 +16,16 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from app.blueprints.portal.matching import contains, like_pattern
 from app.blueprints.portal.models import NOTICE_CATEGORIES, Notice
 from app.extensions import db
 from app.modules import Entry, wiring
 from app.utils import paginate, paginate_list, utcnow
+from app.access import LOGIN, PUBLIC, policy_of
+from app.blueprints.portal.directory import home_institutions, institution_count, institution_search
+from app.blueprints.portal.markup import markdown_html
+from app.forms import county_choices
+from app.reference.services import cities
 
 HOME_NOTICES = 7
 
@@ -63,8 +69,6 @@ def notice_neighbours(*, notice):
 
 def notice_page(*, notice):
     """What the notice page shows besides the notice: sanitised body, neighbours, attachments."""
-    from app.blueprints.portal.markup import markdown_html
-
     previous, following = notice_neighbours(notice=notice)
     return {
         "notice": notice,
@@ -132,8 +136,6 @@ def directory_page(*, key, page=1, per_page=20, args=None):
 
 def directory_total(key):
     if key == "institutions":
-        from app.blueprints.portal.directory import institution_count
-
         return institution_count()
     if key not in wiring().directory_sources:
         return 0
@@ -184,8 +186,6 @@ class HomeBlock:
 
 def _institutions_block():
     from flask import url_for
-
-    from app.blueprints.portal.directory import home_institutions
 
     total, names, terms = home_institutions()
     return HomeBlock(
@@ -261,24 +261,6 @@ SEARCH_GROUP_LIMIT = 10  # items per group on the combined page
 SEARCH_KIND_LIMIT = 100  # items when one kind is shown alone
 
 
-def like_pattern(text):
-    """A LIKE pattern for a substring, with the user's % _ and \\ taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def contains(column, pattern):
-    """``column`` contains the LIKE ``pattern``, ignoring the case of Latin letters.
-
-    Chinese has no letter case, so a pattern without cased letters uses plain LIKE: PostgreSQL's
-    ILIKE lower-cases every row first (several times slower), SQLite's ILIKE wraps both sides in
-    lower(). SQLite's LIKE already ignores ASCII case, so only PostgreSQL needs ILIKE, and its
-    pg_trgm indexes serve LIKE and ILIKE alike."""
-    if pattern.lower() == pattern.upper() or db.engine.dialect.name == "sqlite":
-        return column.like(pattern, escape="\\")
-    return column.ilike(pattern, escape="\\")
-
-
 def _search_notices(pattern, limit):
     # One pass over the table: the matching (id, date) pairs, sorted here. (COUNT plus ORDER BY
     # published_at LIMIT would scan twice, the second time in index order with a lookup per row.)
@@ -290,8 +272,6 @@ def _search_notices(pattern, limit):
 
 
 def _search_institutions(pattern, limit):
-    from app.blueprints.portal.directory import institution_search
-
     return institution_search(pattern, limit)
 
 
@@ -365,8 +345,6 @@ def entry_url(*, kind, user):
     """Where an entry button leads for ``user``, or None for an unknown kind."""
     from flask import url_for
 
-    from app.access import LOGIN, PUBLIC, policy_of
-
     entries = wiring().entries
     if kind not in entries:
         return None
@@ -385,9 +363,6 @@ def entry_url(*, kind, user):
 def county_options(*, city_code):
     """(code, label) of the 区县 of ``city_code``; for an empty or unknown 市州, every 区县 labelled
     with its 市州 (as the forms do without JavaScript)."""
-    from app.forms import county_choices
-    from app.reference.services import cities
-
     city_list = cities()
     known = {city.code for city in city_list}
     return county_choices(city_code if city_code in known else None, city_list)

@@ -7,6 +7,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from app.reference.services import dict_items
 from app.spreadsheets import xml_text
+from app.blueprints.reports.forms import category_field_names
 
 BASIC = (
     ("floor_area", "服务场所", "平方米"),
@@ -36,8 +37,6 @@ def summary_values(report, form=None):
     """The figures for the template: what the page holds now (``form``, when it was posted and a
     value parses), otherwise what is saved. Returns (basic [(label, value, unit)], categories
     [(name, activities, participants, served)], institution type name)."""
-    from app.blueprints.reports.forms import category_field_names
-
     def value(name, stored):
         return form[name].data if _usable(form, name) else stored
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import send_file
 
-from app.blueprints.reports.models import MonthlyReport, ReportActivity
+from app.blueprints.reports.models import MonthlyReport, ReportActivity, status_label
 from app.cache import cached_file
 from app.extensions import db
 from app.filings import services as engine
@@ -17,6 +17,8 @@ from app.reference.models import DictItem
 from app.reference.services import region_name
 from app.spreadsheets import xlsx_workbook, xlsxwriter_row
 from app.utils import format_date, format_datetime, local_today
+from app.blueprints.auth.models import Institution
+from app.reference.models import InstitutionType
 
 BATCH = 500
 # (attribute, header) in the order of the form (manual 4(2)); units in brackets as on the page
@@ -77,10 +79,6 @@ def rows(select, categories):
 
     Reading Core rows instead of ORM objects keeps a province-wide year quick; the activities of
     a batch come in one query."""
-    from app.blueprints.auth.models import Institution
-    from app.blueprints.reports.wizard import wizard
-    from app.reference.models import InstitutionType
-
     fields = [getattr(MonthlyReport, name) for name, _ in FIELD_COLUMNS if name != "institution_type"]
     plain = (
         select.with_only_columns(
@@ -115,7 +113,7 @@ def rows(select, categories):
                 index, year, month, name or "", uscc or "", region_name(city_code), region_name(county_code),
                 type_name or "", *(_cell(v) for v in values), *(_cell(v) for v in indicators),
                 activities_total, participants_total, served_total, anomaly_note or "",
-                wizard.status_label(status), format_datetime(first_submitted_at or submitted_at),
+                status_label(status), format_datetime(first_submitted_at or submitted_at),
                 ("逾期报送" if late else "按时报送") if first_submitted_at else "",
             ]
             last_id = report_id

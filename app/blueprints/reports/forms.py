@@ -1,12 +1,13 @@
 """基础数据填报 (manual 4(2)) and the admin forms of 核心服务机构调度管理."""
-from datetime import date
 from functools import lru_cache
 
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from app.blueprints.reports.models import SITE_TYPES
+from app.blueprints.reports.models import SITE_TYPES, category_field_names
 from app.forms import BaseForm, CountField, MoneyField, input_required, required
+from app.blueprints.reports.services import anomaly_text, form_figures, report_anomalies
+from app.utils import local_today
 
 ACTIVITY_HINT = (
     "XXX服务活动数，指的是调度期内开展的服务活动数量，参与企业数指的是参与活动的企业数量，"
@@ -42,14 +43,10 @@ class ReportForm(BaseForm):
 
     def figures(self):
         """What was typed, as {figure key: number} for the anomaly check (see services.FIGURES)."""
-        from app.blueprints.reports.services import form_figures
-
         return form_figures(self)
 
     def validate_anomaly_note(self, field):
         """More than ×3 (or 0 → large) against last month is accepted only with an explanation."""
-        from app.blueprints.reports.services import anomaly_text, report_anomalies
-
         filing = getattr(self, "filing", None)
         if filing is None or field.data:
             return
@@ -58,10 +55,6 @@ class ReportForm(BaseForm):
         found = report_anomalies(filing, self.figures())
         if found:
             raise ValidationError(f"与上月相比变化较大：{anomaly_text(found)}。请用一句话说明原因。")
-
-
-def category_field_names(category_id):
-    return (f"cat{category_id}_activities", f"cat{category_id}_participants", f"cat{category_id}_served")
 
 
 @lru_cache(maxsize=64)
@@ -98,8 +91,6 @@ class ReopenDecisionForm(BaseForm):
 
     def validate(self, extra_validators=None):
         """补报截止日期 is needed to grant, 处理意见 to refuse (Optional fields stop their own chain)."""
-        from app.utils import local_today
-
         ok = super().validate(extra_validators)
         if self.decision.data == "grant" and not self.until.errors:
             if self.until.data is None:
@@ -135,11 +126,3 @@ class RecognitionForm(BaseForm):
         if field.data is not None and self.term_start.data is not None and field.data < self.term_start.data:
             raise ValidationError("截止年度不能早于起始年度。")
 
-
-def default_term(today=None):
-    """The current list: 2023-2026 (three-year terms counted as the engine's recognition does)."""
-    from app.blueprints.applications.models import RECOGNITION_YEARS
-
-    year = (today or date.today()).year
-    start = 2023 if year <= 2026 else year
-    return start, start + RECOGNITION_YEARS

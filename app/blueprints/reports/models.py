@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.filings import workflow
 from app.filings.models import Filing
 from app.utils import utcnow
 
@@ -127,6 +128,19 @@ class ReportCategoryStat(db.Model):
 
 
 REOPEN_PENDING, REOPEN_GRANTED, REOPEN_REFUSED = "pending", "granted", "refused"
+# how the monthly report names the engine's statuses (its wizard and its export)
+STATUS_LABELS = {workflow.SUBMITTED: "待审核", workflow.APPROVED: "已通过", workflow.RETURNED: "已退回"}
+
+
+def status_label(status):
+    return STATUS_LABELS.get(status) or workflow.STATUS_LABELS[status]
+
+
+def category_field_names(category_id):
+    """The 服务活动 step's field names of one 服务类别: (activities, participants, served)."""
+    return (f"cat{category_id}_activities", f"cat{category_id}_participants", f"cat{category_id}_served")
+
+
 REOPEN_LABELS = {REOPEN_PENDING: "待处理", REOPEN_GRANTED: "已同意", REOPEN_REFUSED: "未同意"}
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 from app.audit import audit
 from app.blueprints.applications.models import RECOGNITION_YEARS, Recognition
 from app.blueprints.applications.services import recognition_in_force
-from app.blueprints.reports.services import ReportError
+from app.blueprints.reports.errors import ReportError
 from app.extensions import db
 from app.utils import local_today, paginate, utcnow
 from app.blueprints.auth.models import Institution

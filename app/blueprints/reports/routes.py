@@ -11,6 +11,7 @@ from app.blueprints.reports.forms import ReopenForm
 from app.blueprints.reports.wizard import wizard
 from app.filings.services import owned_filing_or_404
 from app.htmx import redirect_303, render
+from app.blueprints.reports.stats import stats_rebuild
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -54,8 +55,6 @@ def new_reopen_request(round_id):
 def rebuild_stats_command():
     """Recompute the 调度大数据 rollups from the approved reports (after loading data directly)."""
     import click
-
-    from app.blueprints.reports.stats import stats_rebuild
 
     stats_rebuild()
     click.echo("调度大数据汇总已重新计算。")

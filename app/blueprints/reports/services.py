@@ -11,19 +11,23 @@ import sqlalchemy as sa
 
 from app.blueprints.applications.models import Recognition
 from app.blueprints.applications.services import recognition_current
-from app.blueprints.reports.models import REOPEN_GRANTED, REOPEN_PENDING, MonthlyReport, ReportActivity, ReportReopenRequest
+from app.blueprints.reports.errors import ReportError  # noqa: F401  (the views catch services.ReportError)
+from app.blueprints.reports.models import (
+    REOPEN_GRANTED, REOPEN_PENDING, MonthlyReport, ReportActivity, ReportReopenRequest, category_field_names,
+)
 from app.extensions import db
 from app.filings import workflow
 from app.filings.models import Round
 from app.reference.models import ServiceCategory
 from app.utils import local_today, paginate, utcnow
+from app.blueprints.auth.models import User
+from app.blueprints.reports.recognitions import default_term
+from app.blueprints.reports.stats import stats_add
+from app.blueprints.rounds.services import RoundError, round_save
+from app.utils import to_local
 
 KIND = "report"
 DEADLINE_DAY = 10  # due by the 10th of the next month unless the round says otherwise
-
-
-class ReportError(ValueError):
-    """A request about monthly reports cannot be carried out; the message is for the user."""
 
 
 # ---- periods (调度期 = Round of kind "report") --------------------------------------------------
@@ -49,8 +53,6 @@ def default_deadline(year, month):
 def period_open(*, year, month, opens_on=None, closes_on=None, actor):
     """开启调度期: a report Round for the month (opens on its 1st, closes on the 10th of the next
     month unless given). Commits; ReportError when that month is open already."""
-    from app.blueprints.rounds.services import RoundError, round_save
-
     opens_on = opens_on or date(year, month, 1)
     closes_on = closes_on or default_deadline(year, month)
     if closes_on < opens_on:
@@ -265,8 +267,6 @@ def report_prefill(report, *, user):
 
 def report_load_activities(form, report):
     """Step ``load`` hook: the 服务类别 blocks into the form."""
-    from app.blueprints.reports.forms import category_field_names
-
     for row in report.activities:
         for name, value in zip(category_field_names(row.category_id), (row.activities, row.participants, row.served)):
             form[name].data = value
@@ -274,8 +274,6 @@ def report_load_activities(form, report):
 
 def report_save_activities(form, report):
     """Step ``save`` hook: the 服务类别 blocks from the form (blank counts as 0) and the totals."""
-    from app.blueprints.reports.forms import category_field_names
-
     for row in report.activities:
         a, p, s = (form[name].data or 0 for name in category_field_names(row.category_id))
         row.activities, row.participants, row.served = a, p, s
@@ -382,8 +380,6 @@ def report_review_notes(report):
 
 
 def _local_date(value):
-    from app.utils import to_local
-
     return to_local(value).date() if value else local_today()
 
 
@@ -397,8 +393,6 @@ def report_on_transition(report, transition, actor):
         round = report.round or db.session.get(Round, report.round_id)
         report.late = local_today() > round.closes_on
     if transition.target == workflow.APPROVED:
-        from app.blueprints.reports.stats import stats_add
-
         report.counted = True
         report.approved_at = utcnow()
         stats_add(report)
@@ -408,9 +402,6 @@ def report_on_transition(report, transition, actor):
 
 def demo_setup(username="jigou@example.com"):
     """`flask seed-demo`: open this month's 调度期 and recognise the demo institution (idempotent)."""
-    from app.blueprints.auth.models import User
-    from app.blueprints.reports.forms import default_term
-
     today = local_today()
     if not db.session.scalar(sa.select(Round.id).where(Round.kind == KIND, Round.year == today.year, Round.month == today.month)):
         db.session.add(

@@ -4,10 +4,12 @@ from sqlalchemy.orm import selectinload
 
 from app.blueprints.reports import services
 from app.blueprints.reports.forms import ACTIVITY_HINT, ReportForm, report_form_class
-from app.blueprints.reports.models import MonthlyReport
-from app.filings import workflow
+from app.blueprints.reports.models import STATUS_LABELS, MonthlyReport
 from app.filings.wizard import Step, Wizard
 from app.inputs import db_int, year_int
+from app.blueprints.reports.export import export_response
+from app.blueprints.reports.forms import category_field_names
+from app.reference.services import dict_items
 
 
 class ReportWizard(Wizard):
@@ -47,8 +49,6 @@ class ReportWizard(Wizard):
     def detail_sections(self, filing):
         """基本信息, then 服务活动情况 with one line per 服务类别 (a reviewer pins the block by its
         活动数 field, which the step highlights)."""
-        from app.blueprints.reports.forms import category_field_names
-
         (title, rows), *rest = super().detail_sections(filing)
         basic = [row for row in rows if not row[3].startswith("cat")]
         head = [("填报年度", filing.year, "", "year"), ("月份", filing.month, "", "month")]
@@ -70,8 +70,6 @@ class ReportWizard(Wizard):
         from flask import request
         from flask_login import current_user
 
-        from app.blueprints.reports.export import export_response
-
         args = request.args
         round = services.period_get(args.get("round_id", type=db_int))
         if round is not None:
@@ -85,8 +83,6 @@ class ReportWizard(Wizard):
 
 
 def _prepare(form, filing):
-    from app.reference.services import dict_items
-
     form.filing = filing
     form.institution_type_id.choices = [(item.id, item.name) for item in dict_items("institution_type", include_id=filing.institution_type_id)]
 
@@ -121,7 +117,7 @@ wizard = ReportWizard(
     new_label="基础数据填报",
     submit_label="提交",
     duplicate_message="该月份已填报过调度数据，每个机构每月只能填报一次。",
-    status_labels={workflow.SUBMITTED: "待审核", workflow.APPROVED: "已通过", workflow.RETURNED: "已退回"},
+    status_labels=STATUS_LABELS,
     action_labels={"approve": "通过", "return": "退回"},
     list_columns=[
         ("填报年度", lambda f: f.year, ""),
