@@ -5,6 +5,7 @@ from flask_wtf.csrf import CSRFError
 
 from app import utils
 from app.access import enforce_access
+from app.errors import NotFound
 from app.inputs import refuse_nul
 from app.extensions import db
 from app.inbox import unread_count
@@ -63,6 +64,7 @@ def register_web(app):
 
     for code in ERROR_PAGES:
         app.register_error_handler(code, error_page)
+    app.register_error_handler(NotFound, error_page)  # a service's domain error: the 404 page
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -1,9 +1,10 @@
 """Rules of the filing engine: drafts, steps, attachments, submission, review, scoping."""
 import sqlalchemy as sa
-from flask import abort, current_app, url_for
+from flask import current_app, url_for
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import AuditLog, audit
+from app.errors import NotFound
 from app.extensions import db
 from app.filings import workflow
 from app.filings.attachments import AttachmentError, attachment_remove_file, attachment_store
@@ -68,7 +69,7 @@ def owned_filing_or_404(wizard, filing_id, user):
     """The filing of this module owned by ``user``; anything else is a 404 (never a hint)."""
     filing = owned_filing_or_none(wizard, filing_id, user)
     if filing is None:
-        abort(404)
+        raise NotFound
     return filing
 
 
@@ -99,7 +100,7 @@ def visible_filing_or_404(wizard, filing_id, user):
         select = select.where(wizard.model.owner_id == user.id)
     filing = db.session.scalar(select)
     if filing is None:
-        abort(404)
+        raise NotFound
     return filing
 
 
@@ -461,7 +462,7 @@ def deleted_by(wizard, filing_id, user):
 def filing_attachment_or_404(filing, attachment_id):
     attachment = filing_attachment_or_none(filing, attachment_id)
     if attachment is None:
-        abort(404)
+        raise NotFound
     return attachment
 
 

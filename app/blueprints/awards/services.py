@@ -7,10 +7,11 @@ cannot be carried out raises ``AwardError`` with a message for the user.
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import abort, url_for
+from flask import url_for
 from sqlalchemy.orm import selectinload
 
 from app.audit import audit
+from app.errors import NotFound
 from app.blueprints.auth.models import Expert, User
 from app.blueprints.awards import scoring
 from app.blueprints.awards.conflicts import (  # noqa: F401 (the views and reviews.py reach them through services)
@@ -47,7 +48,7 @@ class AwardError(ValueError):
 def wizard_or_404(slug):
     wizard = BY_SLUG.get(slug)
     if wizard is None:
-        abort(404)
+        raise NotFound
     return wizard
 
 
@@ -62,7 +63,7 @@ def award_round(round_id=None):
     if round_id:
         chosen = db.session.get(Round, round_id)
         if chosen is None or chosen.kind != "award":
-            abort(404)
+            raise NotFound
         return chosen
     return filings.round_current("award") or next(iter(award_rounds()), None)
 
@@ -124,7 +125,10 @@ def reviewer_set(*, expert, on, actor):
 
 
 def expert_or_404(expert_id):
-    return db.session.get(Expert, expert_id) or abort(404)
+    found = db.session.get(Expert, expert_id)
+    if found is None:
+        raise NotFound
+    return found
 
 
 def _active_reviewers():
@@ -219,7 +223,7 @@ def assignment_overview(*, round, wizard):
 def nomination_or_404(filing_id):
     filing = db.session.get(Filing, filing_id)
     if filing is None or filing.kind not in BY_KIND:
-        abort(404)
+        raise NotFound
     return filing
 
 
@@ -291,7 +295,10 @@ def assignment_overview_of(*, filing):
 
 
 def assignment_or_404(assignment_id):
-    return db.session.get(ReviewAssignment, assignment_id) or abort(404)
+    found = db.session.get(ReviewAssignment, assignment_id)
+    if found is None:
+        raise NotFound
+    return found
 
 
 @dataclass
