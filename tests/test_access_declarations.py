@@ -95,4 +95,7 @@ def test_the_refusals_say_why(app, client):
         username = user.username
         db.session.commit()
     login(client, username)
-    assert "管理员已重置您的密码，请先设置新密码。" in said(client.get("/workspace/messages", follow_redirects=True))
+    response = client.get("/workspace/messages", follow_redirects=True)
+    assert "管理员已重置您的密码，请先设置新密码。" in said(response)
+    warning = BeautifulSoup(response.data, "html.parser").find("p", string="管理员已重置您的密码，请先设置新密码。")
+    assert "flash-warning" in warning["class"] and warning["role"] == "alert"  # shown as a warning, not a note

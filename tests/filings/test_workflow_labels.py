@@ -36,3 +36,17 @@ def test_an_unknown_level_or_action_is_nobodys():
         workflow.find(TWO, "approve")  # a one-level action asked of a two-level module
     assert str(error.value) == "未知的操作。"
     assert workflow.find(ONE, "approve").target == workflow.APPROVED
+
+
+def test_the_status_machine_is_the_one_in_design_md():
+    """(name, from, to, level, needs a comment) for one and for two review levels."""
+    D, S, C, A, R, X = (workflow.DRAFT, workflow.SUBMITTED, workflow.CITY_APPROVED, workflow.APPROVED,
+                        workflow.RETURNED, workflow.REJECTED)
+    table = lambda levels: {(t.name, t.sources, t.target, t.level, t.needs_comment) for t in workflow.transitions(levels)}  # noqa: E731
+    owner = {("submit", (D, R), S, "owner", False), ("withdraw", (S,), D, "owner", False)}
+    assert table(ONE) == owner | {("approve", (S,), A, "city", False), ("return", (S,), R, "city", True)}
+    assert table(TWO) == owner | {
+        ("city_approve", (S,), C, "city", False), ("city_return", (S,), R, "city", True),
+        ("province_approve", (C,), A, "province", False), ("province_return", (C,), R, "province", True),
+        ("province_reject", (C,), X, "province", True),
+    }
