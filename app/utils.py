@@ -1,6 +1,10 @@
-"""Small helpers shared by every module: time, display formats, paging."""
+"""Small helpers shared by every module: time, display formats, paging (Flask-SQLAlchemy's Pagination)."""
 from datetime import datetime, timedelta, timezone
 from math import ceil
+
+from flask_sqlalchemy.pagination import Pagination
+
+from app.extensions import db
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -52,42 +56,33 @@ def format_wan(value):
     return f"{value:,.2f}"
 
 
-class Page:
-    """One page of a query, with the manual's pager text."""
-
-    def __init__(self, items, page, per_page, total):
-        self.items = items
-        self.page = page
-        self.per_page = per_page
-        self.total = total
-
-    @property
-    def pages(self):
-        return max(1, ceil(self.total / self.per_page))
-
-    @property
-    def first_index(self):
-        """序号 of the first row on this page."""
-        return (self.page - 1) * self.per_page + 1
-
-    @property
-    def has_prev(self):
-        return self.page > 1
-
-    @property
-    def has_next(self):
-        return self.page < self.pages
+def paginate(select, *, page=1, per_page=20):
+    """One page of ``select`` as Flask-SQLAlchemy's ``Pagination`` (``db.paginate``: the items query
+    and a count). A page number below 1 shows the first page and one past the last shows the last
+    (a 下一页 link kept from a list that has shrunk since), as the pager always has."""
+    result = db.paginate(select, page=page, per_page=per_page, error_out=False)
+    if result.page > 1 and not result.items:
+        if not result.total:
+            result.page = 1  # nothing to show on any page
+            return result
+        last = db.paginate(select, page=result.pages, per_page=per_page, error_out=False, count=False)
+        last.total = result.total
+        return last
+    return result
 
 
-def paginate(select, page=1, per_page=20):
-    """Run a select for one page; page numbers out of range clamp to the last page."""
-    from sqlalchemy import func, select as sa_select
+class ListPagination(Pagination):
+    """``Pagination`` over a list already in memory (a filing's attachments, an import preview)."""
 
-    from app.extensions import db
+    def _query_items(self):
+        offset = self._query_offset
+        return self._query_args["rows"][offset:offset + self.per_page]
 
-    total = db.session.scalar(sa_select(func.count()).select_from(select.order_by(None).subquery()))
-    page = max(1, page)
-    pages = max(1, ceil(total / per_page))
-    page = min(page, pages)
-    items = db.session.scalars(select.limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(items, page, per_page, total)
+    def _query_count(self):
+        return len(self._query_args["rows"])
+
+
+def paginate_list(rows, *, page=1, per_page=20):
+    """One page of the list ``rows``; out-of-range page numbers as in ``paginate``."""
+    last = max(1, ceil(len(rows) / per_page))
+    return ListPagination(rows=rows, page=min(max(1, page), last), per_page=per_page, max_per_page=None, error_out=False)

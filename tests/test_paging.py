@@ -1,0 +1,68 @@
+"""Paging (app/utils.paginate over Flask-SQLAlchemy's db.paginate, paginate_list for lists): page
+numbers out of range show the first or the last page, and a page costs two statements."""
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from app.extensions import db
+from app.reference.models import Region
+from app.utils import paginate, paginate_list
+from tests.helpers import page, text_of
+from tests.portal.conftest import add_notice
+
+
+def _regions():
+    return sa.select(Region).order_by(Region.code)
+
+
+def _statements(run):
+    seen = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        result = run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    return result, seen
+
+
+def test_pages_of_a_select(app_ctx):
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Region))
+    codes = db.session.scalars(_regions().with_only_columns(Region.code)).all()
+    last = -(-total // 20)
+    assert total > 40
+    second, statements = _statements(lambda: paginate(_regions(), page=2, per_page=20))
+    assert len(statements) == 2  # the page and its count
+    assert (second.page, second.pages, second.total, second.first) == (2, last, total, 21)
+    assert [r.code for r in second.items] == codes[20:40]
+    assert (second.has_prev, second.prev_num, second.has_next, second.next_num) == (True, 1, True, 3)
+    for number in (0, -3):
+        first = paginate(_regions(), page=number, per_page=20)
+        assert (first.page, first.first, [r.code for r in first.items]) == (1, 1, codes[:20])
+    beyond = paginate(_regions(), page=last + 5, per_page=20)
+    assert (beyond.page, beyond.total, beyond.has_next) == (last, total, False)
+    assert [r.code for r in beyond.items] == codes[(last - 1) * 20:]
+    empty = paginate(_regions().where(Region.code == "none"), page=3, per_page=20)
+    assert (empty.page, empty.total, empty.items, empty.has_prev, empty.has_next) == (1, 0, [], False, False)
+
+
+def test_pages_of_a_list():
+    rows = list(range(45))
+    assert paginate_list(rows, page=2, per_page=20).items == rows[20:40]
+    last = paginate_list(rows, page=9, per_page=20)
+    assert (last.page, last.pages, last.total, last.items, last.first) == (3, 3, 45, rows[40:], 41)
+    first = paginate_list(rows, page=0, per_page=20)
+    assert (first.page, first.items, first.has_prev) == (1, rows[:20], False)
+    nothing = paginate_list([], page=4)
+    assert (nothing.page, nothing.total, nothing.items, nothing.has_next) == (1, 0, [], False)
+
+
+def test_the_pager_on_a_page_past_the_last(client, app_ctx):
+    for number in range(22):
+        add_notice(f"通知{number:02d}", days_ago=number + 1)  # newest first: 通知00 leads
+    text = text_of(page(client.get("/notices?page=99")))
+    assert "当前显示第 2 页 共 22 条记录" in text and "通知21" in text and "通知00" not in text
+    text = text_of(page(client.get("/notices?page=0")))
+    assert "当前显示第 1 页 共 22 条记录" in text and "通知00" in text and "通知21" not in text
