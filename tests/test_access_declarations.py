@@ -88,7 +88,11 @@ def test_the_refusals_say_why(app, client):
     def said(response):
         return " ".join(BeautifulSoup(response.data, "html.parser").get_text(" ").split())
 
-    assert "请先登录。" in said(client.get("/workspace/", follow_redirects=True))
+    notice = BeautifulSoup(client.get("/workspace/", follow_redirects=True).data, "html.parser").find("p", class_="flash")
+    assert notice.get_text(strip=True) == "请先登录。"
+    # a refused POST is not a page to come back to: no next=
+    response = client.post("/workspace/profile", data={})
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"] and "next" not in response.headers["Location"]
     with app.app_context():
         user = make_institution()
         user.must_change_password = True
