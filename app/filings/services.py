@@ -122,7 +122,7 @@ def filing_create(*, wizard, user, round_id=None):
     key = wizard.unique_key(user=user, round=current)
     existing = db.session.scalar(sa.select(Filing.id).where(Filing.unique_key == key)) if key else None
     if existing:
-        link = (url_for(f"{wizard.blueprint}.show_{wizard.noun}", filing_id=existing), "查看已有的填报记录")
+        link = (url_for(wizard.endpoints.show, filing_id=existing), "查看已有的填报记录")
         raise FilingError(wizard.duplicate_message, link=link)
     filing = wizard.model(
         owner_id=user.id,
@@ -360,7 +360,7 @@ def _tell_owner(wizard, filing, transition, comment):
     label = wizard.status_label(transition.target)
     title = f"您的{wizard.title}审核结果：{label}"
     body = f"审核意见：{comment}" if comment else ""
-    notify(filing.owner, title, body, link=url_for(f"{wizard.blueprint}.show_{wizard.noun}", filing_id=filing.id))
+    notify(filing.owner, title, body, link=url_for(wizard.endpoints.show, filing_id=filing.id))
     if is_mobile(filing.owner.phone):
         send_sms(filing.owner.phone, f"【湖南省中小企业服务中心】{title}。请登录系统查看详情。")
 

@@ -29,27 +29,30 @@ class WizardViews:
         owner = roles(*self.owner_roles)
         both = roles(*self.owner_roles, *ADMINS)
         admin = roles(*ADMINS)
-        n, p = self.noun, self.plural
+        e = self.endpoints
         list_, step, queue = cached_page(self.view_list), cached_page(self.view_step), cached_page(self.view_queue)
         # (rule, endpoint, view, methods): each view gets its access policy below; the lists and
         # the steps are served from the page cache (app/cache.py) until something is written
         rules = [
-            ("/", f"list_{p}", (owner, list_), ["GET"]),
-            ("/new", f"new_{n}", (owner, self.view_new), ["POST"]),
-            ("/<int:filing_id>/step/<slug>", f"edit_{n}", (owner, step), ["GET", "POST"]),
-            ("/<int:filing_id>/attachments", f"edit_{n}_attachments", (owner, self.view_attachments), ["GET", "POST"]),
-            ("/<int:filing_id>/attachments/<int:attachment_id>/delete", f"delete_{n}_attachment", (owner, self.view_delete_attachment), ["POST"]),
-            ("/<int:filing_id>/attachments/<int:attachment_id>", f"download_{n}_attachment", (both, self.view_download), ["GET"]),
-            ("/<int:filing_id>/submit", f"submit_{n}", (owner, self.view_submit), ["POST"]),
-            ("/<int:filing_id>", f"show_{n}", (both, self.view_show), ["GET"]),
-            ("/<int:filing_id>/delete", f"delete_{n}", (owner, self.view_delete), ["POST"]),
-            ("/<int:filing_id>/withdraw", f"withdraw_{n}", (owner, self.view_withdraw), ["GET", "POST"]),
-            ("/review", f"review_{p}", (admin, queue), ["GET"]),
-            ("/<int:filing_id>/review", f"review_{n}", (admin, self.view_review), ["GET", "POST"]),
-            ("/export.xlsx", f"export_{p}", (admin, self.view_export), ["GET"]),
+            ("/", e.list, (owner, list_), ["GET"]),
+            ("/new", e.new, (owner, self.view_new), ["POST"]),
+            ("/<int:filing_id>/step/<slug>", e.edit, (owner, step), ["GET", "POST"]),
+            ("/<int:filing_id>/attachments", e.attachments, (owner, self.view_attachments), ["GET", "POST"]),
+            ("/<int:filing_id>/attachments/<int:attachment_id>/delete", e.delete_attachment, (owner, self.view_delete_attachment), ["POST"]),
+            ("/<int:filing_id>/attachments/<int:attachment_id>", e.download, (both, self.view_download), ["GET"]),
+            ("/<int:filing_id>/submit", e.submit, (owner, self.view_submit), ["POST"]),
+            ("/<int:filing_id>", e.show, (both, self.view_show), ["GET"]),
+            ("/<int:filing_id>/delete", e.delete, (owner, self.view_delete), ["POST"]),
+            ("/<int:filing_id>/withdraw", e.withdraw, (owner, self.view_withdraw), ["GET", "POST"]),
+            ("/review", e.queue, (admin, queue), ["GET"]),
+            ("/<int:filing_id>/review", e.review, (admin, self.view_review), ["GET", "POST"]),
+            ("/export.xlsx", e.export, (admin, self.view_export), ["GET"]),
         ]
         for rule, endpoint, (policy, view), methods in rules:
-            bp.add_url_rule(self.url_prefix + rule, endpoint, policy(_named(view, endpoint)), methods=methods)
+            blueprint, _, name = endpoint.partition(".")
+            if blueprint != bp.name:
+                raise ValueError(f"{endpoint} is not an endpoint of the {bp.name} blueprint")
+            bp.add_url_rule(self.url_prefix + rule, name, policy(_named(view, name)), methods=methods)
 
     def audit_labels(self):
         """({action code: name}, {model name: name}) of this kind, for the 操作日志 page."""
@@ -92,20 +95,20 @@ class WizardViews:
             filing = services.filing_create(wizard=self, user=current_user, round_id=request.form.get("round_id", type=db_int))
         except services.FilingError as error:
             flash(error.flash_message(), "error")
-            return redirect_303(url_for(self.endpoint(f"list_{self.plural}")))
+            return redirect_303(url_for(self.endpoints.list))
         return redirect_303(self.step_url(filing, self.steps[0].slug))
 
     def _editable_or_redirect(self, filing):
         locked = self.locked_message(filing) if filing.status in (*workflow.EDITABLE, workflow.SUBMITTED) else None
         if locked:
             flash(locked, "warning")
-            return redirect(url_for(self.endpoint(f"show_{self.noun}"), filing_id=filing.id))
+            return redirect(url_for(self.endpoints.show, filing_id=filing.id))
         if filing.status in workflow.EDITABLE:
             return None
         if filing.status == workflow.SUBMITTED:
-            return redirect(url_for(self.endpoint(f"withdraw_{self.noun}"), filing_id=filing.id))
+            return redirect(url_for(self.endpoints.withdraw, filing_id=filing.id))
         flash(f"该{self.title}当前状态为“{self.status_label(filing.status)}”，不能修改。", "warning")
-        return redirect(url_for(self.endpoint(f"show_{self.noun}"), filing_id=filing.id))
+        return redirect(url_for(self.endpoints.show, filing_id=filing.id))
 
     def view_step(self, filing_id, slug):
         """Show or save one step; 404 for another's filing, redirect when skipping ahead."""
@@ -131,7 +134,7 @@ class WizardViews:
                 return self._render_step(filing, slug, form=form, status=409, conflict=conflict)
             except services.FilingError as error:
                 flash(str(error), "warning")
-                return redirect(url_for(self.endpoint(f"show_{self.noun}"), filing_id=filing.id))
+                return redirect(url_for(self.endpoints.show, filing_id=filing.id))
             following = self.slugs()[self.slugs().index(slug) + 1]
             if is_htmx():
                 return self._render_step(filing, following, push=True)
@@ -231,12 +234,12 @@ class WizardViews:
             pass  # a double click or a retry: the first one submitted it; same result page
         except services.StaleState as error:
             flash(str(error), "warning")
-            return redirect_303(url_for(self.endpoint(f"show_{self.noun}"), filing_id=filing.id))
+            return redirect_303(url_for(self.endpoints.show, filing_id=filing.id))
         except services.FilingError as error:
             flash(str(error), "error")
             return redirect_303(self.step_url(filing, self.first_incomplete(filing)))
         flash(f"{self.title}已提交，请等待审核。", "success")
-        return redirect_303(url_for(self.endpoint(f"list_{self.plural}")))
+        return redirect_303(url_for(self.endpoints.list))
 
     def view_show(self, filing_id):
         """查看: every field with its unit, the attachments and the review history."""
@@ -269,13 +272,13 @@ class WizardViews:
             if not services.deleted_by(self, filing_id, current_user):
                 abort(404)
             flash(f"已删除该{self.title}草稿。", "success")
-            return redirect_303(url_for(self.endpoint(f"list_{self.plural}")))
+            return redirect_303(url_for(self.endpoints.list))
         try:
             services.filing_delete(wizard=self, filing=filing, user=current_user)
             flash(f"已删除该{self.title}草稿。", "success")
         except services.FilingError as error:
             flash(str(error), "error")
-        return redirect_303(url_for(self.endpoint(f"list_{self.plural}")))
+        return redirect_303(url_for(self.endpoints.list))
 
     def view_withdraw(self, filing_id):
         """编辑 of a submitted filing no reviewer has acted on: confirm, then back to draft; refused
@@ -291,11 +294,11 @@ class WizardViews:
         if filing.status != workflow.SUBMITTED:
             if request.method == "POST":
                 flash(f"该{self.title}当前状态为“{self.status_label(filing.status)}”，不能撤回。", "warning")
-            return redirect(url_for(self.endpoint(f"show_{self.noun}"), filing_id=filing.id))
+            return redirect(url_for(self.endpoints.show, filing_id=filing.id))
         locked = self.locked_message(filing)
         if locked:
             flash(locked, "warning")
-            return redirect(url_for(self.endpoint(f"show_{self.noun}"), filing_id=filing.id))
+            return redirect(url_for(self.endpoints.show, filing_id=filing.id))
         if request.method == "POST" and form.validate_on_submit():
             try:
                 services.filing_transition(wizard=self, filing=filing, action="withdraw", actor=current_user)
@@ -303,7 +306,7 @@ class WizardViews:
                 pass
             except services.FilingError as error:
                 flash(str(error), "error")
-                return redirect_303(url_for(self.endpoint(f"show_{self.noun}"), filing_id=filing.id))
+                return redirect_303(url_for(self.endpoints.show, filing_id=filing.id))
             flash("已撤回为草稿，修改后请重新提交。", "success")
             return redirect_303(self.step_url(filing, self.steps[0].slug))
         return render("filings/withdraw.html", wizard=self, filing=filing, form=form, breadcrumb=self.breadcrumb(filing))
@@ -359,11 +362,11 @@ class WizardViews:
                 ]
             if error is None:
                 flash(f"已{self.action_label(transition)}：{self.title}状态为“{self.status_label(filing.status)}”。", "success")
-                return redirect_303(url_for(self.endpoint(f"review_{self.plural}")))
+                return redirect_303(url_for(self.endpoints.queue))
         context = self._show_context(filing)
         context.update(
             actions=actions, error=error, comment=request.form.get("comment", ""), chosen_pins=set(request.form.getlist("pinned")),
-            breadcrumb=[("审核管理", None), (f"{self.title}审核", url_for(self.endpoint(f"review_{self.plural}"))), ("审核", None)],
+            breadcrumb=[("审核管理", None), (f"{self.title}审核", url_for(self.endpoints.queue)), ("审核", None)],
         )
         return render("filings/review.html", status=422 if error else 200, **context)
 

@@ -1,7 +1,7 @@
 """Step / Wizard declarations: what a filing module declares (its views are in views.py).
 
-A module declares its wizard (ordered steps, each a form plus a partial template) and calls
-``wizard.register(bp)``; the engine serves list, create, steps, attachments, submit, view, delete,
+A module declares its wizard (ordered steps, each a form plus a partial template, and its
+``Endpoints`` written out literally) and calls ``wizard.register(bp)``; the engine serves list, create, steps, attachments, submit, view, delete,
 withdraw, the review queue, the review decision and the Excel export. Step URLs are real
 (``/<module>/<id>/step/<slug>``): GET shows the step, POST validates and saves; htmx gets the next
 step's fragment with HX-Push-Url, a plain browser a 303 redirect.
@@ -50,16 +50,35 @@ class Step:
         return [f.name for f in form if f.flags.required and f.data in (None, "")]
 
 
+@dataclass(frozen=True)
+class Endpoints:
+    """A filing module's endpoint names, written out in its wizard declaration so that a search for
+    an endpoint finds where it is declared (the engine serves the views)."""
+
+    list: str  # the owner's list
+    new: str
+    edit: str  # one step
+    attachments: str  # the attachment step
+    delete_attachment: str
+    download: str  # an attachment, for the owner and reviewers
+    submit: str
+    show: str  # 查看
+    delete: str
+    withdraw: str
+    queue: str  # the review queue
+    review: str  # one review decision
+    export: str  # Excel
+
+
 @dataclass
 class Wizard(WizardViews):
     kind: str  # audit prefix, e.g. "application"
     model: type
     blueprint: str
-    noun: str  # endpoint noun: show_<noun>, edit_<noun> ...
-    plural: str  # list_<plural>, review_<plural>
     title: str  # 核心服务机构申报
     round_kind: str
     steps: list
+    endpoints: Endpoints
     attachment_title: str = "附件材料上传"
     levels: tuple = ("city", "province")
     owner_roles: tuple = ("institution",)
@@ -115,7 +134,7 @@ class Wizard(WizardViews):
         """Rounds ``user`` may start a filing in now, newest first (by default the open round).
 
         A module with several open periods (monthly reports, late ones by exception) returns them
-        all; the list page then lets the user choose, and ``new_<noun>`` takes a ``round_id``.
+        all; the list page then lets the user choose, and ``endpoints.new`` takes a ``round_id``.
         """
         current = services.round_current(self.round_kind)
         return [current] if current else []
@@ -149,9 +168,6 @@ class Wizard(WizardViews):
     def edit_heading(self):
         return self.edit_label or f"编辑{self.title}信息"
 
-    def endpoint(self, verb):
-        return f"{self.blueprint}.{verb}"
-
     def step(self, slug):
         for step in self.steps:
             if step.slug == slug:
@@ -170,8 +186,8 @@ class Wizard(WizardViews):
 
     def step_url(self, filing, slug):
         if slug == self.ATTACHMENTS:
-            return url_for(self.endpoint(f"edit_{self.noun}_attachments"), filing_id=filing.id)
-        return url_for(self.endpoint(f"edit_{self.noun}"), filing_id=filing.id, slug=slug)
+            return url_for(self.endpoints.attachments, filing_id=filing.id)
+        return url_for(self.endpoints.edit, filing_id=filing.id, slug=slug)
 
     def tabs(self, filing, current):
         """The step tabs: (title, url or None when not reachable yet, is current)."""
@@ -191,7 +207,7 @@ class Wizard(WizardViews):
     def breadcrumb(self, filing=None, label=None):
         return [
             (self.breadcrumb_root, None),
-            (self.breadcrumb_section, url_for(self.endpoint(f"list_{self.plural}"))),
+            (self.breadcrumb_section, url_for(self.endpoints.list)),
             (label or self.edit_heading(), None),
         ]
 

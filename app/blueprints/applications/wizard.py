@@ -4,7 +4,7 @@ from flask import url_for
 from app.blueprints.applications.forms import BasicInfoForm, OperationsForm, label_years
 from app.blueprints.applications.models import CoreApplication
 from app.filings import workflow
-from app.filings.wizard import Step, Wizard
+from app.filings.wizard import Endpoints, Step, Wizard
 from app.blueprints.applications.services import recognition_grant
 
 TEMPLATES = [
@@ -38,8 +38,21 @@ wizard = ApplicationWizard(
     kind="application",
     model=CoreApplication,
     blueprint="applications",
-    noun="application",
-    plural="applications",
+    endpoints=Endpoints(
+        list="applications.list_applications",
+        new="applications.new_application",
+        edit="applications.edit_application",
+        attachments="applications.edit_application_attachments",
+        delete_attachment="applications.delete_application_attachment",
+        download="applications.download_application_attachment",
+        submit="applications.submit_application",
+        show="applications.show_application",
+        delete="applications.delete_application",
+        withdraw="applications.withdraw_application",
+        queue="applications.review_applications",
+        review="applications.review_application",
+        export="applications.export_applications",
+    ),
     title="核心服务机构申报",
     round_kind="application",
     steps=[

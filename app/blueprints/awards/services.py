@@ -385,7 +385,7 @@ def home_counts(user):
             .group_by(Filing.kind)
         ).all())
         return [
-            HomeCount(f"待资格审查的{w.title}", counts.get(w.kind, 0), url_for(f"awards.review_{w.plural}"), "项")
+            HomeCount(f"待资格审查的{w.title}", counts.get(w.kind, 0), url_for(w.endpoints.queue), "项")
             for w in WIZARDS
         ]
     if user.role != "province_admin":

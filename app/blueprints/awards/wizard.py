@@ -4,7 +4,7 @@ from markupsafe import Markup
 from app.blueprints.awards.forms import ExpertBasicForm, InstitutionBasicForm, ProductBasicForm, prepare_category
 from app.blueprints.awards.models import ExpertNomination, InstitutionNomination, ProductNomination
 from app.filings import workflow
-from app.filings.wizard import Step, Wizard
+from app.filings.wizard import Endpoints, Step, Wizard
 from app.utils import local_today
 from app.blueprints.awards.lookups import report_totals, result_clear
 
@@ -138,8 +138,21 @@ COMMON = dict(
 institution_wizard = InstitutionWizard(
     kind="institution_nomination",
     model=InstitutionNomination,
-    noun="institution_nomination",
-    plural="institution_nominations",
+    endpoints=Endpoints(
+        list="awards.list_institution_nominations",
+        new="awards.new_institution_nomination",
+        edit="awards.edit_institution_nomination",
+        attachments="awards.edit_institution_nomination_attachments",
+        delete_attachment="awards.delete_institution_nomination_attachment",
+        download="awards.download_institution_nomination_attachment",
+        submit="awards.submit_institution_nomination",
+        show="awards.show_institution_nomination",
+        delete="awards.delete_institution_nomination",
+        withdraw="awards.withdraw_institution_nomination",
+        queue="awards.review_institution_nominations",
+        review="awards.review_institution_nomination",
+        export="awards.export_institution_nominations",
+    ),
     title="优秀服务机构申报",
     steps=[Step("basic", "基本信息", InstitutionBasicForm, "awards/_partials/_step_institution.html", context=_institution_context)],
     owner_roles=("institution",),
@@ -158,8 +171,21 @@ institution_wizard.short_title, institution_wizard.slug = "优秀服务机构", 
 product_wizard = ProductWizard(
     kind="product_nomination",
     model=ProductNomination,
-    noun="product_nomination",
-    plural="product_nominations",
+    endpoints=Endpoints(
+        list="awards.list_product_nominations",
+        new="awards.new_product_nomination",
+        edit="awards.edit_product_nomination",
+        attachments="awards.edit_product_nomination_attachments",
+        delete_attachment="awards.delete_product_nomination_attachment",
+        download="awards.download_product_nomination_attachment",
+        submit="awards.submit_product_nomination",
+        show="awards.show_product_nomination",
+        delete="awards.delete_product_nomination",
+        withdraw="awards.withdraw_product_nomination",
+        queue="awards.review_product_nominations",
+        review="awards.review_product_nomination",
+        export="awards.export_product_nominations",
+    ),
     title="优秀服务产品申报",
     steps=[Step("basic", "基本信息", ProductBasicForm, "awards/_partials/_step_product.html",
                 prepare=prepare_category, context=_product_context)],
@@ -183,8 +209,21 @@ product_wizard.short_title, product_wizard.slug = "优秀服务产品", "product
 expert_wizard = ExpertWizard(
     kind="expert_nomination",
     model=ExpertNomination,
-    noun="expert_nomination",
-    plural="expert_nominations",
+    endpoints=Endpoints(
+        list="awards.list_expert_nominations",
+        new="awards.new_expert_nomination",
+        edit="awards.edit_expert_nomination",
+        attachments="awards.edit_expert_nomination_attachments",
+        delete_attachment="awards.delete_expert_nomination_attachment",
+        download="awards.download_expert_nomination_attachment",
+        submit="awards.submit_expert_nomination",
+        show="awards.show_expert_nomination",
+        delete="awards.delete_expert_nomination",
+        withdraw="awards.withdraw_expert_nomination",
+        queue="awards.review_expert_nominations",
+        review="awards.review_expert_nomination",
+        export="awards.export_expert_nominations",
+    ),
     title="优秀服务专家申报",
     steps=[Step("basic", "基本信息", ExpertBasicForm, "awards/_partials/_step_expert.html", prepare=prepare_category)],
     owner_roles=("institution", "expert"),

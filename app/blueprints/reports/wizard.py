@@ -5,7 +5,7 @@ from sqlalchemy.orm import selectinload
 from app.blueprints.reports import services
 from app.blueprints.reports.forms import ACTIVITY_HINT, ReportForm, report_form_class
 from app.blueprints.reports.models import STATUS_LABELS, MonthlyReport
-from app.filings.wizard import Step, Wizard
+from app.filings.wizard import Endpoints, Step, Wizard
 from app.inputs import db_int, year_int
 from app.blueprints.reports.export import export_response
 from app.blueprints.reports.forms import category_field_names
@@ -98,8 +98,21 @@ wizard = ReportWizard(
     kind="report",
     model=MonthlyReport,
     blueprint="reports",
-    noun="report",
-    plural="reports",
+    endpoints=Endpoints(
+        list="reports.list_reports",
+        new="reports.new_report",
+        edit="reports.edit_report",
+        attachments="reports.edit_report_attachments",
+        delete_attachment="reports.delete_report_attachment",
+        download="reports.download_report_attachment",
+        submit="reports.submit_report",
+        show="reports.show_report",
+        delete="reports.delete_report",
+        withdraw="reports.withdraw_report",
+        queue="reports.review_reports",
+        review="reports.review_report",
+        export="reports.export_reports",
+    ),
     title="核心服务机构调度数据",
     round_kind="report",
     steps=[
