@@ -3,7 +3,7 @@
    data-confirm="..." on a form asks before submitting;
    data-upload on a form shows its <progress> while htmx uploads;
    data-native-submit on a formaction button submits without htmx (file downloads);
-   a plain POST form is sent once per click burst (htmx forms: hx-disabled-elt on <body>).
+   a plain POST form is sent once per click burst (htmx forms: hx-disabled-elt on each form).
    Without this file the server alone makes a repeated POST harmless. */
 (function () {
   function counter(el) {

@@ -17,8 +17,15 @@ def valid_uscc(n):
 
 
 def pick_region(web, city="430100", county="430102"):
-    web.select_option("select[name=city_code]", city)
     # With JavaScript the 区县 list is replaced by htmx; without it every 区县 is listed already.
+    # Wait for the swap itself: a 区县 chosen before it lands is wiped by it (then the required
+    # select is empty and the browser refuses to submit the form).
+    if web.js:
+        with web.expect_response(lambda response: "/regions/counties" in response.url):
+            web.select_option("select[name=city_code]", city)
+        web.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
+    else:
+        web.select_option("select[name=city_code]", city)
     web.wait_for_selector(f"select[name=county_code] option[value='{county}']", state="attached")
     web.select_option("select[name=county_code]", county)
 
