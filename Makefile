@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test install-bench bench db clean
+.PHONY: run test lint install install-test install-bench bench db clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ run: db
 
 test: install-test
 	$(BIN)/pytest -q -n $${PYTEST_WORKERS:-2}
+
+# ruff (configured in pyproject.toml): lint, and the formatter's check; CI runs it first.
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
 	$(BIN)/pip install --quiet -e '.[test,bench]'

@@ -1,4 +1,5 @@
 """湖南省中小微企业核心服务机构调度管理系统."""
+
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -8,6 +8,7 @@ endpoint ships undeclared.
     @login                        any logged-in account
     @roles("province_admin")      only these roles
 """
+
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 

@@ -1,4 +1,5 @@
 """The audit trail (操作日志): one helper writes every admin action and account change."""
+
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -56,4 +57,7 @@ def snapshot(obj, fields):
 def _jsonable(data):
     if data is None:
         return None
-    return {key: (value if isinstance(value, (str, int, float, bool, type(None))) else str(value)) for key, value in data.items()}
+    return {
+        key: (value if isinstance(value, (str, int, float, bool, type(None))) else str(value))
+        for key, value in data.items()
+    }

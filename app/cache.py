@@ -15,6 +15,7 @@ Pages are only stored when nothing personal leaked into them: a flash message, o
 anonymous visitor, a CSRF token. Storage is Flask-Caching (``CACHE_TYPE``: SimpleCache per
 worker by default, RedisCache to share it between workers); the version row makes either correct.
 """
+
 import hashlib
 import os
 import re
@@ -35,10 +36,19 @@ from app.utils import utcnow
 
 # Bookkeeping tables no cached page shows: writing them does not change any page.
 # (A page that shows one of these must not use ``cached_page``.)
-UNCACHED_TABLES = frozenset({
-    "content_version", "alembic_version", "user_session", "login_log", "audit_log",
-    "sms_message", "sms_code", "captcha_challenge", "complaint_lookup",
-})
+UNCACHED_TABLES = frozenset(
+    {
+        "content_version",
+        "alembic_version",
+        "user_session",
+        "login_log",
+        "audit_log",
+        "sms_message",
+        "sms_code",
+        "captcha_challenge",
+        "complaint_lookup",
+    }
+)
 
 _WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)"?', re.I)
 BUMP = "UPDATE content_version SET version = version + 1 WHERE id = 1"

@@ -1,13 +1,14 @@
 """flask commands: create-admin, seed-demo, load-reference, check-config, sms-deliver, seed-scale (app/scale.py)."""
+
 import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.extensions import db
 from app.blueprints.admin.services import AdminError, admin_create
 from app.config import config_findings, storage_findings
 from app.demo import seed_demo_data
+from app.extensions import db
 from app.reference.models import Region
 from app.reference.services import load_reference
 from app.scale import seed_scale_command
@@ -72,7 +73,9 @@ def check_config():
     config = current_app.config
     production = config["APP_ENV"] == "production"
     findings = config_findings(config) + storage_findings(current_app)
-    click.echo(f"APP_ENV={config['APP_ENV']}：检查 {len(findings)} 项发现" + ("" if production else "（按生产配置的规则检查）"))
+    click.echo(
+        f"APP_ENV={config['APP_ENV']}：检查 {len(findings)} 项发现" + ("" if production else "（按生产配置的规则检查）")
+    )
     for level, text in findings:
         if level == "error":
             # Under production an error has already stopped the app before this command runs.

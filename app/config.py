@@ -4,6 +4,7 @@ Order of precedence: these defaults < ``instance/config.py`` < environment varia
 Under ``APP_ENV=production`` the settings are checked (``config_findings``): an unsafe one stops
 the app from starting; ``flask check-config`` prints every finding.
 """
+
 import os
 import secrets
 from datetime import timedelta
@@ -132,7 +133,9 @@ def load_config(app, test_config=None):
         app.config["SECRET_KEY"] = instance_secret_key(instance)
     if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis://", "rediss://", "redis+unix://")):
         timeout = app.config["RATELIMIT_REDIS_TIMEOUT"]
-        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": timeout, "socket_timeout": timeout})
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+        )
     if app.config["APP_ENV"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = True
         # __Host-: the browser keeps it only if Secure, Path=/ and no Domain, so no other host
@@ -145,7 +148,9 @@ def load_config(app, test_config=None):
             app.config["FILE_UMASK"] = 0o077
         errors = [text for level, text in config_findings(app.config) if level == "error"]
         if errors:
-            raise ConfigError("生产配置（APP_ENV=production）不安全，拒绝启动：\n" + "\n".join(f"- {text}" for text in errors))
+            raise ConfigError(
+                "生产配置（APP_ENV=production）不安全，拒绝启动：\n" + "\n".join(f"- {text}" for text in errors)
+            )
 
 
 def _convert_types(config):
@@ -176,22 +181,51 @@ def config_findings(config):
     key = config.get("SECRET_KEY") or ""
     key_bytes = len(key.encode() if isinstance(key, str) else key)
     if key_bytes < MIN_SECRET_KEY_BYTES:
-        findings.append(("error", f"SECRET_KEY 只有 {key_bytes} 字节，至少需要 {MIN_SECRET_KEY_BYTES} 字节（可用 python3 -c 'import secrets; print(secrets.token_hex(32))' 生成）。"))
+        findings.append(
+            (
+                "error",
+                f"SECRET_KEY 只有 {key_bytes} 字节，至少需要 {MIN_SECRET_KEY_BYTES} 字节"
+                "（可用 python3 -c 'import secrets; print(secrets.token_hex(32))' 生成）。",
+            )
+        )
     storage = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
     if storage.startswith("memory"):
-        findings.append(("error", "RATELIMIT_STORAGE_URI 为 memory://：限流计数只在单个进程内有效，多个 worker 时形同虚设。请使用 Redis，如 redis://127.0.0.1:6379/0。"))
+        findings.append(
+            (
+                "error",
+                "RATELIMIT_STORAGE_URI 为 memory://：限流计数只在单个进程内有效，多个 worker 时形同虚设。请使用 Redis，如 redis://127.0.0.1:6379/0。",
+            )
+        )
     if config.get("SMS_BACKEND") == "outbox" and not config.get("SMS_OUTBOX_IN_PRODUCTION"):
-        findings.append(("error", "SMS_BACKEND 为 outbox：短信只记入发件箱，不会真正发出，用户收不到验证码。请接入实际短信通道；确需使用发件箱时设置 SMS_OUTBOX_IN_PRODUCTION=1。"))
+        findings.append(
+            (
+                "error",
+                "SMS_BACKEND 为 outbox：短信只记入发件箱，不会真正发出，用户收不到验证码。"
+                "请接入实际短信通道；确需使用发件箱时设置 SMS_OUTBOX_IN_PRODUCTION=1。",
+            )
+        )
     if config.get("CAPTCHA_TEST_CODE"):
         findings.append(("error", "CAPTCHA_TEST_CODE 只能用于测试环境，生产配置下禁止设置。"))
     if str(config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("sqlite"):
-        findings.append(("warning", "数据库为 SQLite：仅适合单机小规模使用，多个 worker 高并发写入时请改用 PostgreSQL（DATABASE_URL）。"))
+        findings.append(
+            (
+                "warning",
+                "数据库为 SQLite：仅适合单机小规模使用，多个 worker 高并发写入时请改用 PostgreSQL（DATABASE_URL）。",
+            )
+        )
     if not config.get("TRUSTED_PROXIES"):
-        findings.append(("warning", "TRUSTED_PROXIES 为 0：如在 nginx 等反向代理之后运行，所有访客会共用代理的地址（限流、登录日志都会失真），请设为代理层数（通常为 1）。"))
+        findings.append(
+            (
+                "warning",
+                "TRUSTED_PROXIES 为 0：如在 nginx 等反向代理之后运行，所有访客会共用代理的地址（限流、登录日志都会失真），请设为代理层数（通常为 1）。",
+            )
+        )
     if not config.get("HSTS_MAX_AGE"):
         findings.append(("warning", "HSTS_MAX_AGE 为 0：不发送 Strict-Transport-Security，浏览器可能被降级到 HTTP。"))
     if not storage.startswith("memory") and not config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"):
-        findings.append(("warning", "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED 已关闭：Redis 不可用时登录、注册等页面会出错。"))
+        findings.append(
+            ("warning", "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED 已关闭：Redis 不可用时登录、注册等页面会出错。")
+        )
     return findings
 
 
@@ -199,7 +233,7 @@ def normalise_database_url(uri):
     """postgres:// and postgresql:// URLs use psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
         if uri.startswith(prefix):
-            return "postgresql+psycopg://" + uri[len(prefix):]
+            return "postgresql+psycopg://" + uri[len(prefix) :]
     return uri
 
 
@@ -262,5 +296,7 @@ def storage_findings(app):
         except OSError:
             continue
         if mode & 0o077:
-            findings.append(("warning", f"{label} {path} 的权限为 {mode:04o}，其他用户可访问；请执行 chmod go-rwx {path}。"))
+            findings.append(
+                ("warning", f"{label} {path} 的权限为 {mode:04o}，其他用户可访问；请执行 chmod go-rwx {path}。")
+            )
     return findings

@@ -1,4 +1,5 @@
 """Engine settings: SQLite in WAL mode with a busy timeout and BEGIN IMMEDIATE for writes."""
+
 import logging
 
 import sqlalchemy as sa

@@ -1,19 +1,18 @@
 """Demo data for a new installation: one account per user type and a few notices."""
+
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.blueprints.auth.models import User
-from app.blueprints.portal.models import Notice
-from app.extensions import db
-from app.reference.models import Platform, ServiceCategory, UnitNature
-from app.reference.services import load_reference
 from app.blueprints.admin.services import admin_create
 from app.blueprints.auth import services as accounts
-from app.blueprints.auth.models import Institution
+from app.blueprints.auth.models import Institution, User
+from app.blueprints.portal.models import Notice
 from app.blueprints.reports.services import demo_setup
+from app.extensions import db
 from app.filings.models import Round
-from app.reference.models import InstitutionType
+from app.reference.models import InstitutionType, Platform, ServiceCategory, UnitNature
+from app.reference.services import load_reference
 from app.utils import local_today
 
 PASSWORD = "Demo2026pass"
@@ -47,19 +46,72 @@ def seed_demo_data():
     platform = db.session.scalar(sa.select(Platform).where(Platform.city_code == "430100"))
     category = db.session.scalar(sa.select(ServiceCategory).where(ServiceCategory.name == "融资服务"))
     accounts_made = [
-        ("province_admin", "admin", lambda: admin_create(username="admin", password=PASSWORD, role="province_admin", display_name="省中心管理员")),
-        ("city_admin", "changsha", lambda: admin_create(username="changsha", password=PASSWORD, role="city_admin", city_code="430100", display_name="长沙市工信局")),
-        ("institution", "jigou@example.com", lambda: accounts.institution_register(
-            username="jigou@example.com", password=PASSWORD, unit_nature_id=unit.id, platform_id=platform.id,
-            name="湖南示范中小企业服务有限公司", uscc="91430100707211638W", contact="李明", phone="13800000001",
-            city_code="430100", county_code="430104")),
-        ("expert", "zhuanjia@example.com", lambda: accounts.expert_register(
-            username="zhuanjia@example.com", password=PASSWORD, name="王芳", gender="女", birth_month="1978-05",
-            employer="湖南大学", title="教授", category_id=category.id, phone="13800000002",
-            city_code="430100", county_code="430104", bio="长期从事中小企业融资与管理研究。")),
-        ("enterprise", "qiye@example.com", lambda: accounts.enterprise_register(
-            username="qiye@example.com", password=PASSWORD, name="长沙示例科技有限公司", uscc="91430100MA4L16JX7C",
-            contact="张强", phone="13800000003", city_code="430100", county_code="430102")),
+        (
+            "province_admin",
+            "admin",
+            lambda: admin_create(
+                username="admin", password=PASSWORD, role="province_admin", display_name="省中心管理员"
+            ),
+        ),
+        (
+            "city_admin",
+            "changsha",
+            lambda: admin_create(
+                username="changsha",
+                password=PASSWORD,
+                role="city_admin",
+                city_code="430100",
+                display_name="长沙市工信局",
+            ),
+        ),
+        (
+            "institution",
+            "jigou@example.com",
+            lambda: accounts.institution_register(
+                username="jigou@example.com",
+                password=PASSWORD,
+                unit_nature_id=unit.id,
+                platform_id=platform.id,
+                name="湖南示范中小企业服务有限公司",
+                uscc="91430100707211638W",
+                contact="李明",
+                phone="13800000001",
+                city_code="430100",
+                county_code="430104",
+            ),
+        ),
+        (
+            "expert",
+            "zhuanjia@example.com",
+            lambda: accounts.expert_register(
+                username="zhuanjia@example.com",
+                password=PASSWORD,
+                name="王芳",
+                gender="女",
+                birth_month="1978-05",
+                employer="湖南大学",
+                title="教授",
+                category_id=category.id,
+                phone="13800000002",
+                city_code="430100",
+                county_code="430104",
+                bio="长期从事中小企业融资与管理研究。",
+            ),
+        ),
+        (
+            "enterprise",
+            "qiye@example.com",
+            lambda: accounts.enterprise_register(
+                username="qiye@example.com",
+                password=PASSWORD,
+                name="长沙示例科技有限公司",
+                uscc="91430100MA4L16JX7C",
+                contact="张强",
+                phone="13800000003",
+                city_code="430100",
+                county_code="430102",
+            ),
+        ),
     ]
     for _role, username, make in accounts_made:
         if not _exists(username):
@@ -70,7 +122,9 @@ def seed_demo_data():
     demo_setup()  # this month's 调度期; the demo institution recognised 2023-2026
     if not db.session.scalar(sa.select(sa.func.count(Notice.id))):
         for title, category_name, when, pinned in DEMO_NOTICES:
-            db.session.add(Notice(title=title, category=category_name, body=NOTICE_BODY, published_at=when, pinned=pinned))
+            db.session.add(
+                Notice(title=title, category=category_name, body=NOTICE_BODY, published_at=when, pinned=pinned)
+            )
         db.session.commit()
     return [(role, username, PASSWORD) for role, username, _ in accounts_made]
 
@@ -82,13 +136,25 @@ def _open_demo_rounds():
     year = local_today().year
     if not db.session.scalar(sa.select(Round.id).where(Round.kind == "application", Round.year == year)):
         db.session.add(
-            Round(kind="application", title=f"{year}年核心服务机构申报", year=year, opens_on=date(year, 1, 1), closes_on=date(year, 12, 31))
+            Round(
+                kind="application",
+                title=f"{year}年核心服务机构申报",
+                year=year,
+                opens_on=date(year, 1, 1),
+                closes_on=date(year, 12, 31),
+            )
         )
         db.session.commit()
     # 评选年度, so 优秀评选 can be tried at once too
     if not db.session.scalar(sa.select(Round.id).where(Round.kind == "award", Round.year == year)):
         db.session.add(
-            Round(kind="award", title=f"{year}年度优秀评选", year=year, opens_on=date(year, 1, 1), closes_on=date(year, 12, 31))
+            Round(
+                kind="award",
+                title=f"{year}年度优秀评选",
+                year=year,
+                opens_on=date(year, 1, 1),
+                closes_on=date(year, 12, 31),
+            )
         )
         db.session.commit()
 
@@ -98,9 +164,13 @@ def _complete_demo_institution():
     institution = db.session.scalar(sa.select(Institution).join(User).where(User.username_key == "jigou@example.com"))
     if institution is None or institution.institution_type_id:
         return
-    institution.institution_type = db.session.scalar(sa.select(InstitutionType).where(InstitutionType.name == "综合服务机构"))
+    institution.institution_type = db.session.scalar(
+        sa.select(InstitutionType).where(InstitutionType.name == "综合服务机构")
+    )
     institution.service_categories = list(
-        db.session.scalars(sa.select(ServiceCategory).where(ServiceCategory.name.in_(("融资服务", "管理咨询服务", "政策服务"))))
+        db.session.scalars(
+            sa.select(ServiceCategory).where(ServiceCategory.name.in_(("融资服务", "管理咨询服务", "政策服务")))
+        )
     )
     institution.address = "长沙市岳麓区麓谷大道 100 号"
     institution.intro = "本公司为长沙及周边中小企业提供政策解读、融资对接和管理咨询服务，年服务企业 300 余家次。"

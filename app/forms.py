@@ -1,4 +1,5 @@
 """Shared form pieces: the base form, EmptyForm, validators used across modules."""
+
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -6,8 +7,8 @@ from flask_wtf import FlaskForm
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 from wtforms import DecimalField, IntegerField, SelectField, TextAreaField
-from wtforms.widgets import TextInput
 from wtforms.validators import DataRequired, InputRequired, ValidationError
+from wtforms.widgets import TextInput
 
 from app.passwords import password_problem
 from app.reference.services import cities, counties, county_belongs, region_name
@@ -178,6 +179,7 @@ class RegionMixin:
 
 # ---- number fields with units (万元, 平米, %, 人, 家次, 场次) ---------------------------------
 
+
 class MoneyField(DecimalField):
     """An amount in 万元: non-negative unless ``allow_negative``, at most two decimals.
 
@@ -187,7 +189,9 @@ class MoneyField(DecimalField):
 
     widget = TextInput(input_type="text")
 
-    def __init__(self, label=None, validators=None, allow_negative=False, maximum=Decimal("99999999.99"), unit="万元", **kwargs):
+    def __init__(
+        self, label=None, validators=None, allow_negative=False, maximum=Decimal("99999999.99"), unit="万元", **kwargs
+    ):
         self.allow_negative = allow_negative
         self.maximum = maximum
         kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})

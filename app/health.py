@@ -1,5 +1,6 @@
 """/healthz: is the database, the rate-limit store (Redis), the page cache store and the upload
 folder usable? JSON for a load balancer or a monitor; 200 when all are, 503 otherwise."""
+
 import json
 import logging
 import tempfile
@@ -38,7 +39,10 @@ def _limits():
     except Exception:
         alive = False
     if not alive:
-        log.warning("health check: the rate-limit store %s cannot be reached; limits count in process memory", uri.split("@")[-1])
+        log.warning(
+            "health check: the rate-limit store %s cannot be reached; limits count in process memory",
+            uri.split("@")[-1],
+        )
         return False, "限流存储（Redis）无法连接，限流已临时改为各进程内存计数"
     return True, "正常"
 
@@ -77,7 +81,9 @@ def healthz():
         if result is not None:  # None: not configured (the page cache without Redis)
             report[name] = {"ok": result[0], "detail": result[1]}
     healthy = all(item["ok"] for item in report.values())
-    body = json.dumps({"status": "ok" if healthy else "error", "checks": report}, ensure_ascii=False)  # readable Chinese
+    body = json.dumps(
+        {"status": "ok" if healthy else "error", "checks": report}, ensure_ascii=False
+    )  # readable Chinese
     response = current_app.response_class(body, status=200 if healthy else 503, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response

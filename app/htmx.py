@@ -1,4 +1,5 @@
 """The one place that decides between a full page and an htmx fragment."""
+
 from flask import make_response, render_template, request
 
 

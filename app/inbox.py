@@ -1,4 +1,5 @@
 """站内消息: in-app messages with an unread count in the header."""
+
 from datetime import datetime
 
 import sqlalchemy as sa

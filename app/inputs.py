@@ -8,6 +8,7 @@
 - ``refuse_nul`` answers 400 to a request with a NUL byte in its query string, form, file names
   or path: PostgreSQL cannot store NUL in text, and no one types it.
 """
+
 import re
 
 from flask import abort, request

@@ -1,5 +1,6 @@
 """The workspace side menu: the modules' MenuItems (app/modules.py), grouped in the order
 app/blueprints/__init__.py gives; a role sees only what its access policy lets it reach."""
+
 from flask import request
 from flask_login import current_user
 

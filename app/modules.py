@@ -8,6 +8,7 @@ hooks and 操作日志 labels. ``app/blueprints/__init__.py`` lists the modules 
 it through ``wiring()`` for the current app. Nothing is registered by importing a module, so a test
 can build an app from a subset of modules.
 """
+
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -94,7 +95,10 @@ def merge(modules, menu_groups):
             search_sources[source.key] = source
         for entry in module.entries:
             label, tried = entries.get(entry.kind, (entry.label, []))
-            entries[entry.kind] = (entry.label or label, [*entry.endpoints, *(e for e in tried if e not in entry.endpoints)])
+            entries[entry.kind] = (
+                entry.label or label,
+                [*entry.endpoints, *(e for e in tried if e not in entry.endpoints)],
+            )
         counts.extend(module.home_counts)
         hooks.extend(module.profile_hooks)
         actions.update(module.action_labels)

@@ -4,6 +4,7 @@ The common passwords are the 100,000 most common ones of a public list counted o
 leaked credentials (``reference/common-passwords-100k.txt``, see its .LICENSE file) plus a short local
 list of passwords common in China (``reference/common-passwords.txt``).
 """
+
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,9 @@ _LETTER, _DIGIT = re.compile(r"[A-Za-z]"), re.compile(r"\d")
 
 
 def _passes_rules(password):
-    return MIN_LENGTH <= len(password) <= MAX_LENGTH and bool(_LETTER.search(password)) and bool(_DIGIT.search(password))
+    return (
+        MIN_LENGTH <= len(password) <= MAX_LENGTH and bool(_LETTER.search(password)) and bool(_DIGIT.search(password))
+    )
 
 
 @lru_cache(maxsize=1)

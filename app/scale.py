@@ -8,6 +8,7 @@ with a report per institution (drafts, 待审核, 已退回 and 已通过 in the
 blocks of every report, attachments (small real files in UPLOAD_DIR), notices and complaints.
 The 调度大数据 rollups are rebuilt at the end.
 """
+
 import hashlib
 import random
 import secrets
@@ -21,7 +22,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.security import generate_password_hash
 
-from app.extensions import db
 from app.blueprints.applications.models import CoreApplication, Recognition
 from app.blueprints.auth.models import Institution, User, institution_service_category
 from app.blueprints.complaints.models import Complaint, ComplaintEvent
@@ -29,6 +29,7 @@ from app.blueprints.portal.models import Notice
 from app.blueprints.reports.models import MonthlyReport, ReportActivity
 from app.blueprints.reports.services import default_deadline, period_title
 from app.blueprints.reports.stats import stats_rebuild
+from app.extensions import db
 from app.filings.models import Attachment, Filing, ReviewEvent, Round
 from app.reference.models import InstitutionType, Platform, Region, ServiceCategory, UnitNature
 from app.reference.services import load_reference
@@ -39,8 +40,31 @@ PASSWORD = "Bench2026pass"
 HASH_METHOD = "pbkdf2:sha256:1000"
 CHUNK = 5000
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
-WORDS = ("创新", "智汇", "远航", "众创", "金桥", "星城", "湘江", "信诚", "德润", "博远", "恒通", "新锐", "科达", "华信", "联创")
-KINDS = ("企业管理咨询有限公司", "中小企业服务有限公司", "科技服务有限公司", "财税服务有限公司", "产业促进会", "创业服务中心")
+WORDS = (
+    "创新",
+    "智汇",
+    "远航",
+    "众创",
+    "金桥",
+    "星城",
+    "湘江",
+    "信诚",
+    "德润",
+    "博远",
+    "恒通",
+    "新锐",
+    "科达",
+    "华信",
+    "联创",
+)
+KINDS = (
+    "企业管理咨询有限公司",
+    "中小企业服务有限公司",
+    "科技服务有限公司",
+    "财税服务有限公司",
+    "产业促进会",
+    "创业服务中心",
+)
 
 
 class ScaleError(click.ClickException):
@@ -50,7 +74,7 @@ class ScaleError(click.ClickException):
 def _insert(table, rows):
     """Executemany in chunks (the caller commits)."""
     for start in range(0, len(rows), CHUNK):
-        db.session.execute(sa.insert(table), rows[start:start + CHUNK])
+        db.session.execute(sa.insert(table), rows[start : start + CHUNK])
 
 
 def _next_id(table):
@@ -65,10 +89,12 @@ def _sync_sequences():
         column = table.c.get("id")
         if column is None or not column.primary_key or not isinstance(column.type, sa.Integer) or column.foreign_keys:
             continue
-        db.session.execute(sa.text(
-            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-            f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
-        ))
+        db.session.execute(
+            sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+            )
+        )
 
 
 def _months(count, today):
@@ -98,7 +124,9 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
     today = local_today()
     now = utcnow()
     password_hash = generate_password_hash(PASSWORD, method=HASH_METHOD)
-    cities = db.session.execute(sa.select(Region.code, Region.name).where(Region.level == "city").order_by(Region.sort_order)).all()
+    cities = db.session.execute(
+        sa.select(Region.code, Region.name).where(Region.level == "city").order_by(Region.sort_order)
+    ).all()
     counties = {}
     for code, parent in db.session.execute(sa.select(Region.code, Region.parent_code).where(Region.level == "county")):
         counties.setdefault(parent, []).append(code)
@@ -106,7 +134,8 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
     types = db.session.scalars(sa.select(InstitutionType.id).order_by(InstitutionType.sort_order)).all()
     categories = db.session.execute(
         sa.select(ServiceCategory.id, ServiceCategory.name, ServiceCategory.sort_order)
-        .where(ServiceCategory.active.is_(True)).order_by(ServiceCategory.sort_order, ServiceCategory.id)
+        .where(ServiceCategory.active.is_(True))
+        .order_by(ServiceCategory.sort_order, ServiceCategory.id)
     ).all()
     platforms = dict(db.session.execute(sa.select(Platform.city_code, Platform.id)).all())
     users, insts = User.__table__, Institution.__table__
@@ -114,9 +143,18 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
     # ---- accounts ------------------------------------------------------------------------------
     def user_row(username, role, city_code, display_name, phone=None):
         return {
-            "username": username, "username_key": username.lower(), "password_hash": password_hash, "role": role,
-            "phone": phone, "city_code": city_code, "display_name": display_name, "status": "active",
-            "must_change_password": False, "failed_logins": 0, "created_at": now, "password_changed_at": now,
+            "username": username,
+            "username_key": username.lower(),
+            "password_hash": password_hash,
+            "role": role,
+            "phone": phone,
+            "city_code": city_code,
+            "display_name": display_name,
+            "status": "active",
+            "must_change_password": False,
+            "failed_logins": 0,
+            "created_at": now,
+            "password_changed_at": now,
         }
 
     first_user = _next_id(users)
@@ -132,15 +170,27 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
         inst_users.append(user_row(f"bench-inst-{n + 1:05d}", "institution", city_code, "", phone))
         name = f"{city_name[:-1] if city_name.endswith('市') else city_name}{rng.choice(WORDS)}{rng.choice(KINDS)}{n + 1}号"
         inst_users[-1]["display_name"] = name
-        inst_rows.append({
-            "id": inst_id, "user_id": user_id, "service_kind": "社会性服务类 (C)", "name": name, "uscc": _uscc(n),
-            "unit_nature_id": rng.choice(units), "platform_id": platforms.get(city_code) or platforms[None],
-            "institution_type_id": rng.choice(types), "contact": rng.choice(SURNAMES) + rng.choice("明芳强伟军丽静磊洋"),
-            "phone": phone, "email": f"inst{n + 1}@example.com", "address": f"{city_name}某区某路{rng.randint(1, 999)}号",
-            "intro": f"{name}是一家面向中小微企业的综合性服务机构，提供政策咨询、融资对接、人才培训等服务。",
-            "publish_contact": rng.random() < 0.5, "created_at": now, "city_code": city_code,
-            "county_code": rng.choice(counties.get(city_code) or [None]),
-        })
+        inst_rows.append(
+            {
+                "id": inst_id,
+                "user_id": user_id,
+                "service_kind": "社会性服务类 (C)",
+                "name": name,
+                "uscc": _uscc(n),
+                "unit_nature_id": rng.choice(units),
+                "platform_id": platforms.get(city_code) or platforms[None],
+                "institution_type_id": rng.choice(types),
+                "contact": rng.choice(SURNAMES) + rng.choice("明芳强伟军丽静磊洋"),
+                "phone": phone,
+                "email": f"inst{n + 1}@example.com",
+                "address": f"{city_name}某区某路{rng.randint(1, 999)}号",
+                "intro": f"{name}是一家面向中小微企业的综合性服务机构，提供政策咨询、融资对接、人才培训等服务。",
+                "publish_contact": rng.random() < 0.5,
+                "created_at": now,
+                "city_code": city_code,
+                "county_code": rng.choice(counties.get(city_code) or [None]),
+            }
+        )
         for category in rng.sample(categories, rng.randint(2, 5)):
             cat_rows.append({"institution_id": inst_id, "category_id": category.id})
     # Explicit ids: the rows that point at these accounts are built before they are inserted.
@@ -164,18 +214,36 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
     first_round = _next_id(rounds)
     for index, (year, month) in enumerate(period_months):
         opens = date(year, month, 1)
-        round_rows.append({
-            "id": first_round + index, "kind": "report", "title": period_title(year, month), "year": year, "month": month,
-            "opens_on": opens, "closes_on": default_deadline(year, month), "created_by_id": admin_id, "created_at": now,
-        })
+        round_rows.append(
+            {
+                "id": first_round + index,
+                "kind": "report",
+                "title": period_title(year, month),
+                "year": year,
+                "month": month,
+                "opens_on": opens,
+                "closes_on": default_deadline(year, month),
+                "created_by_id": admin_id,
+                "created_at": now,
+            }
+        )
     old_year = min(period_months[0][0], today.year - 1)  # the first recognitions come from an earlier round
     app_rounds = {}
     for year in sorted({old_year, today.year}):
         app_rounds[year] = first_round + len(round_rows)
-        round_rows.append({
-            "id": app_rounds[year], "kind": "application", "title": f"{year}年核心服务机构申报", "year": year, "month": None,
-            "opens_on": date(year, 1, 1), "closes_on": date(year, 12, 31), "created_by_id": admin_id, "created_at": now,
-        })
+        round_rows.append(
+            {
+                "id": app_rounds[year],
+                "kind": "application",
+                "title": f"{year}年核心服务机构申报",
+                "year": year,
+                "month": None,
+                "opens_on": date(year, 1, 1),
+                "closes_on": date(year, 12, 31),
+                "created_by_id": admin_id,
+                "created_at": now,
+            }
+        )
     _insert(rounds, round_rows)
     db.session.commit()
 
@@ -189,23 +257,49 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
         body = f"{name}\n基准测试附件（seed-scale）。\n".encode() * 8
         stored = secrets.token_hex(16) + ".txt"
         (upload_dir / stored).write_bytes(body)
-        att_rows.append({
-            "filing_id": filing_id, "notice_id": None, "original_name": name, "stored_name": stored, "size": len(body),
-            "sha256": hashlib.sha256(body).hexdigest(), "uploaded_by_id": owner_id, "created_at": now,
-        })
+        att_rows.append(
+            {
+                "filing_id": filing_id,
+                "notice_id": None,
+                "original_name": name,
+                "stored_name": stored,
+                "size": len(body),
+                "sha256": hashlib.sha256(body).hexdigest(),
+                "uploaded_by_id": owner_id,
+                "created_at": now,
+            }
+        )
 
     def filing_row(kind, inst_id, round_id, status, created, submitted=None, decided=None, key=None, steps=None):
         filing_id = next_filing[0]
         next_filing[0] += 1
         return {
-            "id": filing_id, "kind": kind, "owner_id": inst_owner[inst_id], "institution_id": inst_id, "round_id": round_id,
-            "city_code": inst_city[inst_id], "status": status, "steps_done": steps or [], "unique_key": key,
-            "created_at": created, "updated_at": decided or submitted or created, "submitted_at": submitted, "decided_at": decided,
+            "id": filing_id,
+            "kind": kind,
+            "owner_id": inst_owner[inst_id],
+            "institution_id": inst_id,
+            "round_id": round_id,
+            "city_code": inst_city[inst_id],
+            "status": status,
+            "steps_done": steps or [],
+            "unique_key": key,
+            "created_at": created,
+            "updated_at": decided or submitted or created,
+            "submitted_at": submitted,
+            "decided_at": decided,
         }
 
     def event(filing_id, actor_id, action, source, target, when, comment=None):
-        return {"filing_id": filing_id, "actor_id": actor_id, "action": action, "from_status": source, "to_status": target,
-                "comment": comment, "pinned": None, "created_at": when}
+        return {
+            "filing_id": filing_id,
+            "actor_id": actor_id,
+            "action": action,
+            "from_status": source,
+            "to_status": target,
+            "comment": comment,
+            "pinned": None,
+            "created_at": when,
+        }
 
     # ---- applications and recognitions ---------------------------------------------------------
     apps = CoreApplication.__table__
@@ -213,14 +307,32 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
     old_round = app_rounds[old_year]
     old_time = datetime(old_year, 6, 1, 2)
     for inst_id in inst_ids:  # every institution recognised from the first round (term of 3 years)
-        f = filing_row("core_application", inst_id, old_round, "approved", old_time, old_time, old_time + timedelta(days=60),
-                       f"application:{inst_id}:{old_round}", ["basic", "operations"])
+        f = filing_row(
+            "core_application",
+            inst_id,
+            old_round,
+            "approved",
+            old_time,
+            old_time,
+            old_time + timedelta(days=60),
+            f"application:{inst_id}:{old_round}",
+            ["basic", "operations"],
+        )
         f_rows.append(f)
         a_rows.append(_application_fields(rng, f["id"], old_year))
         e_rows.append(event(f["id"], inst_owner[inst_id], "submit", "draft", "submitted", old_time))
         e_rows.append(event(f["id"], admin_id, "approve", "city_approved", "approved", old_time + timedelta(days=60)))
-        rec_rows.append({"institution_id": inst_id, "application_id": f["id"], "term_start": old_year, "term_end": old_year + 3,
-                         "revoked_at": None, "created_by_id": admin_id, "created_at": old_time + timedelta(days=60)})
+        rec_rows.append(
+            {
+                "institution_id": inst_id,
+                "application_id": f["id"],
+                "term_start": old_year,
+                "term_end": old_year + 3,
+                "revoked_at": None,
+                "created_by_id": admin_id,
+                "created_at": old_time + timedelta(days=60),
+            }
+        )
     statuses = ("draft", "submitted", "city_approved", "approved", "returned", "rejected")
     new_round = app_rounds[today.year]
     current_apps = inst_ids[: max(len(statuses), institutions // 4)]
@@ -228,9 +340,20 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
         status = statuses[index % len(statuses)] if index else "draft"  # the first institution keeps a draft
         created = now - timedelta(days=rng.randint(5, 120))
         submitted = None if status == "draft" else created + timedelta(days=2)
-        decided = created + timedelta(days=20) if status in ("approved", "rejected", "returned", "city_approved") else None
-        f = filing_row("core_application", inst_id, new_round, status, created, submitted, decided,
-                       f"application:{inst_id}:{new_round}", ["basic"] if status == "draft" else ["basic", "operations"])
+        decided = (
+            created + timedelta(days=20) if status in ("approved", "rejected", "returned", "city_approved") else None
+        )
+        f = filing_row(
+            "core_application",
+            inst_id,
+            new_round,
+            status,
+            created,
+            submitted,
+            decided,
+            f"application:{inst_id}:{new_round}",
+            ["basic"] if status == "draft" else ["basic", "operations"],
+        )
         f_rows.append(f)
         a_rows.append(_application_fields(rng, f["id"], today.year))
         if submitted:
@@ -258,7 +381,9 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
         for inst_id in inst_ids:
             roll = rng.random()
             if index == last:  # the open month: many drafts and reports waiting for review
-                status = "draft" if roll < 0.45 else "submitted" if roll < 0.8 else "returned" if roll < 0.85 else "approved"
+                status = (
+                    "draft" if roll < 0.45 else "submitted" if roll < 0.8 else "returned" if roll < 0.85 else "approved"
+                )
             elif index == last - 1:
                 status = "submitted" if roll < 0.25 else "returned" if roll < 0.3 else "approved"
             else:
@@ -270,8 +395,17 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
             submitted = None if status == "draft" else created + timedelta(days=1 if not late else 25)
             approved_at = submitted + timedelta(days=rng.randint(1, 6)) if status == "approved" else None
             decided = approved_at or (submitted + timedelta(days=3) if status == "returned" else None)
-            f = filing_row("monthly_report", inst_id, round_id, status, created, submitted, decided,
-                           f"report:{inst_id}:{round_id}", ["basic"])
+            f = filing_row(
+                "monthly_report",
+                inst_id,
+                round_id,
+                status,
+                created,
+                submitted,
+                decided,
+                f"report:{inst_id}:{round_id}",
+                ["basic"],
+            )
             f_rows.append(f)
             scale, revenue = base[inst_id]
             totals = [0, 0, 0]
@@ -280,25 +414,60 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
                 p = a * rng.randint(1, 6)
                 s = max(0, int(p * rng.uniform(0.3, 0.9)))
                 totals = [totals[0] + a, totals[1] + p, totals[2] + s]
-                act_rows.append({"report_id": f["id"], "category_id": category.id, "category_name": category.name,
-                                 "sort_order": category.sort_order, "activities": a, "participants": p, "served": s})
+                act_rows.append(
+                    {
+                        "report_id": f["id"],
+                        "category_id": category.id,
+                        "category_name": category.name,
+                        "sort_order": category.sort_order,
+                        "activities": a,
+                        "participants": p,
+                        "served": s,
+                    }
+                )
             rev = Decimal(str(round(revenue * rng.uniform(0.7, 1.3), 2)))
             expense = Decimal(str(round(float(rev) * rng.uniform(0.3, 0.8), 2)))
-            r_rows.append({
-                "id": f["id"], "year": year, "month": month, "institution_type_id": inst_type[inst_id],
-                "floor_area": Decimal(rng.randint(100, 3000)), "service_assets": Decimal(rng.randint(50, 5000)),
-                "site_type": rng.choice(("自有", "租用")), "staff_count": rng.randint(5, 120), "bachelor_count": rng.randint(2, 60),
-                "intermediate_count": rng.randint(0, 30), "revenue": rev, "service_expense": expense, "profit": rev - expense,
-                "anomaly_note": None, "activities_total": totals[0], "participants_total": totals[1], "served_total": totals[2],
-                "first_submitted_at": submitted, "late": late and submitted is not None and to_local(submitted).date() > closes,
-                "counted": status == "approved", "approved_at": approved_at,
-                "stats_city_code": inst_city[inst_id], "stats_institution_id": inst_id,
-            })
+            r_rows.append(
+                {
+                    "id": f["id"],
+                    "year": year,
+                    "month": month,
+                    "institution_type_id": inst_type[inst_id],
+                    "floor_area": Decimal(rng.randint(100, 3000)),
+                    "service_assets": Decimal(rng.randint(50, 5000)),
+                    "site_type": rng.choice(("自有", "租用")),
+                    "staff_count": rng.randint(5, 120),
+                    "bachelor_count": rng.randint(2, 60),
+                    "intermediate_count": rng.randint(0, 30),
+                    "revenue": rev,
+                    "service_expense": expense,
+                    "profit": rev - expense,
+                    "anomaly_note": None,
+                    "activities_total": totals[0],
+                    "participants_total": totals[1],
+                    "served_total": totals[2],
+                    "first_submitted_at": submitted,
+                    "late": late and submitted is not None and to_local(submitted).date() > closes,
+                    "counted": status == "approved",
+                    "approved_at": approved_at,
+                    "stats_city_code": inst_city[inst_id],
+                    "stats_institution_id": inst_id,
+                }
+            )
             if submitted:
                 e_rows.append(event(f["id"], inst_owner[inst_id], "submit", "draft", "submitted", submitted))
             if decided:
-                e_rows.append(event(f["id"], admin_id, "approve" if status == "approved" else "return", "submitted", status, decided,
-                                    None if status == "approved" else "请补充服务活动说明。"))
+                e_rows.append(
+                    event(
+                        f["id"],
+                        admin_id,
+                        "approve" if status == "approved" else "return",
+                        "submitted",
+                        status,
+                        decided,
+                        None if status == "approved" else "请补充服务活动说明。",
+                    )
+                )
             if index >= last - 1 and rng.random() < 0.5:
                 attachment(f["id"], f"{year}年{month}月服务活动照片.txt", inst_owner[inst_id])
         _insert(filings, f_rows)
@@ -307,7 +476,9 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
         _insert(events, e_rows)
         db.session.commit()
         report_count += len(r_rows)
-    echo(f"monthly reports: {report_count} in {len(period_months)} 调度期, {report_count * len(categories)} category blocks")
+    echo(
+        f"monthly reports: {report_count} in {len(period_months)} 调度期, {report_count * len(categories)} category blocks"
+    )
 
     # ---- notices -------------------------------------------------------------------------------
     notice_rows = []
@@ -315,11 +486,20 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
     for n in range(400):
         published = now - timedelta(days=n * 3 + rng.randint(0, 2), hours=rng.randint(0, 20))
         category = "通知公告" if n % 3 else "工作动态"
-        notice_rows.append({
-            "id": first_notice + n, "title": f"关于做好{published.year}年中小微企业核心服务机构相关工作的{category}（第{400 - n}号）",
-            "category": category, "body": ("各市州工业和信息化局、各有关单位：\n\n" + "现将有关事项通知如下。" * 40), "pinned": n == 0,
-            "is_published": n != 5, "published_at": published, "author_id": admin_id, "created_at": published, "updated_at": published,
-        })
+        notice_rows.append(
+            {
+                "id": first_notice + n,
+                "title": f"关于做好{published.year}年中小微企业核心服务机构相关工作的{category}（第{400 - n}号）",
+                "category": category,
+                "body": ("各市州工业和信息化局、各有关单位：\n\n" + "现将有关事项通知如下。" * 40),
+                "pinned": n == 0,
+                "is_published": n != 5,
+                "published_at": published,
+                "author_id": admin_id,
+                "created_at": published,
+                "updated_at": published,
+            }
+        )
     _insert(Notice.__table__, notice_rows)
     for n in range(0, 400, 10):
         attachment(None, f"通知附件{n}.txt", admin_id)
@@ -338,23 +518,49 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
         city_code = cities[n % len(cities)][0]
         closed = created + timedelta(days=rng.randint(3, 20)) if status == "closed" else None
         complaint_id = first_complaint + n
-        complaint_rows.append({
-            "id": complaint_id, "ticket_no": f"TS{created:%Y%m%d}-{n + 1:04d}", "status": status,
-            "company_name": f"某某科技有限公司{n + 1}", "contact_name": rng.choice(SURNAMES) + "先生", "phone": _phone(rng),
-            "respondent_name": f"某某服务机构{n % 300 + 1}", "respondent_city_code": city_code, "respondent_address": "某区某路1号",
-            "respondent_contact": rng.choice(SURNAMES) + "经理", "respondent_phone": "0731-88888888",
-            "content": "服务收费与合同约定不符，多次沟通未果，请求协调处理。" * 3, "created_at": created,
-            "registered_at": created, "registered_on": to_local(created).date(), "due_on": to_local(created).date() + timedelta(days=21),
-            "assigned_city_code": city_code if status in ("transferred", "processing", "closed") else None,
-            "reject_reason": "不属于受理范围。" if status == "rejected" else None,
-            "result": "已协调双方达成一致。" if status == "closed" else None, "closed_at": closed,
-            "handling_days": (closed - created).days if closed else None, "closed_on_time": bool(closed) and rng.random() < 0.9 if closed else None,
-            "rating": rng.choice(("satisfied", "basic", "dissatisfied", None)) if closed else None,
-            "rated_at": closed + timedelta(days=1) if closed else None, "reopen_count": 0,
-        })
-        complaint_events.append({"complaint_id": complaint_id, "action": "register", "from_status": None, "to_status": "submitted",
-                                 "note": "", "public_note": False, "due_on": None, "actor_id": None, "actor_name": "投诉人",
-                                 "created_at": created})
+        complaint_rows.append(
+            {
+                "id": complaint_id,
+                "ticket_no": f"TS{created:%Y%m%d}-{n + 1:04d}",
+                "status": status,
+                "company_name": f"某某科技有限公司{n + 1}",
+                "contact_name": rng.choice(SURNAMES) + "先生",
+                "phone": _phone(rng),
+                "respondent_name": f"某某服务机构{n % 300 + 1}",
+                "respondent_city_code": city_code,
+                "respondent_address": "某区某路1号",
+                "respondent_contact": rng.choice(SURNAMES) + "经理",
+                "respondent_phone": "0731-88888888",
+                "content": "服务收费与合同约定不符，多次沟通未果，请求协调处理。" * 3,
+                "created_at": created,
+                "registered_at": created,
+                "registered_on": to_local(created).date(),
+                "due_on": to_local(created).date() + timedelta(days=21),
+                "assigned_city_code": city_code if status in ("transferred", "processing", "closed") else None,
+                "reject_reason": "不属于受理范围。" if status == "rejected" else None,
+                "result": "已协调双方达成一致。" if status == "closed" else None,
+                "closed_at": closed,
+                "handling_days": (closed - created).days if closed else None,
+                "closed_on_time": bool(closed) and rng.random() < 0.9 if closed else None,
+                "rating": rng.choice(("satisfied", "basic", "dissatisfied", None)) if closed else None,
+                "rated_at": closed + timedelta(days=1) if closed else None,
+                "reopen_count": 0,
+            }
+        )
+        complaint_events.append(
+            {
+                "complaint_id": complaint_id,
+                "action": "register",
+                "from_status": None,
+                "to_status": "submitted",
+                "note": "",
+                "public_note": False,
+                "due_on": None,
+                "actor_id": None,
+                "actor_name": "投诉人",
+                "created_at": created,
+            }
+        )
     _insert(Complaint.__table__, complaint_rows)
     _insert(ComplaintEvent.__table__, complaint_events)
     _sync_sequences()
@@ -363,18 +569,33 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
 
     stats_rebuild()
     echo("调度大数据汇总已重新计算 (reports rebuild-stats)")
-    return {"institutions": institutions, "reports": report_count, "rounds": len(round_rows), "notices": len(notice_rows),
-            "complaints": len(complaint_rows), "attachments": len(att_rows), "password": PASSWORD}
+    return {
+        "institutions": institutions,
+        "reports": report_count,
+        "rounds": len(round_rows),
+        "notices": len(notice_rows),
+        "complaints": len(complaint_rows),
+        "attachments": len(att_rows),
+        "password": PASSWORD,
+    }
 
 
 def _application_fields(rng, filing_id, year):
     return {
-        "id": filing_id, "registered_capital": Decimal(rng.randint(50, 5000)), "total_assets": Decimal(rng.randint(100, 20000)),
-        "facilities_value": Decimal(rng.randint(10, 2000)), "equipment_count": rng.randint(5, 200),
-        "floor_area": Decimal(rng.randint(200, 5000)), "equipment_ratio": Decimal(rng.randint(10, 90)),
-        "own_area_ratio": Decimal(rng.randint(0, 100)), "site_nature": rng.choice(("自有", "租用")),
-        "intro": "面向中小微企业提供综合服务。", "served_prev2": rng.randint(50, 900), "served_prev1": rng.randint(50, 900),
-        "activities_prev2": rng.randint(5, 90), "activities_prev1": rng.randint(5, 90),
+        "id": filing_id,
+        "registered_capital": Decimal(rng.randint(50, 5000)),
+        "total_assets": Decimal(rng.randint(100, 20000)),
+        "facilities_value": Decimal(rng.randint(10, 2000)),
+        "equipment_count": rng.randint(5, 200),
+        "floor_area": Decimal(rng.randint(200, 5000)),
+        "equipment_ratio": Decimal(rng.randint(10, 90)),
+        "own_area_ratio": Decimal(rng.randint(0, 100)),
+        "site_nature": rng.choice(("自有", "租用")),
+        "intro": "面向中小微企业提供综合服务。",
+        "served_prev2": rng.randint(50, 900),
+        "served_prev1": rng.randint(50, 900),
+        "activities_prev2": rng.randint(5, 90),
+        "activities_prev1": rng.randint(5, 90),
     }
 
 

@@ -1,4 +1,5 @@
 """Server-side sessions: the cookie holds only a random id; the row decides whether it is valid."""
+
 import secrets
 from datetime import timedelta
 
@@ -7,7 +8,7 @@ from flask import current_app, request, session
 
 from app.blueprints.auth.models import User, UserSession
 from app.database import write_aside
-from app.extensions import db, login_manager
+from app.extensions import db
 from app.utils import utcnow
 
 TOUCH_EVERY = timedelta(minutes=1)  # write last_seen_at at most once a minute
@@ -81,7 +82,8 @@ def load_user(user_id):
     if not session_is_open(row, now):
         if row.ended_at is None:
             write_aside(
-                sa.update(UserSession).where(UserSession.id == sid, UserSession.ended_at.is_(None))
+                sa.update(UserSession)
+                .where(UserSession.id == sid, UserSession.ended_at.is_(None))
                 .values(ended_at=now, end_reason="timeout")
             )
         session.clear()
@@ -90,8 +92,8 @@ def load_user(user_id):
         return None
     if now - row.last_seen_at > TOUCH_EVERY:
         write_aside(
-            sa.update(UserSession).where(UserSession.id == sid, UserSession.last_seen_at < now - TOUCH_EVERY)
+            sa.update(UserSession)
+            .where(UserSession.id == sid, UserSession.last_seen_at < now - TOUCH_EVERY)
             .values(last_seen_at=now)
         )
     return user
-

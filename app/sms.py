@@ -14,6 +14,7 @@ log line show them masked; the whole text lives only in this process's memory un
 channel a tester reads). Another backend is named as ``package.module:ClassName`` with a
 ``send(phone, text)`` method.
 """
+
 import logging
 import time
 from datetime import datetime, timedelta
@@ -97,8 +98,11 @@ def send_sms(phone, text, *, secret=None):
     secrets = [secret] if isinstance(secret, str) else list(secret or [])
     backend = current_app.config["SMS_BACKEND"]
     message = SmsMessage(
-        phone=phone, text=mask(text, secrets), backend=backend.rsplit(":", 1)[-1][:60] if backend != "outbox" else "outbox",
-        status=PENDING, has_secret=bool(secrets),
+        phone=phone,
+        text=mask(text, secrets),
+        backend=backend.rsplit(":", 1)[-1][:60] if backend != "outbox" else "outbox",
+        status=PENDING,
+        has_secret=bool(secrets),
     )
     db.session.add(message)
     db.session.info.setdefault(OUTBOX_KEY, []).append({"message": message, "text": text, "id": None})
@@ -162,7 +166,9 @@ def deliver(texts, *, budget="inline"):
             sent.append(message_id)
     with db.engine.begin() as connection:
         if sent:
-            connection.execute(sa.update(table).where(table.c.id.in_(sent)).values(status=SENT, sent_at=utcnow(), error=None))
+            connection.execute(
+                sa.update(table).where(table.c.id.in_(sent)).values(status=SENT, sent_at=utcnow(), error=None)
+            )
         for message_id, error in failed.items():
             connection.execute(sa.update(table).where(table.c.id == message_id).values(status=FAILED, error=error))
         if left:
@@ -181,7 +187,9 @@ def deliver_pending():
     plain = {}
     with db.engine.connect() as connection:
         rows = connection.execute(
-            sa.select(table.c.id, table.c.text, table.c.has_secret, table.c.created_at).where(table.c.status == PENDING).order_by(table.c.id)
+            sa.select(table.c.id, table.c.text, table.c.has_secret, table.c.created_at)
+            .where(table.c.status == PENDING)
+            .order_by(table.c.id)
         ).all()
     stale = utcnow() - STALE_AFTER
     for row in rows:
@@ -189,7 +197,8 @@ def deliver_pending():
             if row.created_at < stale:  # younger ones are still on their way out of their request
                 with db.engine.begin() as connection:
                     failed += connection.execute(
-                        sa.update(table).where(table.c.id == row.id, table.c.status == PENDING)
+                        sa.update(table)
+                        .where(table.c.id == row.id, table.c.status == PENDING)
                         .values(status=FAILED, error="含验证码或临时密码，进程中断后不能补发，请用户重新获取")
                     ).rowcount
         else:

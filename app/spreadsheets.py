@@ -12,6 +12,7 @@ Exports carry what users typed (机构名称, 联系人, 异常说明 ...). Two 
   U+FFFE/U+FFFF: python-docx raises (a whole document failed), and a cell would show escape codes
   instead of the text. They are removed (the XML ``Char`` production itself is used here).
 """
+
 import re
 import zipfile
 import zlib
@@ -108,8 +109,16 @@ def count_tags(stream, tag, limit, *, until_dimension=False):
     return count
 
 
-def xlsx_problem(path, *, max_unpacked=20 * 1024 * 1024, max_entries=1000, max_rows=5000, max_strings=100_000,
-                 too_many_rows=None, unreadable="无法读取该文件，请确认是 .xlsx 文件。"):
+def xlsx_problem(
+    path,
+    *,
+    max_unpacked=20 * 1024 * 1024,
+    max_entries=1000,
+    max_rows=5000,
+    max_strings=100_000,
+    too_many_rows=None,
+    unreadable="无法读取该文件，请确认是 .xlsx 文件。",
+):
     """Why the .xlsx at ``path`` must not be opened with openpyxl (a message for the user), or None.
 
     Reads no more of the archive than the limits need, so a bomb is refused in milliseconds."""

@@ -1,4 +1,5 @@
 """Small helpers shared by every module: time, display formats, paging (Flask-SQLAlchemy's Pagination)."""
+
 from datetime import datetime, timedelta, timezone
 from math import ceil
 
@@ -76,7 +77,7 @@ class ListPagination(Pagination):
 
     def _query_items(self):
         offset = self._query_offset
-        return self._query_args["rows"][offset:offset + self.per_page]
+        return self._query_args["rows"][offset : offset + self.per_page]
 
     def _query_count(self):
         return len(self._query_args["rows"])
@@ -85,4 +86,6 @@ class ListPagination(Pagination):
 def paginate_list(rows, *, page=1, per_page=20):
     """One page of the list ``rows``; out-of-range page numbers as in ``paginate``."""
     last = max(1, ceil(len(rows) / per_page))
-    return ListPagination(rows=rows, page=min(max(1, page), last), per_page=per_page, max_per_page=None, error_out=False)
+    return ListPagination(
+        rows=rows, page=min(max(1, page), last), per_page=per_page, max_per_page=None, error_out=False
+    )

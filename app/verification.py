@@ -2,6 +2,7 @@
 
 Captcha answers and SMS codes live server-side; the browser only ever holds a random token.
 """
+
 import hmac
 import secrets
 import string
@@ -48,6 +49,7 @@ class VerificationError(Exception):
 
 # --- image captcha -----------------------------------------------------------------------
 
+
 def captcha_new(scope):
     """Create a challenge for a form (``scope``) and return its PNG bytes."""
     from captcha.image import ImageCaptcha
@@ -93,6 +95,7 @@ def captcha_check(scope, typed):
 
 
 # --- SMS codes -----------------------------------------------------------------------------
+
 
 def _sms_code_issue(*, phone, purpose):
     """Check the phone's limits (1 a minute, 10 a day, whatever the purpose), retire its earlier

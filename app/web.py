@@ -1,4 +1,5 @@
 """Request hooks, security headers, error pages, template filters and globals."""
+
 from flask import render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -6,9 +7,9 @@ from flask_wtf.csrf import CSRFError
 from app import utils
 from app.access import enforce_access
 from app.errors import NotFound
-from app.inputs import refuse_nul
 from app.extensions import db
 from app.inbox import unread_count
+from app.inputs import refuse_nul
 from app.menus import side_menu
 
 CSP = (

@@ -1,4 +1,5 @@
 """The bare Flask "hello" app the benchmark compares every page with (served the same way)."""
+
 from flask import Flask
 
 app = Flask(__name__)

@@ -5,6 +5,7 @@ requests here are two transactions racing in the database: SQLite serialises the
 IMMEDIATE), PostgreSQL does not. Each ``Visitor`` is its own cookie jar, like a second tab or a
 second person.
 """
+
 import re
 import threading
 

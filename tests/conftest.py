@@ -4,6 +4,7 @@ Tests use SQLite unless TEST_DATABASE_URL is set (e.g. postgresql://postgres@127
 CSRF, rate limits and the image captcha are relaxed by default (the captcha accepts "TEST");
 tests of those mechanisms switch them back on with ``monkeypatch.setitem(app.config, ...)``.
 """
+
 import os
 import shutil
 import threading

@@ -1,4 +1,5 @@
 """Test data factories (CTFd-style gen_*). Objects are written straight to the database."""
+
 import itertools
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from app.reference.models import Platform, ServiceCategory, UnitNature
 PASSWORD = "Test2026pass"
 _seq = itertools.count(1)
 
+
 # Valid 统一社会信用代码 (check digits verified with python-stdnum), one per test object.
 def uscc_for(n, prefix="91"):
     from stdnum.cn import uscc
@@ -20,7 +22,12 @@ def uscc_for(n, prefix="91"):
 
 def _user(role, username=None, password=PASSWORD, **fields):
     n = next(_seq)
-    user = User(username=username or f"{role}{n}@example.com", role=role, display_name=fields.pop("display_name", f"{role}{n}"), **fields)
+    user = User(
+        username=username or f"{role}{n}@example.com",
+        role=role,
+        display_name=fields.pop("display_name", f"{role}{n}"),
+        **fields,
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -70,8 +77,17 @@ def make_expert(username=None, city_code="430100", county_code="430102", phone=N
     category = db.session.scalar(sa.select(ServiceCategory).order_by(ServiceCategory.id))
     db.session.add(
         Expert(
-            user_id=user.id, name=f"专家{n}", gender="男", birth_month="1975-03", employer="湖南大学", title="教授",
-            category_id=category.id, phone=phone, city_code=city_code, county_code=county_code, **fields,
+            user_id=user.id,
+            name=f"专家{n}",
+            gender="男",
+            birth_month="1975-03",
+            employer="湖南大学",
+            title="教授",
+            category_id=category.id,
+            phone=phone,
+            city_code=city_code,
+            county_code=county_code,
+            **fields,
         )
     )
     db.session.commit()
@@ -84,8 +100,14 @@ def make_enterprise(username=None, city_code="430100", county_code="430102", pho
     user = _user("enterprise", username, phone=phone, city_code=city_code, display_name=f"测试企业{n}")
     db.session.add(
         Enterprise(
-            user_id=user.id, name=f"测试企业{n}", uscc=fields.pop("uscc", uscc_for(n, "91")), contact="联系人",
-            phone=phone, city_code=city_code, county_code=county_code, **fields,
+            user_id=user.id,
+            name=f"测试企业{n}",
+            uscc=fields.pop("uscc", uscc_for(n, "91")),
+            contact="联系人",
+            phone=phone,
+            city_code=city_code,
+            county_code=county_code,
+            **fields,
         )
     )
     db.session.commit()
@@ -111,8 +133,12 @@ def make_round(kind="application", year=None, month=None, opens_on=None, closes_
     today = local_today()
     year = year or today.year
     round = Round(
-        kind=kind, year=year, month=month, title=title or f"{year}年{kind}批次",
-        opens_on=opens_on or today - timedelta(days=1), closes_on=closes_on or today + timedelta(days=30),
+        kind=kind,
+        year=year,
+        month=month,
+        title=title or f"{year}年{kind}批次",
+        opens_on=opens_on or today - timedelta(days=1),
+        closes_on=closes_on or today + timedelta(days=30),
     )
     db.session.add(round)
     db.session.commit()

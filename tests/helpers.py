@@ -1,4 +1,5 @@
 """Test helpers: log in through the real form, and check pages (STYLE.md item 9)."""
+
 from collections import Counter
 
 from bs4 import BeautifulSoup
@@ -16,7 +17,9 @@ def login(client, user, password=PASSWORD, follow=False):
 
 def page(response, status=200, fragment=False):
     """Assert the status, that forms have an action, ids are unique and fragments have no <html>."""
-    assert response.status_code == status, f"{response.status_code} != {status}: {response.get_data(as_text=True)[:500]}"
+    assert response.status_code == status, (
+        f"{response.status_code} != {status}: {response.get_data(as_text=True)[:500]}"
+    )
     html = response.get_data(as_text=True)
     soup = BeautifulSoup(html, "html.parser")
     if fragment:

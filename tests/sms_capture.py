@@ -3,6 +3,7 @@
 The 短信日志 stores codes and temporary passwords masked, so tests read them where a person
 testing a development instance does: the outbox backend's ``SMS <phone> <text>`` log line.
 """
+
 import logging
 import re
 

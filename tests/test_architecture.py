@@ -5,6 +5,7 @@ the module graph has no cycle, the engine (app/filings/) imports nothing from ap
 core modules import no blueprint, and a function-level import of an app module appears only in
 FUNCTION_LEVEL_ALLOWED, each with its reason.
 """
+
 import ast
 from pathlib import Path
 
@@ -122,9 +123,12 @@ def test_the_engine_imports_nothing_from_the_blueprints():
 
 def test_core_modules_import_no_blueprint():
     upward = [
-        (s, t, line) for s, t, _, line in EDGES
-        if not s.startswith(("app.blueprints", "app.filings")) and s not in CORE_ABOVE_BLUEPRINTS
-        and t.startswith("app.blueprints") and (s, t) not in KNOWN_UPWARD
+        (s, t, line)
+        for s, t, _, line in EDGES
+        if not s.startswith(("app.blueprints", "app.filings"))
+        and s not in CORE_ABOVE_BLUEPRINTS
+        and t.startswith("app.blueprints")
+        and (s, t) not in KNOWN_UPWARD
     ]
     assert upward == []
 

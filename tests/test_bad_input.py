@@ -4,6 +4,7 @@ oversized or odd numbers in the query string, and with NUL bytes in a form body;
 form on every page a role can open is submitted with control characters and huge numbers in
 each of its fields. Only 400/404 (or ordinary pages and redirects) may come back, on SQLite and
 PostgreSQL, and every error is the Chinese error page."""
+
 import re
 
 import pytest
@@ -18,8 +19,22 @@ from tests.helpers import login
 HUGE = "99999999999999999999"
 ARGUMENT_RE = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 # every query parameter the views read as a number, and the search box
-QUERY_NAMES = ("q", "year", "page", "institution_id", "round_id", "month_from", "month_to", "quarter",
-               "institution_type_id", "user_id", "back_user", "status", "city_code", "kind")
+QUERY_NAMES = (
+    "q",
+    "year",
+    "page",
+    "institution_id",
+    "round_id",
+    "month_from",
+    "month_to",
+    "quarter",
+    "institution_type_id",
+    "user_id",
+    "back_user",
+    "status",
+    "city_code",
+    "kind",
+)
 SKIP = {"static", "auth.logout"}  # logging out would end the session the sweep runs in
 
 
@@ -58,13 +73,15 @@ def _check(response, allowed, what):
     assert response.status_code in allowed, (what, response.status_code, response.get_data(as_text=True)[:300])
     if response.status_code in (400, 404):
         text = response.get_data(as_text=True)
-        assert ("请求无效" in text or "页面不存在" in text or "页面已过期" in text), (what, text[:300])
+        assert "请求无效" in text or "页面不存在" in text or "页面已过期" in text, (what, text[:300])
 
 
 def test_every_int_argument_is_a_bounded_id(app):
     from werkzeug.routing import IntegerConverter
 
-    converters = [c for rule in app.url_map.iter_rules() for c in rule._converters.values() if isinstance(c, IntegerConverter)]
+    converters = [
+        c for rule in app.url_map.iter_rules() for c in rule._converters.values() if isinstance(c, IntegerConverter)
+    ]
     assert converters and all(isinstance(c, IdConverter) and c.max == 2**31 - 1 for c in converters)
 
 
@@ -87,8 +104,11 @@ def test_odd_numbers_in_the_query_string_never_fail(app, clients, value):
     query = {name: value for name in QUERY_NAMES if name != "q"}
     checked = 0
     with app.test_request_context():
-        chosen = [(rule, _client_for(clients, rule.endpoint)) for rule in app.url_map.iter_rules()
-                  if rule.endpoint not in SKIP and "GET" in rule.methods]
+        chosen = [
+            (rule, _client_for(clients, rule.endpoint))
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint not in SKIP and "GET" in rule.methods
+        ]
     for rule, client in chosen:
         response = client.get(_url(rule, "1"), query_string=query)
         _check(response, (200, 302, 303, 400, 403, 404), rule.rule)
@@ -99,8 +119,11 @@ def test_odd_numbers_in_the_query_string_never_fail(app, clients, value):
 @pytest.mark.parametrize("value", [HUGE, "²", "-" + HUGE])
 def test_odd_numbers_in_a_form_body_never_fail(app, clients, value):
     with app.test_request_context():
-        chosen = [(rule, _client_for(clients, rule.endpoint)) for rule in app.url_map.iter_rules()
-                  if rule.endpoint not in SKIP and "POST" in rule.methods]
+        chosen = [
+            (rule, _client_for(clients, rule.endpoint))
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint not in SKIP and "POST" in rule.methods
+        ]
     for rule, client in chosen:
         data = {name: [value, value] for name in QUERY_NAMES}
         _check(client.post(_url(rule, "1"), data=data), (200, 302, 303, 400, 403, 404, 409, 422), rule.rule)
@@ -115,14 +138,19 @@ def test_odd_result_keys_are_ignored(app, clients):
     with app.app_context():
         round_id = db.session.scalar(sa.select(Round.id).where(Round.kind == "award"))
     for key in ("result_²", f"result_{HUGE}", "result_-1"):
-        response = clients["province_admin"].post(f"/awards/admin/products/results?round_id={round_id}", data={key: "1"})
+        response = clients["province_admin"].post(
+            f"/awards/admin/products/results?round_id={round_id}", data={key: "1"}
+        )
         _check(response, (303,), key)
 
 
 def test_nul_in_the_query_string_is_a_bad_request(app, clients):
     with app.test_request_context():
-        chosen = [(rule, _client_for(clients, rule.endpoint)) for rule in app.url_map.iter_rules()
-                  if rule.endpoint not in SKIP and "GET" in rule.methods]
+        chosen = [
+            (rule, _client_for(clients, rule.endpoint))
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint not in SKIP and "GET" in rule.methods
+        ]
     for rule, client in chosen:
         response = client.get(_url(rule, "1") + "?q=%00&year=2026")
         _check(response, (400,) if "<int:" not in rule.rule else (400, 404), rule.rule)
@@ -131,8 +159,11 @@ def test_nul_in_the_query_string_is_a_bad_request(app, clients):
 def test_nul_in_a_form_body_is_a_bad_request(app, clients):
     checked = 0
     with app.test_request_context():
-        chosen = [(rule, _client_for(clients, rule.endpoint)) for rule in app.url_map.iter_rules()
-                  if rule.endpoint not in SKIP and "POST" in rule.methods]
+        chosen = [
+            (rule, _client_for(clients, rule.endpoint))
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint not in SKIP and "POST" in rule.methods
+        ]
     for rule, client in chosen:
         data = {"q": "\x00", "name": "机构\x00名称", "username": "a\x00b", "password": "x\x00", "intro": "简介\x00"}
         _check(client.post(_url(rule, "1"), data=data), (400, 404), rule.rule)
@@ -143,8 +174,9 @@ def test_nul_in_a_form_body_is_a_bad_request(app, clients):
 def test_a_nul_in_a_file_name_is_a_bad_request(app, clients):
     import io
 
-    response = clients["institution"].post("/applications/new", data={"files": (io.BytesIO(b"x"), "a\x00.pdf")},
-                                           content_type="multipart/form-data")
+    response = clients["institution"].post(
+        "/applications/new", data={"files": (io.BytesIO(b"x"), "a\x00.pdf")}, content_type="multipart/form-data"
+    )
     _check(response, (400,), "file name")
 
 
@@ -168,8 +200,11 @@ def _forms(html):
 def test_every_form_takes_control_characters_and_huge_numbers(app, clients, role, value):
     client = clients[role]
     with app.test_request_context():
-        pages = [rule.rule for rule in app.url_map.iter_rules()
-                 if "GET" in rule.methods and not rule.arguments and rule.endpoint not in SKIP]
+        pages = [
+            rule.rule
+            for rule in app.url_map.iter_rules()
+            if "GET" in rule.methods and not rule.arguments and rule.endpoint not in SKIP
+        ]
     posted = 0
     for path in pages:
         response = client.get(path)

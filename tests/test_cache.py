@@ -1,5 +1,6 @@
 """The page cache (app/cache.py): a page is reused until something is written or the minute turns,
 and never across sessions; access is checked before the cache is consulted."""
+
 import io
 import os
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ def renders(monkeypatch):
         def wrapper(*args, **kwargs):
             calls[name] += 1
             return real(*args, **kwargs)
+
         return wrapper
 
     monkeypatch.setattr(portal_services, "notice_list", counting("notices", portal_services.notice_list))
@@ -182,4 +184,6 @@ def test_an_htmx_fragment_and_the_full_page_are_kept_apart(client, app_ctx):
     # a history restore asks for the whole page under htmx's header
     restore = client.get("/institutions?q=服务", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert "<html" in restore.get_data(as_text=True).lower()
-    assert "<html" not in client.get("/institutions?q=服务", headers={"HX-Request": "true"}).get_data(as_text=True).lower()
+    assert (
+        "<html" not in client.get("/institutions?q=服务", headers={"HX-Request": "true"}).get_data(as_text=True).lower()
+    )

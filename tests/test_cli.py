@@ -1,4 +1,5 @@
 """The flask commands: create-admin, seed-demo, load-reference."""
+
 import re
 
 import pytest
@@ -16,7 +17,9 @@ def run(app, *args):
 def test_create_admin_province_and_city(app):
     result = run(app, "create-admin", "--username", "sheng01", "--password", "Strong2026pw", "--role", "province")
     assert result.exit_code == 0, result.output
-    result = run(app, "create-admin", "--username", "cs01", "--password", "Strong2026pw", "--role", "city", "--city", "长沙市")
+    result = run(
+        app, "create-admin", "--username", "cs01", "--password", "Strong2026pw", "--role", "city", "--city", "长沙市"
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         users = {u.username: u for u in db.session.scalars(sa.select(User))}
@@ -46,7 +49,10 @@ def test_create_admin_refuses_bad_input(app, args, message):
 
 
 def test_create_admin_refuses_a_taken_name_case_insensitively(app):
-    assert run(app, "create-admin", "--username", "Admin", "--password", "Strong2026pw", "--role", "province").exit_code == 0
+    assert (
+        run(app, "create-admin", "--username", "Admin", "--password", "Strong2026pw", "--role", "province").exit_code
+        == 0
+    )
     result = run(app, "create-admin", "--username", "ADMIN", "--password", "Strong2026pw", "--role", "province")
     assert result.exit_code != 0 and "已被使用" in result.output
 

@@ -1,4 +1,5 @@
 """Configuration: instance secret key, environment overrides, production guards."""
+
 import os
 
 import pytest

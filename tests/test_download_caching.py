@@ -1,5 +1,6 @@
 """Cache-Control: downloads and everything a signed-in user gets are no-store (send_file alone
 would say no-cache); anonymous pages stay no-cache; static files keep their long cache."""
+
 from tests.factories import make_institution
 from tests.helpers import login
 

@@ -1,5 +1,6 @@
 """The shared base form cleans every text input (issue 13 item 3) and counts say what is wrong in
 Chinese (item 7)."""
+
 from werkzeug.datastructures import MultiDict
 from wtforms import PasswordField, StringField, TextAreaField
 

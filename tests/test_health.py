@@ -1,5 +1,6 @@
 """/healthz, and the site when the rate-limit store (Redis) is down: limits fall back to the
 process's memory, pages keep working, the failure is logged and /healthz shows it."""
+
 import logging
 
 import pytest
@@ -20,7 +21,11 @@ def test_healthy(client):
     status, body = health(client)
     assert status == 200 and body["status"] == "ok"
     assert "正常" in client.get("/healthz").get_data(as_text=True)  # plain UTF-8, not \u escapes
-    assert {name: item["ok"] for name, item in body["checks"].items()} == {"database": True, "limits": True, "uploads": True}
+    assert {name: item["ok"] for name, item in body["checks"].items()} == {
+        "database": True,
+        "limits": True,
+        "uploads": True,
+    }
 
 
 def test_an_unwritable_upload_folder_is_reported(app, client, monkeypatch, tmp_path):
@@ -61,7 +66,9 @@ def test_the_fallback_still_limits(app, request):
     limited = limited_app(app, request, RATELIMIT_STORAGE_URI=CLOSED_PORT_REDIS)
     client = limited.test_client()
     data = {"username": "nobody@example.com", "password": "Wrong2026pass", "captcha": "TEST"}
-    statuses = [client.post("/auth/login", data={**data, "username": f"n{n}@example.com"}).status_code for n in range(21)]
+    statuses = [
+        client.post("/auth/login", data={**data, "username": f"n{n}@example.com"}).status_code for n in range(21)
+    ]
     assert statuses[:20] == [200] * 20 and statuses[20] == 429
 
 
@@ -71,7 +78,13 @@ def test_a_reachable_redis_is_healthy(app, request):
         redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=0.5).ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis at 127.0.0.1:6379")
-    limited = limited_app(app, request, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15", CACHE_TYPE="RedisCache", CACHE_REDIS_URL="redis://127.0.0.1:6379/15")
+    limited = limited_app(
+        app,
+        request,
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15",
+        CACHE_TYPE="RedisCache",
+        CACHE_REDIS_URL="redis://127.0.0.1:6379/15",
+    )
     status, body = health(limited.test_client())
     assert status == 200 and body["checks"]["limits"] == {"ok": True, "detail": "正常"}
     assert body["checks"]["cache"] == {"ok": True, "detail": "正常"}
@@ -79,7 +92,9 @@ def test_a_reachable_redis_is_healthy(app, request):
 
 def test_a_page_cache_redis_that_cannot_be_reached_is_reported(app, request):
     """The page cache itself falls back to rendering (Flask-Caching logs and renders); /healthz tells."""
-    cached = limited_app(app, request, RATELIMIT_ENABLED=False, CACHE_TYPE="RedisCache", CACHE_REDIS_URL=CLOSED_PORT_REDIS)
+    cached = limited_app(
+        app, request, RATELIMIT_ENABLED=False, CACHE_TYPE="RedisCache", CACHE_REDIS_URL=CLOSED_PORT_REDIS
+    )
     status, body = health(cached.test_client())
     assert status == 503 and body["checks"]["cache"] == {"ok": False, "detail": "页面缓存存储（Redis）无法连接"}
     assert cached.test_client().get("/").status_code == 200

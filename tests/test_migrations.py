@@ -1,4 +1,5 @@
 """Migrations build the whole schema, and `flask db check` finds nothing to generate."""
+
 import os
 import uuid
 
@@ -40,11 +41,17 @@ def test_a_migrated_database_counts_content_writes(tmp_path):
         # (migrations that rewrite content tables, e.g. SQLite's batch ALTER, bump it themselves)
         with engine.begin() as connection:
             start = connection.execute(read).scalar_one()
-            connection.execute(sa.text("INSERT INTO login_log (username, success, detail, created_at) "
-                                       "VALUES ('someone', 0, '密码错误', '2026-01-01')"))
+            connection.execute(
+                sa.text(
+                    "INSERT INTO login_log (username, success, detail, created_at) "
+                    "VALUES ('someone', 0, '密码错误', '2026-01-01')"
+                )
+            )
         with engine.begin() as connection:
             assert connection.execute(read).scalar_one() == start
-            connection.execute(sa.text("INSERT INTO region (code, name, level, sort_order) VALUES ('439900', '测试市', 'city', 0)"))
+            connection.execute(
+                sa.text("INSERT INTO region (code, name, level, sort_order) VALUES ('439900', '测试市', 'city', 0)")
+            )
         with engine.connect() as connection:
             assert connection.execute(read).scalar_one() == start + 1
         engine.dispose()
@@ -61,7 +68,9 @@ def _postgres_reachable():
         return False
 
 
-@pytest.mark.skipif(not os.environ.get("CI") and not _postgres_reachable(), reason="PostgreSQL 不可用（127.0.0.1:5432）")
+@pytest.mark.skipif(
+    not os.environ.get("CI") and not _postgres_reachable(), reason="PostgreSQL 不可用（127.0.0.1:5432）"
+)
 def test_postgres_migrations_match_models():
     """Runs in a schema of its own so it never disturbs the test database."""
     schema = f"migcheck_{uuid.uuid4().hex[:8]}"

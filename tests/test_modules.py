@@ -1,5 +1,6 @@
 """Explicit wiring (app/modules.py): an app built from a subset of the modules has only their pages,
 menu entries and 首页 blocks, and nothing of a module is registered by importing it."""
+
 import sqlalchemy as sa
 
 from app import create_app
@@ -63,5 +64,13 @@ def test_an_app_from_a_subset_of_modules(tmp_path):
 def test_the_full_app_wires_every_module_in_order(app):
     assert [module.name for module in wiring(app).modules] == [module.name for module in MODULES]
     assert [module.name for module in MODULES] == [
-        "portal", "auth", "account", "admin", "applications", "complaints", "reports", "rounds", "awards",
+        "portal",
+        "auth",
+        "account",
+        "admin",
+        "applications",
+        "complaints",
+        "reports",
+        "rounds",
+        "awards",
     ]

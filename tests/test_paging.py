@@ -1,5 +1,6 @@
 """Paging (app/utils.paginate over Flask-SQLAlchemy's db.paginate, paginate_list for lists): page
 numbers out of range show the first or the last page, and a page costs two statements."""
+
 import sqlalchemy as sa
 from sqlalchemy import event
 
@@ -43,7 +44,7 @@ def test_pages_of_a_select(app_ctx):
         assert (first.page, first.first, [r.code for r in first.items]) == (1, 1, codes[:20])
     beyond = paginate(_regions(), page=last + 5, per_page=20)
     assert (beyond.page, beyond.total, beyond.has_next) == (last, total, False)
-    assert [r.code for r in beyond.items] == codes[(last - 1) * 20:]
+    assert [r.code for r in beyond.items] == codes[(last - 1) * 20 :]
     empty = paginate(_regions().where(Region.code == "none"), page=3, per_page=20)
     assert (empty.page, empty.total, empty.items, empty.has_prev, empty.has_next) == (1, 0, [], False, False)
 

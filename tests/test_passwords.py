@@ -1,4 +1,5 @@
 """The password policy (app/passwords.py): rules, and the 100,000-entry common-password list."""
+
 import pytest
 
 from app.passwords import COMMON_LISTS, common_passwords, password_problem
@@ -36,8 +37,12 @@ def test_a_strong_password_is_accepted():
 
 @pytest.mark.parametrize(
     ("password", "problem"),
-    [("ab1", "密码至少 8 位。"), ("a1" * 33, "密码不能超过 64 位。"), ("abcdefghij", "密码须同时包含字母和数字。"),
-     ("1234567890", "密码须同时包含字母和数字。")],
+    [
+        ("ab1", "密码至少 8 位。"),
+        ("a1" * 33, "密码不能超过 64 位。"),
+        ("abcdefghij", "密码须同时包含字母和数字。"),
+        ("1234567890", "密码须同时包含字母和数字。"),
+    ],
 )
 def test_the_other_rules_hold(password, problem):
     assert password_problem(password) == problem

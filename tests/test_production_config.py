@@ -1,5 +1,6 @@
 """Production guards (APP_ENV=production): what refuses to start, what only warns, `flask
 check-config`, the __Host- session cookie, HSTS, and files created readable by the owner only."""
+
 import os
 import stat
 
@@ -142,7 +143,9 @@ def test_new_files_are_the_owners_only(production, tmp_path):
 def test_development_creates_them_owner_only_too(monkeypatch, tmp_path):
     for key in ("APP_ENV", "DATABASE_URL", "UPLOAD_DIR"):
         monkeypatch.delenv(key, raising=False)
-    create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db' / 'dev.db'}", "UPLOAD_DIR": str(tmp_path / "up")})
+    create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db' / 'dev.db'}", "UPLOAD_DIR": str(tmp_path / "up")}
+    )
     assert stat.S_IMODE((tmp_path / "up").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "db").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "db" / "dev.db").stat().st_mode) == 0o600

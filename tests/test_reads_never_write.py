@@ -1,6 +1,7 @@
 """A page view (GET) never writes inside its own transaction (DESIGN.md, Security): bookkeeping
 such as a session's last-seen time goes through app.database.write_aside, in a transaction of its
 own, so reads never wait for or fail on writers."""
+
 import re
 from datetime import timedelta
 
@@ -19,11 +20,44 @@ from tests.helpers import login
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
 
 PAGES = {
-    None: ["/", "/notices", "/institutions", "/auth/login", "/complaints/", "/big-data", "/excellent/institutions", "/search?q=服务"],
-    "institution": ["/workspace/", "/workspace/profile", "/workspace/messages", "/reports/", "/applications/", "/awards/institutions/"],
-    "city_admin": ["/admin/", "/reports/review", "/reports/completeness", "/applications/review", "/complaints/admin", "/admin/users"],
-    "province_admin": ["/admin/", "/reports/review", "/reports/completeness", "/reports/stats", "/admin/users", "/admin/audit",
-                       "/admin/sms", "/notices/manage", "/awards/admin/", "/rounds/"],
+    None: [
+        "/",
+        "/notices",
+        "/institutions",
+        "/auth/login",
+        "/complaints/",
+        "/big-data",
+        "/excellent/institutions",
+        "/search?q=服务",
+    ],
+    "institution": [
+        "/workspace/",
+        "/workspace/profile",
+        "/workspace/messages",
+        "/reports/",
+        "/applications/",
+        "/awards/institutions/",
+    ],
+    "city_admin": [
+        "/admin/",
+        "/reports/review",
+        "/reports/completeness",
+        "/applications/review",
+        "/complaints/admin",
+        "/admin/users",
+    ],
+    "province_admin": [
+        "/admin/",
+        "/reports/review",
+        "/reports/completeness",
+        "/reports/stats",
+        "/admin/users",
+        "/admin/audit",
+        "/admin/sms",
+        "/notices/manage",
+        "/awards/admin/",
+        "/rounds/",
+    ],
     "expert": ["/workspace/", "/awards/reviews/"],
 }
 

@@ -5,11 +5,19 @@ Every GET page in ``app.url_map`` without path arguments must be in the table (a
 placed in it consciously); pages with ids are requested with rows the fixture creates. Allowed means
 neither 401/403 nor a redirect to 登录; refused means 403, or for a visitor a redirect to 登录.
 """
+
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from tests.factories import make_city_admin, make_enterprise, make_expert, make_institution, make_province_admin, make_round
+from tests.factories import (
+    make_city_admin,
+    make_enterprise,
+    make_expert,
+    make_institution,
+    make_province_admin,
+    make_round,
+)
 from tests.helpers import login
 
 ANON, ENT, INST, EXP, CITY, PROV = "anonymous", "enterprise", "institution", "expert", "city_admin", "province_admin"
@@ -137,10 +145,15 @@ def rows(app):
 
     with app.app_context():
         users = {
-            ENT: make_enterprise(), INST: make_institution(), EXP: make_expert(),
-            CITY: make_city_admin("430100"), PROV: make_province_admin(),
+            ENT: make_enterprise(),
+            INST: make_institution(),
+            EXP: make_expert(),
+            CITY: make_city_admin("430100"),
+            PROV: make_province_admin(),
         }
-        notice = Notice(title="关于调度工作的通知", category="通知公告", body="正文", is_published=True, published_at=utcnow())
+        notice = Notice(
+            title="关于调度工作的通知", category="通知公告", body="正文", is_published=True, published_at=utcnow()
+        )
         db.session.add(notice)
         db.session.commit()
         report_round = make_round("report", month=1, title="1月调度")
@@ -163,7 +176,9 @@ def test_every_plain_get_page_is_in_the_matrix(app):
     plain = {r.rule for r in _get_rules(app) if "<" not in r.rule}
     missing = sorted(plain - set(MATRIX) - set(NOT_IN_MATRIX))
     assert missing == [], f"GET pages not placed in tests/test_role_matrix.py: {missing}"
-    stale = sorted(p for p in MATRIX if "{" not in p and p not in plain and not p.startswith(("/entry/", "/admin/dicts/")))
+    stale = sorted(
+        p for p in MATRIX if "{" not in p and p not in plain and not p.startswith(("/entry/", "/admin/dicts/"))
+    )
     assert stale == [], f"pages in the matrix that no longer exist: {stale}"
 
 

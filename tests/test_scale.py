@@ -1,4 +1,5 @@
 """`flask seed-scale`: the benchmark's bulk data generator."""
+
 import sqlalchemy as sa
 
 from app.blueprints.applications.models import CoreApplication

@@ -1,4 +1,5 @@
 """Server-side sessions: idle and absolute timeouts end a login; an ended session stays ended."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa

@@ -1,4 +1,5 @@
 """The outbox backend writes one log line per message, so a tester can read the code."""
+
 import io
 
 import sqlalchemy as sa

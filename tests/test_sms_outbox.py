@@ -1,5 +1,6 @@
 """The SMS outbox: nothing goes out before (or without) the commit; a failing or slow gateway
 is recorded, never a 500; codes are masked at rest; each message goes out once."""
+
 import time
 
 import pytest
@@ -8,9 +9,9 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.sms import SmsMessage, deliver, deliver_pending, send_sms
 from tests import sms_capture
-from tests.reports.test_flow import fill, new_report, upload_and_submit
 from tests.helpers import login
 from tests.reports.conftest import people  # noqa: F401  (the fixture)
+from tests.reports.test_flow import fill, new_report, upload_and_submit
 
 
 class Recorder:
@@ -75,7 +76,7 @@ def test_codes_are_masked_at_rest_and_sent_whole(app, app_ctx, gateway):
     assert row.text == "您的验证码 ******，10 分钟内有效。" and row.has_secret
 
 
-def test_a_failing_gateway_is_recorded_not_raised(client, app, app_ctx, people, gateway):
+def test_a_failing_gateway_is_recorded_not_raised(client, app, app_ctx, people, gateway):  # noqa: F811 (fixture)
     """A review decision still succeeds when the gateway is down; the 短信日志 says 发送失败."""
     login(client, people.institution.username)
     report_id = new_report(client)

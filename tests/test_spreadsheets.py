@@ -1,5 +1,6 @@
 """app.spreadsheets: text is written as text (never a formula), numbers as numbers, and characters
 XML cannot hold are removed, by every XlsxWriter helper (row, cell, merged title) in both modes."""
+
 import io
 
 import pytest

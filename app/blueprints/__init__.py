@@ -1,5 +1,6 @@
 """The app's modules, in order: ``create_app`` registers their blueprints and merges their
 contributions (app/modules.py) in this order; ``MENU_GROUPS`` orders the side menu's groups."""
+
 from app.blueprints.account.module import module as account_module
 from app.blueprints.admin.module import module as admin_module
 from app.blueprints.applications.module import module as applications_module
@@ -12,8 +13,25 @@ from app.blueprints.rounds.module import module as rounds_module
 
 # (names end in _module: the bare names are the packages)
 MODULES = (
-    portal_module, auth_module, account_module, admin_module, applications_module, complaints_module,
-    reports_module, rounds_module, awards_module,
+    portal_module,
+    auth_module,
+    account_module,
+    admin_module,
+    applications_module,
+    complaints_module,
+    reports_module,
+    rounds_module,
+    awards_module,
 )
 
-MENU_GROUPS = ("基础信息", "优秀评选", "审核管理", "内容管理", "投诉处理", "调度管理", "优秀评选管理", "系统管理", "帐户")
+MENU_GROUPS = (
+    "基础信息",
+    "优秀评选",
+    "审核管理",
+    "内容管理",
+    "投诉处理",
+    "调度管理",
+    "优秀评选管理",
+    "系统管理",
+    "帐户",
+)

@@ -4,6 +4,7 @@ A file is checked by extension AND leading bytes, streamed to ``UPLOAD_DIR`` und
 in chunks while its sha256 is computed, and never read whole into memory. An upload that fails
 half way leaves neither a file nor a row behind.
 """
+
 import hashlib
 import os
 import re
@@ -16,7 +17,9 @@ from app.extensions import db
 from app.filings.models import Attachment
 
 ALLOWED_EXTENSIONS = (".zip", ".7z", ".rar", ".txt", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".pdf")
-ALLOWED_NOTICE = "允许上传 [.zip, .7z, .rar, .txt, .doc, .docx, .xls, .xlsx, .ppt, .pptx, .pdf] 格式的文件，大小不超过50MB!"
+ALLOWED_NOTICE = (
+    "允许上传 [.zip, .7z, .rar, .txt, .doc, .docx, .xls, .xlsx, .ppt, .pptx, .pdf] 格式的文件，大小不超过50MB!"
+)
 CHUNK = 64 * 1024
 NAME_LIMIT = 255  # Attachment.original_name
 # Control characters (CR/LF would break the download's header) and the bidirectional overrides
@@ -53,7 +56,9 @@ def check_leading_bytes(extension, head):
         # Plain text: no NUL bytes and no known binary signature in the first block.
         if b"\x00" in head:
             return False
-        return not any(head.startswith(sig) for sigs in SIGNATURES.values() for sig in sigs) and not head.startswith(b"MZ")
+        return not any(head.startswith(sig) for sigs in SIGNATURES.values() for sig in sigs) and not head.startswith(
+            b"MZ"
+        )
     return any(head.startswith(sig) for sig in SIGNATURES[extension])
 
 
@@ -102,7 +107,11 @@ def attachment_store(file_storage, *, user):
                 out.write(chunk)
                 chunk = file_storage.stream.read(CHUNK)
         attachment = Attachment(
-            original_name=original, stored_name=stored_name, size=size, sha256=digest.hexdigest(), uploaded_by_id=user.id if user is not None else None
+            original_name=original,
+            stored_name=stored_name,
+            size=size,
+            sha256=digest.hexdigest(),
+            uploaded_by_id=user.id if user is not None else None,
         )
         db.session.add(attachment)
         db.session.flush()
@@ -127,5 +136,10 @@ def attachment_response(attachment):
     The name is cleaned again, so a row stored before names were cleaned (a CR/LF in it) still
     downloads."""
     name = display_name(attachment.original_name) or "download" + extension_of(attachment.stored_name)
-    return send_file(attachment_path(attachment), mimetype="application/octet-stream", conditional=True,
-                     as_attachment=True, download_name=name)
+    return send_file(
+        attachment_path(attachment),
+        mimetype="application/octet-stream",
+        conditional=True,
+        as_attachment=True,
+        download_name=name,
+    )

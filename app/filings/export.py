@@ -1,4 +1,5 @@
 """Excel export of filings: one row per filing, every field, each row flushed to disk as it is written."""
+
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -17,8 +18,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def export_filings(wizard, user, *, round_id=None):
     """The .xlsx of every filing in the reviewer's scope (optionally one round), kept per content version."""
-    out = cached_file((wizard.kind, services.review_scope_key(user), round_id),
-                      lambda out: _write_filings(out, wizard, user, round_id))
+    out = cached_file(
+        (wizard.kind, services.review_scope_key(user), round_id),
+        lambda out: _write_filings(out, wizard, user, round_id),
+    )
     name = f"{wizard.title}_{format_date(local_today())}.xlsx"
     return send_file(out, mimetype=XLSX, as_attachment=True, download_name=name)  # RFC 5987 name
 

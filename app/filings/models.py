@@ -1,4 +1,5 @@
 """Engine models: Round, Filing (workflow state for every kind), ReviewEvent, Attachment."""
+
 from datetime import date, datetime
 
 import sqlalchemy as sa

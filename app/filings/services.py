@@ -1,4 +1,5 @@
 """Rules of the filing engine: drafts, steps, attachments, submission, review, scoping."""
+
 import sqlalchemy as sa
 from flask import current_app, url_for
 from sqlalchemy.exc import IntegrityError
@@ -9,9 +10,9 @@ from app.extensions import db
 from app.filings import workflow
 from app.filings.attachments import AttachmentError, attachment_remove_file, attachment_store
 from app.filings.models import Attachment, Filing, ReviewEvent, Round
+from app.forms import is_mobile
 from app.inbox import notify
 from app.sms import send_sms
-from app.forms import is_mobile
 from app.utils import format_datetime, local_today, paginate, utcnow
 
 
@@ -35,6 +36,7 @@ class FilingError(ValueError):
 
 
 # ---- rounds ---------------------------------------------------------------------------------
+
 
 def round_current(kind, today=None):
     """The open round of a kind (the latest opened if several overlap), or None."""
@@ -65,6 +67,7 @@ def round_next(kind, today=None):
 
 # ---- access ---------------------------------------------------------------------------------
 
+
 def owned_filing_or_404(wizard, filing_id, user):
     """The filing of this module owned by ``user``; anything else is a 404 (never a hint)."""
     filing = owned_filing_or_none(wizard, filing_id, user)
@@ -74,7 +77,9 @@ def owned_filing_or_404(wizard, filing_id, user):
 
 
 def owned_filing_or_none(wizard, filing_id, user):
-    return db.session.scalar(sa.select(wizard.model).where(wizard.model.id == filing_id, wizard.model.owner_id == user.id))
+    return db.session.scalar(
+        sa.select(wizard.model).where(wizard.model.id == filing_id, wizard.model.owner_id == user.id)
+    )
 
 
 def review_scope(select, model, user):
@@ -105,6 +110,7 @@ def visible_filing_or_404(wizard, filing_id, user):
 
 
 # ---- drafts and steps -------------------------------------------------------------------------
+
 
 def filing_create(*, wizard, user, round_id=None):
     """Create a draft in the open round (or the chosen one of ``wizard.creatable_rounds``).
@@ -187,7 +193,9 @@ def _differences(step, filing, form):
         changes = [
             (field.label.text, _shown(field), _shown(after[name]))
             for name, field in before.items()
-            if name in after._fields and not (_blank(field.data) and _blank(after[name].data)) and field.data != after[name].data
+            if name in after._fields
+            and not (_blank(field.data) and _blank(after[name].data))
+            and field.data != after[name].data
         ]
     finally:
         nested.rollback()
@@ -209,10 +217,15 @@ def _shown(field):
 
 
 def _bump_version(filing, current):
-    return db.session.execute(
-        sa.update(Filing).where(Filing.id == filing.id, Filing.version == current)
-        .values(version=Filing.version + 1, updated_at=utcnow()).execution_options(synchronize_session=False)
-    ).rowcount == 1
+    return (
+        db.session.execute(
+            sa.update(Filing)
+            .where(Filing.id == filing.id, Filing.version == current)
+            .values(version=Filing.version + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
 
 
 def filing_save_step(*, filing, step, form, wizard=None, expected_version=None):
@@ -266,6 +279,7 @@ def filing_missing(*, wizard, filing):
 
 # ---- transitions ------------------------------------------------------------------------------
 
+
 class StaleState(FilingError):
     """The filing moved on (another reviewer, the owner, another tab): the message says to what."""
 
@@ -306,7 +320,9 @@ def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=Non
     elif transition.level != "owner":
         values["decided_at"] = now
     changed = db.session.execute(
-        sa.update(Filing).where(Filing.id == filing.id, Filing.status == before).values(**values)
+        sa.update(Filing)
+        .where(Filing.id == filing.id, Filing.status == before)
+        .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
@@ -317,8 +333,13 @@ def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=Non
     db.session.refresh(filing, ["status", "version", "updated_at", "submitted_at", "decided_at"])
     db.session.add(
         ReviewEvent(
-            filing=filing, actor_id=actor.id, action=action, from_status=before, to_status=transition.target,
-            comment=comment, pinned=list(pinned or []) or None,
+            filing=filing,
+            actor_id=actor.id,
+            action=action,
+            from_status=before,
+            to_status=transition.target,
+            comment=comment,
+            pinned=list(pinned or []) or None,
         )
     )
     audit(
@@ -344,12 +365,21 @@ def _refuse_stale(wizard, filing, transition, actor):
         sa.select(ReviewEvent).where(ReviewEvent.filing_id == filing.id).order_by(ReviewEvent.id.desc()).limit(1)
     )
     label = wizard.status_label(filing.status)
-    if last is not None and last.action == transition.name and last.actor_id == actor.id and last.to_status == filing.status:
-        raise AlreadyDone(f"该操作已完成（{format_datetime(last.created_at)} 已{wizard.action_label(transition)}），当前状态为“{label}”。")
+    if (
+        last is not None
+        and last.action == transition.name
+        and last.actor_id == actor.id
+        and last.to_status == filing.status
+    ):
+        raise AlreadyDone(
+            f"该操作已完成（{format_datetime(last.created_at)} 已{wizard.action_label(transition)}），当前状态为“{label}”。"
+        )
     who = ""
     if last is not None and last.actor is not None and last.actor_id != actor.id:
         who = f"已由{_actor_label(last.actor)}于 {format_datetime(last.created_at)} {wizard.action_label(workflow.find(wizard.levels, last.action))}，"
-    raise StaleState(f"该{wizard.title}{who}当前状态为“{label}”，不能再{wizard.action_label(transition)}。请查看最新状态。")
+    raise StaleState(
+        f"该{wizard.title}{who}当前状态为“{label}”，不能再{wizard.action_label(transition)}。请查看最新状态。"
+    )
 
 
 def _actor_label(user):
@@ -379,12 +409,11 @@ def filing_delete(*, wizard, filing, user):
 
 # ---- attachments ------------------------------------------------------------------------------
 
+
 def _lock_filing(filing):
     """Take the filing's row lock for the rest of this transaction (SQLite: BEGIN IMMEDIATE
     already holds the database's write lock), and read its status afresh."""
-    return db.session.execute(
-        sa.select(Filing.status).where(Filing.id == filing.id).with_for_update()
-    ).scalar_one()
+    return db.session.execute(sa.select(Filing.status).where(Filing.id == filing.id).with_for_update()).scalar_one()
 
 
 def filing_add_attachments(*, filing, files, user, wizard=None):
@@ -410,11 +439,15 @@ def filing_add_attachments(*, filing, files, user, wizard=None):
             errors.append("当前状态不能上传附件。")
             break
         count, total = db.session.execute(
-            sa.select(sa.func.count(Attachment.id), sa.func.coalesce(sa.func.sum(Attachment.size), 0)).where(Attachment.filing_id == filing.id)
+            sa.select(sa.func.count(Attachment.id), sa.func.coalesce(sa.func.sum(Attachment.size), 0)).where(
+                Attachment.filing_id == filing.id
+            )
         ).one()
         if count >= config["FILING_MAX_FILES"]:
             db.session.rollback()
-            errors.append(f"每份填报最多上传 {config['FILING_MAX_FILES']} 个附件，“{file_storage.filename}”未上传。请删除不需要的附件或将多个文件压缩后上传。")
+            errors.append(
+                f"每份填报最多上传 {config['FILING_MAX_FILES']} 个附件，“{file_storage.filename}”未上传。请删除不需要的附件或将多个文件压缩后上传。"
+            )
             continue
         try:
             attachment = attachment_store(file_storage, user=user)
@@ -425,10 +458,14 @@ def filing_add_attachments(*, filing, files, user, wizard=None):
         if total + attachment.size > config["FILING_MAX_BYTES"]:
             db.session.rollback()
             attachment_remove_file(attachment)
-            errors.append(f"每份填报的附件合计不超过 {config['FILING_MAX_BYTES'] // (1024 * 1024)}MB，“{attachment.original_name}”未上传。")
+            errors.append(
+                f"每份填报的附件合计不超过 {config['FILING_MAX_BYTES'] // (1024 * 1024)}MB，“{attachment.original_name}”未上传。"
+            )
             continue
         same = db.session.scalar(
-            sa.select(Attachment.original_name).where(Attachment.filing_id == filing.id, Attachment.sha256 == attachment.sha256).limit(1)
+            sa.select(Attachment.original_name)
+            .where(Attachment.filing_id == filing.id, Attachment.sha256 == attachment.sha256)
+            .limit(1)
         )
         if same is not None:
             db.session.rollback()
@@ -452,11 +489,18 @@ def filing_add_attachments(*, filing, files, user, wizard=None):
 
 def deleted_by(wizard, filing_id, user):
     """Whether ``user`` deleted this filing (a repeated 删除 then lands as the first did)."""
-    return db.session.scalar(
-        sa.select(AuditLog.id).where(
-            AuditLog.action == f"{wizard.kind}.delete", AuditLog.target_id == str(filing_id), AuditLog.actor_id == user.id
-        ).limit(1)
-    ) is not None
+    return (
+        db.session.scalar(
+            sa.select(AuditLog.id)
+            .where(
+                AuditLog.action == f"{wizard.kind}.delete",
+                AuditLog.target_id == str(filing_id),
+                AuditLog.actor_id == user.id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def filing_attachment_or_404(filing, attachment_id):
@@ -467,7 +511,9 @@ def filing_attachment_or_404(filing, attachment_id):
 
 
 def filing_attachment_or_none(filing, attachment_id):
-    return db.session.scalar(sa.select(Attachment).where(Attachment.id == attachment_id, Attachment.filing_id == filing.id))
+    return db.session.scalar(
+        sa.select(Attachment).where(Attachment.id == attachment_id, Attachment.filing_id == filing.id)
+    )
 
 
 def filing_delete_attachment(*, filing, attachment, user, wizard=None):
@@ -482,6 +528,7 @@ def filing_delete_attachment(*, filing, attachment, user, wizard=None):
 
 
 # ---- lists ------------------------------------------------------------------------------------
+
 
 def owner_filings(*, wizard, user, year=None, status=None, page=1):
     select = (
@@ -543,4 +590,3 @@ def waiting_count(*, wizard, user):
     else:
         return 0
     return db.session.scalar(sa.select(sa.func.count(model.id)).where(waiting))
-

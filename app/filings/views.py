@@ -3,21 +3,22 @@
 ``register(bp)`` adds every endpoint with its access policy: list, create, steps, attachments,
 download, submit, view, delete, withdraw, the review queue, the review decision and the export.
 """
+
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.access import roles
 from app.cache import cached_page
+from app.extensions import db
 from app.filings import services, workflow
 from app.filings.attachments import ALLOWED_NOTICE, attachment_response
+from app.filings.export import export_filings
+from app.filings.models import Round
 from app.forms import EmptyForm
 from app.htmx import is_htmx, redirect_303, render
 from app.inputs import db_int, year_int
-from app.utils import paginate_list
-from app.extensions import db
-from app.filings.export import export_filings
-from app.filings.models import Round
 from app.reference.services import cities
+from app.utils import paginate_list
 
 ADMINS = ("city_admin", "province_admin")
 
@@ -38,7 +39,12 @@ class WizardViews:
             ("/new", e.new, (owner, self.view_new), ["POST"]),
             ("/<int:filing_id>/step/<slug>", e.edit, (owner, step), ["GET", "POST"]),
             ("/<int:filing_id>/attachments", e.attachments, (owner, self.view_attachments), ["GET", "POST"]),
-            ("/<int:filing_id>/attachments/<int:attachment_id>/delete", e.delete_attachment, (owner, self.view_delete_attachment), ["POST"]),
+            (
+                "/<int:filing_id>/attachments/<int:attachment_id>/delete",
+                e.delete_attachment,
+                (owner, self.view_delete_attachment),
+                ["POST"],
+            ),
             ("/<int:filing_id>/attachments/<int:attachment_id>", e.download, (both, self.view_download), ["GET"]),
             ("/<int:filing_id>/submit", e.submit, (owner, self.view_submit), ["POST"]),
             ("/<int:filing_id>", e.show, (both, self.view_show), ["GET"]),
@@ -67,7 +73,9 @@ class WizardViews:
         status = request.args.get("status") or None
         if status not in workflow.STATUS_LABELS:
             status = None
-        page = services.owner_filings(wizard=self, user=current_user, year=year, status=status, page=request.args.get("page", 1, type=db_int))
+        page = services.owner_filings(
+            wizard=self, user=current_user, year=year, status=status, page=request.args.get("page", 1, type=db_int)
+        )
         current_round = services.round_current(self.round_kind)
         context = dict(
             wizard=self,
@@ -92,7 +100,9 @@ class WizardViews:
         if not form.validate_on_submit():
             abort(400)
         try:
-            filing = services.filing_create(wizard=self, user=current_user, round_id=request.form.get("round_id", type=db_int))
+            filing = services.filing_create(
+                wizard=self, user=current_user, round_id=request.form.get("round_id", type=db_int)
+            )
         except services.FilingError as error:
             flash(error.flash_message(), "error")
             return redirect_303(url_for(self.endpoints.list))
@@ -126,7 +136,11 @@ class WizardViews:
         if request.method == "POST" and form.validate():
             try:
                 services.filing_save_step(
-                    filing=filing, step=step, form=form, wizard=self, expected_version=request.form.get("version", type=db_int)
+                    filing=filing,
+                    step=step,
+                    form=form,
+                    wizard=self,
+                    expected_version=request.form.get("version", type=db_int),
                 )
             except services.EditConflict as conflict:
                 # What this user typed stays in the form; sending it again keeps theirs (the form
@@ -185,7 +199,9 @@ class WizardViews:
         if not form.validate_on_submit():
             abort(400)
         try:
-            saved, errors = services.filing_add_attachments(filing=filing, files=request.files.getlist("files"), user=current_user, wizard=self)
+            saved, errors = services.filing_add_attachments(
+                filing=filing, files=request.files.getlist("files"), user=current_user, wizard=self
+            )
         except services.FilingError as error:
             saved, errors = [], [str(error)]
         if not is_htmx():
@@ -194,7 +210,13 @@ class WizardViews:
             for error in errors:
                 flash(error, "error")
             return redirect_303(self.step_url(filing, self.ATTACHMENTS))
-        return self._render_step(filing, self.ATTACHMENTS, status=422 if errors and not saved else 200, upload_saved=saved, upload_errors=errors)
+        return self._render_step(
+            filing,
+            self.ATTACHMENTS,
+            status=422 if errors and not saved else 200,
+            upload_saved=saved,
+            upload_errors=errors,
+        )
 
     def view_delete_attachment(self, filing_id, attachment_id):
         """Delete one attachment while the filing is editable; 404 for another's file."""
@@ -214,7 +236,9 @@ class WizardViews:
         except services.FilingError as error:
             message = (str(error), "error")
         if is_htmx():
-            return self._render_step(filing, self.ATTACHMENTS, upload_saved=[], upload_errors=[] if message[1] == "success" else [message[0]])
+            return self._render_step(
+                filing, self.ATTACHMENTS, upload_saved=[], upload_errors=[] if message[1] == "success" else [message[0]]
+            )
         flash(*message)
         return redirect_303(self.step_url(filing, self.ATTACHMENTS))
 
@@ -309,7 +333,9 @@ class WizardViews:
                 return redirect_303(url_for(self.endpoints.show, filing_id=filing.id))
             flash("已撤回为草稿，修改后请重新提交。", "success")
             return redirect_303(self.step_url(filing, self.steps[0].slug))
-        return render("filings/withdraw.html", wizard=self, filing=filing, form=form, breadcrumb=self.breadcrumb(filing))
+        return render(
+            "filings/withdraw.html", wizard=self, filing=filing, form=form, breadcrumb=self.breadcrumb(filing)
+        )
 
     def view_queue(self):
         """Review queue for this admin's level and scope, with filters."""
@@ -318,17 +344,34 @@ class WizardViews:
         args = request.args
         status = args.get("status")
         if status is None:
-            status = workflow.SUBMITTED if current_user.role == "city_admin" or self.levels == ("city",) else workflow.CITY_APPROVED
+            status = (
+                workflow.SUBMITTED
+                if current_user.role == "city_admin" or self.levels == ("city",)
+                else workflow.CITY_APPROVED
+            )
         if status and status not in workflow.STATUS_LABELS:
             status = ""
         page = services.review_filings(
-            wizard=self, user=current_user, round_id=args.get("round_id", type=db_int), city_code=args.get("city_code") or None,
-            status=status or None, keyword=(args.get("q") or "").strip() or None, page=args.get("page", 1, type=db_int),
+            wizard=self,
+            user=current_user,
+            round_id=args.get("round_id", type=db_int),
+            city_code=args.get("city_code") or None,
+            status=status or None,
+            keyword=(args.get("q") or "").strip() or None,
+            page=args.get("page", 1, type=db_int),
         )
-        rounds = db.session.scalars(sa.select(Round).where(Round.kind == self.round_kind).order_by(Round.opens_on.desc())).all()
+        rounds = db.session.scalars(
+            sa.select(Round).where(Round.kind == self.round_kind).order_by(Round.opens_on.desc())
+        ).all()
         return render(
-            "filings/review_queue.html", wizard=self, page=page, chosen_status=status, rounds=rounds, cities=cities(),
-            status_label=self.status_label, workflow=workflow,
+            "filings/review_queue.html",
+            wizard=self,
+            page=page,
+            chosen_status=status,
+            rounds=rounds,
+            cities=cities(),
+            status_label=self.status_label,
+            workflow=workflow,
             waiting=services.waiting_count(wizard=self, user=current_user),
             breadcrumb=[("审核管理", None), (f"{self.title}审核", None)],
         )
@@ -337,7 +380,8 @@ class WizardViews:
         """Review page: the filing, its history and the decisions this admin may make."""
         filing = services.visible_filing_or_404(self, filing_id, current_user)
         actions = [
-            t for t in workflow.available(filing, current_user, self.levels)
+            t
+            for t in workflow.available(filing, current_user, self.levels)
             if t.level != "owner" and t.name not in self.hidden_actions
         ]
         error = None
@@ -348,8 +392,12 @@ class WizardViews:
                 if request.form.get("action", "") in self.hidden_actions:
                     raise services.FilingError("当前状态下不能执行该操作，请刷新页面查看最新状态。")
                 transition = services.filing_transition(
-                    wizard=self, filing=filing, action=request.form.get("action", ""), actor=current_user,
-                    comment=request.form.get("comment"), pinned=request.form.getlist("pinned"),
+                    wizard=self,
+                    filing=filing,
+                    action=request.form.get("action", ""),
+                    actor=current_user,
+                    comment=request.form.get("comment"),
+                    pinned=request.form.getlist("pinned"),
                 )
             except services.AlreadyDone:
                 # the same decision sent twice (double click, retry): applied once; same result page
@@ -357,15 +405,22 @@ class WizardViews:
             except (services.FilingError, workflow.TransitionError) as exc:
                 error = str(exc)
                 actions = [
-                    t for t in workflow.available(filing, current_user, self.levels)
+                    t
+                    for t in workflow.available(filing, current_user, self.levels)
                     if t.level != "owner" and t.name not in self.hidden_actions
                 ]
             if error is None:
-                flash(f"已{self.action_label(transition)}：{self.title}状态为“{self.status_label(filing.status)}”。", "success")
+                flash(
+                    f"已{self.action_label(transition)}：{self.title}状态为“{self.status_label(filing.status)}”。",
+                    "success",
+                )
                 return redirect_303(url_for(self.endpoints.queue))
         context = self._show_context(filing)
         context.update(
-            actions=actions, error=error, comment=request.form.get("comment", ""), chosen_pins=set(request.form.getlist("pinned")),
+            actions=actions,
+            error=error,
+            comment=request.form.get("comment", ""),
+            chosen_pins=set(request.form.getlist("pinned")),
             breadcrumb=[("审核管理", None), (f"{self.title}审核", url_for(self.endpoints.queue)), ("审核", None)],
         )
         return render("filings/review.html", status=422 if error else 200, **context)

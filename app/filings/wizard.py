@@ -6,6 +6,7 @@ withdraw, the review queue, the review decision and the Excel export. Step URLs 
 (``/<module>/<id>/step/<slug>``): GET shows the step, POST validates and saves; htmx gets the next
 step's fragment with HX-Push-Url, a plain browser a 303 redirect.
 """
+
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable
@@ -193,7 +194,10 @@ class Wizard(WizardViews):
         """The step tabs: (title, url or None when not reachable yet, is current)."""
         reachable = self.slugs()[: self.slugs().index(self.first_incomplete(filing)) + 1]
         titles = [(s.slug, s.title) for s in self.steps] + [(self.ATTACHMENTS, self.attachment_title)]
-        return [(title, self.step_url(filing, slug) if slug in reachable else None, slug == current) for slug, title in titles]
+        return [
+            (title, self.step_url(filing, slug) if slug in reachable else None, slug == current)
+            for slug, title in titles
+        ]
 
     def pinned(self, filing):
         """Field and attachment keys the latest 退回 pinned, and its comment."""

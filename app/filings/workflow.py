@@ -7,6 +7,7 @@
 A module with one review level (the monthly report) makes the city's approval final, and lets the
 province admin act at that level too.
 """
+
 from dataclasses import dataclass
 
 DRAFT = "draft"

@@ -1,4 +1,5 @@
 """Reference tables. Records point at rows by id, so a retired entry stays readable."""
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -61,7 +62,9 @@ class ServiceCategory(DictItem):
     label = "服务类别"
 
 
-DICT_KINDS = {cls.__mapper_args__["polymorphic_identity"]: cls for cls in (UnitNature, InstitutionType, ServiceCategory)}
+DICT_KINDS = {
+    cls.__mapper_args__["polymorphic_identity"]: cls for cls in (UnitNature, InstitutionType, ServiceCategory)
+}
 
 
 class Platform(db.Model):

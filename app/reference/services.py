@@ -1,4 +1,5 @@
 """Reading and loading reference data."""
+
 import json
 from pathlib import Path
 
@@ -14,9 +15,22 @@ DIVISIONS = Path(__file__).with_name("hunan-divisions.json")
 UNIT_NATURES = [("企业", "91"), ("事业单位", "12"), ("社会团体", "51"), ("个体工商户", "92"), ("民办非企业", "52")]
 INSTITUTION_TYPES = ["综合服务机构", "专业服务机构"]
 SERVICE_CATEGORIES = [
-    "政策服务", "融资服务", "引才育才服务", "技术创新服务", "数字化转型服务", "市场开拓服务",
-    "管理咨询服务", "创业服务", "法律服务", "财税服务", "知识产权服务", "检验检测认证服务",
-    "工业设计服务", "品牌建设服务", "信息服务", "其他服务",
+    "政策服务",
+    "融资服务",
+    "引才育才服务",
+    "技术创新服务",
+    "数字化转型服务",
+    "市场开拓服务",
+    "管理咨询服务",
+    "创业服务",
+    "法律服务",
+    "财税服务",
+    "知识产权服务",
+    "检验检测认证服务",
+    "工业设计服务",
+    "品牌建设服务",
+    "信息服务",
+    "其他服务",
 ]
 PROVINCE_PLATFORM = "湖南省中小企业公共服务平台"
 
@@ -31,7 +45,13 @@ def load_reference():
         for k_index, county in enumerate(city["counties"]):
             if county["code"] not in known:
                 db.session.add(
-                    Region(code=county["code"], name=county["name"], level="county", parent_code=city["code"], sort_order=k_index)
+                    Region(
+                        code=county["code"],
+                        name=county["name"],
+                        level="county",
+                        parent_code=city["code"],
+                        sort_order=k_index,
+                    )
                 )
     db.session.flush()
     created = 0
@@ -46,7 +66,9 @@ def load_reference():
                 db.session.add(cls(name=name, code=code, sort_order=index))
                 created += 1
     platforms = set(db.session.scalars(sa.select(Platform.name)))
-    wanted = [(PROVINCE_PLATFORM, None)] + [(f"{city['name']}中小企业公共服务平台", city["code"]) for city in data["cities"]]
+    wanted = [(PROVINCE_PLATFORM, None)] + [
+        (f"{city['name']}中小企业公共服务平台", city["code"]) for city in data["cities"]
+    ]
     for index, (name, city_code) in enumerate(wanted):
         if name not in platforms:
             db.session.add(Platform(name=name, city_code=city_code, sort_order=index))
@@ -73,15 +95,20 @@ def cities():
 
 
 def counties(city_code):
-    return db.session.scalars(
-        sa.select(Region).where(Region.parent_code == city_code).order_by(Region.sort_order)
-    ).all() if city_code else []
+    return (
+        db.session.scalars(sa.select(Region).where(Region.parent_code == city_code).order_by(Region.sort_order)).all()
+        if city_code
+        else []
+    )
 
 
 def county_belongs(county_code, city_code):
-    return db.session.scalar(
-        sa.select(sa.func.count(Region.code)).where(Region.code == county_code, Region.parent_code == city_code)
-    ) == 1
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Region.code)).where(Region.code == county_code, Region.parent_code == city_code)
+        )
+        == 1
+    )
 
 
 def dict_items(kind, *, include_id=None):

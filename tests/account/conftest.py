@@ -1,4 +1,5 @@
 """Account test helpers (tests run inside ``app_ctx``, so factory objects stay usable)."""
+
 import sqlalchemy as sa
 
 from app.extensions import db

@@ -1,4 +1,5 @@
 """工作台: a welcome panel per role; admins go on to the administration home."""
+
 import pytest
 import sqlalchemy as sa
 from flask import url_for
@@ -64,7 +65,9 @@ def test_complete_profile_has_no_hint(client, app_ctx):
     user = make_expert(bio="长期从事中小企业融资研究。")
     assert "基本资料还缺少" not in text_of(page(signed_in(client, user).get("/workspace/")))
     other = make_enterprise()
-    assert "基本资料还缺少：地址" in text_of(page(signed_in(client.application.test_client(), other).get("/workspace/")))
+    assert "基本资料还缺少：地址" in text_of(
+        page(signed_in(client.application.test_client(), other).get("/workspace/"))
+    )
 
 
 def test_institution_uscc_warning(client, app_ctx):

@@ -1,4 +1,5 @@
 """站内消息: newest first, unread in bold, opening marks read, only the owner's."""
+
 from datetime import timedelta
 
 from app.extensions import db

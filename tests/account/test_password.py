@@ -1,4 +1,5 @@
 """修改密码: checks, ends every other session, clears the forced change, audits."""
+
 from app.audit import AuditLog
 from app.blueprints.auth.models import User, UserSession
 from tests.account.conftest import fresh, rows, signed_in
@@ -52,8 +53,12 @@ def test_change_ends_other_sessions(client, app):
 
 def test_wrong_current_password(client, app_ctx):
     user = make_institution()
-    soup = page(signed_in(client, user).post("/workspace/password", data={
-        "current_password": "Wrong2026pass", "new_password": NEW, "confirm_password": NEW}))
+    soup = page(
+        signed_in(client, user).post(
+            "/workspace/password",
+            data={"current_password": "Wrong2026pass", "new_password": NEW, "confirm_password": NEW},
+        )
+    )
     assert "当前密码不正确" in soup.find(id="field-current_password").get_text()
     assert fresh(User, user.id).check_password(PASSWORD)
 

@@ -1,4 +1,5 @@
 """基本资料: each role edits its own fields; read-only ones stay; every change is audited."""
+
 import sqlalchemy as sa
 
 from app.audit import AuditLog
@@ -34,14 +35,29 @@ def test_institution_page_shows_read_only_fields(client, app_ctx):
     user = make_institution(name="湖南测试服务有限公司")
     soup = page(signed_in(client, user).get("/workspace/profile"))
     text = text_of(soup)
-    for expected in (user.username, "服务机构", user.phone, "湖南测试服务有限公司", user.institution.uscc,
-                     "由技术人员核实后处理"):
+    for expected in (
+        user.username,
+        "服务机构",
+        user.phone,
+        "湖南测试服务有限公司",
+        user.institution.uscc,
+        "由技术人员核实后处理",
+    ):
         assert expected in text
     assert soup.find("a", string="手机号变更申诉")
     for name in ("name", "uscc", "phone", "username"):
         assert soup.find(attrs={"name": name}) is None
-    for name in ("unit_nature_id", "platform_id", "institution_type_id", "contact", "city_code", "county_code",
-                 "address", "email", "intro"):
+    for name in (
+        "unit_nature_id",
+        "platform_id",
+        "institution_type_id",
+        "contact",
+        "city_code",
+        "county_code",
+        "address",
+        "email",
+        "intro",
+    ):
         assert soup.find(attrs={"name": name}) is not None, name
     assert soup.find("textarea", attrs={"name": "intro"})["data-counter"] == "1000"
 
@@ -95,7 +111,9 @@ def test_institution_validation_keeps_input(client, app_ctx):
 def test_posted_name_and_code_are_ignored(client, app_ctx):
     user = make_institution(name="原机构名称")
     uscc = user.institution.uscc
-    signed_in(client, user).post("/workspace/profile", data=institution_data(name="改过的名称", uscc="91430100MA4L16JX7C"))
+    signed_in(client, user).post(
+        "/workspace/profile", data=institution_data(name="改过的名称", uscc="91430100MA4L16JX7C")
+    )
     institution = fresh(Institution, user.institution.id)
     assert (institution.name, institution.uscc) == ("原机构名称", uscc)
 
@@ -125,8 +143,17 @@ def test_expert_profile(client, app_ctx):
     assert soup.find("input", attrs={"name": "birth_month"})["type"] == "month"
     assert soup.find("textarea", attrs={"name": "bio"})["data-counter"] == "500"
     category = _id(ServiceCategory, "法律服务")
-    data = {"name": "李华", "gender": "女", "birth_month": "1982-11", "employer": "中南大学", "title": "副教授",
-            "category_id": category, "city_code": "430100", "county_code": "430104", "bio": "知识产权与法律服务。"}
+    data = {
+        "name": "李华",
+        "gender": "女",
+        "birth_month": "1982-11",
+        "employer": "中南大学",
+        "title": "副教授",
+        "category_id": category,
+        "city_code": "430100",
+        "county_code": "430104",
+        "bio": "知识产权与法律服务。",
+    }
     assert client.post("/workspace/profile", data=data).status_code == 303
     expert = fresh(Expert, user.expert.id)
     assert (expert.name, expert.gender, expert.birth_month, expert.category_id) == ("李华", "女", "1982-11", category)
@@ -137,8 +164,17 @@ def test_expert_profile(client, app_ctx):
 
 def test_expert_validation(client, app_ctx):
     user = make_expert()
-    data = {"name": "李华", "gender": "", "birth_month": "1982/11", "employer": "中南大学", "title": "副教授",
-            "category_id": "", "city_code": "430100", "county_code": "430104", "bio": "简" * 501}
+    data = {
+        "name": "李华",
+        "gender": "",
+        "birth_month": "1982/11",
+        "employer": "中南大学",
+        "title": "副教授",
+        "category_id": "",
+        "city_code": "430100",
+        "county_code": "430104",
+        "bio": "简" * 501,
+    }
     soup = page(signed_in(client, user).post("/workspace/profile", data=data))
     text = text_of(soup.select_one(".error-summary"))
     for message in ("请选择性别", "请按 1980-05 的格式填写出生年月", "请选择专业领域", "个人简介不能超过 500 字"):
@@ -155,7 +191,11 @@ def test_enterprise_profile(client, app_ctx):
     text = text_of(soup)
     assert user.enterprise.name in text and user.enterprise.uscc in text and "统一社会信用代码" in text
     assert {tag["name"] for tag in soup.select("form input[name], form select[name], form textarea[name]")} >= {
-        "contact", "city_code", "county_code", "address"}
+        "contact",
+        "city_code",
+        "county_code",
+        "address",
+    }
     assert soup.find(attrs={"name": "name"}) is None
     data = {"contact": "钱进", "city_code": "430100", "county_code": "430105", "address": "开福区 8 号"}
     assert client.post("/workspace/profile", data=data).status_code == 303

@@ -3,14 +3,13 @@
 Tests run inside ``app_ctx``, so the objects the factories return stay usable; after a request
 call ``fresh()`` to read what the request changed.
 """
+
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
 from tests.factories import make_city_admin, make_province_admin
 from tests.helpers import login
-
-
 
 
 def signed_in(client, user):

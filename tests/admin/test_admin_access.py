@@ -1,4 +1,5 @@
 """Who reaches the admin pages: province admins everything, city admins their 市州's accounts."""
+
 import pytest
 
 from tests.admin.conftest import signed_in

@@ -1,11 +1,15 @@
 """管理首页: tiles come from the modules' declared providers, scoped to the admin's role and 市州."""
+
 from app.blueprints.admin.services import HomeCount
 from tests.factories import make_institution
 from tests.helpers import page, with_module
 
 
 def _tiles(soup):
-    return {tile.find("b").next_sibling.strip(): tile.find("b").get_text(" ").split()[0] for tile in soup.select(".stats a.stat")}
+    return {
+        tile.find("b").next_sibling.strip(): tile.find("b").get_text(" ").split()[0]
+        for tile in soup.select(".stats a.stat")
+    }
 
 
 def test_province_home_counts(province, app_ctx):

@@ -1,4 +1,5 @@
 """登录日志, 在线用户 with 强退, 操作日志, 短信日志."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -13,9 +14,13 @@ from tests.admin.conftest import assert_logged_out, count, signed_in
 from tests.factories import make_expert, make_institution
 from tests.helpers import login, page, text_of
 
-CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+)
 EDGE = CHROME + " Edg/120.0.0.0"
-QIHU = "Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/86.0.4240.198 Safari/537.36 QIHU 360SE"
+QIHU = (
+    "Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/86.0.4240.198 Safari/537.36 QIHU 360SE"
+)
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
 
 
@@ -32,7 +37,8 @@ def test_login_logs_list_and_filters(province, app_ctx, other_client):
     inst = make_institution(username="jigou1")
     login(other_client, inst, password="wrong-Pass1")
     other_client.post(
-        "/auth/login", data={"username": inst.username, "password": "Test2026pass", "captcha": "TEST"},
+        "/auth/login",
+        data={"username": inst.username, "password": "Test2026pass", "captcha": "TEST"},
         headers={"User-Agent": EDGE},
     )
     soup = page(province.get("/admin/login-logs"))
@@ -44,7 +50,10 @@ def test_login_logs_list_and_filters(province, app_ctx, other_client):
     assert edge is not None and edge.get_text(strip=True) == "Edge"
 
     def rows(query):
-        return [row.find_all("td")[2].get_text(strip=True) for row in page(province.get("/admin/login-logs" + query)).select("#results tbody tr")]
+        return [
+            row.find_all("td")[2].get_text(strip=True)
+            for row in page(province.get("/admin/login-logs" + query)).select("#results tbody tr")
+        ]
 
     assert rows("?result=fail") == ["jigou1"]
     assert rows("?username=JIGOU") == ["jigou1", "jigou1"]
@@ -60,11 +69,20 @@ def test_login_logs_list_and_filters(province, app_ctx, other_client):
 def test_online_lists_open_sessions_and_marks_the_current_one(province, app_ctx, other_client, app, monkeypatch):
     inst = make_institution(username="zaixian")
     other_client.post(
-        "/auth/login", data={"username": "zaixian", "password": "Test2026pass", "captcha": "TEST"}, headers={"User-Agent": QIHU}
+        "/auth/login",
+        data={"username": "zaixian", "password": "Test2026pass", "captcha": "TEST"},
+        headers={"User-Agent": QIHU},
     )
     # a session idle past the timeout is not listed
     stale = make_expert(username="guoqi")
-    db.session.add(UserSession(id="stale-session", user_id=stale.id, created_at=utcnow() - timedelta(hours=2), last_seen_at=utcnow() - timedelta(hours=1)))
+    db.session.add(
+        UserSession(
+            id="stale-session",
+            user_id=stale.id,
+            created_at=utcnow() - timedelta(hours=2),
+            last_seen_at=utcnow() - timedelta(hours=1),
+        )
+    )
     db.session.commit()
     soup = page(province.get("/admin/online"))
     rows = soup.select("table.list tbody tr")
@@ -124,7 +142,14 @@ def test_force_logout_from_user_page_returns_there(province, app_ctx, other_clie
 
 def test_audit_list_filters_and_details(province, app_ctx, province_admin):
     inst = make_institution()
-    audit("user.disable", summary="停用帐户 测试", target=inst, before={"status": "active", "phone": "139"}, after={"status": "disabled", "phone": "139"}, actor=province_admin)
+    audit(
+        "user.disable",
+        summary="停用帐户 测试",
+        target=inst,
+        before={"status": "active", "phone": "139"},
+        after={"status": "disabled", "phone": "139"},
+        actor=province_admin,
+    )
     audit("custom.code", summary="其他模块的操作", actor=province_admin)
     db.session.commit()
     soup = page(province.get("/admin/audit"))
@@ -138,7 +163,10 @@ def test_audit_list_filters_and_details(province, app_ctx, province_admin):
     assert page(province.get("/admin/audit?actor=nobody")).select("#results tbody tr") == []
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "user.disable"))
     detail = page(province.get(f"/admin/audit/{entry.id}"))
-    cells = [[cell.get_text(strip=True) for cell in row.find_all(["th", "td"])] for row in detail.select("table.list tbody tr")]
+    cells = [
+        [cell.get_text(strip=True) for cell in row.find_all(["th", "td"])]
+        for row in detail.select("table.list tbody tr")
+    ]
     assert ["状态", "正常", "已停用"] in cells
     assert ["手机", "139", "139"] in cells
     assert detail.select("tr.changed") and len(detail.select("tr.changed")) == 1
@@ -160,7 +188,13 @@ def test_sms_outbox_masks_codes_too(province, app_ctx):
 def test_sms_masks_codes_with_a_live_backend(province, app_ctx, app, monkeypatch):
     monkeypatch.setitem(app.config, "SMS_BACKEND", "example.gateway:Backend")
     db.session.add(SmsMessage(phone="13900001111", text="您的验证码为 482913，10分钟内有效。", backend="gateway"))
-    db.session.add(SmsMessage(phone="13900001111", text="您的帐户 a 的密码已由管理员重置，临时密码：Kx7pQ2mZ9a ，请登录后修改。", backend="gateway"))
+    db.session.add(
+        SmsMessage(
+            phone="13900001111",
+            text="您的帐户 a 的密码已由管理员重置，临时密码：Kx7pQ2mZ9a ，请登录后修改。",
+            backend="gateway",
+        )
+    )
     db.session.commit()
     text = text_of(page(province.get("/admin/sms")))
     assert "当前为开发用发件箱" not in text

@@ -1,4 +1,5 @@
 """手机号变更申诉: the province admin approves or rejects; the outcome goes by SMS and inbox."""
+
 import os
 from pathlib import Path
 
@@ -104,7 +105,9 @@ def test_approve(province, app_ctx, other_client):
     soup = page(province.get(response.headers["Location"]))
     assert "已通过" in text_of(soup) and not soup.select("form button[name=decision]")
     # a decided request cannot be decided again
-    again = province.post(f"/admin/phone-requests/{req.id}/decide", data={"decision": "reject", "note": "重复"}, follow_redirects=True)
+    again = province.post(
+        f"/admin/phone-requests/{req.id}/decide", data={"decision": "reject", "note": "重复"}, follow_redirects=True
+    )
     assert "该申诉已处理，不能重复处理" in text_of(page(again))
     assert fresh(PhoneChangeRequest, req.id).status == "approved"
     assert count(SmsMessage) == 1
@@ -123,7 +126,9 @@ def test_reject_needs_a_note(province, app_ctx):
     soup = page(province.post(f"/admin/phone-requests/{req.id}/decide", data={"decision": "reject", "note": ""}))
     assert "驳回时请填写处理意见" in soup.find(id="field-note").get_text()
     assert fresh(PhoneChangeRequest, req.id).status == "pending"
-    response = province.post(f"/admin/phone-requests/{req.id}/decide", data={"decision": "reject", "note": "证明材料不清晰，请重新提交。"})
+    response = province.post(
+        f"/admin/phone-requests/{req.id}/decide", data={"decision": "reject", "note": "证明材料不清晰，请重新提交。"}
+    )
     assert response.status_code == 303
     assert fresh(PhoneChangeRequest, req.id).status == "rejected"
     assert fresh(User, inst.id).phone == "13911110000"
@@ -138,7 +143,9 @@ def test_request_for_unknown_account_can_only_be_rejected(province, app_ctx):
     req = make_request(username="nobody", new_phone="13733334444")
     soup = page(province.get(f"/admin/phone-requests/{req.id}"))
     assert [b.get_text(strip=True) for b in soup.select("button[name=decision]")] == ["驳回"]
-    response = province.post(f"/admin/phone-requests/{req.id}/decide", data={"decision": "approve"}, follow_redirects=True)
+    response = province.post(
+        f"/admin/phone-requests/{req.id}/decide", data={"decision": "approve"}, follow_redirects=True
+    )
     assert "只能驳回" in text_of(page(response))
     assert fresh(PhoneChangeRequest, req.id).status == "pending"
     province.post(f"/admin/phone-requests/{req.id}/decide", data={"decision": "reject", "note": "帐户不存在。"})

@@ -1,4 +1,5 @@
 """字典管理 and 所属平台: add, edit, retire; old records keep what they used."""
+
 import sqlalchemy as sa
 
 from app.audit import AuditLog
@@ -27,30 +28,46 @@ def test_dict_tabs_and_table(province):
 def test_new_dict_item_and_duplicate(province, app_ctx):
     soup = page(province.get("/admin/dicts/service_category/new"))
     assert soup.find(id="sort_order")["value"] == "16"  # after the last one
-    response = province.post("/admin/dicts/service_category/new", data={"name": "人才培训服务", "sort_order": "20", "active": "y"})
+    response = province.post(
+        "/admin/dicts/service_category/new", data={"name": "人才培训服务", "sort_order": "20", "active": "y"}
+    )
     assert response.status_code == 303
     item = db.session.scalar(sa.select(ServiceCategory).where(ServiceCategory.name == "人才培训服务"))
     assert item.sort_order == 20 and item.active
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "dict.create"))
     assert entry.after["name"] == "人才培训服务"
-    soup = page(province.post("/admin/dicts/service_category/new", data={"name": "融资服务", "sort_order": "3", "active": "y"}))
+    soup = page(
+        province.post("/admin/dicts/service_category/new", data={"name": "融资服务", "sort_order": "3", "active": "y"})
+    )
     assert "服务类别中已有“融资服务”" in soup.find(id="field-name").get_text()
-    soup = page(province.post("/admin/dicts/service_category/new", data={"name": "新的", "sort_order": "abc", "active": "y"}))
+    soup = page(
+        province.post("/admin/dicts/service_category/new", data={"name": "新的", "sort_order": "abc", "active": "y"})
+    )
     assert soup.find(id="field-sort_order").select(".error-message")
     # the same name in another list is fine
-    response = province.post("/admin/dicts/institution_type/new", data={"name": "融资服务", "sort_order": "5", "active": "y"})
+    response = province.post(
+        "/admin/dicts/institution_type/new", data={"name": "融资服务", "sort_order": "5", "active": "y"}
+    )
     assert response.status_code == 303
 
 
 def test_edit_dict_item_audits_changed_fields(province, app_ctx):
     item = db.session.scalar(sa.select(UnitNature).where(UnitNature.name == "社会团体"))
     page(province.get(f"/admin/dicts/item/{item.id}/edit"))
-    response = province.post(f"/admin/dicts/item/{item.id}/edit", data={"name": "社会组织", "code": "51", "sort_order": str(item.sort_order), "active": "y"})
+    response = province.post(
+        f"/admin/dicts/item/{item.id}/edit",
+        data={"name": "社会组织", "code": "51", "sort_order": str(item.sort_order), "active": "y"},
+    )
     assert response.status_code == 303
     assert fresh(UnitNature, item.id).name == "社会组织"
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "dict.update"))
     assert entry.before == {"name": "社会团体"} and entry.after == {"name": "社会组织"}
-    soup = page(province.post(f"/admin/dicts/item/{item.id}/edit", data={"name": "社会组织", "code": "5", "sort_order": "1", "active": "y"}))
+    soup = page(
+        province.post(
+            f"/admin/dicts/item/{item.id}/edit",
+            data={"name": "社会组织", "code": "5", "sort_order": "1", "active": "y"},
+        )
+    )
     assert "2 位" in soup.find(id="field-code").get_text()
     assert province.get("/admin/dicts/item/99999/edit").status_code == 404
 
@@ -68,7 +85,11 @@ def test_retire_keeps_old_records_readable(province, app_ctx):
     soup = page(province.get(f"/admin/users/{inst.id}"))
     assert "企业 已停用" in text_of(soup)
     assert db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "dict.retire")).after == {"active": False}
-    row = [r for r in page(province.get("/admin/dicts")).select("table.list tbody tr") if "企业" == r.find_all("td")[1].get_text(strip=True)][0]
+    row = [
+        r
+        for r in page(province.get("/admin/dicts")).select("table.list tbody tr")
+        if "企业" == r.find_all("td")[1].get_text(strip=True)
+    ][0]
     assert "停用" in row.find_all("td")[3].get_text() and row.find("button").get_text(strip=True) == "启用"
     province.post(f"/admin/dicts/item/{nature_id}/restore")
     assert fresh(UnitNature, nature_id).active is True
@@ -92,14 +113,22 @@ def test_platforms_list_new_edit_retire(province, app_ctx):
     assert len(soup.select("table.list tbody tr")) == 15
     assert "湖南省中小企业公共服务平台" in text_of(soup) and "全省" in text_of(soup)
 
-    response = province.post("/admin/platforms/new", data={"name": "湘江新区服务平台", "city_code": "430100", "sort_order": "20", "active": "y"})
+    response = province.post(
+        "/admin/platforms/new",
+        data={"name": "湘江新区服务平台", "city_code": "430100", "sort_order": "20", "active": "y"},
+    )
     assert response.status_code == 303
     new = db.session.scalar(sa.select(Platform).where(Platform.name == "湘江新区服务平台"))
     assert new.city_code == "430100"
-    soup = page(province.post("/admin/platforms/new", data={"name": "湘江新区服务平台", "sort_order": "21", "active": "y"}))
+    soup = page(
+        province.post("/admin/platforms/new", data={"name": "湘江新区服务平台", "sort_order": "21", "active": "y"})
+    )
     assert "已有名为" in soup.find(id="field-name").get_text()
 
-    response = province.post(f"/admin/platforms/{new.id}/edit", data={"name": "湘江新区中小企业服务平台", "city_code": "", "sort_order": "20", "active": "y"})
+    response = province.post(
+        f"/admin/platforms/{new.id}/edit",
+        data={"name": "湘江新区中小企业服务平台", "city_code": "", "sort_order": "20", "active": "y"},
+    )
     assert response.status_code == 303
     new = fresh(Platform, new.id)
     assert new.name == "湘江新区中小企业服务平台" and new.city_code is None

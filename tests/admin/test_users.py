@@ -1,4 +1,5 @@
 """用户管理: list and filters, details, 停用/启用, 重置密码, 新增管理员."""
+
 import re
 
 import sqlalchemy as sa
@@ -7,10 +8,10 @@ from app.audit import AuditLog
 from app.blueprints.auth.models import User, UserSession
 from app.extensions import db
 from app.sms import SmsMessage
+from tests import sms_capture
 from tests.admin.conftest import assert_logged_out, count, fresh, signed_in
 from tests.factories import PASSWORD, make_city_admin, make_enterprise, make_expert, make_institution
 from tests.helpers import login, page, text_of
-from tests import sms_capture
 
 
 def _rows(soup):
@@ -108,7 +109,11 @@ def test_disable_ends_sessions_and_blocks_login(province, app_ctx, other_client)
     assert count(UserSession, UserSession.user_id == inst.id, UserSession.ended_at.is_(None)) == 0
     assert login(other_client, inst).status_code == 200  # refused: the form comes back
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "user.disable"))
-    assert entry.target_id == str(inst.id) and entry.before == {"status": "active"} and entry.after == {"status": "disabled"}
+    assert (
+        entry.target_id == str(inst.id)
+        and entry.before == {"status": "active"}
+        and entry.after == {"status": "disabled"}
+    )
     assert entry.actor_name == "sheng"
     assert "已停用" in text_of(page(province.get(response.headers["Location"])))
 
@@ -185,7 +190,12 @@ def test_new_admin(province, app_ctx, other_client):
     response = province.post("/admin/users/new-admin", data=_new_admin_data())
     assert response.status_code == 303
     user = db.session.scalar(sa.select(User).where(User.username == "xiangtan"))
-    assert (user.role, user.city_code, user.phone, user.must_change_password) == ("city_admin", "430300", "13800138000", True)
+    assert (user.role, user.city_code, user.phone, user.must_change_password) == (
+        "city_admin",
+        "430300",
+        "13800138000",
+        True,
+    )
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "user.create_admin"))
     assert entry.actor_name == "sheng" and entry.after["city_code"] == "430300"
     # the new admin must change the password at first login
@@ -194,7 +204,9 @@ def test_new_admin(province, app_ctx, other_client):
 
 
 def test_new_province_admin_needs_no_city(province, app_ctx):
-    response = province.post("/admin/users/new-admin", data=_new_admin_data(username="sheng2", role="province_admin", city_code=""))
+    response = province.post(
+        "/admin/users/new-admin", data=_new_admin_data(username="sheng2", role="province_admin", city_code="")
+    )
     assert response.status_code == 303
     user = db.session.scalar(sa.select(User).where(User.username == "sheng2"))
     assert user.role == "province_admin" and user.city_code is None

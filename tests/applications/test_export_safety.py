@@ -1,5 +1,6 @@
 """Exports of 申报 carry what institutions typed: a leading "=" stays text, a control character
 cannot break the file (issue 13 items 2 and 3)."""
+
 import io
 
 import sqlalchemy as sa
@@ -60,7 +61,10 @@ def test_a_step_saves_typed_text_without_control_characters(client, app, people)
     response = client.post(f"/applications/{filing_id}/step/basic", data=dict(BASIC, intro=typed))
     assert response.status_code == 303
     with app.app_context():
-        assert db.session.get(CoreApplication, filing_id).intro == "本机构成立于2010年，\n专注于为中小企业提供融资、管理咨询等服务。"
+        assert (
+            db.session.get(CoreApplication, filing_id).intro
+            == "本机构成立于2010年，\n专注于为中小企业提供融资、管理咨询等服务。"
+        )
     # a NUL byte is refused before any form sees it
     response = client.post(f"/applications/{filing_id}/step/basic", data=dict(BASIC, intro="简介\x00"))
     assert response.status_code == 400 and "请求无效" in response.get_data(as_text=True)

@@ -1,10 +1,10 @@
 """核心服务机构申报 through the engine: steps, attachments, submission, two-level review."""
+
 import io
 import os
 import re
 
 import pytest
-
 import sqlalchemy as sa
 from docx import Document
 from openpyxl import load_workbook
@@ -72,7 +72,9 @@ def test_outside_a_round_the_button_explains_why(client, app, people):
 def test_step_one_keeps_input_and_explains_errors(client, people):
     login(client, people.institution.username)
     filing_id = new_draft(client)
-    bad = dict(BASIC, registered_capital="-5", total_assets="abc", equipment_ratio="120", floor_area="1.234", intro="字" * 1001)
+    bad = dict(
+        BASIC, registered_capital="-5", total_assets="abc", equipment_ratio="120", floor_area="1.234", intro="字" * 1001
+    )
     response = client.post(f"/applications/{filing_id}/step/basic", data=bad)
     soup = page(response, status=422)
     text = text_of(soup)
@@ -89,7 +91,9 @@ def test_steps_save_and_move_on_with_and_without_htmx(client, people):
     filing_id = new_draft(client)
     # Skipping ahead goes back to the first incomplete step.
     response = client.get(f"/applications/{filing_id}/step/operations")
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/applications/{filing_id}/step/basic")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/applications/{filing_id}/step/basic"
+    )
     # htmx: the next step comes back as a fragment with the URL to push.
     response = client.post(f"/applications/{filing_id}/step/basic", data=BASIC, headers={"HX-Request": "true"})
     soup = page(response, fragment=True)
@@ -102,7 +106,10 @@ def test_steps_save_and_move_on_with_and_without_htmx(client, people):
     assert response.status_code == 303 and response.headers["Location"].endswith("/attachments")
     soup = page(client.get(f"/applications/{filing_id}/attachments"))
     text = text_of(soup)
-    assert "允许上传 [.zip, .7z, .rar, .txt, .doc, .docx, .xls, .xlsx, .ppt, .pptx, .pdf] 格式的文件，大小不超过50MB!" in text
+    assert (
+        "允许上传 [.zip, .7z, .rar, .txt, .doc, .docx, .xls, .xlsx, .ppt, .pptx, .pdf] 格式的文件，大小不超过50MB!"
+        in text
+    )
     assert "选择..." in text and "上传" in text and "当前显示第 1 页 共 0 条记录" in text
     tabs = [t.get_text(strip=True) for t in soup.select(".tabs li")]
     assert tabs == ["基本信息", "服务经营情况", "申报证明材料上传"]
@@ -124,7 +131,10 @@ def test_templates_are_real_documents_with_the_institution_name(client, people):
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert "长沙测试服务机构" in sheet["A2"].value and sheet["B3"].value == "姓名"
     assert client.get(f"/applications/{filing_id}/templates/clients").status_code == 200
-    assert "真实性声明" in "\n".join(p.text for p in Document(io.BytesIO(client.get(f"/applications/{filing_id}/templates/declaration").data)).paragraphs)
+    assert "真实性声明" in "\n".join(
+        p.text
+        for p in Document(io.BytesIO(client.get(f"/applications/{filing_id}/templates/declaration").data)).paragraphs
+    )
     assert client.get(f"/applications/{filing_id}/templates/nope").status_code == 404
 
 
@@ -133,8 +143,13 @@ def test_attachments_upload_validate_and_delete(client, app, people):
     filing_id = new_draft(client)
     fill_steps(client, filing_id)
     response = upload(
-        client, filing_id,
-        ("申报材料.pdf", PDF), ("人员表.docx", DOCX_HEAD), ("病毒.pdf", b"MZ\x90\x00binary"), ("空文件.txt", b""), ("run.exe", b"MZ"),
+        client,
+        filing_id,
+        ("申报材料.pdf", PDF),
+        ("人员表.docx", DOCX_HEAD),
+        ("病毒.pdf", b"MZ\x90\x00binary"),
+        ("空文件.txt", b""),
+        ("run.exe", b"MZ"),
     )
     assert response.status_code == 303
     text = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -306,7 +321,12 @@ def test_two_level_review_return_resubmit_and_recognition(client, app, people):
     response = province.post(f"/applications/{filing_id}/review", data={"action": "province_approve"})
     assert response.status_code == 422
 
-    assert city.post(f"/applications/{filing_id}/review", data={"action": "city_approve", "comment": "材料齐全"}).status_code == 303
+    assert (
+        city.post(
+            f"/applications/{filing_id}/review", data={"action": "city_approve", "comment": "材料齐全"}
+        ).status_code
+        == 303
+    )
     assert "长沙测试服务机构" in text_of(page(province.get("/applications/review")))
     assert province.post(f"/applications/{filing_id}/review", data={"action": "province_approve"}).status_code == 303
     with app.app_context():
@@ -314,7 +334,12 @@ def test_two_level_review_return_resubmit_and_recognition(client, app, people):
         assert application.status == "approved"
         recognition = db.session.scalar(sa.select(Recognition).where(Recognition.application_id == filing_id))
         assert recognition.term_label == "2026-2029"
-        actions = [e.action for e in db.session.scalars(sa.select(ReviewEvent).where(ReviewEvent.filing_id == filing_id).order_by(ReviewEvent.id))]
+        actions = [
+            e.action
+            for e in db.session.scalars(
+                sa.select(ReviewEvent).where(ReviewEvent.filing_id == filing_id).order_by(ReviewEvent.id)
+            )
+        ]
         assert actions == ["submit", "city_return", "submit", "city_approve", "province_approve"]
     soup = page(client.get(f"/applications/{filing_id}"))
     text = text_of(soup)
@@ -326,7 +351,11 @@ def test_authorization_by_id(client, app, people):
     filing_id = ready_application(client)
     other = app.test_client()
     login(other, people.other_institution.username)
-    for path in (f"/applications/{filing_id}", f"/applications/{filing_id}/step/basic", f"/applications/{filing_id}/attachments"):
+    for path in (
+        f"/applications/{filing_id}",
+        f"/applications/{filing_id}/step/basic",
+        f"/applications/{filing_id}/attachments",
+    ):
         assert other.get(path).status_code == 404, path
     assert other.post(f"/applications/{filing_id}/submit").status_code == 404
     anonymous = app.test_client()

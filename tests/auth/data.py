@@ -1,4 +1,5 @@
 """Form data for the auth tests: valid by default, override any field."""
+
 import re
 
 import sqlalchemy as sa
@@ -6,7 +7,6 @@ from stdnum.cn import uscc
 
 from app.extensions import db
 from app.reference.models import Platform, ServiceCategory, UnitNature
-from app.sms import SmsMessage
 from tests import sms_capture
 
 NEW_PASSWORD = "Fresh2026pass"

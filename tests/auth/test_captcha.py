@@ -1,4 +1,5 @@
 """图形验证码: images per scope, a real check when CAPTCHA_TEST_CODE is unset, single use."""
+
 import pytest
 
 from app.extensions import db
@@ -39,7 +40,9 @@ def test_real_captcha_wrong_then_right_once_only(app, client, app_ctx, monkeypat
     response = client.post("/auth/login", data={"username": user.username, "password": PASSWORD, "captcha": "TEST"})
     assert "验证码错误" in response.get_data(as_text=True)
     answer = answer_for(client, "login")
-    response = client.post("/auth/login", data={"username": user.username, "password": PASSWORD, "captcha": answer.lower()})
+    response = client.post(
+        "/auth/login", data={"username": user.username, "password": PASSWORD, "captcha": answer.lower()}
+    )
     assert response.status_code == 303
     client.post("/auth/logout")
     # the same answer cannot be used a second time

@@ -1,5 +1,6 @@
 """图形验证码 used once even when the request that used it rolls back, or two use it at once; and
 忘记密码 answers alike whether or not 帐户名称 and 绑定手机号 match (only a match gets an SMS)."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -102,7 +103,11 @@ def test_two_requests_at_once_with_one_captcha_only_one_passes(app, live_server,
 
 def test_step_one_answers_alike_for_a_matching_and_a_wrong_pair(app, app_ctx):
     user = make_institution(phone=PHONE)
-    pairs = {"matching": (user.username, PHONE), "wrong name": ("nobody@example.com", PHONE), "wrong phone": (user.username, OTHER_PHONE)}
+    pairs = {
+        "matching": (user.username, PHONE),
+        "wrong name": ("nobody@example.com", PHONE),
+        "wrong phone": (user.username, OTHER_PHONE),
+    }
     answers = {}
     for label, (username, phone) in pairs.items():
         age_codes()
@@ -112,7 +117,10 @@ def test_step_one_answers_alike_for_a_matching_and_a_wrong_pair(app, app_ctx):
         # a second browser asks again at once: the phone's own limit, whether or not the pair matches
         again = forgot(app.test_client(), username, phone, "TEST")
         answers[label] = [answer(sent), answer(followed), answer(again)]
-        answers[label] = [tuple(part.replace(phone[-4:], "####") if isinstance(part, str) else part for part in item) for item in answers[label]]
+        answers[label] = [
+            tuple(part.replace(phone[-4:], "####") if isinstance(part, str) else part for part in item)
+            for item in answers[label]
+        ]
     assert answers["matching"] == answers["wrong name"] == answers["wrong phone"]
     assert answers["matching"][0][:2] == (303, "/auth/forgot-password/reset")
     assert "验证码发送过于频繁" in answers["matching"][2][2]
@@ -123,7 +131,15 @@ def test_the_daily_limit_answers_alike_too(app, app_ctx):
     user = make_institution(phone=PHONE)
     for phone in (PHONE, OTHER_PHONE):
         for hours in range(10):
-            db.session.add(SmsCode(phone=phone, purpose="reset", code_hash="x", created_at=utcnow() - timedelta(hours=hours + 1), expires_at=utcnow()))
+            db.session.add(
+                SmsCode(
+                    phone=phone,
+                    purpose="reset",
+                    code_hash="x",
+                    created_at=utcnow() - timedelta(hours=hours + 1),
+                    expires_at=utcnow(),
+                )
+            )
     db.session.commit()
     matching = answer(forgot(app.test_client(), user.username, PHONE, "TEST"))
     wrong = answer(forgot(app.test_client(), user.username, OTHER_PHONE, "TEST"))
@@ -135,14 +151,22 @@ def test_step_two_answers_alike_try_after_try(app, app_ctx):
     """Wrong codes, then too many tries: the same messages whether a code was really sent or not."""
     user = make_institution(phone=PHONE)
     runs = {}
-    for label, (username, phone) in {"matching": (user.username, PHONE), "wrong name": ("nobody@example.com", OTHER_PHONE)}.items():
+    for label, (username, phone) in {
+        "matching": (user.username, PHONE),
+        "wrong name": ("nobody@example.com", OTHER_PHONE),
+    }.items():
         browser = app.test_client()
         assert forgot(browser, username, phone, "TEST").status_code == 303
         tries = [
-            browser.post("/auth/forgot-password/reset", data={"sms_code": "000000", "password": "Fresh2026pass", "confirm": "Fresh2026pass"})
+            browser.post(
+                "/auth/forgot-password/reset",
+                data={"sms_code": "000000", "password": "Fresh2026pass", "confirm": "Fresh2026pass"},
+            )
             for _ in range(6)
         ]
-        weak = browser.post("/auth/forgot-password/reset", data={"sms_code": "000000", "password": "abcdefgh", "confirm": "abcdefgh"})
+        weak = browser.post(
+            "/auth/forgot-password/reset", data={"sms_code": "000000", "password": "abcdefgh", "confirm": "abcdefgh"}
+        )
         runs[label] = [[p.get_text() for p in page(r).select(".error-message")] for r in [*tries, weak]]
     assert runs["matching"] == runs["wrong name"]
     assert runs["matching"][0] == ["短信验证码不正确。"]

@@ -1,4 +1,5 @@
 """忘记密码: account + bound mobile + captcha → SMS code → new password; the SMS code rules."""
+
 from datetime import timedelta
 
 import pytest
@@ -40,7 +41,9 @@ def field_errors(soup, name):
 def test_step_one_page(client):
     soup = page(client.get("/auth/forgot-password"))
     text = text_of(soup)
-    assert [i["name"] for i in soup.select("form[action='/auth/forgot-password'] input") if i.get("type") != "hidden"] == ["username", "phone", "captcha"]
+    assert [
+        i["name"] for i in soup.select("form[action='/auth/forgot-password'] input") if i.get("type") != "hidden"
+    ] == ["username", "phone", "captcha"]
     assert soup.find("img", class_="captcha-img")["src"] == "/auth/captcha/forgot.png"
     assert "手机号变更申诉" in text and "0731-89706287" in text
 
@@ -70,7 +73,10 @@ def test_full_reset_flow(client, app):
     with app.app_context():
         user = db.session.get(User, user_id)
         assert user.check_password(NEW_PASSWORD) and not user.must_change_password
-        assert db.session.scalar(sa.select(AuditLog.action).where(AuditLog.target_id == str(user_id))) == "account.password_reset"
+        assert (
+            db.session.scalar(sa.select(AuditLog.action).where(AuditLog.target_id == str(user_id)))
+            == "account.password_reset"
+        )
         assert "重置成功" in db.session.scalar(sa.select(SmsMessage.text).order_by(SmsMessage.id.desc()).limit(1))
         # every session of the account has ended, including the other device's
         assert db.session.scalar(sa.select(sa.func.count(UserSession.id)).where(UserSession.ended_at.is_(None))) == 0
@@ -101,7 +107,11 @@ def test_a_pair_that_matches_nothing_shows_the_same_next_page_but_sends_nothing(
 
 def test_no_code_for_a_landline_or_a_disabled_account(client, app_ctx):
     landline = make_institution(phone="0731-88886666")
-    page(client.post("/auth/forgot-password", data={"username": landline.username, "phone": "0731-88886666", "captcha": "TEST"}))
+    page(
+        client.post(
+            "/auth/forgot-password", data={"username": landline.username, "phone": "0731-88886666", "captcha": "TEST"}
+        )
+    )
     disabled = make_institution(phone=PHONE)
     disabled.status = "disabled"
     db.session.commit()
@@ -110,7 +120,9 @@ def test_no_code_for_a_landline_or_a_disabled_account(client, app_ctx):
 
 
 def test_step_one_needs_a_mobile_and_the_captcha(app, client, monkeypatch):
-    soup = page(client.post("/auth/forgot-password", data={"username": "a@b.cn", "phone": "0731-88886666", "captcha": "TEST"}))
+    soup = page(
+        client.post("/auth/forgot-password", data={"username": "a@b.cn", "phone": "0731-88886666", "captcha": "TEST"})
+    )
     assert field_errors(soup, "phone") == ["请输入正确的 11 位手机号码。"]
     monkeypatch.setitem(app.config, "CAPTCHA_TEST_CODE", None)
     soup = page(start(client, "a@b.cn"))
@@ -152,7 +164,15 @@ def test_resend_respects_one_per_minute_for_any_pair(client, app_ctx):
 def test_ten_codes_a_day_at_most(client, app_ctx):
     user = make_institution(phone=PHONE)
     for hours in range(10):
-        db.session.add(SmsCode(phone=PHONE, purpose="reset", code_hash="x", created_at=utcnow() - timedelta(hours=hours + 1), expires_at=utcnow()))
+        db.session.add(
+            SmsCode(
+                phone=PHONE,
+                purpose="reset",
+                code_hash="x",
+                created_at=utcnow() - timedelta(hours=hours + 1),
+                expires_at=utcnow(),
+            )
+        )
     db.session.commit()
     soup = page(start(client, user.username))
     assert field_errors(soup, "phone") == ["该手机号今日获取验证码次数已达上限，请明天再试或联系技术人员。"]

@@ -1,4 +1,5 @@
 """登录 / 退出: one message for every failure, lockout, disabled accounts, LoginLog, safe next."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -31,11 +32,20 @@ def logs():
 def test_login_page(client):
     soup = page(client.get("/auth/login"))
     form = soup.find("form", attrs={"action": "/auth/login"})
-    assert [i["name"] for i in form.find_all("input") if i.get("type") != "hidden"] == ["username", "password", "captcha"]
+    assert [i["name"] for i in form.find_all("input") if i.get("type") != "hidden"] == [
+        "username",
+        "password",
+        "captcha",
+    ]
     assert form.find("img", class_="captcha-img")["src"] == "/auth/captcha/login.png"
     assert form.find("button", string="登录")
     links = {a.get_text(): a["href"] for a in soup.select(".auth-links a")}
-    assert links == {"注册": "/auth/register", "忘记密码": "/auth/forgot-password", "手机号变更申诉": "/auth/phone-appeal", "系统操作问题答疑": "/help"}
+    assert links == {
+        "注册": "/auth/register",
+        "忘记密码": "/auth/forgot-password",
+        "手机号变更申诉": "/auth/phone-appeal",
+        "系统操作问题答疑": "/help",
+    }
 
 
 def test_login_success(client, app_ctx):
@@ -65,7 +75,10 @@ def test_wrong_password_and_unknown_user_get_the_same_message(client, app_ctx):
     wrong = login_message(login(client, user, password="Wrong2026pass"))
     unknown = login_message(login(client, "nobody@example.com"))
     assert SAME_MESSAGE in wrong and wrong == unknown
-    assert [(e.user_id, e.success, e.detail) for e in logs()] == [(user.id, False, "密码错误"), (None, False, "帐户不存在")]
+    assert [(e.user_id, e.success, e.detail) for e in logs()] == [
+        (user.id, False, "密码错误"),
+        (None, False, "帐户不存在"),
+    ]
     assert fresh(User, user.id).failed_logins == 1
 
 
@@ -84,7 +97,11 @@ def test_typed_name_is_kept_and_password_is_not(client, app_ctx):
 
 def test_missing_fields(client):
     soup = page(client.post("/auth/login", data={"username": "", "password": "", "captcha": ""}))
-    assert {p.get_text() for p in soup.select(".error-message")} == {"请输入帐户名称。", "请输入密码。", "请输入验证码。"}
+    assert {p.get_text() for p in soup.select(".error-message")} == {
+        "请输入帐户名称。",
+        "请输入密码。",
+        "请输入验证码。",
+    }
 
 
 def test_lockout_after_five_failures_without_revealing_the_password(client, app_ctx):
@@ -158,17 +175,28 @@ def test_disabled_account_cannot_log_in(client, app_ctx):
 
 def test_safe_next(client, app_ctx):
     user = make_institution()
-    response = client.post("/auth/login?next=/workspace/messages", data={"username": user.username, "password": PASSWORD, "captcha": "TEST"})
+    response = client.post(
+        "/auth/login?next=/workspace/messages",
+        data={"username": user.username, "password": PASSWORD, "captcha": "TEST"},
+    )
     assert response.headers["Location"] == "/workspace/messages"
     for evil in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "evil.example"):
         client.post("/auth/logout")
-        response = client.post("/auth/login", query_string={"next": evil}, data={"username": user.username, "password": PASSWORD, "captcha": "TEST"})
+        response = client.post(
+            "/auth/login",
+            query_string={"next": evil},
+            data={"username": user.username, "password": PASSWORD, "captcha": "TEST"},
+        )
         assert response.headers["Location"] == "/workspace/", evil
 
 
 def test_next_survives_a_failed_attempt(client, app_ctx):
     user = make_institution()
-    soup = page(client.post("/auth/login?next=/workspace/messages", data={"username": user.username, "password": "x", "captcha": "TEST"}))
+    soup = page(
+        client.post(
+            "/auth/login?next=/workspace/messages", data={"username": user.username, "password": "x", "captcha": "TEST"}
+        )
+    )
     assert soup.find("form", attrs={"action": "/auth/login?next=/workspace/messages"}) is not None
 
 
@@ -230,9 +258,16 @@ def test_login_post_is_rate_limited(app, monkeypatch):
     for name in ("enabled", "initialized", "_storage", "_limiter"):
         if hasattr(limiter, name):
             monkeypatch.setattr(limiter, name, getattr(limiter, name))
-    limited = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "UPLOAD_DIR", "SECRET_KEY")},
-                          "TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": True,
-                          "RATELIMIT_STORAGE_URI": "memory://", "CAPTCHA_TEST_CODE": "TEST"})
+    limited = create_app(
+        {
+            **{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "UPLOAD_DIR", "SECRET_KEY")},
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "CAPTCHA_TEST_CODE": "TEST",
+        }
+    )
     client = limited.test_client()
     data = {"username": "nobody@example.com", "password": "Wrong2026pass", "captcha": "TEST"}
     statuses = [client.post("/auth/login", data=data).status_code for _ in range(21)]

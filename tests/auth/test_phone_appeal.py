@@ -1,4 +1,5 @@
 """手机号变更申诉: a public form with a proof file; it never reveals whether the account exists."""
+
 import io
 import os
 from pathlib import Path
@@ -62,7 +63,12 @@ def test_appeal_creates_a_pending_request_with_its_proof(app, client, app_ctx):
     response = post(client, appeal_data("ORG@example.com"))
     assert response.status_code == 303 and response.headers["Location"] == "/auth/phone-appeal/submitted"
     appeal = db.session.scalar(sa.select(PhoneChangeRequest))
-    assert (appeal.status, appeal.user_id, appeal.new_phone, appeal.old_phone) == ("pending", user.id, "13711112222", "13900000000")
+    assert (appeal.status, appeal.user_id, appeal.new_phone, appeal.old_phone) == (
+        "pending",
+        user.id,
+        "13711112222",
+        "13900000000",
+    )
     assert appeal.attachment.original_name == "变更说明.pdf" and appeal.attachment.uploaded_by_id is None
     assert set(stored_files(app)) - before == {appeal.attachment.stored_name}
     soup = page(client.get(response.headers["Location"]))
@@ -134,8 +140,11 @@ def test_a_failed_commit_leaves_no_file_behind(app, app_ctx, monkeypatch):
     upload = FileStorage(stream=io.BytesIO(PDF), filename="证明.pdf")
     with pytest.raises(RuntimeError):
         services.phone_change_request_create(
-            username="org@example.com", old_phone="13900000000", new_phone="13711112222",
-            reason="原手机号已停用，申请变更手机号。", file=upload,
+            username="org@example.com",
+            old_phone="13900000000",
+            new_phone="13711112222",
+            reason="原手机号已停用，申请变更手机号。",
+            file=upload,
         )
     assert stored_files(app) == before
     assert count(PhoneChangeRequest) == 0 and count(Attachment) == 0

@@ -1,5 +1,6 @@
 """Rate limits key on the real client address behind a trusted proxy (TRUSTED_PROXIES), login is
 limited per account as well as per address, and logs record the real address."""
+
 import sqlalchemy as sa
 
 from app.audit import AuditLog
@@ -90,7 +91,9 @@ def test_https_from_the_proxy_is_seen(app, request):
         return current.scheme
 
     _probe_scheme.access_policy = "public"
-    response = limited.test_client().get("/_probe_scheme", headers={"X-Forwarded-For": "203.0.113.5", "X-Forwarded-Proto": "https"})
+    response = limited.test_client().get(
+        "/_probe_scheme", headers={"X-Forwarded-For": "203.0.113.5", "X-Forwarded-Proto": "https"}
+    )
     assert response.get_data(as_text=True) == "https"
 
 

@@ -1,4 +1,5 @@
 """注册: choice pages, the three registration forms, and the rules behind them."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -24,8 +25,14 @@ def test_register_page_offers_both_types_with_manual_text(client):
     assert "请选择要注册的帐号类型" in text
     choices = soup.select(".choice-grid .choice")
     assert [c.h2.get_text() for c in choices] == ["企业注册", "服务机构注册"]
-    assert "企业用户注册时建议用公司邮箱作为帐户名称，并且填写必要的个人信息。注册完成登录后，完善您的基本资料和账户信息，并发布企业产品。" in text
-    assert "服务机构注册建议用机构邮箱作为帐户名称，并且填写必要的基本信息，注册完成登录后，进行资质管理并发布服务项目。" in text
+    assert (
+        "企业用户注册时建议用公司邮箱作为帐户名称，并且填写必要的个人信息。注册完成登录后，完善您的基本资料和账户信息，并发布企业产品。"
+        in text
+    )
+    assert (
+        "服务机构注册建议用机构邮箱作为帐户名称，并且填写必要的基本信息，注册完成登录后，进行资质管理并发布服务项目。"
+        in text
+    )
     links = [a["href"] for c in choices for a in c.find_all("a", string="点击注册")]
     assert links == [ENTERPRISE_URL, "/auth/register/institution"]
 
@@ -42,8 +49,23 @@ def test_institution_choice_page(client):
 
 def test_institution_form_has_the_manual_fields_in_order(client):
     soup = page(client.get(INSTITUTION_URL))
-    labels = [label.get_text(strip=True).lstrip("*") for label in soup.select("form .field > label, form .field > .field-label")]
-    assert labels == ["服务机构", "帐户名称", "帐户密码", "确认密码", "单位性质", "所属平台", "机构名称", "机构代码", "联系人", "电话", "所在地区"]
+    labels = [
+        label.get_text(strip=True).lstrip("*")
+        for label in soup.select("form .field > label, form .field > .field-label")
+    ]
+    assert labels == [
+        "服务机构",
+        "帐户名称",
+        "帐户密码",
+        "确认密码",
+        "单位性质",
+        "所属平台",
+        "机构名称",
+        "机构代码",
+        "联系人",
+        "电话",
+        "所在地区",
+    ]
     assert "社会性服务类 (C)" in text_of(soup)
     assert soup.find("input", attrs={"name": "service_kind"}) is None  # shown, not editable
     assert "建议使用机构邮箱" in soup.select_one("#field-username .hint").get_text()
@@ -100,7 +122,20 @@ def test_expert_register_happy_path(client, app_ctx):
 def test_expert_form_fields(client):
     soup = page(client.get(EXPERT_URL))
     labels = [label.get_text(strip=True).lstrip("*") for label in soup.select("form .field > label")]
-    assert labels == ["帐户名称", "帐户密码", "确认密码", "姓名", "性别", "出生年月", "工作单位", "职称", "专业领域", "手机", "所在地区", "个人简介"]
+    assert labels == [
+        "帐户名称",
+        "帐户密码",
+        "确认密码",
+        "姓名",
+        "性别",
+        "出生年月",
+        "工作单位",
+        "职称",
+        "专业领域",
+        "手机",
+        "所在地区",
+        "个人简介",
+    ]
     assert soup.find("input", attrs={"name": "birth_month"})["type"] == "month"
     assert soup.find("textarea", attrs={"name": "bio"})["data-counter"] == "500"
     assert [i["value"] for i in soup.select("input[name=gender]")] == ["男", "女"]
@@ -155,7 +190,10 @@ def test_institution_validation_errors_keep_input(client, app_ctx, field, value,
     for name in ("username", "name", "uscc", "contact", "phone"):
         assert soup.find("input", attrs={"name": name})["value"] == data[name]
     assert soup.find("input", attrs={"name": "password"}).get("value") in (None, "")
-    assert soup.select_one("#city_code option[selected]") is None or soup.select_one("#city_code option[selected]")["value"] == data["city_code"]
+    assert (
+        soup.select_one("#city_code option[selected]") is None
+        or soup.select_one("#city_code option[selected]")["value"] == data["city_code"]
+    )
     if field != "unit_nature_id":
         assert soup.select_one("input[name=unit_nature_id][checked]")["value"] == data["unit_nature_id"]
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
@@ -262,7 +300,11 @@ def test_enterprise_non_hunan_code_warns(client, app_ctx):
 
 
 def test_password_may_not_contain_the_account_name(client, app_ctx):
-    soup = page(client.post(ENTERPRISE_URL, data=enterprise_form(username="qiye2026", password="qiye2026abc", confirm="qiye2026abc")))
+    soup = page(
+        client.post(
+            ENTERPRISE_URL, data=enterprise_form(username="qiye2026", password="qiye2026abc", confirm="qiye2026abc")
+        )
+    )
     assert "密码不能包含帐户名称。" in errors_of(soup)
 
 

@@ -1,4 +1,5 @@
 """The registration services refuse on their own (flask seed-demo and the CLI call them directly)."""
+
 from datetime import date
 
 import pytest
@@ -14,9 +15,16 @@ from tests.factories import make_enterprise, make_institution
 
 def institution_args(**over):
     args = dict(
-        username="svc@example.com", password=NEW_PASSWORD, unit_nature_id=unit_id(), platform_id=platform_id(),
-        name="服务层测试机构", uscc=code_with_check_digit("91430100MA9000011"), contact="王五", phone="13800138000",
-        city_code="430100", county_code="430102",
+        username="svc@example.com",
+        password=NEW_PASSWORD,
+        unit_nature_id=unit_id(),
+        platform_id=platform_id(),
+        name="服务层测试机构",
+        uscc=code_with_check_digit("91430100MA9000011"),
+        contact="王五",
+        phone="13800138000",
+        city_code="430100",
+        county_code="430102",
     )
     args.update(over)
     return args
@@ -24,9 +32,17 @@ def institution_args(**over):
 
 def expert_args(**over):
     args = dict(
-        username="svcexpert@example.com", password=NEW_PASSWORD, name="赵六", gender="女", birth_month="1985-07",
-        employer="湖南师范大学", title="副教授", category_id=category_id(), phone="13800138001",
-        city_code="430100", county_code="430102",
+        username="svcexpert@example.com",
+        password=NEW_PASSWORD,
+        name="赵六",
+        gender="女",
+        birth_month="1985-07",
+        employer="湖南师范大学",
+        title="副教授",
+        category_id=category_id(),
+        phone="13800138001",
+        city_code="430100",
+        county_code="430102",
     )
     args.update(over)
     return args
@@ -34,9 +50,14 @@ def expert_args(**over):
 
 def enterprise_args(**over):
     args = dict(
-        username="svcfirm@example.com", password=NEW_PASSWORD, name="服务层测试企业",
-        uscc=code_with_check_digit("91430100MA9000012"), contact="钱七", phone="13800138002",
-        city_code="430100", county_code="430102",
+        username="svcfirm@example.com",
+        password=NEW_PASSWORD,
+        name="服务层测试企业",
+        uscc=code_with_check_digit("91430100MA9000012"),
+        contact="钱七",
+        phone="13800138002",
+        city_code="430100",
+        county_code="430102",
     )
     args.update(over)
     return args
@@ -71,8 +92,13 @@ def test_institution_service_refuses_bad_input(app_ctx, override, field):
 
 @pytest.mark.parametrize(
     ("override", "field"),
-    [({"gender": "X"}, "gender"), ({"birth_month": "2020-01"}, "birth_month"), ({"category_id": 0}, "category_id"),
-     ({"phone": "0731-88886666"}, "phone"), ({"bio": "字" * 501}, "bio")],
+    [
+        ({"gender": "X"}, "gender"),
+        ({"birth_month": "2020-01"}, "birth_month"),
+        ({"category_id": 0}, "category_id"),
+        ({"phone": "0731-88886666"}, "phone"),
+        ({"bio": "字" * 501}, "bio"),
+    ],
 )
 def test_expert_service_refuses_bad_input(app_ctx, override, field):
     with pytest.raises(AccountError) as refused:

@@ -1,4 +1,5 @@
 """Fixtures for 优秀评选: an open 评选年度, people, and nominations made straight in the database."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -73,16 +74,39 @@ def make_nomination(kind, owner_id, round_id, status="city_approved", **fields):
     owner = db.session.get(User, owner_id)
     model = {"institution": InstitutionNomination, "product": ProductNomination, "expert": ExpertNomination}[kind]
     defaults = {
-        "institution": dict(staff_count=10, served_count=100, activity_count=20, revenue=500, honors="荣" * 300, intro="简介"),
-        "product": dict(product_name="产品", category_id=category_id(), charge_mode="免费", served_count=10, intro="介绍", points="一\n二"),
-        "expert": dict(name="专家", gender="女", age=45, employer="某大学", title="教授", category_id=category_id(),
-                       phone="13800009999", bio="简介", achievements="成果"),
+        "institution": dict(
+            staff_count=10, served_count=100, activity_count=20, revenue=500, honors="荣" * 300, intro="简介"
+        ),
+        "product": dict(
+            product_name="产品",
+            category_id=category_id(),
+            charge_mode="免费",
+            served_count=10,
+            intro="介绍",
+            points="一\n二",
+        ),
+        "expert": dict(
+            name="专家",
+            gender="女",
+            age=45,
+            employer="某大学",
+            title="教授",
+            category_id=category_id(),
+            phone="13800009999",
+            bio="简介",
+            achievements="成果",
+        ),
     }[kind]
     defaults.update(fields)
     institution = owner.institution
     filing = model(
-        owner_id=owner.id, institution_id=institution.id if institution else None, round_id=round_id,
-        city_code=institution.city_code if institution else owner.city_code, status=status, steps_done=["basic"], **defaults,
+        owner_id=owner.id,
+        institution_id=institution.id if institution else None,
+        round_id=round_id,
+        city_code=institution.city_code if institution else owner.city_code,
+        status=status,
+        steps_done=["basic"],
+        **defaults,
     )
     db.session.add(filing)
     db.session.commit()

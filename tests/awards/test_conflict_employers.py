@@ -1,12 +1,13 @@
 """Conflicts of interest on every known employer of a 评审专家 (issue 13 item 12): the 工作单位 it
 types now, the ones it typed before, the one recorded on each assignment and the admin-verified
 ones; a change of 工作单位 re-checks the expert's open assignments and flags a new conflict."""
+
 import sqlalchemy as sa
 
 from app.audit import AuditLog
 from app.blueprints.auth.models import Expert
-from app.blueprints.awards.models import ExpertEmployer, ReviewAssignment
 from app.blueprints.awards.conflicts import known_employers
+from app.blueprints.awards.models import ExpertEmployer, ReviewAssignment
 from app.extensions import db
 from app.inbox import Message
 from tests.awards.conftest import _who, expert_at, make_nomination
@@ -18,9 +19,17 @@ from tests.helpers import login, page, text_of
 def _profile(user_id, employer):
     """The expert's 基本资料 form as it stands, with ``employer`` typed in."""
     expert = db.session.scalar(sa.select(Expert).where(Expert.user_id == user_id))
-    return {"name": expert.name, "gender": expert.gender, "birth_month": expert.birth_month, "employer": employer,
-            "title": expert.title, "category_id": expert.category_id, "city_code": expert.city_code,
-            "county_code": expert.county_code, "bio": expert.bio or ""}
+    return {
+        "name": expert.name,
+        "gender": expert.gender,
+        "birth_month": expert.birth_month,
+        "employer": employer,
+        "title": expert.title,
+        "category_id": expert.category_id,
+        "city_code": expert.city_code,
+        "county_code": expert.county_code,
+        "bio": expert.bio or "",
+    }
 
 
 def _change_employer(client, app, user, employer):
@@ -49,7 +58,12 @@ def test_the_employer_at_assignment_time_is_recorded(client, app, people):
         automatic = make_nomination("product", people.other_institution.id, people.round_id)
     assert _assign(client, people, by_hand, reviewer.id).status_code == 303
     login(client, people.province.username)
-    assert client.post(f"/awards/admin/products/assignments/auto?round_id={people.round_id}", data={"per_nomination": "1"}).status_code == 303
+    assert (
+        client.post(
+            f"/awards/admin/products/assignments/auto?round_id={people.round_id}", data={"per_nomination": "1"}
+        ).status_code
+        == 303
+    )
     logout(client)
     with app.app_context():
         rows = db.session.execute(sa.select(ReviewAssignment.filing_id, ReviewAssignment.reviewer_employer)).all()
@@ -71,7 +85,12 @@ def test_changing_the_employer_away_and_back_does_not_clear_a_conflict(client, a
     assert response.status_code == 422
     assert "长沙示范服务中心”是评审专家曾填报的工作单位，须回避" in text_of(page(response, status=422))
     login(client, people.province.username)
-    assert client.post(f"/awards/admin/institutions/assignments/auto?round_id={people.round_id}", data={"per_nomination": "1"}).status_code == 303
+    assert (
+        client.post(
+            f"/awards/admin/institutions/assignments/auto?round_id={people.round_id}", data={"per_nomination": "1"}
+        ).status_code
+        == 303
+    )
     logout(client)
     _change_employer(client, app, insider, "长沙示范服务中心")
     _change_employer(client, app, insider, "湖南大学")
@@ -91,7 +110,10 @@ def test_a_change_that_creates_a_conflict_flags_the_open_assignment(client, app,
     for filing_id in (scored_first, pending, unrelated):
         assert _assign(client, people, filing_id, mover.id).status_code == 303
     login(client, mover.username)
-    assert score(client, app, assignment_id(app, scored_first, mover.id), [80, 80, 80, 80], people.round_id).status_code == 303
+    assert (
+        score(client, app, assignment_id(app, scored_first, mover.id), [80, 80, 80, 80], people.round_id).status_code
+        == 303
+    )
     logout(client)
     # the expert moves to the institution that nominated two of them
     _change_employer(client, app, mover, "长沙示范服务中心")
@@ -118,7 +140,12 @@ def test_a_change_that_creates_a_conflict_flags_the_open_assignment(client, app,
     logout(client)
     with app.app_context():
         assert db.session.get(ReviewAssignment, flagged).submitted_at is None
-        assert db.session.scalar(sa.select(sa.func.count(AuditLog.id)).where(AuditLog.action == "award.assignment_conflict")) == 1
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(AuditLog.id)).where(AuditLog.action == "award.assignment_conflict")
+            )
+            == 1
+        )
     # the admin sees the flag and withdraws the assignment
     login(client, people.province.username)
     soup = page(client.get(f"/awards/admin/nominations/{pending}/reviewers"))
@@ -159,21 +186,30 @@ def test_the_province_admin_verifies_an_employer(client, app, people):
     assert soup.find("input", attrs={"name": "employer"})["value"] == "湖南大学"
     soup = page(client.post(f"/awards/admin/reviewers/{expert_id}/employer", data={"employer": ""}), status=422)
     assert "请输入核实的工作单位" in text_of(soup.select_one(".error-summary"))
-    response = client.post(f"/awards/admin/reviewers/{expert_id}/employer", data={"employer": "长沙示范服务中心"}, follow_redirects=True)
+    response = client.post(
+        f"/awards/admin/reviewers/{expert_id}/employer", data={"employer": "长沙示范服务中心"}, follow_redirects=True
+    )
     text = text_of(page(response))
     assert "已核实隐瞒专家的工作单位：长沙示范服务中心" in text and "1 项尚未评分的评审任务因此存在利益冲突" in text
     assert "经核实的工作单位" in text
     with app.app_context():
-        assert db.session.scalar(sa.select(ReviewAssignment.conflict)) == "申报单位“长沙示范服务中心”是评审专家经核实的工作单位，须回避。"
+        assert (
+            db.session.scalar(sa.select(ReviewAssignment.conflict))
+            == "申报单位“长沙示范服务中心”是评审专家经核实的工作单位，须回避。"
+        )
         assert db.session.scalar(sa.select(AuditLog.id).where(AuditLog.action == "award.employer_verify"))
         assert db.session.scalar(sa.select(AuditLog.id).where(AuditLog.action == "award.assignment_conflict"))
     soup = page(client.get("/awards/admin/reviewers"))
     assert "已核实 长沙示范服务中心" in text_of(soup)
     # a new assignment is refused with the reason, and the expert cannot open the flagged one
-    soup = page(client.post(f"/awards/admin/nominations/{later}/reviewers", data={"reviewer_id": hidden.id}), status=422)
+    soup = page(
+        client.post(f"/awards/admin/nominations/{later}/reviewers", data={"reviewer_id": hidden.id}), status=422
+    )
     assert "是评审专家经核实的工作单位，须回避" in text_of(soup)
     soup = page(client.get(f"/awards/admin/nominations/{later}/reviewers"))
-    assert "隐瞒专家（湖南大学）：申报单位“长沙示范服务中心”是评审专家经核实的工作单位" in text_of(soup.select_one("ul.excluded"))
+    assert "隐瞒专家（湖南大学）：申报单位“长沙示范服务中心”是评审专家经核实的工作单位" in text_of(
+        soup.select_one("ul.excluded")
+    )
     logout(client)
     login(client, hidden.username)
     assert client.get(f"/awards/reviews/{assignment_id(app, already, hidden.id)}").status_code == 404

@@ -1,4 +1,5 @@
 """优秀评选 exports: what nominees typed stays text, never a formula (issue 13 item 2)."""
+
 from app.extensions import db
 from tests.awards.conftest import make_nomination
 from tests.helpers import login

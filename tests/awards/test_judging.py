@@ -1,5 +1,6 @@
 """评审: 评审专家, conflicts of interest, assignment, score blindness, the weighted ranking,
 reminders, 入选 / 未入选, 公示 and publication on the portal."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -22,16 +23,22 @@ def logout(client):
 
 def criteria_ids(app, round_id, kind="institution_nomination"):
     with app.app_context():
-        return list(db.session.scalars(
-            sa.select(ScoringCriterion.id).where(ScoringCriterion.round_id == round_id, ScoringCriterion.kind == kind)
-            .order_by(ScoringCriterion.position)
-        ))
+        return list(
+            db.session.scalars(
+                sa.select(ScoringCriterion.id)
+                .where(ScoringCriterion.round_id == round_id, ScoringCriterion.kind == kind)
+                .order_by(ScoringCriterion.position)
+            )
+        )
 
 
 def assignment_id(app, filing_id, reviewer_id):
     with app.app_context():
-        return db.session.scalar(sa.select(ReviewAssignment.id).where(
-            ReviewAssignment.filing_id == filing_id, ReviewAssignment.reviewer_id == reviewer_id))
+        return db.session.scalar(
+            sa.select(ReviewAssignment.id).where(
+                ReviewAssignment.filing_id == filing_id, ReviewAssignment.reviewer_id == reviewer_id
+            )
+        )
 
 
 def score(client, app, assignment, values, round_id, kind="institution_nomination"):
@@ -64,24 +71,49 @@ def test_conflicts_are_refused_with_the_reason(client, app, people):
         own_unit = expert_at("长沙示范服务中心", reviewer=True, name="回避甲")  # works at the nominating institution
         fine = expert_at("湖南大学", reviewer=True, name="评审乙")
         institution_nom = make_nomination("institution", people.institution.id, people.round_id)
-        same_employer = make_nomination("expert", people.other_institution.id, people.round_id, name="被推荐丙", employer="湖南大学")
-        self_nom = make_nomination("expert", fine.id, people.round_id, name="评审乙", employer="湖南大学", nominee_id=fine.id)
-        nominated_by_other = make_nomination("expert", people.other_institution.id, people.round_id, name="回避甲",
-                                             employer="长沙示范服务中心", phone=own_unit.phone)
+        same_employer = make_nomination(
+            "expert", people.other_institution.id, people.round_id, name="被推荐丙", employer="湖南大学"
+        )
+        self_nom = make_nomination(
+            "expert", fine.id, people.round_id, name="评审乙", employer="湖南大学", nominee_id=fine.id
+        )
+        nominated_by_other = make_nomination(
+            "expert",
+            people.other_institution.id,
+            people.round_id,
+            name="回避甲",
+            employer="长沙示范服务中心",
+            phone=own_unit.phone,
+        )
         own_unit_id, fine_id = own_unit.id, fine.id
     login(client, people.province.username)
-    soup = page(client.post(f"/awards/admin/nominations/{institution_nom}/reviewers", data={"reviewer_id": own_unit_id}), status=422)
+    soup = page(
+        client.post(f"/awards/admin/nominations/{institution_nom}/reviewers", data={"reviewer_id": own_unit_id}),
+        status=422,
+    )
     assert "不能分配回避甲：申报单位“长沙示范服务中心”是评审专家的工作单位，须回避。" in text_of(soup)
-    soup = page(client.post(f"/awards/admin/nominations/{same_employer}/reviewers", data={"reviewer_id": fine_id}), status=422)
+    soup = page(
+        client.post(f"/awards/admin/nominations/{same_employer}/reviewers", data={"reviewer_id": fine_id}), status=422
+    )
     assert "被推荐专家的工作单位“湖南大学”与评审专家相同" in text_of(soup)
-    soup = page(client.post(f"/awards/admin/nominations/{self_nom}/reviewers", data={"reviewer_id": fine_id}), status=422)
+    soup = page(
+        client.post(f"/awards/admin/nominations/{self_nom}/reviewers", data={"reviewer_id": fine_id}), status=422
+    )
     assert "本人提交（自荐）" in text_of(soup)
-    soup = page(client.post(f"/awards/admin/nominations/{nominated_by_other}/reviewers", data={"reviewer_id": own_unit_id}), status=422)
+    soup = page(
+        client.post(f"/awards/admin/nominations/{nominated_by_other}/reviewers", data={"reviewer_id": own_unit_id}),
+        status=422,
+    )
     assert "被推荐的专家即评审专家本人" in text_of(soup)
     # the page lists who cannot be assigned and why, before anyone tries
     soup = page(client.get(f"/awards/admin/nominations/{institution_nom}/reviewers"))
-    assert "回避甲（长沙示范服务中心）：申报单位“长沙示范服务中心”是评审专家的工作单位" in text_of(soup.select_one("ul.excluded"))
-    assert client.post(f"/awards/admin/nominations/{institution_nom}/reviewers", data={"reviewer_id": fine_id}).status_code == 303
+    assert "回避甲（长沙示范服务中心）：申报单位“长沙示范服务中心”是评审专家的工作单位" in text_of(
+        soup.select_one("ul.excluded")
+    )
+    assert (
+        client.post(f"/awards/admin/nominations/{institution_nom}/reviewers", data={"reviewer_id": fine_id}).status_code
+        == 303
+    )
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(ReviewAssignment.id))) == 1
         assert db.session.scalar(sa.select(Message.id).where(Message.user_id == fine_id))
@@ -96,9 +128,13 @@ def test_auto_assignment_balances_loads_and_avoids_conflicts(client, app, people
         reviewer_ids = [r.id for r in reviewers]
         conflicted_id = conflicted.id
     login(client, people.province.username)
-    response = client.post(f"/awards/admin/institutions/assignments/auto?round_id={people.round_id}", data={"per_nomination": "2"})
+    response = client.post(
+        f"/awards/admin/institutions/assignments/auto?round_id={people.round_id}", data={"per_nomination": "2"}
+    )
     assert response.status_code == 303
-    response = client.post(f"/awards/admin/products/assignments/auto?round_id={people.round_id}", data={"per_nomination": "2"})
+    response = client.post(
+        f"/awards/admin/products/assignments/auto?round_id={people.round_id}", data={"per_nomination": "2"}
+    )
     assert response.status_code == 303
     with app.app_context():
         rows = db.session.execute(sa.select(ReviewAssignment.filing_id, ReviewAssignment.reviewer_id)).all()
@@ -111,8 +147,13 @@ def test_auto_assignment_balances_loads_and_avoids_conflicts(client, app, people
         assert max(loads.values()) - min(loads.get(r, 0) for r in reviewer_ids + [conflicted_id]) <= 1
     assert len(criteria_ids(app, people.round_id)) == 4  # the default 评分标准 was saved on first use
     # asking for more reviewers than there are shows the shortfall and why
-    soup = page(client.post(f"/awards/admin/institutions/assignments/auto?round_id={people.round_id}", data={"per_nomination": "4"},
-                            follow_redirects=True))
+    soup = page(
+        client.post(
+            f"/awards/admin/institutions/assignments/auto?round_id={people.round_id}",
+            data={"per_nomination": "4"},
+            follow_redirects=True,
+        )
+    )
     assert "还差 1 人" in text_of(soup) and "1 位因利益冲突回避" in text_of(soup)
 
 
@@ -176,9 +217,17 @@ def test_ranking_matches_hand_computed_weighted_means(client, app, people):
         ids = [r.id for r in reviewers]
     login(client, people.province.username)
     # custom criteria: 服务能力 50 分 40%, 服务成效 50 分 40%, 社会评价 10 分 20%
-    rows = {"rows-0-name": "服务能力", "rows-0-max_score": "50", "rows-0-weight": "40",
-            "rows-1-name": "服务成效", "rows-1-max_score": "50", "rows-1-weight": "40",
-            "rows-2-name": "社会评价", "rows-2-max_score": "10", "rows-2-weight": "30"}
+    rows = {
+        "rows-0-name": "服务能力",
+        "rows-0-max_score": "50",
+        "rows-0-weight": "40",
+        "rows-1-name": "服务成效",
+        "rows-1-max_score": "50",
+        "rows-1-weight": "40",
+        "rows-2-name": "社会评价",
+        "rows-2-max_score": "10",
+        "rows-2-weight": "30",
+    }
     soup = page(client.post(f"/awards/admin/institutions/criteria?round_id={people.round_id}", data=rows), status=422)
     assert "权重合计须为 100（当前合计 110）" in text_of(soup)
     rows["rows-2-weight"] = "20"
@@ -191,7 +240,10 @@ def test_ranking_matches_hand_computed_weighted_means(client, app, people):
     for nomination, sheets in cards.items():
         for reviewer_id, username, values in zip(ids, names, sheets):
             login(client, username)
-            assert score(client, app, assignment_id(app, nomination, reviewer_id), values, people.round_id).status_code == 303
+            assert (
+                score(client, app, assignment_id(app, nomination, reviewer_id), values, people.round_id).status_code
+                == 303
+            )
             logout(client)
     # strong: 45/50*40+40/50*40+9/10*20 = 36+32+18 = 86; 40+36+20 = 96; 32+28+16 = 76 -> mean 86, spread 20
     # weak:   24+24+10 = 58; 16+20+12 = 48 -> mean 53, spread 10; one reviewer has not scored
@@ -203,9 +255,14 @@ def test_ranking_matches_hand_computed_weighted_means(client, app, people):
         ["2", "株洲创新服务公司", "株洲市 荷塘区", "53.00", "2 / 3", "10.00"],
     ]
     soup = page(client.get(f"/awards/admin/institutions/ranking?round_id={people.round_id}&sort=spread&dir=asc"))
-    assert [tr.find_all("td")[1].get_text(strip=True) for tr in soup.select("table.ranking tbody tr")] == ["株洲创新服务公司", "长沙示范服务中心"]
+    assert [tr.find_all("td")[1].get_text(strip=True) for tr in soup.select("table.ranking tbody tr")] == [
+        "株洲创新服务公司",
+        "长沙示范服务中心",
+    ]
     # the criteria are locked now that scores are in
-    assert "评分标准不能再修改" in text_of(page(client.get(f"/awards/admin/institutions/criteria?round_id={people.round_id}")))
+    assert "评分标准不能再修改" in text_of(
+        page(client.get(f"/awards/admin/institutions/criteria?round_id={people.round_id}"))
+    )
     # reminders go to the one reviewer who has not scored, by message and SMS
     assert client.post(f"/awards/admin/institutions/remind?round_id={people.round_id}").status_code == 303
     with app.app_context():
@@ -218,13 +275,26 @@ def test_results_publicity_and_publication_on_the_portal(client, app, people):
     with app.app_context():
         winner = make_nomination("institution", people.institution.id, people.round_id, intro="示范中心的简介")
         loser = make_nomination("institution", people.other_institution.id, people.round_id)
-        product = make_nomination("product", people.institution.id, people.round_id, product_name="融资服务包", intro="产品介绍文字")
-        expert = make_nomination("expert", people.other_institution.id, people.round_id, name="王专家", employer="湘南学院",
-                                 bio="专家简介文字")
-        waiting = make_nomination("product", people.other_institution.id, people.round_id, status="submitted", product_name="未审产品")
+        product = make_nomination(
+            "product", people.institution.id, people.round_id, product_name="融资服务包", intro="产品介绍文字"
+        )
+        expert = make_nomination(
+            "expert",
+            people.other_institution.id,
+            people.round_id,
+            name="王专家",
+            employer="湘南学院",
+            bio="专家简介文字",
+        )
+        waiting = make_nomination(
+            "product", people.other_institution.id, people.round_id, status="submitted", product_name="未审产品"
+        )
     # before anything is published the portal says so honestly
-    for path, empty in (("/excellent/institutions", "暂无已公布的优秀服务机构"), ("/excellent/products", "暂无已公布的优秀服务产品"),
-                        ("/excellent/experts", "暂无已公布的优秀服务专家")):
+    for path, empty in (
+        ("/excellent/institutions", "暂无已公布的优秀服务机构"),
+        ("/excellent/products", "暂无已公布的优秀服务产品"),
+        ("/excellent/experts", "暂无已公布的优秀服务专家"),
+    ):
         assert empty in text_of(page(client.get(path)))
     login(client, people.province.username)
     base = f"?round_id={people.round_id}"
@@ -235,7 +305,10 @@ def test_results_publicity_and_publication_on_the_portal(client, app, people):
     client.post(f"/awards/admin/institutions/results{base}", data={f"result_{winner}": "1", f"result_{loser}": "0"})
     client.post(f"/awards/admin/products/results{base}", data={f"result_{product}": "1", f"result_{waiting}": "1"})
     client.post(f"/awards/admin/experts/results{base}", data={f"result_{expert}": "1"})
-    soup = page(client.post(f"/awards/admin/publicity{base}", data=dict(dates, ends=(today - timedelta(days=1)).isoformat())), status=422)
+    soup = page(
+        client.post(f"/awards/admin/publicity{base}", data=dict(dates, ends=(today - timedelta(days=1)).isoformat())),
+        status=422,
+    )
     assert "公示结束日期不能早于开始日期" in text_of(soup)
     assert client.post(f"/awards/admin/publicity{base}", data=dates).status_code == 303
     # scoring and assignment stop during 公示
@@ -253,9 +326,13 @@ def test_results_publicity_and_publication_on_the_portal(client, app, people):
     with app.app_context():
         statuses = dict(db.session.execute(sa.select(Filing.id, Filing.status)).all())
         assert statuses[winner] == "approved" and statuses[loser] == "rejected" and statuses[waiting] == "submitted"
-        owners = db.session.scalars(sa.select(Message.title).where(Message.user_id == people.other_institution.id)).all()
+        owners = db.session.scalars(
+            sa.select(Message.title).where(Message.user_id == people.other_institution.id)
+        ).all()
         assert any("未入选" in title for title in owners) and any("入选" in title for title in owners)
-    soup = page(client.post(f"/awards/admin/institutions/results{base}", data={f"result_{winner}": "0"}, follow_redirects=True))
+    soup = page(
+        client.post(f"/awards/admin/institutions/results{base}", data={f"result_{winner}": "0"}, follow_redirects=True)
+    )
     assert "评选结果已发布，不能再修改" in text_of(soup)
     logout(client)
 
@@ -276,7 +353,13 @@ def test_publishing_waits_for_the_publicity_to_start(client, app, people):
     base = f"?round_id={people.round_id}"
     client.post(f"/awards/admin/institutions/results{base}", data={f"result_{winner}": "1"})
     later = local_today() + timedelta(days=3)
-    assert client.post(f"/awards/admin/publicity{base}", data={"starts": later.isoformat(), "ends": (later + timedelta(days=5)).isoformat()}).status_code == 303
+    assert (
+        client.post(
+            f"/awards/admin/publicity{base}",
+            data={"starts": later.isoformat(), "ends": (later + timedelta(days=5)).isoformat()},
+        ).status_code
+        == 303
+    )
     soup = page(client.post(f"/awards/admin/publish{base}", follow_redirects=True))
     assert f"公示将于 {later.isoformat()} 开始" in text_of(soup)
     assert "暂无已公布的优秀服务机构" in text_of(page(client.get("/excellent/institutions")))
@@ -318,7 +401,9 @@ def test_reviewer_downloads_attachments_of_its_task_only(client, app, people):
         from app.blueprints.auth.models import User
         from app.filings.attachments import attachment_store
 
-        attachment = attachment_store(FileStorage(io.BytesIO(b"%PDF-1.4\n%x\n"), "证明.pdf"), user=db.session.get(User, people.institution.id))
+        attachment = attachment_store(
+            FileStorage(io.BytesIO(b"%PDF-1.4\n%x\n"), "证明.pdf"), user=db.session.get(User, people.institution.id)
+        )
         attachment.filing_id = nomination
         db.session.commit()
         attachment_id = attachment.id
@@ -360,7 +445,12 @@ def test_province_return_clears_the_result_and_export_shows_labels(client, app, 
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert "服务类别" in rows[0] and rows[1][rows[0].index("服务类别")] == "政策服务"
-    assert client.post(f"/awards/products/{product}/review", data={"action": "province_return", "comment": "材料不全"}).status_code == 303
+    assert (
+        client.post(
+            f"/awards/products/{product}/review", data={"action": "province_return", "comment": "材料不全"}
+        ).status_code
+        == 303
+    )
     with app.app_context():
         assert db.session.get(AwardResult, product) is None
         assert db.session.get(Filing, product).status == "returned"

@@ -1,4 +1,5 @@
 """The three nominations through the engine: labels, bounds, one per year, numbered points, experts."""
+
 import io
 import re
 from datetime import date
@@ -35,7 +36,9 @@ def test_institution_list_has_the_manual_labels(client, people):
     assert soup.find("button", string="优秀服务机构填报") is not None and "当前评选年度：2026年度优秀评选" in text
     assert "当前显示第 1 页 共 0 条记录" in text
     menu = text_of(soup.select_one(".sidemenu"))
-    assert "优秀评选" in menu and "优秀服务机构评选" in menu and "优秀服务产品评选" in menu and "优秀服务专家评选" in menu
+    assert (
+        "优秀评选" in menu and "优秀服务机构评选" in menu and "优秀服务产品评选" in menu and "优秀服务专家评选" in menu
+    )
     assert "申报管理 / 核心服务机构调度管理 / 优秀服务机构申报评选" in text_of(soup.select_one(".breadcrumb"))
 
 
@@ -45,7 +48,11 @@ def test_outside_a_round_the_buttons_explain_why(client, app, people):
         db.session.commit()
         make_round("award", year=2099, opens_on=date(2099, 1, 1), closes_on=date(2099, 2, 1), title="2099年度优秀评选")
     login(client, people.institution.username)
-    for prefix, label in (("institutions", "优秀服务机构填报"), ("products", "优秀服务产品填报"), ("experts", "优秀服务专家填报")):
+    for prefix, label in (
+        ("institutions", "优秀服务机构填报"),
+        ("products", "优秀服务产品填报"),
+        ("experts", "优秀服务专家填报"),
+    ):
         soup = page(client.get(f"/awards/{prefix}/"))
         button = soup.find("button", string=label)
         assert button.has_attr("disabled"), prefix
@@ -69,11 +76,24 @@ def test_institution_nomination_flow_with_bounds(client, app, people):
     text = text_of(soup)
     assert "请输入 300-500 字（当前 299 字）" in text and "请在800字以内（当前 801 字）" in text
     assert soup.select_one("#honors").get_text().strip() == "荣" * 299  # what was typed is kept
-    soup = page(client.post(f"/awards/institutions/{filing_id}/step/basic", data=dict(INSTITUTION_BASIC, honors="荣" * 501)), status=422)
+    soup = page(
+        client.post(f"/awards/institutions/{filing_id}/step/basic", data=dict(INSTITUTION_BASIC, honors="荣" * 501)),
+        status=422,
+    )
     assert "请在500字以内（当前 501 字）" in text_of(soup)
     # the bounds themselves are allowed; htmx gets the next step as a fragment
-    assert client.post(f"/awards/institutions/{filing_id}/step/basic", data=dict(INSTITUTION_BASIC, honors="荣" * 300, intro="简" * 800)).status_code == 303
-    response = client.post(f"/awards/institutions/{filing_id}/step/basic", data=dict(INSTITUTION_BASIC, honors="荣" * 500), headers={"HX-Request": "true"})
+    assert (
+        client.post(
+            f"/awards/institutions/{filing_id}/step/basic",
+            data=dict(INSTITUTION_BASIC, honors="荣" * 300, intro="简" * 800),
+        ).status_code
+        == 303
+    )
+    response = client.post(
+        f"/awards/institutions/{filing_id}/step/basic",
+        data=dict(INSTITUTION_BASIC, honors="荣" * 500),
+        headers={"HX-Request": "true"},
+    )
     soup = page(response, fragment=True)
     assert "申报证明材料上传" in text_of(soup) and response.headers["HX-Push-Url"].endswith("/attachments")
 
@@ -94,8 +114,14 @@ def test_one_institution_nomination_per_year(client, app, people):
     # a second 评选年度 in the same year does not open the door
     with app.app_context():
         db.session.execute(sa.delete(Round).where(Round.id != people.round_id).where(Round.kind == "award"))
-        later = Round(kind="award", year=2026, month=None, title="2026年度优秀评选（补充）", opens_on=db.session.get(Round, people.round_id).opens_on,
-                      closes_on=db.session.get(Round, people.round_id).closes_on)
+        later = Round(
+            kind="award",
+            year=2026,
+            month=None,
+            title="2026年度优秀评选（补充）",
+            opens_on=db.session.get(Round, people.round_id).opens_on,
+            closes_on=db.session.get(Round, people.round_id).closes_on,
+        )
         db.session.add(later)
         db.session.commit()
     response = client.post("/awards/institutions/new", follow_redirects=True)
@@ -114,7 +140,10 @@ def test_products_are_several_and_points_a_numbered_list(client, app, people):
     second = new_draft(client, "products")
     assert first != second
     data = dict(PRODUCT_BASIC, category_id=people.category_id)
-    soup = page(client.post(f"/awards/products/{first}/step/basic", data=dict(data, points=" \n 1. \n", intro="介" * 501)), status=422)
+    soup = page(
+        client.post(f"/awards/products/{first}/step/basic", data=dict(data, points=" \n 1. \n", intro="介" * 501)),
+        status=422,
+    )
     text = text_of(soup)
     assert "请至少列明一条" in text and "请在500字以内（当前 501 字）" in text
     assert client.post(f"/awards/products/{first}/step/basic", data=data).status_code == 303
@@ -134,7 +163,10 @@ def test_expert_list_columns_and_bio_bound(client, app, people):
     login(client, people.institution.username)
     filing_id = new_draft(client, "experts")
     data = dict(EXPERT_BASIC, category_id=people.category_id)
-    soup = page(client.post(f"/awards/experts/{filing_id}/step/basic", data=dict(data, bio="简" * 501, phone="12345")), status=422)
+    soup = page(
+        client.post(f"/awards/experts/{filing_id}/step/basic", data=dict(data, bio="简" * 501, phone="12345")),
+        status=422,
+    )
     text = text_of(soup)
     assert "请在500字以内（当前 501 字）" in text and "请输入手机号码" in text
     assert client.post(f"/awards/experts/{filing_id}/step/basic", data=data).status_code == 303
@@ -191,7 +223,9 @@ def test_province_cannot_decide_outside_publication(client, app, people):
     soup = page(client.get(f"/awards/institutions/{filing_id}/review"))
     values = [i["value"] for i in soup.select("input[name=action]")]
     assert values == ["province_return"]
-    soup = page(client.post(f"/awards/institutions/{filing_id}/review", data={"action": "province_approve"}), status=422)
+    soup = page(
+        client.post(f"/awards/institutions/{filing_id}/review", data={"action": "province_approve"}), status=422
+    )
     assert "不能执行该操作" in text_of(soup)
     with app.app_context():
         assert db.session.get(InstitutionNomination, filing_id).status == "city_approved"
@@ -217,11 +251,18 @@ def test_report_totals_show_beside_the_figures_when_available(client, app, peopl
 
 
 def test_award_entry_button_leads_each_role_to_its_page(client, people):
-    for who, target in ((people.institution, "/awards/institutions/"), (people.expert, "/awards/experts/"),
-                        (people.province, "/awards/admin/"), (people.city, "/awards/institutions/review")):
+    for who, target in (
+        (people.institution, "/awards/institutions/"),
+        (people.expert, "/awards/experts/"),
+        (people.province, "/awards/admin/"),
+        (people.city, "/awards/institutions/review"),
+    ):
         login(client, who.username)
         response = client.get("/entry/award")
-        assert response.status_code == 302 and response.headers["Location"].endswith(target), (who, response.headers["Location"])
+        assert response.status_code == 302 and response.headers["Location"].endswith(target), (
+            who,
+            response.headers["Location"],
+        )
         client.post("/auth/logout")
 
 
@@ -247,15 +288,34 @@ def test_report_totals_come_from_approved_monthly_reports(client, app, people):
 
         report_round = make_round("report", year=2025, month=1, title="2025年1月调度")
         owner = db.session.get(User, people.institution.id)
-        for month, served, activities, revenue, counted in ((1, 30, 5, "10.50", True), (2, 40, 6, "20.25", True), (3, 999, 99, "999", False)):
-            db.session.add(MonthlyReport(
-                owner_id=owner.id, institution_id=owner.institution.id, round_id=report_round.id, city_code="430100",
-                status="approved" if counted else "submitted", steps_done=[], year=2025, month=month, served_total=served,
-                activities_total=activities, revenue=Decimal(revenue), counted=counted,
-            ))
+        for month, served, activities, revenue, counted in (
+            (1, 30, 5, "10.50", True),
+            (2, 40, 6, "20.25", True),
+            (3, 999, 99, "999", False),
+        ):
+            db.session.add(
+                MonthlyReport(
+                    owner_id=owner.id,
+                    institution_id=owner.institution.id,
+                    round_id=report_round.id,
+                    city_code="430100",
+                    status="approved" if counted else "submitted",
+                    steps_done=[],
+                    year=2025,
+                    month=month,
+                    served_total=served,
+                    activities_total=activities,
+                    revenue=Decimal(revenue),
+                    counted=counted,
+                )
+            )
         db.session.commit()
     login(client, people.institution.username)
     filing_id = new_draft(client, "institutions")
     text = text_of(page(client.get(f"/awards/institutions/{filing_id}/step/basic")))
-    assert "2025年月度调度合计：70 家次" in text and "2025年月度调度合计：11 场次" in text and "2025年月度调度合计：30.75 万元" in text
+    assert (
+        "2025年月度调度合计：70 家次" in text
+        and "2025年月度调度合计：11 场次" in text
+        and "2025年月度调度合计：30.75 万元" in text
+    )
     assert "已审核的 2 个月调度数据合计" in text

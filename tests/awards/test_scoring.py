@@ -1,12 +1,16 @@
 """Score arithmetic against values worked out by hand."""
+
 from decimal import Decimal
 from fractions import Fraction
 from types import SimpleNamespace
 
 from app.blueprints.awards import scoring
 
-CRITERIA = [SimpleNamespace(id=1, max_score=100, weight=30), SimpleNamespace(id=2, max_score=50, weight=30),
-            SimpleNamespace(id=3, max_score=20, weight=40)]
+CRITERIA = [
+    SimpleNamespace(id=1, max_score=100, weight=30),
+    SimpleNamespace(id=2, max_score=50, weight=30),
+    SimpleNamespace(id=3, max_score=20, weight=40),
+]
 
 
 def test_card_total_is_weighted_share_of_full_marks():
@@ -33,8 +37,10 @@ def test_summary_mean_count_spread_and_rounding():
 
 
 def test_rank_shares_places_on_ties_and_skips_unscored():
-    rows = [SimpleNamespace(name=n, summary=scoring.Summary(t)) for n, t in (("甲", [Fraction(80)]), ("乙", [Fraction(90)]),
-                                                                          ("丙", [Fraction(80)]), ("丁", []))]
+    rows = [
+        SimpleNamespace(name=n, summary=scoring.Summary(t))
+        for n, t in (("甲", [Fraction(80)]), ("乙", [Fraction(90)]), ("丙", [Fraction(80)]), ("丁", []))
+    ]
     scoring.rank(rows)
     assert [(r.name, r.rank) for r in rows] == [("甲", 2), ("乙", 1), ("丙", 2), ("丁", None)]
     ordered = scoring.sort_rows(rows, "mean", True)

@@ -3,6 +3,7 @@ database, and logged-in admin clients.
 
 Tests run inside ``app_ctx``; after a request call ``fresh()`` to read what it changed.
 """
+
 import re
 from datetime import timedelta
 
@@ -15,9 +16,9 @@ from app.blueprints.complaints.workdays import add_working_days
 from app.extensions import db
 from app.sms import SmsMessage
 from app.utils import local_today, utcnow
+from tests import sms_capture
 from tests.factories import make_city_admin, make_province_admin
 from tests.helpers import login
-from tests import sms_capture
 
 PHONE = "13800138000"
 FORM = {
@@ -80,8 +81,15 @@ def file_complaint(client, **fields):
     return db.session.scalar(sa.select(Complaint).where(Complaint.phone == phone).order_by(Complaint.id.desc()))
 
 
-def make_complaint(phone=PHONE, status="submitted", city_code="430100", assigned_city_code=None,
-                   registered_on=None, due_on=None, **fields):
+def make_complaint(
+    phone=PHONE,
+    status="submitted",
+    city_code="430100",
+    assigned_city_code=None,
+    registered_on=None,
+    due_on=None,
+    **fields,
+):
     """A registered complaint written straight to the database."""
     registered_on = registered_on or local_today()
     n = db.session.scalar(sa.select(sa.func.count(Complaint.id))) + 1

@@ -1,4 +1,5 @@
 """Complaints on a busy day: twin 确认提交 and two admins pressing one button, really at once."""
+
 import sqlalchemy as sa
 
 from app.blueprints.complaints.models import Complaint, ComplaintEvent
@@ -40,7 +41,9 @@ def test_two_admins_pressing_start_at_once_write_one_event(app, app_ctx, live_se
     responses = at_once(*(lambda v=v: v.post(f"/complaints/admin/{cid}/start", {}) for v in visitors))
     assert 500 not in [r.status_code for r in responses]
     _settle()
-    events = db.session.scalars(sa.select(ComplaintEvent).where(ComplaintEvent.complaint_id == cid, ComplaintEvent.action == "start")).all()
+    events = db.session.scalars(
+        sa.select(ComplaintEvent).where(ComplaintEvent.complaint_id == cid, ComplaintEvent.action == "start")
+    ).all()
     assert len(events) == 1
     assert db.session.get(Complaint, cid).status == "processing"
 
@@ -56,6 +59,11 @@ def test_one_admin_double_clicking_start_lands_on_success_twice(app, app_ctx, li
     page = visitor.get(f"/complaints/admin/{cid}").text
     assert "不能进行此操作" not in page
     _settle()
-    assert db.session.scalar(
-        sa.select(sa.func.count()).select_from(ComplaintEvent).where(ComplaintEvent.complaint_id == cid, ComplaintEvent.action == "start")
-    ) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ComplaintEvent)
+            .where(ComplaintEvent.complaint_id == cid, ComplaintEvent.action == "start")
+        )
+        == 1
+    )

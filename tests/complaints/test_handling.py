@@ -1,4 +1,5 @@
 """投诉处理 by admins: the state machine, its guards, city scoping, the queue, the audit trail."""
+
 from datetime import date
 
 import pytest
@@ -25,7 +26,10 @@ def test_full_handling_path(province, city, province_admin, city_admin):
     assert act(province, complaint, "transfer", city_code="430100", note="请核查").status_code == 303
     complaint = fresh(Complaint, complaint.id)
     assert complaint.status == "transferred" and complaint.assigned_city_code == "430100"
-    assert db.session.scalar(sa.select(Message.title).where(Message.user_id == city_admin.id)) == f"新转办投诉 {complaint.ticket_no}"
+    assert (
+        db.session.scalar(sa.select(Message.title).where(Message.user_id == city_admin.id))
+        == f"新转办投诉 {complaint.ticket_no}"
+    )
     assert act(city, complaint, "start").status_code == 303
     assert act(city, complaint, "close", result="已督促该机构退还服务费。").status_code == 303
     complaint = fresh(Complaint, complaint.id)
@@ -33,13 +37,20 @@ def test_full_handling_path(province, city, province_admin, city_admin):
     assert complaint.closed_on_time is True and complaint.handling_days == 0
     events = complaint.events
     assert [(e.action, e.to_status) for e in events] == [
-        ("register", "submitted"), ("accept", "accepted"), ("transfer", "transferred"), ("start", "processing"), ("close", "closed"),
+        ("register", "submitted"),
+        ("accept", "accepted"),
+        ("transfer", "transferred"),
+        ("start", "processing"),
+        ("close", "closed"),
     ]
     assert [e.actor_id for e in events[1:]] == [province_admin.id, province_admin.id, city_admin.id, city_admin.id]
     assert events[1].note == "属实" and "长沙市" in events[2].note and all(e.created_at for e in events)
     actions = db.session.scalars(sa.select(AuditLog.action).order_by(AuditLog.id)).all()
     assert [a for a in actions if a.startswith("complaint.")] == [
-        "complaint.accept", "complaint.transfer", "complaint.start", "complaint.close",
+        "complaint.accept",
+        "complaint.transfer",
+        "complaint.start",
+        "complaint.close",
     ]
     assert "已办结" in sms_texts(PHONE)[-1]
     # The detail page shows the history and no action is left.
@@ -66,12 +77,24 @@ def test_close_needs_a_result(province):
     assert fresh(Complaint, complaint.id).status == "processing"
 
 
-@pytest.mark.parametrize("status,action", [
-    ("submitted", "transfer"), ("submitted", "start"), ("submitted", "close"),
-    ("accepted", "accept"), ("accepted", "close"), ("transferred", "accept"), ("transferred", "close"),
-    ("processing", "transfer"), ("closed", "accept"), ("closed", "close"), ("closed", "extend"),
-    ("rejected", "accept"), ("rejected", "extend"),
-])
+@pytest.mark.parametrize(
+    "status,action",
+    [
+        ("submitted", "transfer"),
+        ("submitted", "start"),
+        ("submitted", "close"),
+        ("accepted", "accept"),
+        ("accepted", "close"),
+        ("transferred", "accept"),
+        ("transferred", "close"),
+        ("processing", "transfer"),
+        ("closed", "accept"),
+        ("closed", "close"),
+        ("closed", "extend"),
+        ("rejected", "accept"),
+        ("rejected", "extend"),
+    ],
+)
 def test_state_machine_guards(province, status, action):
     complaint = make_complaint(status=status, assigned_city_code="430100" if status != "submitted" else None)
     fields = {"note": "说明", "reason": "理由", "result": "处理结果内容", "city_code": "430100", "days": "3"}
@@ -91,7 +114,9 @@ def test_unknown_action_is_404(province):
 def test_city_admin_sees_only_complaints_transferred_to_it(city):
     mine = make_complaint(status="transferred", assigned_city_code="430100", respondent_name="转给长沙的")
     waiting = make_complaint(status="submitted", respondent_name="长沙尚未转办的")
-    elsewhere = make_complaint(status="transferred", city_code="430200", assigned_city_code="430200", respondent_name="转给株洲的")
+    elsewhere = make_complaint(
+        status="transferred", city_code="430200", assigned_city_code="430200", respondent_name="转给株洲的"
+    )
     text = text_of(page(city.get("/complaints/admin")))
     assert "转给长沙的" in text and "长沙尚未转办的" not in text and "转给株洲的" not in text
     assert city.get(f"/complaints/admin/{mine.id}").status_code == 200
@@ -125,8 +150,9 @@ def test_province_handles_directly(province, city):
 
 
 def test_extension_moves_the_due_date_in_working_days(province, city):
-    complaint = make_complaint(status="transferred", assigned_city_code="430100",
-                               registered_on=date(2024, 9, 26), due_on=date(2024, 9, 30))
+    complaint = make_complaint(
+        status="transferred", assigned_city_code="430100", registered_on=date(2024, 9, 26), due_on=date(2024, 9, 30)
+    )
     response = act(city, complaint, "extend", days="1", reason="需要补充调查")
     assert response.status_code == 303
     complaint = fresh(Complaint, complaint.id)
@@ -137,7 +163,9 @@ def test_extension_moves_the_due_date_in_working_days(province, city):
     response = act(province, complaint, "extend", days="", reason="")
     soup = page(response, 422)
     assert soup.select("#field-extend-days .error-message") and soup.select("#field-extend-reason .error-message")
-    assert page(act(province, complaint, "extend", days="31", reason="太长"), 422).select("#field-extend-days .error-message")
+    assert page(act(province, complaint, "extend", days="31", reason="太长"), 422).select(
+        "#field-extend-days .error-message"
+    )
 
 
 def test_closing_late_is_recorded(province):
@@ -155,7 +183,9 @@ def test_transfer_defaults_to_the_respondents_city(province):
 
 
 def test_queue_filters(province):
-    make_complaint(registered_on=date(2024, 9, 26), due_on=date(2024, 10, 22), status="processing", respondent_name="超期的")
+    make_complaint(
+        registered_on=date(2024, 9, 26), due_on=date(2024, 10, 22), status="processing", respondent_name="超期的"
+    )
     new = make_complaint(status="submitted", city_code="430200", respondent_name="株洲的")
     make_complaint(status="closed", closed_on_time=True, respondent_name="办结的")
 
@@ -179,7 +209,9 @@ def test_admin_home_counts(province, city):
     make_complaint(status="submitted")
     make_complaint(status="submitted")
     make_complaint(status="transferred", assigned_city_code="430100")
-    make_complaint(status="processing", assigned_city_code="430100", registered_on=date(2024, 9, 26), due_on=date(2024, 10, 22))
+    make_complaint(
+        status="processing", assigned_city_code="430100", registered_on=date(2024, 9, 26), due_on=date(2024, 10, 22)
+    )
     text = text_of(page(province.get("/admin/")))
     assert "2 件 待受理投诉" in text and "1 件 超期未办结投诉" in text
     text = text_of(page(city.get("/admin/")))
@@ -199,7 +231,11 @@ def test_evidence_download_is_scoped(province, city, client):
 
     from tests.complaints.conftest import FORM, last_code
 
-    client.post("/complaints/", data={**FORM, "evidence": [(io.BytesIO(b"%PDF-1.4 x"), "协议.pdf")]}, content_type="multipart/form-data")
+    client.post(
+        "/complaints/",
+        data={**FORM, "evidence": [(io.BytesIO(b"%PDF-1.4 x"), "协议.pdf")]},
+        content_type="multipart/form-data",
+    )
     client.post("/complaints/confirm", data={"sms_code": last_code()})
     complaint = db.session.scalar(sa.select(Complaint))
     attachment = complaint.attachments[0]

@@ -1,4 +1,5 @@
 """处理结果: phone + captcha → SMS code → that phone's complaints; no enumeration; rating."""
+
 from datetime import timedelta
 
 import pytest
@@ -76,11 +77,14 @@ def test_no_enumeration(app, app_ctx, monkeypatch):
         step2 = page(client.get("/complaints/results/verify"))
         wrong = "000000" if last_code(phone) != "000000" else "111111"
         refused = page(verify(client, wrong))
-        answers.append((
-            sent.status_code, sent.headers["Location"],
-            text_of(step2).replace(f"{phone[:3]}****{phone[-4:]}", "masked"),
-            [p.get_text() for p in refused.select(".error-message")],
-        ))
+        answers.append(
+            (
+                sent.status_code,
+                sent.headers["Location"],
+                text_of(step2).replace(f"{phone[:3]}****{phone[-4:]}", "masked"),
+                [p.get_text() for p in refused.select(".error-message")],
+            )
+        )
         assert len(sms_texts(phone)) == 1  # the code goes out whether or not the phone has complaints
     assert answers[0] == answers[1]
     # Once verified, a phone without complaints is told so.
@@ -140,8 +144,19 @@ def test_status_history_and_result_are_shown(client, app_ctx):
     from app.blueprints.complaints.models import ComplaintEvent
 
     complaint = make_complaint(status="closed", result="已督促退还服务费。", closed_on_time=True)
-    complaint.events.append(ComplaintEvent(action="accept", from_status="submitted", to_status="accepted", note="内部意见", actor_name="省"))
-    complaint.events.append(ComplaintEvent(action="close", from_status="processing", to_status="closed", note="已督促退还服务费。", public_note=True, actor_name="市"))
+    complaint.events.append(
+        ComplaintEvent(action="accept", from_status="submitted", to_status="accepted", note="内部意见", actor_name="省")
+    )
+    complaint.events.append(
+        ComplaintEvent(
+            action="close",
+            from_status="processing",
+            to_status="closed",
+            note="已督促退还服务费。",
+            public_note=True,
+            actor_name="市",
+        )
+    )
     db.session.commit()
     looked_up(client)
     soup = page(client.get("/complaints/results/list"))
@@ -189,7 +204,8 @@ def test_rating_needs_a_choice(client, closed):
 def test_dissatisfied_reopens_for_the_province(client, closed, province_admin):
     looked_up(client)
     response = client.post(
-        f"/complaints/results/{closed.id}/rate", data={f"c{closed.id}-rating": "dissatisfied", f"c{closed.id}-note": "钱没退"}
+        f"/complaints/results/{closed.id}/rate",
+        data={f"c{closed.id}-rating": "dissatisfied", f"c{closed.id}-note": "钱没退"},
     )
     assert response.status_code == 303
     complaint = fresh(Complaint, closed.id)
@@ -197,15 +213,23 @@ def test_dissatisfied_reopens_for_the_province(client, closed, province_admin):
     assert [e.action for e in complaint.events][-2:] == ["rate", "reopen"]
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "complaint.rate"))
     assert entry.before["status"] == "已办结" and entry.after["status"] == "已受理" and "钱没退" in entry.summary
-    assert db.session.scalar(sa.select(Message.title).where(Message.user_id == province_admin.id)).startswith(f"投诉 {complaint.ticket_no}")
+    assert db.session.scalar(sa.select(Message.title).where(Message.user_id == province_admin.id)).startswith(
+        f"投诉 {complaint.ticket_no}"
+    )
 
 
 def test_cannot_rate_another_phones_or_an_open_complaint(client, app_ctx):
     others = make_complaint(phone=OTHER, status="closed", result="完毕。")
     open_one = make_complaint(status="processing")
     looked_up(client)
-    assert client.post(f"/complaints/results/{others.id}/rate", data={f"c{others.id}-rating": "satisfied"}).status_code == 404
-    assert client.post(f"/complaints/results/{open_one.id}/rate", data={f"c{open_one.id}-rating": "satisfied"}).status_code == 404
+    assert (
+        client.post(f"/complaints/results/{others.id}/rate", data={f"c{others.id}-rating": "satisfied"}).status_code
+        == 404
+    )
+    assert (
+        client.post(f"/complaints/results/{open_one.id}/rate", data={f"c{open_one.id}-rating": "satisfied"}).status_code
+        == 404
+    )
     assert fresh(Complaint, others.id).rating is None
 
 

@@ -1,4 +1,5 @@
 """投诉登记: the manual's fields, validation, image captcha, SMS code, 受理编号 and the receipt."""
+
 import io
 import re
 import threading
@@ -33,15 +34,32 @@ def post_form(client, **fields):
 def test_form_page_has_the_manuals_fields(client):
     soup = page(client.get("/complaints/"))
     text = text_of(soup)
-    for label in ("投诉企业基本信息", "被投诉方基本信息", "投诉事项", "单位名称", "所属市州", "详细地址", "联系人", "联系电话"):
+    for label in (
+        "投诉企业基本信息",
+        "被投诉方基本信息",
+        "投诉事项",
+        "单位名称",
+        "所属市州",
+        "详细地址",
+        "联系人",
+        "联系电话",
+    ):
         assert label in text
     nav = [a.get_text() for a in soup.select(".complaint-nav a")]
     assert nav == ["首页", "企业投诉", "处理结果", "联系我们"]
     assert soup.select_one(".complaint-nav a[href='/contact']")
     required = {f["for"] for f in soup.select("label[for]") if f.select_one(".req")}
     assert required == {
-        "company_name", "contact_name", "phone", "respondent_name", "respondent_city_code", "respondent_address",
-        "respondent_contact", "respondent_phone", "content", "captcha",
+        "company_name",
+        "contact_name",
+        "phone",
+        "respondent_name",
+        "respondent_city_code",
+        "respondent_address",
+        "respondent_contact",
+        "respondent_phone",
+        "content",
+        "captcha",
     }
     assert soup.select_one("textarea#content")["data-counter"] == "2000"
     assert len(soup.select("#respondent_city_code option")) == 15  # 请选择 + 14 市州
@@ -51,8 +69,18 @@ def test_form_page_has_the_manuals_fields(client):
 
 def test_every_required_field_is_checked(client, app_ctx):
     soup = page(client.post("/complaints/", data={}))
-    for name in ("company_name", "contact_name", "phone", "respondent_name", "respondent_city_code",
-                 "respondent_address", "respondent_contact", "respondent_phone", "content", "captcha"):
+    for name in (
+        "company_name",
+        "contact_name",
+        "phone",
+        "respondent_name",
+        "respondent_city_code",
+        "respondent_address",
+        "respondent_contact",
+        "respondent_phone",
+        "content",
+        "captcha",
+    ):
         assert errors_of(soup, name), name
     assert soup.select_one(".error-summary")
     assert db.session.scalar(sa.select(sa.func.count(Complaint.id))) == 0
@@ -66,8 +94,10 @@ def test_complainant_phone_must_be_a_mobile(client, app_ctx, phone):
     assert sms_texts(phone) == []
 
 
-@pytest.mark.parametrize("phone,ok", [("0731-88888888", True), ("073188888888", True), ("13912345678", True),
-                                      ("88888888", False), ("0731-8888", False)])
+@pytest.mark.parametrize(
+    "phone,ok",
+    [("0731-88888888", True), ("073188888888", True), ("13912345678", True), ("88888888", False), ("0731-8888", False)],
+)
 def test_respondent_phone_mobile_or_landline(client, app_ctx, phone, ok):
     response = post_form(client, respondent_phone=phone)
     if ok:
@@ -115,7 +145,9 @@ def test_full_registration(client, app_ctx):
     assert "138****8000" in text_of(soup) and PHONE not in text_of(soup)
     assert "验证码" in sms_texts()[0]
     # A wrong code is refused and the draft stays.
-    soup = page(client.post("/complaints/confirm", data={"sms_code": "000000" if last_code() != "000000" else "111111"}))
+    soup = page(
+        client.post("/complaints/confirm", data={"sms_code": "000000" if last_code() != "000000" else "111111"})
+    )
     assert "短信验证码不正确" in errors_of(soup, "sms_code")[0]
     response = client.post("/complaints/confirm", data={"sms_code": last_code()})
     assert response.status_code == 303 and response.headers["Location"] == "/complaints/done"

@@ -1,4 +1,5 @@
 """投诉统计: per month, per 市州, average handling time, on-time rate, satisfaction; Excel export."""
+
 from datetime import date
 from io import BytesIO
 
@@ -10,10 +11,21 @@ from tests.helpers import page, text_of
 
 
 def _data():
-    make_complaint(registered_on=date(2024, 3, 5), status="closed", closed_on_time=True, handling_days=4, rating="satisfied")
-    make_complaint(registered_on=date(2024, 3, 20), status="closed", closed_on_time=False, handling_days=20, rating="dissatisfied")
+    make_complaint(
+        registered_on=date(2024, 3, 5), status="closed", closed_on_time=True, handling_days=4, rating="satisfied"
+    )
+    make_complaint(
+        registered_on=date(2024, 3, 20), status="closed", closed_on_time=False, handling_days=20, rating="dissatisfied"
+    )
     make_complaint(registered_on=date(2024, 3, 21), status="rejected")
-    make_complaint(registered_on=date(2024, 7, 1), city_code="430200", status="closed", closed_on_time=True, handling_days=9, rating="basic")
+    make_complaint(
+        registered_on=date(2024, 7, 1),
+        city_code="430200",
+        status="closed",
+        closed_on_time=True,
+        handling_days=9,
+        rating="basic",
+    )
     make_complaint(registered_on=date(2024, 7, 2), city_code="430200", status="processing")
     make_complaint(registered_on=date(2023, 12, 30), status="closed", closed_on_time=True, handling_days=1)
 

@@ -1,4 +1,5 @@
 """办理期限 in working days: weekends and public holidays off, 调休 weekend days on."""
+
 from datetime import date
 from types import SimpleNamespace
 

@@ -3,7 +3,9 @@
 Each flow runs twice, with JavaScript on and off (the `web` fixture is parametrised).
 Without /usr/bin/chromium the tests are skipped with a message, unless E2E_REQUIRED=1 (CI).
 """
+
 import os
+
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"

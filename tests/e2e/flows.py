@@ -1,4 +1,5 @@
 """Steps shared by the browser tests, written as a person would do them."""
+
 import itertools
 import re
 from urllib.parse import urlparse

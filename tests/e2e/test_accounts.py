@@ -1,4 +1,5 @@
 """Issue 2 in a real browser: register a 社会服务 account, log out, log in, change the password."""
+
 import re
 
 from tests.e2e.conftest import snap

@@ -1,4 +1,5 @@
 """Issue 3 in a real browser, JavaScript on and off: manual section 3 word for word, then both reviews."""
+
 import re
 
 from tests.e2e.conftest import snap
@@ -48,13 +49,21 @@ def test_apply_review_return_resubmit_and_recognise(web, app, tmp_path):
     with web.expect_download() as download:
         web.click("text=核心服务机构申请报告提纲")
     assert download.value.suggested_filename == "核心服务机构申请报告提纲.docx"
-    for name, value in {"served_prev2": "120", "served_prev1": "150", "activities_prev2": "30", "activities_prev1": "36"}.items():
+    for name, value in {
+        "served_prev2": "120",
+        "served_prev1": "150",
+        "activities_prev2": "30",
+        "activities_prev1": "36",
+    }.items():
         web.fill(f"[name={name}]", value)
     web.click("button:has-text('下一步')")
 
     # (4) 申报证明材料上传: two files, one with a Chinese name; delete one; submit.
     web.wait_for_url(re.compile(r"/attachments$"))
-    assert "允许上传 [.zip, .7z, .rar, .txt, .doc, .docx, .xls, .xlsx, .ppt, .pptx, .pdf] 格式的文件，大小不超过50MB!" in web.inner_text("#wizard")
+    assert (
+        "允许上传 [.zip, .7z, .rar, .txt, .doc, .docx, .xls, .xlsx, .ppt, .pptx, .pdf] 格式的文件，大小不超过50MB!"
+        in web.inner_text("#wizard")
+    )
     first = tmp_path / "营业执照.pdf"
     first.write_bytes(b"%PDF-1.4\n%e2e\n")
     second = tmp_path / "note.txt"

@@ -2,6 +2,7 @@
 nominates itself, a product and an expert, with attachments), then two reviewers score, the
 province admin publishes, and the portal shows the winners. The city's 资格审查 is the engine's
 (tested with the 申报 flow), so it is made directly here to keep the test lean."""
+
 import re
 from datetime import timedelta
 
@@ -68,7 +69,12 @@ def test_nominate_score_and_publish(web, app, tmp_path):
 
     def institution_basic():
         assert "申报管理 / 核心服务机构调度管理 / 编辑优秀服务机构申报信息" in web.inner_text(".breadcrumb")
-        for name, value in {"staff_count": "35", "served_count": "420", "activity_count": "60", "revenue": "1250.5"}.items():
+        for name, value in {
+            "staff_count": "35",
+            "served_count": "420",
+            "activity_count": "60",
+            "revenue": "1250.5",
+        }.items():
             web.fill(f"[name={name}]", value)
         web.fill("[name=honors]", "太短")
         web.fill("[name=intro]", "本中心为中小企业提供政策咨询、融资对接和管理培训服务。")
@@ -154,8 +160,11 @@ def test_nominate_score_and_publish(web, app, tmp_path):
     log_out(web)
 
     # The portal pages show the winners.
-    for path, name in (("/excellent/institutions", "浏览器示范服务中心"), ("/excellent/products", "中小企业融资服务包"),
-                       ("/excellent/experts", "孙专家")):
+    for path, name in (
+        ("/excellent/institutions", "浏览器示范服务中心"),
+        ("/excellent/products", "中小企业融资服务包"),
+        ("/excellent/experts", "孙专家"),
+    ):
         web.goto(path)
         text = web.inner_text("main")
         assert name in text and f"{today.year}年度" in text and "长沙市" in text and "公示期" not in text

@@ -1,17 +1,15 @@
 """Issue 6 in a real browser, with JavaScript on and off: file a complaint (the SMS code read from
 the outbox), look it up, a province admin accepts and transfers it, the city admin closes it with
 a result, the complainant reads the result and rates it."""
+
 import re
 from datetime import timedelta
 
-import sqlalchemy as sa
-
 from app.extensions import db
-from app.sms import SmsMessage
+from tests import sms_capture
 from tests.e2e.conftest import snap
 from tests.e2e.flows import log_in
 from tests.factories import PASSWORD, make_city_admin, make_province_admin
-from tests import sms_capture
 
 PHONE = "13877776666"
 
@@ -58,7 +56,9 @@ def test_file_look_up_handle_and_rate(web, live_server, app, monkeypatch):
     web.fill("#respondent_contact", "李主任")
     web.fill("#respondent_phone", "0731-88888888")
     web.fill("#content", "签订服务协议后对方收取服务费但未提供约定的融资对接服务，请求督促退还费用。")
-    web.set_input_files("#evidence", files=[{"name": "服务协议.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 e2e"}])
+    web.set_input_files(
+        "#evidence", files=[{"name": "服务协议.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 e2e"}]
+    )
     web.fill("#captcha", "TEST")
     web.click("button:has-text('下一步')")
     web.wait_for_url(re.compile(r"/complaints/confirm$"))

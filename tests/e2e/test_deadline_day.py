@@ -1,6 +1,7 @@
 """Deadline day in a real browser, JavaScript on and off: two tabs on one draft (the stale one is
 told what changed and keeps what it typed), a double-clicked 提交 that lands on its success, and a
 reviewer who lost the race reading who decided."""
+
 import re
 
 from tests.e2e.conftest import snap
@@ -79,7 +80,9 @@ def test_a_double_clicked_submit_lands_on_its_success(web, app):
     _fill_basic(web, type_id)
     web.click("button:has-text('下一步')")
     web.wait_for_url(re.compile(r"/attachments$"))
-    web.set_input_files("input[type=file]", files=[{"name": "工作总结.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    web.set_input_files(
+        "input[type=file]", files=[{"name": "工作总结.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
     web.click("button:has-text('上传')")
     web.wait_for_selector("text=工作总结.pdf")
     web.dblclick("button:has-text('提交')")
@@ -102,7 +105,9 @@ def test_the_reviewer_who_lost_the_race_reads_who_decided(web, app):
     _fill_basic(web, type_id)
     web.click("button:has-text('下一步')")
     web.wait_for_url(re.compile(r"/attachments$"))
-    web.set_input_files("input[type=file]", files=[{"name": "工作总结.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    web.set_input_files(
+        "input[type=file]", files=[{"name": "工作总结.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
     web.click("button:has-text('上传')")
     web.wait_for_selector("text=工作总结.pdf")
     web.click("button:has-text('提交')")

@@ -1,6 +1,7 @@
 """Issue 7 in a real browser, JavaScript on and off: an admin publishes a notice with an attachment;
 a visitor finds it on the 首页, opens it, downloads the attachment, finds it again through 搜索, and
 sees a recognised institution in the 核心服务机构 directory."""
+
 import re
 
 from tests.e2e.conftest import snap

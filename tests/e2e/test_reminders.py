@@ -1,21 +1,26 @@
 """催报 in a real browser: 发送提醒 once reminds, a second press says it was already done; 上次提醒 shows."""
+
 import os
 
+from app.utils import local_today
 from tests.e2e.conftest import SCREENSHOTS, snap
 from tests.e2e.flows import log_in
 from tests.factories import PASSWORD, make_city_admin, make_institution, make_province_admin
 from tests.reports.conftest import make_report, recognise, report_round
-from app.utils import local_today
 
 
 def test_remind_twice_then_look(web, app):
     with app.app_context():
         today = local_today()
         round_id = report_round(today.year, today.month).id
-        for n, (name, city, county) in enumerate([
-            ("长沙星城企业服务中心", "430100", "430102"), ("长沙麓山科技服务有限公司", "430100", "430104"),
-            ("株洲动力谷创业服务中心", "430200", "430202"), ("湘潭高新区中小企业服务站", "430300", "430302"),
-        ]):
+        for n, (name, city, county) in enumerate(
+            [
+                ("长沙星城企业服务中心", "430100", "430102"),
+                ("长沙麓山科技服务有限公司", "430100", "430104"),
+                ("株洲动力谷创业服务中心", "430200", "430202"),
+                ("湘潭高新区中小企业服务站", "430300", "430302"),
+            ]
+        ):
             u = make_institution(name=name, city_code=city, county_code=county)
             recognise(u.institution.id)
             if n == 1:
@@ -33,7 +38,9 @@ def test_remind_twice_then_look(web, app):
     assert "本期尚未发送提醒" in web.inner_text("#reminder-summary")
     web.click("button:has-text('发送提醒')")
     web.wait_for_selector("text=已向 2 家未报送的机构发送提醒")
-    assert "本期已提醒 2 家" in web.inner_text("#reminder-summary") and "（市级，长沙市工信局李四）" in web.inner_text("#reminder-summary")
+    assert "本期已提醒 2 家" in web.inner_text("#reminder-summary") and "（市级，长沙市工信局李四）" in web.inner_text(
+        "#reminder-summary"
+    )
     web.click(".userbar button:has-text('退出')")
 
     log_in(web, province, PASSWORD)
@@ -42,7 +49,9 @@ def test_remind_twice_then_look(web, app):
     web.wait_for_selector("text=2 家机构在 24 小时内已提醒过，本次未重复发送")
     main = web.inner_text("main")
     assert "已向 2 家未报送的机构发送提醒" in main  # 株洲 and 湘潭, not 长沙 again
-    assert "本期已提醒 4 家" in web.inner_text("#reminder-summary") and "（省级，省中心张三）" in web.inner_text("#reminder-summary")
+    assert "本期已提醒 4 家" in web.inner_text("#reminder-summary") and "（省级，省中心张三）" in web.inner_text(
+        "#reminder-summary"
+    )
     assert main.count("（市级）") == 2 and main.count("（省级）") == 2
     web.set_viewport_size({"width": 1366, "height": 768})
     snap(web, "report-completeness-reminders")

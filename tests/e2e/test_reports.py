@@ -1,6 +1,7 @@
 """Issue 4 in a real browser, JavaScript on and off: manual section 4 word for word (a recognised
 institution files a month, exports the 工作总结 template, uploads it, submits), then an admin sees
 报送情况 change, approves, and the public 调度大数据 totals move."""
+
 import io
 import re
 
@@ -47,8 +48,16 @@ def test_file_a_month_and_see_it_counted(web, app, tmp_path):
 
     # (2) the figures, one mistake first
     web.check("input[name=institution_type_id] >> nth=0")
-    for name, value in {"floor_area": "800", "service_assets": "260.50", "staff_count": "12", "bachelor_count": "15",
-                        "intermediate_count": "4", "revenue": "234.56", "service_expense": "120", "profit": "-6"}.items():
+    for name, value in {
+        "floor_area": "800",
+        "service_assets": "260.50",
+        "staff_count": "12",
+        "bachelor_count": "15",
+        "intermediate_count": "4",
+        "revenue": "234.56",
+        "service_expense": "120",
+        "profit": "-6",
+    }.items():
         web.fill(f"[name={name}]", value)
     web.check("input[name=site_type][value='租用']")
     web.fill("input[name$=_activities] >> nth=0", "7")  # 政策服务活动数

@@ -1,4 +1,5 @@
 """Attachment validation and storage (app/filings/attachments.py)."""
+
 import io
 import os
 
@@ -64,7 +65,9 @@ def test_chinese_names_are_kept_and_the_hash_computed(app):
     with app.test_request_context():
         user = make_institution()
         content = b"%PDF-1.4 " + "内容".encode() * 1000
-        attachment = attachment_store(FileStorage(io.BytesIO(content), filename="C:\\材料\\营业执照（副本）.pdf"), user=user)
+        attachment = attachment_store(
+            FileStorage(io.BytesIO(content), filename="C:\\材料\\营业执照（副本）.pdf"), user=user
+        )
         db.session.commit()
         assert attachment.original_name == "营业执照（副本）.pdf"
         assert attachment.sha256 == hashlib.sha256(content).hexdigest()
@@ -108,11 +111,14 @@ def test_a_download_never_fails_on_its_name(app, client):
         response.close()
         assert response.status_code == 200
         assert "\r" not in header and "\n" not in header and "\x00" not in header
-        assert header.startswith("attachment;") and "filename*=UTF-8''%E8%AF%B4%E6%98%8E%20Set-Cookie%3A%20x%3D1.pdf" in header
+        assert (
+            header.startswith("attachment;")
+            and "filename*=UTF-8''%E8%AF%B4%E6%98%8E%20Set-Cookie%3A%20x%3D1.pdf" in header
+        )
         attachment.original_name = "report\r\n.pdf"  # plain ASCII: no filename* needed
         db.session.commit()
         response = attachment_response(attachment)
-        assert response.headers["Content-Disposition"] == 'attachment; filename=report.pdf'
+        assert response.headers["Content-Disposition"] == "attachment; filename=report.pdf"
         response.close()
 
 

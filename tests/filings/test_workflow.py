@@ -1,4 +1,5 @@
 """The status machine: transitions, guards and who may act."""
+
 from types import SimpleNamespace
 
 import pytest

@@ -7,6 +7,7 @@ thousands of notices and recognised institutions and times ``search_public`` for
 
 The database named by BENCH_DATABASE_URL is emptied first. Results are in docs/search.md.
 """
+
 import argparse
 import os
 import random
@@ -16,8 +17,30 @@ import time
 
 TERMS = ["融资", "融资担保", "数字化转型", "长沙", "知识产权服务", "ISO", "不存在的词语"]
 # Filler of ordinary notice words; a few rows carry a topic, as real notices and institutions do.
-FILLER = ["各市州", "工业和信息化局", "中小企业", "有关单位", "为进一步", "做好", "工作", "现将", "有关事项", "通知如下",
-          "请", "按照", "要求", "认真组织", "及时报送", "联系人", "电话", "附件", "发展", "推进", "落实", "情况"]
+FILLER = [
+    "各市州",
+    "工业和信息化局",
+    "中小企业",
+    "有关单位",
+    "为进一步",
+    "做好",
+    "工作",
+    "现将",
+    "有关事项",
+    "通知如下",
+    "请",
+    "按照",
+    "要求",
+    "认真组织",
+    "及时报送",
+    "联系人",
+    "电话",
+    "附件",
+    "发展",
+    "推进",
+    "落实",
+    "情况",
+]
 TOPICS = ["融资担保", "数字化转型", "知识产权服务", "检验检测", "管理咨询", "专精特新", "ISO 9001 认证", "长沙市"]
 
 
@@ -52,33 +75,71 @@ def fill(db, notices, institutions):
 
     rng = random.Random(7)
     now = utcnow()
-    db.session.execute(sa.insert(Notice), [
-        {"title": text(rng, 6, 0.02).rstrip("。"), "category": rng.choice(["通知公告", "工作动态"]), "body": text(rng, 250),
-         "pinned": False, "is_published": True, "published_at": now - timedelta(hours=n), "created_at": now, "updated_at": now}
-        for n in range(notices)
-    ])
+    db.session.execute(
+        sa.insert(Notice),
+        [
+            {
+                "title": text(rng, 6, 0.02).rstrip("。"),
+                "category": rng.choice(["通知公告", "工作动态"]),
+                "body": text(rng, 250),
+                "pinned": False,
+                "is_published": True,
+                "published_at": now - timedelta(hours=n),
+                "created_at": now,
+                "updated_at": now,
+            }
+            for n in range(notices)
+        ],
+    )
     unit = db.session.scalar(sa.select(UnitNature.id))
     platform = db.session.scalar(sa.select(Platform.id))
     cities = db.session.scalars(sa.select(Region.code).where(Region.level == "city")).all()
     password = generate_password_hash("x", method="pbkdf2:sha256:1")
-    users = [{"username": f"bench{n}", "username_key": f"bench{n}", "password_hash": password, "role": "institution",
-              "display_name": "", "status": "active", "must_change_password": False, "failed_logins": 0, "created_at": now}
-             for n in range(institutions)]
+    users = [
+        {
+            "username": f"bench{n}",
+            "username_key": f"bench{n}",
+            "password_hash": password,
+            "role": "institution",
+            "display_name": "",
+            "status": "active",
+            "must_change_password": False,
+            "failed_logins": 0,
+            "created_at": now,
+        }
+        for n in range(institutions)
+    ]
     db.session.execute(sa.insert(User), users)
     ids = dict(db.session.execute(sa.select(User.username, User.id).where(User.username.like("bench%"))).all())
     rows = []
     for n in range(institutions):
         body = f"91430100MC{n:07d}"[:17]
-        rows.append({"user_id": ids[f"bench{n}"], "name": text(rng, 2, 0.1).rstrip("。") + "有限公司", "uscc": body + uscc.calc_check_digit(body),
-                     "unit_nature_id": unit, "platform_id": platform, "contact": "张", "phone": "13800000000",
-                     "city_code": rng.choice(cities), "intro": text(rng, 60), "service_kind": "社会性服务类 (C)",
-                     "publish_contact": False, "created_at": now})
+        rows.append(
+            {
+                "user_id": ids[f"bench{n}"],
+                "name": text(rng, 2, 0.1).rstrip("。") + "有限公司",
+                "uscc": body + uscc.calc_check_digit(body),
+                "unit_nature_id": unit,
+                "platform_id": platform,
+                "contact": "张",
+                "phone": "13800000000",
+                "city_code": rng.choice(cities),
+                "intro": text(rng, 60),
+                "service_kind": "社会性服务类 (C)",
+                "publish_contact": False,
+                "created_at": now,
+            }
+        )
     db.session.execute(sa.insert(Institution), rows)
     year = local_today().year
     institution_ids = db.session.scalars(sa.select(Institution.id)).all()
-    db.session.execute(sa.insert(Recognition), [
-        {"institution_id": i, "term_start": year - 1, "term_end": year + 2, "created_at": now} for i in institution_ids
-    ])
+    db.session.execute(
+        sa.insert(Recognition),
+        [
+            {"institution_id": i, "term_start": year - 1, "term_end": year + 2, "created_at": now}
+            for i in institution_ids
+        ],
+    )
     db.session.commit()
 
 
@@ -110,8 +171,10 @@ def main():
                 db.session.execute(sa.text(statement))
             db.session.execute(sa.text("ANALYZE"))
             db.session.commit()
-        print(f"{db.engine.dialect.name}: {args.notices} notices, {args.institutions} recognised institutions"
-              f"{' (pg_trgm indexes)' if args.trgm else ''}")
+        print(
+            f"{db.engine.dialect.name}: {args.notices} notices, {args.institutions} recognised institutions"
+            f"{' (pg_trgm indexes)' if args.trgm else ''}"
+        )
         for term in TERMS:
             times = []
             for _ in range(args.runs):
@@ -121,7 +184,9 @@ def main():
                 db.session.rollback()
             times.sort()
             counts = ", ".join(f"{g.source.label} {g.total}" for g in groups)
-            print(f"  {term:<8} median {statistics.median(times):6.1f} ms  p95 {times[int(len(times) * 0.95) - 1]:6.1f} ms  ({counts})")
+            print(
+                f"  {term:<8} median {statistics.median(times):6.1f} ms  p95 {times[int(len(times) * 0.95) - 1]:6.1f} ms  ({counts})"
+            )
         db.session.remove()
         db.drop_all()
 

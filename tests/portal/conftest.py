@@ -1,4 +1,5 @@
 """Portal test data: notices written straight to the database (tests run inside ``app_ctx``)."""
+
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,11 @@ from app.utils import utcnow
 
 def add_notice(title, *, category="通知公告", body="正文", days_ago=1, published=True, pinned=False):
     notice = Notice(
-        title=title, category=category, body=body, is_published=published, pinned=pinned,
+        title=title,
+        category=category,
+        body=body,
+        is_published=published,
+        pinned=pinned,
         published_at=utcnow() - timedelta(days=days_ago),
     )
     db.session.add(notice)
@@ -39,7 +44,9 @@ def recognise(user, *, start=None, end=None, revoked=False):
     year = local_today().year
     start = year - 1 if start is None else start
     recognition = Recognition(
-        institution_id=user.institution.id, term_start=start, term_end=start + 3 if end is None else end,
+        institution_id=user.institution.id,
+        term_start=start,
+        term_end=start + 3 if end is None else end,
         revoked_at=utcnow() if revoked else None,
     )
     db.session.add(recognition)
@@ -53,5 +60,7 @@ def offer(user, *names):
 
     from app.reference.models import ServiceCategory
 
-    user.institution.service_categories = db.session.scalars(sa.select(ServiceCategory).where(ServiceCategory.name.in_(names))).all()
+    user.institution.service_categories = db.session.scalars(
+        sa.select(ServiceCategory).where(ServiceCategory.name.in_(names))
+    ).all()
     db.session.commit()

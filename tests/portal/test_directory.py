@@ -1,4 +1,5 @@
 """核心服务机构 directory: current recognitions only, filters, keyword, detail page, published contacts."""
+
 import sqlalchemy as sa
 
 from app.blueprints.auth.models import Institution
@@ -50,8 +51,14 @@ def test_one_line_per_institution_with_its_term(client, app_ctx):
 
 
 def test_columns_and_contact_only_when_published(client, app_ctx):
-    shown = make_institution(name="公开联系方式的机构", city_code="430300", county_code="430302", phone="0731-88886666",
-                             institution_type_id=_type("专业服务机构").id, publish_contact=True)
+    shown = make_institution(
+        name="公开联系方式的机构",
+        city_code="430300",
+        county_code="430302",
+        phone="0731-88886666",
+        institution_type_id=_type("专业服务机构").id,
+        publish_contact=True,
+    )
     hidden = make_institution(name="不公开联系方式的机构", phone="13900001111")
     offer(shown, "融资服务", "政策服务")
     for user in (shown, hidden):
@@ -73,8 +80,13 @@ def test_columns_and_contact_only_when_published(client, app_ctx):
 
 def test_filters_and_keyword(client, app_ctx):
     a = make_institution(name="长沙融资担保服务中心", city_code="430100", institution_type_id=_type("综合服务机构").id)
-    b = make_institution(name="湘潭数字化转型促进中心", city_code="430300", county_code="430302",
-                         institution_type_id=_type("专业服务机构").id, intro="为中小企业提供上云用数赋智服务。")
+    b = make_institution(
+        name="湘潭数字化转型促进中心",
+        city_code="430300",
+        county_code="430302",
+        institution_type_id=_type("专业服务机构").id,
+        intro="为中小企业提供上云用数赋智服务。",
+    )
     c = make_institution(name="岳阳法律服务所", city_code="430600", county_code="430602")
     offer(a, "融资服务")
     offer(b, "数字化转型服务")
@@ -121,15 +133,27 @@ def test_paging(client, app_ctx):
 
 
 def test_detail_page(client, app_ctx):
-    user = make_institution(name="湖南详情测试中心", intro="本中心成立于2010年。\n提供融资对接服务。", publish_contact=True,
-                            email="info@example.com", address="长沙市芙蓉区五一大道 1 号")
+    user = make_institution(
+        name="湖南详情测试中心",
+        intro="本中心成立于2010年。\n提供融资对接服务。",
+        publish_contact=True,
+        email="info@example.com",
+        address="长沙市芙蓉区五一大道 1 号",
+    )
     offer(user, "融资服务")
     recognise(user, start=YEAR - 1, end=YEAR + 2)
     soup = page(client.get(f"/institutions/{user.institution.id}"))
     assert soup.h1.get_text() == "湖南详情测试中心"
     text = text_of(soup)
-    for expected in ("长沙市 芙蓉区", "融资服务", f"{YEAR - 1}-{YEAR + 2}", "本中心成立于2010年。", "info@example.com",
-                     "五一大道", "湖南省中小企业公共服务平台"):
+    for expected in (
+        "长沙市 芙蓉区",
+        "融资服务",
+        f"{YEAR - 1}-{YEAR + 2}",
+        "本中心成立于2010年。",
+        "info@example.com",
+        "五一大道",
+        "湖南省中小企业公共服务平台",
+    ):
         assert expected in text
     page(client.get("/institutions/999999"), status=404)
 
@@ -163,7 +187,9 @@ def test_profile_offers_categories_and_the_contact_choice(client, app_ctx):
     assert len(boxes) == 16
     assert soup.find("input", attrs={"name": "publish_contact", "value": "False"}).has_attr("checked")
     ids = [int(box["value"]) for box in boxes[:2]]
-    response = client.post("/workspace/profile", data={**institution_data(), "service_category_ids": ids, "publish_contact": "True"})
+    response = client.post(
+        "/workspace/profile", data={**institution_data(), "service_category_ids": ids, "publish_contact": "True"}
+    )
     assert response.status_code == 303
     db.session.expire_all()
     institution = db.session.get(Institution, user.institution.id)

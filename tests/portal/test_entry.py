@@ -1,4 +1,5 @@
 """入口 buttons: to 登录 and back, then to the right page for the role; 企业投诉 to the public pages."""
+
 from urllib.parse import parse_qs, urlparse
 
 import pytest

@@ -1,4 +1,5 @@
 """帮助: the 答疑 page is linked from the footer and the login page, and offers the manual as .docx."""
+
 import io
 from urllib.parse import unquote
 
@@ -24,8 +25,15 @@ def test_manual_download(client):
     assert "湖南省中小微企业核心服务机构调度管理系统操作手册.docx" in unquote(response.headers["Content-Disposition"])
     document = Document(io.BytesIO(response.data))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    assert headings == ["1. 进入系统", "2. 登录", "3. 核心服务机构申报", "4. 核心服务机构调度管理", "5. 优秀评选", "6. 企业投诉",
-                        "7. 系统操作问题答疑"]
+    assert headings == [
+        "1. 进入系统",
+        "2. 登录",
+        "3. 核心服务机构申报",
+        "4. 核心服务机构调度管理",
+        "5. 优秀评选",
+        "6. 企业投诉",
+        "7. 系统操作问题答疑",
+    ]
     questions = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
     assert len(questions) == 5 and questions[0].startswith("(1) 用户无法打开")
     text = "\n".join(p.text for p in document.paragraphs)

@@ -1,4 +1,5 @@
 """核心服务机构名单导入: the preview says what would happen and why and writes nothing; the commit writes it."""
+
 import io
 import os
 
@@ -15,7 +16,17 @@ from tests.factories import make_city_admin, make_enterprise, make_institution, 
 from tests.helpers import login, page, text_of
 from tests.portal.conftest import recognise
 
-HEADINGS = ["机构名称", "统一社会信用代码", "所在市州", "所在区县", "机构类型", "联系人", "电话", "认定期限", "服务类别"]
+HEADINGS = [
+    "机构名称",
+    "统一社会信用代码",
+    "所在市州",
+    "所在区县",
+    "机构类型",
+    "联系人",
+    "电话",
+    "认定期限",
+    "服务类别",
+]
 
 
 def sheet(rows, headings=HEADINGS, title_rows=1):
@@ -58,7 +69,17 @@ def mixed(app_ctx):
     enterprise = make_enterprise()
     new1, new2 = uscc_for(901), uscc_for(902, "12")
     rows = [
-        ["湖南新建融资服务有限公司", new1, "长沙市", "芙蓉区", "综合服务机构", "王经理", 13800001111, "2023-2026", "融资服务、政策服务"],
+        [
+            "湖南新建融资服务有限公司",
+            new1,
+            "长沙市",
+            "芙蓉区",
+            "综合服务机构",
+            "王经理",
+            13800001111,
+            "2023-2026",
+            "融资服务、政策服务",
+        ],
         ["湘潭市中小企业服务中心", new2.lower(), "湘潭", "", "", "李主任", "0731-58581234", "2023年—2026年", ""],
         ["已注册的服务中心（新名称）", existing.institution.uscc, "长沙市", "", "", "", "", "2023-2026", ""],
         ["已在名单中的机构", listed.institution.uscc, "长沙市", "", "", "", "", "2023-2026", ""],
@@ -157,12 +178,19 @@ def test_commit_creates_accounts_and_recognitions(client, admin, mixed, app):
     soup = _preview(client, upload(client, sheet(mixed["rows"])))
     outcomes = _outcomes(soup)
     assert {name for name, (outcome, _) in outcomes.items() if outcome == "已在名单中，跳过"} == {
-        "湖南新建融资服务有限公司", "湘潭市中小企业服务中心", "已注册的服务中心（新名称）", "已在名单中的机构"}
+        "湖南新建融资服务有限公司",
+        "湘潭市中小企业服务中心",
+        "已注册的服务中心（新名称）",
+        "已在名单中的机构",
+    }
     assert "没有可以导入的行" in text_of(soup)
 
 
 def test_the_imported_list_is_the_directory(client, admin, app_ctx):
-    rows = [[f"导入机构{n}", uscc_for(950 + n), "长沙市", "", "", "联系人", f"1380000{n:04d}", "2023-2026", ""] for n in range(3)]
+    rows = [
+        [f"导入机构{n}", uscc_for(950 + n), "长沙市", "", "", "联系人", f"1380000{n:04d}", "2023-2026", ""]
+        for n in range(3)
+    ]
     token = upload(client, sheet(rows)).headers["Location"].rsplit("/", 1)[-1]
     client.post(f"/institutions/import/{token}/commit")
     client.post("/auth/logout")
@@ -172,11 +200,14 @@ def test_the_imported_list_is_the_directory(client, admin, app_ctx):
     assert sorted(names) == ([f"导入机构{n}" for n in range(3)] if 2023 <= local_today().year <= 2026 else [])
 
 
-@pytest.mark.parametrize("name, data, message", [
-    ("名单.xls", io.BytesIO(b"\xd0\xcf\x11\xe0"), "只能导入 .xlsx 格式"),
-    ("名单.xlsx", io.BytesIO(b"not a workbook"), "无法读取该文件"),
-    ("名单.xlsx", io.BytesIO(b""), "文件是空的"),
-])
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("名单.xls", io.BytesIO(b"\xd0\xcf\x11\xe0"), "只能导入 .xlsx 格式"),
+        ("名单.xlsx", io.BytesIO(b"not a workbook"), "无法读取该文件"),
+        ("名单.xlsx", io.BytesIO(b""), "文件是空的"),
+    ],
+)
 def test_unusable_files(client, admin, name, data, message, app):
     soup = page(upload(client, data, name))
     assert message in text_of(soup.select_one("#field-sheet"))
@@ -227,11 +258,35 @@ def test_template_download(client, admin):
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.data))
     headings = [c.value for c in workbook.worksheets[0][1]]
-    assert headings[:8] == ["机构名称", "统一社会信用代码", "所在市州", "所在区县", "机构类型", "联系人", "电话", "认定期限"]
+    assert headings[:8] == [
+        "机构名称",
+        "统一社会信用代码",
+        "所在市州",
+        "所在区县",
+        "机构类型",
+        "联系人",
+        "电话",
+        "认定期限",
+    ]
     assert "填写说明" in workbook.sheetnames
     # the template, filled in, imports
     ws = workbook.worksheets[0]
-    ws.append(["模板填写的机构", uscc_for(977), "株洲市", "", "专业服务机构", "刘", "13900009999", "2023-2026", "", "", "", ""])
+    ws.append(
+        [
+            "模板填写的机构",
+            uscc_for(977),
+            "株洲市",
+            "",
+            "专业服务机构",
+            "刘",
+            "13900009999",
+            "2023-2026",
+            "",
+            "",
+            "",
+            "",
+        ]
+    )
     buffer = io.BytesIO()
     workbook.save(buffer)
     buffer.seek(0)

@@ -1,5 +1,6 @@
 """名单导入 refuses a zip bomb quickly (issue 13 item 10): a .xlsx of a few KB that unpacks to many MB,
 or holds millions of (blank) rows, is refused with a clear message in well under a second."""
+
 import io
 import re
 import time
@@ -39,6 +40,7 @@ def _blank_rows(count, dimension=None):
         for _ in range(count // 10_000):
             yield "<row/>" * 10_000
         yield "</sheetData>" + tail
+
     return transform
 
 
@@ -84,8 +86,12 @@ def test_too_many_shared_strings_are_refused(client, admin):  # noqa: F811
         with zipfile.ZipFile(sheet([]), "r") as original, zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as archive:
             for item in original.infolist():
                 archive.writestr(item.filename, original.read(item.filename))
-            archive.writestr("xl/sharedStrings.xml", '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                             + "<si><t>x</t></si>" * count + "</sst>")
+            archive.writestr(
+                "xl/sharedStrings.xml",
+                '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                + "<si><t>x</t></si>" * count
+                + "</sst>",
+            )
         data.seek(0)
         return data
 
@@ -97,7 +103,9 @@ def test_rows_are_counted_across_chunks():
     """A <row> split by the 64 KB read boundary is counted once."""
     xml = b"<worksheet><sheetData>" + b"<row/>" * 30_000 + b"</sheetData></worksheet>"
     assert spreadsheets.count_tags(io.BytesIO(xml), spreadsheets.ROW_TAG, 10**9, until_dimension=True) == 30_000
-    with_dimension = b'<worksheet><dimension ref="A1:B2"/><sheetData>' + b"<row/>" * 30_000 + b"</sheetData></worksheet>"
+    with_dimension = (
+        b'<worksheet><dimension ref="A1:B2"/><sheetData>' + b"<row/>" * 30_000 + b"</sheetData></worksheet>"
+    )
     assert spreadsheets.count_tags(io.BytesIO(with_dimension), spreadsheets.ROW_TAG, 10, until_dimension=True) == 0
     prefixed = b"<x:worksheet><x:sheetData>" + b'<x:row r="1">' * 7 + b"</x:sheetData></x:worksheet>"
     assert spreadsheets.count_tags(io.BytesIO(prefixed), spreadsheets.ROW_TAG, 10**9, until_dimension=True) == 7

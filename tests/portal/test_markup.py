@@ -1,4 +1,5 @@
 """Notice bodies: Markdown in, sanitised HTML out — no script, event handler or javascript: link survives."""
+
 import pytest
 from bs4 import BeautifulSoup
 
@@ -10,18 +11,18 @@ ATTACKS = [
     "<img src=x onerror=alert(1)>正文",
     "<p onclick=\"alert(1)\" onmouseover='alert(2)'>正文</p>",
     "<svg onload=alert(1)><circle r=1 /></svg>正文",
-    "<iframe src=\"javascript:alert(1)\"></iframe>正文",
-    "<a href=\"javascript:alert(1)\">正文</a>",
-    "<a href=\"JaVaScRiPt:alert(1)\">正文</a>",
-    "<a href=\"&#106;avascript:alert(1)\">正文</a>",
-    "<a href=\" javascript:alert(1)\">正文</a>",
+    '<iframe src="javascript:alert(1)"></iframe>正文',
+    '<a href="javascript:alert(1)">正文</a>',
+    '<a href="JaVaScRiPt:alert(1)">正文</a>',
+    '<a href="&#106;avascript:alert(1)">正文</a>',
+    '<a href=" javascript:alert(1)">正文</a>',
     "[正文](javascript:alert(1))",
     "[正文](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
     "<style>body{display:none}</style>正文",
-    "<form action=\"https://evil.example\"><input name=x></form>正文",
-    "<div style=\"position:fixed\">正文</div>",
-    "<object data=\"x.swf\"></object><embed src=\"x.swf\">正文",
-    "<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>正文",
+    '<form action="https://evil.example"><input name=x></form>正文',
+    '<div style="position:fixed">正文</div>',
+    '<object data="x.swf"></object><embed src="x.swf">正文',
+    '<math><mi xlink:href="javascript:alert(1)">x</mi></math>正文',
 ]
 
 
@@ -36,7 +37,9 @@ def test_nothing_executable_survives(text):
             assert not name.lower().startswith("on"), (tag, name)
             assert name in {"href", "title", "rel", "start", "colspan", "rowspan"}, (tag, name)
             if name == "href":
-                assert value.split(":")[0].strip().lower() in {"http", "https", "mailto", "tel"} or value.startswith("/"), value
+                assert value.split(":")[0].strip().lower() in {"http", "https", "mailto", "tel"} or value.startswith(
+                    "/"
+                ), value
     assert "alert" not in html.replace("alert(1)</a>", "")  # no handler text left in attributes
 
 
@@ -45,11 +48,16 @@ def test_script_content_is_removed_not_shown():
 
 
 def test_ordinary_markdown_is_kept():
-    soup = BeautifulSoup(str(markdown_html(
-        "# 一、通知事项\n\n请各市州**按时**报送。\n第二行\n\n1. 甲\n2. 乙\n\n"
-        "| 市州 | 数量 |\n|---|---|\n| 长沙市 | 12 |\n\n"
-        "[申报系统](https://www.smehn.cn/) [本站通知](/notices/1) [邮件](mailto:a@example.com)"
-    )), "html.parser")
+    soup = BeautifulSoup(
+        str(
+            markdown_html(
+                "# 一、通知事项\n\n请各市州**按时**报送。\n第二行\n\n1. 甲\n2. 乙\n\n"
+                "| 市州 | 数量 |\n|---|---|\n| 长沙市 | 12 |\n\n"
+                "[申报系统](https://www.smehn.cn/) [本站通知](/notices/1) [邮件](mailto:a@example.com)"
+            )
+        ),
+        "html.parser",
+    )
     assert soup.h2.get_text() == "一、通知事项"
     assert soup.strong.get_text() == "按时"
     assert soup.br is not None

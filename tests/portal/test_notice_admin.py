@@ -1,4 +1,5 @@
 """通知公告管理: write, edit, pin, schedule, unpublish, delete, attachments; audited; admins only."""
+
 import io
 import os
 from datetime import timedelta
@@ -35,8 +36,13 @@ def admin(client, app_ctx):
 
 
 def _form(**changes):
-    data = {"title": "关于开展2026年核心服务机构认定工作的通知", "category": "通知公告", "body": "请各市州**按时**报送。",
-            "publish": "now", "publish_at": ""}
+    data = {
+        "title": "关于开展2026年核心服务机构认定工作的通知",
+        "category": "通知公告",
+        "body": "请各市州**按时**报送。",
+        "publish": "now",
+        "publish_at": "",
+    }
     data.update(changes)
     return data
 
@@ -103,7 +109,9 @@ def test_a_refused_file_saves_nothing_and_keeps_the_input(client, admin, app):
 
 
 def test_form_errors(client, admin):
-    soup = page(client.post("/notices/manage/new", data=_form(title="", category="广告", publish="at", publish_at="明天")))
+    soup = page(
+        client.post("/notices/manage/new", data=_form(title="", category="广告", publish="at", publish_at="明天"))
+    )
     text = text_of(soup)
     assert "请填写标题" in text and "请选择栏目" in text and "请按 2024-07-08 09:00 的格式填写发布时间" in text
     soup = page(client.post("/notices/manage/new", data=_form(publish="at")))
@@ -189,7 +197,9 @@ def test_only_one_headline(client, admin):
 
 
 def test_delete_removes_notice_attachments_and_files(client, admin, app):
-    client.post("/notices/manage/new", data=_form(files=[(io.BytesIO(PDF), "a.pdf")]), content_type="multipart/form-data")
+    client.post(
+        "/notices/manage/new", data=_form(files=[(io.BytesIO(PDF), "a.pdf")]), content_type="multipart/form-data"
+    )
     [notice] = _rows(Notice)
     assert len(os.listdir(app.config["UPLOAD_DIR"])) == 1
     assert client.post(f"/notices/manage/{notice.id}/delete").status_code == 303
@@ -218,8 +228,11 @@ def test_delete_one_attachment(client, admin, app):
 def test_attachments_of_hidden_notices_are_404_to_the_public(client, app_ctx, app):
     admin = make_province_admin()
     login(client, admin)
-    client.post("/notices/manage/new", data=_form(publish="draft", files=[(io.BytesIO(PDF), "a.pdf")]),
-                content_type="multipart/form-data")
+    client.post(
+        "/notices/manage/new",
+        data=_form(publish="draft", files=[(io.BytesIO(PDF), "a.pdf")]),
+        content_type="multipart/form-data",
+    )
     [notice] = _rows(Notice)
     url = f"/notices/{notice.id}/attachments/{notice.attachments[0].id}"
     assert client.get(url).status_code == 200  # the admin may check it
@@ -233,8 +246,10 @@ def test_list_filters(client, admin):
     add_notice("已发布的通知")
     add_notice("未发布的动态", category="工作动态", published=False)
     add_notice("明天的通知", days_ago=-1)
+
     def titles(query):
         return [a.get_text() for a in page(client.get("/notices/manage" + query)).select("#results td.name-col a")]
+
     assert len(titles("")) == 3
     assert titles("?status=draft") == ["未发布的动态"]
     assert titles("?status=scheduled") == ["明天的通知"]

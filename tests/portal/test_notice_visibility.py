@@ -1,5 +1,6 @@
 """Who may read a notice that is not public yet (a draft or a scheduled one) and its attachments:
 only the province admins who manage notices; a city admin gets the visitor's 404 (issue 13 item 12)."""
+
 import io
 
 import pytest
@@ -16,8 +17,14 @@ PDF = b"%PDF-1.4\n%notice\n"
 def _write(client, title, publish, publish_at=""):
     """A notice with one attachment, written through 通知公告管理 by a province admin (then logged out)."""
     login(client, make_province_admin())
-    data = {"title": title, "category": "通知公告", "body": "正文", "publish": publish, "publish_at": publish_at,
-            "files": [(io.BytesIO(PDF), "附件.pdf")]}
+    data = {
+        "title": title,
+        "category": "通知公告",
+        "body": "正文",
+        "publish": publish,
+        "publish_at": publish_at,
+        "files": [(io.BytesIO(PDF), "附件.pdf")],
+    }
     assert client.post("/notices/manage/new", data=data, content_type="multipart/form-data").status_code == 303
     client.post("/auth/logout")
     db.session.expire_all()

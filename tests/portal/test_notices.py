@@ -1,4 +1,5 @@
 """通知公告: only published notices whose time has come are listed or shown."""
+
 from app.extensions import db
 from tests.helpers import page, text_of
 from tests.portal.conftest import add_notice
@@ -49,7 +50,10 @@ def test_unpublished_and_future_notices_are_404(client, notices):
 
 
 def test_body_is_markdown_without_scripts(client, app_ctx):
-    notice = add_notice("正文测试", body="第一段<script>alert(1)</script>\n\n第二段\n第三段\n\n# 一、小标题\n\n## （一）次标题\n\n- 甲\n- 乙")
+    notice = add_notice(
+        "正文测试",
+        body="第一段<script>alert(1)</script>\n\n第二段\n第三段\n\n# 一、小标题\n\n## （一）次标题\n\n- 甲\n- 乙",
+    )
     response = client.get(f"/notices/{notice.id}")
     html = response.get_data(as_text=True)
     assert "<script>alert(1)" not in html and "alert(1)" not in html

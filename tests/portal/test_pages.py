@@ -1,4 +1,5 @@
 """Every portal page renders for a visitor, with its title and an honest empty state."""
+
 import pytest
 
 from tests.helpers import page, text_of
@@ -54,7 +55,10 @@ def test_home_page(client, notices):
     buttons = [a.get_text(strip=True) for a in soup.select(".entry-buttons a")]
     assert buttons == ["申报入口", "调度管理入口", "优秀评选入口", "企业投诉入口"]
     assert [a["href"] for a in soup.select(".entry-buttons a")] == [
-        "/entry/apply", "/entry/report", "/entry/award", "/entry/complaint"
+        "/entry/apply",
+        "/entry/report",
+        "/entry/award",
+        "/entry/complaint",
     ]
     text = text_of(soup)
     assert "查看全部 >>" in text
@@ -92,8 +96,14 @@ def test_home_page_without_news_or_headline(client):
 
 def test_contact_page(client):
     text = text_of(page(client.get("/contact")))
-    for expected in ("省中小企业服务中心", "0731-89706287", "系统问题", "0731-89706283", "填报问题",
-                     "工作日 上午 8:30-12:00 下午 14:30-17:30"):
+    for expected in (
+        "省中小企业服务中心",
+        "0731-89706287",
+        "系统问题",
+        "0731-89706283",
+        "填报问题",
+        "工作日 上午 8:30-12:00 下午 14:30-17:30",
+    ):
         assert expected in text
     assert page(client.get("/contact")).find("a", href="/help")
 
@@ -112,8 +122,22 @@ def test_a_module_replaces_a_home_block_in_place(app, client, app_ctx, monkeypat
     from app.blueprints.portal import services
     from tests.helpers import with_module
 
-    with_module(app, monkeypatch, home_blocks=(("awards", lambda: services.HomeBlock(
-        "优秀评选", "/excellent/institutions", "无", figures=[("优秀服务机构", 12, "家")], items=[("2025年度名单", "/excellent/institutions")])),))
+    with_module(
+        app,
+        monkeypatch,
+        home_blocks=(
+            (
+                "awards",
+                lambda: services.HomeBlock(
+                    "优秀评选",
+                    "/excellent/institutions",
+                    "无",
+                    figures=[("优秀服务机构", 12, "家")],
+                    items=[("2025年度名单", "/excellent/institutions")],
+                ),
+            ),
+        ),
+    )
     soup = page(client.get("/"))
     titles = [h.get_text() for h in soup.select(".home-sections h2")]
     assert titles == ["核心服务机构", "优秀评选", "调度大数据"]

@@ -1,4 +1,5 @@
 """The 区县 options fragment behind the region selects."""
+
 from tests.helpers import page
 
 

@@ -1,4 +1,5 @@
 """搜索: Chinese substrings in published notices; what a user types is taken literally."""
+
 from app.blueprints.portal.services import like_pattern
 from tests.factories import make_expert, make_institution
 from tests.helpers import page, text_of
@@ -66,7 +67,10 @@ def test_query_is_kept_in_the_search_box(client):
 
 
 def _groups(soup):
-    return {h.get_text(): [a.get_text() for a in h.find_parent("section").select("ul a")] for h in soup.select(".search-group h2")}
+    return {
+        h.get_text(): [a.get_text() for a in h.find_parent("section").select("ul a")]
+        for h in soup.select(".search-group h2")
+    }
 
 
 def test_grouped_by_kind_with_counts(client, app_ctx):
@@ -84,13 +88,18 @@ def test_grouped_by_kind_with_counts(client, app_ctx):
     recognise(expired, start=2010, end=2013)
     soup = page(client.get("/search", query_string={"q": "融资"}))
     groups = _groups(soup)
-    assert sorted(groups["通知公告（共 2 条）"]) == sorted(["关于征集全省中小企业融资促进案例的通知", "融资担保业务培训"])
+    assert sorted(groups["通知公告（共 2 条）"]) == sorted(
+        ["关于征集全省中小企业融资促进案例的通知", "融资担保业务培训"]
+    )
     assert sorted(groups["核心服务机构（共 2 家）"]) == sorted(["湖南省融资担保服务中心", "长沙金融服务站"])
     summary = text_of(soup.select_one(".search-summary"))
     assert "通知公告 2 条" in summary and "核心服务机构 2 家" in summary
     # 融资 finds 融资担保 (a substring), and the longer word narrows it
     groups = _groups(page(client.get("/search", query_string={"q": "融资担保"})))
-    assert groups == {"通知公告（共 1 条）": ["融资担保业务培训"], "核心服务机构（共 1 家）": ["湖南省融资担保服务中心"]}
+    assert groups == {
+        "通知公告（共 1 条）": ["融资担保业务培训"],
+        "核心服务机构（共 1 家）": ["湖南省融资担保服务中心"],
+    }
 
 
 def test_one_kind_shows_more(client, app_ctx):
@@ -110,9 +119,20 @@ def test_declared_sources_join_the_search(app, client, app_ctx, monkeypatch):
     from app.blueprints.portal import services
     from tests.helpers import with_module
 
-    with_module(app, monkeypatch, search_sources=(services.SearchSource(
-        "products", "优秀服务产品", "测试产品", lambda pattern, limit: (1, [add_notice("融资产品说明")]),
-        "portal/_partials/_search_notices.html", "项"),))
+    with_module(
+        app,
+        monkeypatch,
+        search_sources=(
+            services.SearchSource(
+                "products",
+                "优秀服务产品",
+                "测试产品",
+                lambda pattern, limit: (1, [add_notice("融资产品说明")]),
+                "portal/_partials/_search_notices.html",
+                "项",
+            ),
+        ),
+    )
     soup = page(client.get("/search", query_string={"q": "融资"}))
     assert "优秀服务产品（共 1 项）" in _groups(soup)
     assert "优秀服务产品在名单公布后纳入搜索" not in text_of(soup)

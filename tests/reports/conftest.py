@@ -13,7 +13,9 @@ from tests.factories import make_city_admin, make_institution, make_province_adm
 
 
 def _who(user):
-    return SimpleNamespace(id=user.id, username=user.username, institution_id=user.institution.id if user.institution else None)
+    return SimpleNamespace(
+        id=user.id, username=user.username, institution_id=user.institution.id if user.institution else None
+    )
 
 
 def recognise(institution_id, start=None, end=None):
@@ -25,8 +27,12 @@ def recognise(institution_id, start=None, end=None):
 def report_round(year, month, opens_on=None, closes_on=None):
     today = local_today()
     return make_round(
-        "report", year=year, month=month, title=f"{year}年{month}月调度",
-        opens_on=opens_on or today - timedelta(days=1), closes_on=closes_on or today + timedelta(days=10),
+        "report",
+        year=year,
+        month=month,
+        title=f"{year}年{month}月调度",
+        opens_on=opens_on or today - timedelta(days=1),
+        closes_on=closes_on or today + timedelta(days=10),
     )
 
 
@@ -68,10 +74,18 @@ def people(app):
         type_id = db.session.scalar(sa.select(InstitutionType.id).where(InstitutionType.name == "综合服务机构"))
         cats = dict(db.session.execute(sa.select(ServiceCategory.name, ServiceCategory.id)).all())
         return SimpleNamespace(
-            round_id=round.id, year=today.year, month=today.month, type_id=type_id, cat=cats,
+            round_id=round.id,
+            year=today.year,
+            month=today.month,
+            type_id=type_id,
+            cat=cats,
             data=lambda **overrides: basic_data(type_id, **overrides),
-            institution=_who(inst), other=_who(other), stranger=_who(stranger),
-            city=_who(make_city_admin("430100")), other_city=_who(make_city_admin("430200")), province=_who(make_province_admin()),
+            institution=_who(inst),
+            other=_who(other),
+            stranger=_who(stranger),
+            city=_who(make_city_admin("430100")),
+            other_city=_who(make_city_admin("430200")),
+            province=_who(make_province_admin()),
         )
 
 
@@ -93,22 +107,48 @@ def make_report(owner_id, round_id, *, status="approved", late=False, categories
     round = db.session.get(Round, round_id)
     categories = categories or {}
     values = dict(
-        floor_area=100, service_assets=50, site_type="自有", staff_count=10, bachelor_count=5, intermediate_count=2,
-        revenue=100, service_expense=60, profit=10,
+        floor_area=100,
+        service_assets=50,
+        site_type="自有",
+        staff_count=10,
+        bachelor_count=5,
+        intermediate_count=2,
+        revenue=100,
+        service_expense=60,
+        profit=10,
     )
     values.update(figures)
     counted = status == "approved"
     report = MonthlyReport(
-        owner_id=owner.id, institution_id=owner.institution.id, round_id=round.id, city_code=owner.institution.city_code,
-        status=status, steps_done=["basic"], unique_key=f"report:{owner.institution.id}:{round.id}", year=round.year, month=round.month,
-        submitted_at=utcnow(), first_submitted_at=utcnow() if status != "draft" else None, late=late, counted=counted,
-        approved_at=utcnow() if counted else None, stats_city_code=owner.institution.city_code, stats_institution_id=owner.institution.id,
+        owner_id=owner.id,
+        institution_id=owner.institution.id,
+        round_id=round.id,
+        city_code=owner.institution.city_code,
+        status=status,
+        steps_done=["basic"],
+        unique_key=f"report:{owner.institution.id}:{round.id}",
+        year=round.year,
+        month=round.month,
+        submitted_at=utcnow(),
+        first_submitted_at=utcnow() if status != "draft" else None,
+        late=late,
+        counted=counted,
+        approved_at=utcnow() if counted else None,
+        stats_city_code=owner.institution.city_code,
+        stats_institution_id=owner.institution.id,
         **values,
     )
     for item in dict_items("service_category"):
         a, p, s = categories.get(item.name, (0, 0, 0))
         report.activities.append(
-            ReportActivity(category_id=item.id, category_name=item.name, sort_order=item.sort_order, activities=a, participants=p, served=s)
+            ReportActivity(
+                category_id=item.id,
+                category_name=item.name,
+                sort_order=item.sort_order,
+                activities=a,
+                participants=p,
+                served=s,
+            )
         )
     report.activities_total = sum(v[0] for v in categories.values())
     report.participants_total = sum(v[1] for v in categories.values())

@@ -1,4 +1,5 @@
 """调度期管理, 核心服务机构认定, 管理首页 counts, seed-demo, the pages each admin can open."""
+
 from datetime import datetime
 
 import pytest
@@ -22,11 +23,20 @@ def test_open_a_period_with_the_default_deadline(client, app, people):
     assert response.status_code == 303
     with app.app_context():
         round = db.session.scalar(sa.select(Round).where(Round.kind == "report", Round.year == 2025, Round.month == 6))
-        assert str(round.opens_on) == "2025-06-01" and str(round.closes_on) == "2025-07-10" and round.title == "2025年6月调度"
+        assert (
+            str(round.opens_on) == "2025-06-01"
+            and str(round.closes_on) == "2025-07-10"
+            and round.title == "2025年6月调度"
+        )
         assert db.session.scalar(sa.select(AuditLog.id).where(AuditLog.action == "round.create")) is not None
     soup = page(client.post("/reports/periods", data={"year": "2025", "month": "6"}), status=422)
     assert "调度期已经开启" in text_of(soup)
-    soup = page(client.post("/reports/periods", data={"year": "2025", "month": "7", "opens_on": "2025-07-05", "closes_on": "2025-07-01"}), status=422)
+    soup = page(
+        client.post(
+            "/reports/periods", data={"year": "2025", "month": "7", "opens_on": "2025-07-05", "closes_on": "2025-07-01"}
+        ),
+        status=422,
+    )
     assert "截止日期不能早于开始日期" in text_of(soup)
     text = text_of(page(client.get("/reports/periods")))
     assert "2025年6月" in text and "2025-07-10" in text
@@ -42,17 +52,39 @@ def test_direct_recognition_search_add_skip_and_revoke(client, app, people):
     assert "长沙名单机构" in text and "已认定" in text  # 长沙调度测试机构 is recognised already
     assert soup.find("input", {"name": "institution_id", "value": str(new_id)}) is not None
     assert soup.find("input", {"name": "institution_id", "value": str(people.institution.institution_id)}) is None
-    response = client.post("/reports/recognitions", data={"institution_id": [str(new_id)], "term_start": "2023", "term_end": "2026", "note": "湘工信〔2023〕名单", "q": "长沙"})
+    response = client.post(
+        "/reports/recognitions",
+        data={
+            "institution_id": [str(new_id)],
+            "term_start": "2023",
+            "term_end": "2026",
+            "note": "湘工信〔2023〕名单",
+            "q": "长沙",
+        },
+    )
     assert response.status_code == 303
     with app.app_context():
         assert recognition_current(institution_id=new_id, year=2024) is not None
         assert recognition_current(institution_id=new_id, year=2027) is None
-        assert db.session.scalar(sa.select(AuditLog.summary).where(AuditLog.action == "recognition.set")).startswith("直接认定核心服务机构 长沙名单机构")
+        assert db.session.scalar(sa.select(AuditLog.summary).where(AuditLog.action == "recognition.set")).startswith(
+            "直接认定核心服务机构 长沙名单机构"
+        )
     # again: skipped, not doubled
-    client.post("/reports/recognitions", data={"institution_id": [str(new_id)], "term_start": "2024", "term_end": "2026", "note": "x"})
+    client.post(
+        "/reports/recognitions",
+        data={"institution_id": [str(new_id)], "term_start": "2024", "term_end": "2026", "note": "x"},
+    )
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(Recognition.id)).where(Recognition.institution_id == new_id)) == 1
-    soup = page(client.post("/reports/recognitions", data={"institution_id": [str(new_id)], "term_start": "2026", "term_end": "2023", "note": "x", "q": "长沙"}), status=422)
+        assert (
+            db.session.scalar(sa.select(sa.func.count(Recognition.id)).where(Recognition.institution_id == new_id)) == 1
+        )
+    soup = page(
+        client.post(
+            "/reports/recognitions",
+            data={"institution_id": [str(new_id)], "term_start": "2026", "term_end": "2023", "note": "x", "q": "长沙"},
+        ),
+        status=422,
+    )
     assert "截止年度不能早于起始年度" in text_of(soup)
     with app.app_context():
         recognition_id = db.session.scalar(sa.select(Recognition.id).where(Recognition.institution_id == new_id))
@@ -95,20 +127,27 @@ def _china(*args):
     ],
 )
 def test_seed_demo_opens_this_month_and_recognises_the_demo_institution(app, moment, existing, term):
-    from app.demo import seed_demo_data
     from app.blueprints.auth.models import User
+    from app.demo import seed_demo_data
 
     with _china(*moment), app.test_request_context():
         if existing:
             recognised = make_institution(name="已在名单的机构", city_code="430100", county_code="430103")
-            db.session.add(Recognition(institution_id=recognised.institution.id, term_start=existing[0], term_end=existing[1]))
+            db.session.add(
+                Recognition(institution_id=recognised.institution.id, term_start=existing[0], term_end=existing[1])
+            )
             db.session.commit()
         seed_demo_data()
         seed_demo_data()  # idempotent
         rounds = db.session.scalars(sa.select(Round).where(Round.kind == "report")).all()
         assert [(r.year, r.month) for r in rounds] == [moment[:2]]
         institution = db.session.scalar(sa.select(User).where(User.username == "jigou@example.com")).institution
-        assert db.session.scalar(sa.select(sa.func.count(Recognition.id)).where(Recognition.institution_id == institution.id)) == 1
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(Recognition.id)).where(Recognition.institution_id == institution.id)
+            )
+            == 1
+        )
         assert recognition_current(institution_id=institution.id, year=moment[0]).term_label == term
 
 
@@ -131,13 +170,20 @@ def test_direct_recognition_offers_the_current_term(client, app, people, moment,
             for n, term in enumerate(terms):
                 holder = make_institution(name=f"名单机构{n}", city_code="430100", county_code="430103")
                 db.session.add(
-                    Recognition(institution_id=holder.institution.id, term_start=term[0], term_end=term[1],
-                                revoked_at=utcnow() if len(term) > 2 else None)
+                    Recognition(
+                        institution_id=holder.institution.id,
+                        term_start=term[0],
+                        term_end=term[1],
+                        revoked_at=utcnow() if len(term) > 2 else None,
+                    )
                 )
             db.session.commit()
         login(client, people.province.username)
         soup = page(client.get("/reports/recognitions?q=长沙调度"))  # an institution to add: the form shows
-        assert (soup.find("input", {"name": "term_start"})["value"], soup.find("input", {"name": "term_end"})["value"]) == offered
+        assert (
+            soup.find("input", {"name": "term_start"})["value"],
+            soup.find("input", {"name": "term_end"})["value"],
+        ) == offered
 
 
 def test_admin_pages_open_for_both_admins(client, app, people):
@@ -145,13 +191,28 @@ def test_admin_pages_open_for_both_admins(client, app, people):
         make_report(people.institution.id, people.round_id, categories={"政策服务": (1, 2, 3)})
     for who in (people.province, people.city):
         login(client, who.username)
-        for path in ("/reports/completeness", "/reports/stats", "/reports/exports", "/reports/reopen-requests", "/reports/review"):
+        for path in (
+            "/reports/completeness",
+            "/reports/stats",
+            "/reports/exports",
+            "/reports/reopen-requests",
+            "/reports/review",
+        ):
             page(client.get(path))
     login(client, people.province.username)
     for path in ("/reports/bulletin", "/reports/periods", "/reports/recognitions"):
         page(client.get(path))
     text = text_of(page(client.get("/admin/")))
-    for label in ("报送情况", "调度大数据", "季度通报", "调度数据导出", "调度期管理", "核心服务机构认定", "调度数据审核", "补报申请"):
+    for label in (
+        "报送情况",
+        "调度大数据",
+        "季度通报",
+        "调度数据导出",
+        "调度期管理",
+        "核心服务机构认定",
+        "调度数据审核",
+        "补报申请",
+    ):
         assert label in text, label
 
 

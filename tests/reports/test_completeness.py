@@ -1,4 +1,5 @@
 """报送情况 and 催报: expected vs received by 市州, the missing list, reminders only to the missing."""
+
 import sqlalchemy as sa
 
 from app.audit import AuditLog
@@ -34,7 +35,13 @@ def test_counts_by_city_and_overall(app, people):
         rows, overall = completeness(round=db.session.get(Round, people.round_id), user=province)
         changsha = next(r for r in rows if r.code == "430100")
         zhuzhou = next(r for r in rows if r.code == "430200")
-        assert (changsha.expected, changsha.received, changsha.late, changsha.on_time, changsha.missing) == (4, 2, 1, 1, 2)
+        assert (changsha.expected, changsha.received, changsha.late, changsha.on_time, changsha.missing) == (
+            4,
+            2,
+            1,
+            1,
+            2,
+        )
         assert (zhuzhou.expected, zhuzhou.received, zhuzhou.missing) == (1, 0, 1)
         assert (overall.expected, overall.received, overall.late) == (5, 2, 1)
         assert changsha.received_rate == 50.0 and changsha.on_time_rate == 25.0
@@ -50,7 +57,10 @@ def test_the_page_lists_only_the_missing_and_a_city_admin_its_own(client, app, p
     soup = page(client.get(f"/reports/completeness?round_id={people.round_id}"))
     text = text_of(soup)
     assert "未报送机构（3 家）" in text
-    names = [row.find_all("td")[1].get_text() for row in soup.find(id="missing-title").find_parent("section").select("tbody tr")]
+    names = [
+        row.find_all("td")[1].get_text()
+        for row in soup.find(id="missing-title").find_parent("section").select("tbody tr")
+    ]
     assert sorted(names) == sorted(["长沙草稿机构", "长沙未报机构", "株洲调度测试机构"])
     assert "草稿未提交" in text
     login(client, people.city.username)
@@ -65,7 +75,9 @@ def test_reminders_go_to_the_missing_only(client, app, people):
     assert "已向 2 家未报送的机构发送提醒" in response.get_data(as_text=True)
     with app.app_context():
         reminded = list(db.session.scalars(sa.select(Message.user_id).where(Message.title.like("请按时填报%"))))
-        assert sorted(reminded) == sorted([ids["draft"], ids["missing"]])  # not the reporters, not 株洲, not the unrecognised
+        assert sorted(reminded) == sorted(
+            [ids["draft"], ids["missing"]]
+        )  # not the reporters, not 株洲, not the unrecognised
         assert db.session.scalar(sa.select(sa.func.count(SmsMessage.id))) == 2
         assert "13900001111" in set(db.session.scalars(sa.select(SmsMessage.phone)))
         audit = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "report.remind"))

@@ -3,6 +3,7 @@
 On SQLite the writers queue on BEGIN IMMEDIATE; on PostgreSQL (TEST_DATABASE_URL) they race, and
 only the compare-and-set on the filing's status or version keeps each effect single.
 """
+
 import io
 from datetime import timedelta
 
@@ -55,7 +56,9 @@ def test_two_reviewers_approving_at_once_apply_it_once(client, app, app_ctx, peo
     report_id = _submitted_report(client, people)
     second = make_city_admin("430100")
     first, other = Visitor(live_server).log_in(people.city.username), Visitor(live_server).log_in(second)
-    responses = at_once(*(lambda v=v: v.post(f"/reports/{report_id}/review", {"action": "approve"}) for v in (first, other)))
+    responses = at_once(
+        *(lambda v=v: v.post(f"/reports/{report_id}/review", {"action": "approve"}) for v in (first, other))
+    )
     assert [r.status_code for r in responses].count(303) >= 1 and all(r.status_code in (303, 422) for r in responses)
     assert len(_events(report_id, "approve")) == 1
     owner_phone = db.session.get(MonthlyReport, report_id).owner.phone
@@ -71,7 +74,9 @@ def test_two_reviewers_approving_at_once_apply_it_once(client, app, app_ctx, peo
 def test_triple_approve_by_one_reviewer_lands_on_the_same_success_page(client, app, app_ctx, people, live_server):
     report_id = _submitted_report(client, people)
     reviewer = Visitor(live_server).log_in(people.city.username)
-    responses = at_once(*(lambda: reviewer.post(f"/reports/{report_id}/review", {"action": "approve"}) for _ in range(3)))
+    responses = at_once(
+        *(lambda: reviewer.post(f"/reports/{report_id}/review", {"action": "approve"}) for _ in range(3))
+    )
     assert [r.status_code for r in responses] == [303, 303, 303]
     assert all(r.headers["Location"].endswith("/reports/review") for r in responses)
     assert len(_events(report_id, "approve")) == 1
@@ -103,7 +108,10 @@ def test_double_submit_lands_on_success_not_an_error(client, app, app_ctx, peopl
     report_id = new_report(client)
     fill(client, people, report_id)
     data = {"files": [(io.BytesIO(PDF), "工作总结.pdf")]}
-    assert client.post(f"/reports/{report_id}/attachments", data=data, content_type="multipart/form-data").status_code == 303
+    assert (
+        client.post(f"/reports/{report_id}/attachments", data=data, content_type="multipart/form-data").status_code
+        == 303
+    )
     _settled(None)
     owner = Visitor(live_server).log_in(people.institution.username)
     responses = at_once(*(lambda: owner.post(f"/reports/{report_id}/submit") for _ in range(2)))
@@ -130,7 +138,9 @@ def test_two_uploads_of_one_file_at_once_store_it_once(client, app, app_ctx, peo
     owner = Visitor(live_server).log_in(people.institution.username)
 
     def upload():
-        return owner.post(f"/reports/{report_id}/attachments", files={"files": ("工作总结.pdf", PDF, "application/pdf")})
+        return owner.post(
+            f"/reports/{report_id}/attachments", files={"files": ("工作总结.pdf", PDF, "application/pdf")}
+        )
 
     responses = at_once(upload, upload)
     assert [r.status_code for r in responses] == [303, 303]
@@ -143,10 +153,14 @@ def test_a_stale_tab_cannot_silently_revert_a_newer_save(client, app, app_ctx, p
     fill(client, people, report_id)
     stale_version = db.session.get(MonthlyReport, report_id).version
     # tab A saves 服务人员数 = 77
-    response = client.post(f"/reports/{report_id}/step/basic", data=people.data(staff_count="77", version=str(stale_version)))
+    response = client.post(
+        f"/reports/{report_id}/step/basic", data=people.data(staff_count="77", version=str(stale_version))
+    )
     assert response.status_code == 303
     # tab B, opened before, saves 营业收入 with the old figures otherwise
-    response = client.post(f"/reports/{report_id}/step/basic", data=people.data(revenue="999.00", version=str(stale_version)))
+    response = client.post(
+        f"/reports/{report_id}/step/basic", data=people.data(revenue="999.00", version=str(stale_version))
+    )
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "已被保存过" in html and "77" in html and "999.00" in html  # what changed, and what B typed kept
@@ -197,7 +211,7 @@ def test_fifty_step_saves_with_list_reads_in_between_never_fail(client, app, app
     # bounded: ten at a time
     statuses = []
     for start in range(0, len(calls), 10):
-        statuses += [r.status_code for r in at_once(*calls[start:start + 10])]
+        statuses += [r.status_code for r in at_once(*calls[start : start + 10])]
     assert 500 not in statuses and set(statuses) <= {200, 303}
     db.session.rollback()
     report = db.session.get(MonthlyReport, report_id)
@@ -209,7 +223,12 @@ def _reopen_request(client, app, people):
 
     close_round(app, people.round_id)
     login(client, people.institution.username)
-    assert client.post(f"/reports/periods/{people.round_id}/reopen", data={"reason": "财务人员变动，未能按时填报。"}).status_code == 303
+    assert (
+        client.post(
+            f"/reports/periods/{people.round_id}/reopen", data={"reason": "财务人员变动，未能按时填报。"}
+        ).status_code
+        == 303
+    )
     db.session.rollback()
     return db.session.scalar(sa.select(ReportReopenRequest.id))
 
@@ -229,7 +248,10 @@ def test_a_double_clicked_reopen_request_makes_one(client, app, app_ctx, people,
 def test_two_admins_deciding_one_reopen_request_at_once(client, app, app_ctx, people, live_server):
     request_id = _reopen_request(client, app, people)
     until = (local_today() + timedelta(days=5)).isoformat()
-    city, province = Visitor(live_server).log_in(people.city.username), Visitor(live_server).log_in(people.province.username)
+    city, province = (
+        Visitor(live_server).log_in(people.city.username),
+        Visitor(live_server).log_in(people.province.username),
+    )
     responses = at_once(
         lambda: city.post(f"/reports/reopen-requests/{request_id}", {"decision": "grant", "until": until}),
         lambda: province.post(f"/reports/reopen-requests/{request_id}", {"decision": "refuse", "note": "材料不全"}),
@@ -246,7 +268,12 @@ def test_the_same_reopen_decision_twice_is_made_once(client, app, app_ctx, peopl
     request_id = _reopen_request(client, app, people)
     until = (local_today() + timedelta(days=5)).isoformat()
     city = Visitor(live_server).log_in(people.city.username)
-    responses = at_once(*(lambda: city.post(f"/reports/reopen-requests/{request_id}", {"decision": "grant", "until": until}) for _ in range(2)))
+    responses = at_once(
+        *(
+            lambda: city.post(f"/reports/reopen-requests/{request_id}", {"decision": "grant", "until": until})
+            for _ in range(2)
+        )
+    )
     assert [r.status_code for r in responses] == [303, 303]
     assert _count(Message, Message.user_id == people.institution.id) == 1
 
@@ -256,11 +283,16 @@ def test_repeated_deletes_land_where_the_first_did(client, app, app_ctx, people)
     report_id = new_report(client)
     fill(client, people, report_id)
     data = {"files": [(io.BytesIO(PDF), "工作总结.pdf")]}
-    assert client.post(f"/reports/{report_id}/attachments", data=data, content_type="multipart/form-data").status_code == 303
+    assert (
+        client.post(f"/reports/{report_id}/attachments", data=data, content_type="multipart/form-data").status_code
+        == 303
+    )
     attachment_id = db.session.scalar(sa.select(Attachment.id).where(Attachment.filing_id == report_id))
     for _ in range(2):
         response = client.post(f"/reports/{report_id}/attachments/{attachment_id}/delete")
-        assert response.status_code == 303 and response.headers["Location"].endswith(f"/reports/{report_id}/attachments")
+        assert response.status_code == 303 and response.headers["Location"].endswith(
+            f"/reports/{report_id}/attachments"
+        )
     for _ in range(2):
         response = client.post(f"/reports/{report_id}/delete")
         assert response.status_code == 303 and response.headers["Location"].endswith("/reports/")

@@ -1,4 +1,5 @@
 """Deadlines: after the 调度期 closes a report locks; 申请补报 → a time-limited exception; lateness."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -83,12 +84,21 @@ def test_reopen_request_grant_allows_a_late_report_which_is_flagged(client, app,
     assert client.get(f"/reports/reopen-requests/{request_id}").status_code == 404
     login(client, people.city.username)
     assert "长沙调度测试机构" in text_of(page(client.get("/reports/reopen-requests")))
-    soup = page(client.post(f"/reports/reopen-requests/{request_id}", data={"decision": "grant", "until": ""}), status=422)
+    soup = page(
+        client.post(f"/reports/reopen-requests/{request_id}", data={"decision": "grant", "until": ""}), status=422
+    )
     assert "请选择补报截止日期" in text_of(soup)
     until = local_today() + timedelta(days=5)
-    assert client.post(f"/reports/reopen-requests/{request_id}", data={"decision": "grant", "until": until.isoformat()}).status_code == 303
+    assert (
+        client.post(
+            f"/reports/reopen-requests/{request_id}", data={"decision": "grant", "until": until.isoformat()}
+        ).status_code
+        == 303
+    )
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(Message.id)).where(Message.user_id == people.institution.id)) == 1
+        assert (
+            db.session.scalar(sa.select(sa.func.count(Message.id)).where(Message.user_id == people.institution.id)) == 1
+        )
         assert db.session.scalar(sa.select(sa.func.count(SmsMessage.id))) == 1
     login(client, people.institution.username)
     assert f"补报至 {until:%Y-%m-%d}" in text_of(page(client.get("/reports/")))
@@ -106,10 +116,17 @@ def test_reopen_request_grant_allows_a_late_report_which_is_flagged(client, app,
 def test_an_expired_exception_locks_again(client, app, people):
     close_round(app, people.round_id, days_ago=10)
     with app.app_context():
-        db.session.add(ReportReopenRequest(
-            institution_id=people.institution.institution_id, round_id=people.round_id, city_code="430100", reason="x",
-            status="granted", until=local_today() - timedelta(days=1), requested_by_id=people.institution.id,
-        ))
+        db.session.add(
+            ReportReopenRequest(
+                institution_id=people.institution.institution_id,
+                round_id=people.round_id,
+                city_code="430100",
+                reason="x",
+                status="granted",
+                until=local_today() - timedelta(days=1),
+                requested_by_id=people.institution.id,
+            )
+        )
         db.session.commit()
     login(client, people.institution.username)
     response = client.post("/reports/new", data={"round_id": people.round_id}, follow_redirects=True)
@@ -125,8 +142,15 @@ def test_refusing_needs_a_note(client, app, people):
     with app.app_context():
         request_id = db.session.scalar(sa.select(ReportReopenRequest.id))
     login(client, people.province.username)
-    soup = page(client.post(f"/reports/reopen-requests/{request_id}", data={"decision": "refuse", "note": ""}), status=422)
+    soup = page(
+        client.post(f"/reports/reopen-requests/{request_id}", data={"decision": "refuse", "note": ""}), status=422
+    )
     assert "不同意时请填写处理意见" in text_of(soup)
-    assert client.post(f"/reports/reopen-requests/{request_id}", data={"decision": "refuse", "note": "已超过补报期限"}).status_code == 303
+    assert (
+        client.post(
+            f"/reports/reopen-requests/{request_id}", data={"decision": "refuse", "note": "已超过补报期限"}
+        ).status_code
+        == 303
+    )
     login(client, people.institution.username)
     assert "补报申请未获同意：已超过补报期限" in text_of(page(client.get("/reports/")))

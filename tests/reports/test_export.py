@@ -1,4 +1,5 @@
 """Excel export: one row per report, one column per field and per 服务类别 indicator, streamed."""
+
 import inspect
 import io
 
@@ -33,16 +34,33 @@ def test_columns_and_rows(client, app, people):
     rows = _sheet(client.get("/reports/export.xlsx?year=2025&month_from=1&month_to=12"))
     header = rows[0]
     assert header[:7] == ["序号", "填报年度", "月份", "机构名称", "机构代码", "所在市州", "所在区县"]
-    assert header[7:17] == ["机构类型", "服务场所(平方米)", "服务资产(万元)", "服务场所类型", "服务人员数(人)", "本科人数(人)",
-                            "中级职称人数(人)", "营业收入(万元)", "服务支出(万元)", "利润总额(万元)"]
-    indicators = header[17:17 + 3 * len(SERVICE_CATEGORIES)]
+    assert header[7:17] == [
+        "机构类型",
+        "服务场所(平方米)",
+        "服务资产(万元)",
+        "服务场所类型",
+        "服务人员数(人)",
+        "本科人数(人)",
+        "中级职称人数(人)",
+        "营业收入(万元)",
+        "服务支出(万元)",
+        "利润总额(万元)",
+    ]
+    indicators = header[17 : 17 + 3 * len(SERVICE_CATEGORIES)]
     assert indicators[:3] == ["政策服务活动数(场次)", "政策服务参与企业数(家)", "政策服务服务企业数(家次)"]
     assert len(indicators) == 48 and "引才育才服务活动数(场次)" in indicators
     assert header[-7:] == list(export.TAIL_COLUMNS)
     assert len(rows) == 1 + 3
     first = dict(zip(header, rows[1]))
-    assert first["机构名称"] == "长沙调度测试机构" and first["月份"] == 2 and first["营业收入(万元)"] == 100.5 and first["利润总额(万元)"] == -3
-    assert first["政策服务活动数(场次)"] == 2 and first["政策服务服务企业数(家次)"] == 5 and first["审核状态"] == "已通过"
+    assert (
+        first["机构名称"] == "长沙调度测试机构"
+        and first["月份"] == 2
+        and first["营业收入(万元)"] == 100.5
+        and first["利润总额(万元)"] == -3
+    )
+    assert (
+        first["政策服务活动数(场次)"] == 2 and first["政策服务服务企业数(家次)"] == 5 and first["审核状态"] == "已通过"
+    )
     assert dict(zip(header, rows[2]))["报送情况"] == "逾期报送"
     # a month range, a status
     assert len(_sheet(client.get("/reports/export.xlsx?year=2025&month_from=3&month_to=3"))) == 2

@@ -1,5 +1,6 @@
 """调度数据 exports (the XlsxWriter .xlsx, 工作总结 and 季度通报 .docx) carry what institutions typed:
 a leading "=" stays text and a control character cannot break the file (issue 13 items 2 and 3)."""
+
 import io
 
 import sqlalchemy as sa

@@ -1,4 +1,5 @@
 """基础数据填报 through the engine (manual 4(1)-(4)): labels, validation, uniqueness, prefill, review."""
+
 import io
 import re
 
@@ -30,7 +31,10 @@ def fill(client, people, report_id, **overrides):
 
 def upload_and_submit(client, report_id):
     data = {"files": [(io.BytesIO(PDF), "工作总结.pdf")]}
-    assert client.post(f"/reports/{report_id}/attachments", data=data, content_type="multipart/form-data").status_code == 303
+    assert (
+        client.post(f"/reports/{report_id}/attachments", data=data, content_type="multipart/form-data").status_code
+        == 303
+    )
     return client.post(f"/reports/{report_id}/submit")
 
 
@@ -52,14 +56,37 @@ def test_the_step_reads_like_the_manual(client, app, people):
     text = text_of(soup)
     assert "基础数据 / 核心服务机构调度管理 / 新增基础数据填报" in text_of(soup.find(class_="breadcrumb"))
     assert [t.get_text(strip=True) for t in soup.select(".tabs li")] == ["基本信息", "附件材料上传"]
-    for label in ("机构名称", "机构代码", "填报年度", "月份", "机构类型", "服务场所", "服务资产", "服务场所类型", "服务人员数",
-                  "本科人数", "中级职称人数", "营业收入", "服务支出", "利润总额", "政策服务活动数", "引才育才服务活动数", "参与企业数", "服务企业数"):
+    for label in (
+        "机构名称",
+        "机构代码",
+        "填报年度",
+        "月份",
+        "机构类型",
+        "服务场所",
+        "服务资产",
+        "服务场所类型",
+        "服务人员数",
+        "本科人数",
+        "中级职称人数",
+        "营业收入",
+        "服务支出",
+        "利润总额",
+        "政策服务活动数",
+        "引才育才服务活动数",
+        "参与企业数",
+        "服务企业数",
+    ):
         assert label in text, label
     assert soup.find(id="ro-name")["value"] == "长沙调度测试机构" and soup.find(id="ro-name").has_attr("readonly")
-    assert soup.find(id="ro-year")["value"] == str(people.year) and soup.find(id="ro-month")["value"] == str(people.month)
+    assert soup.find(id="ro-year")["value"] == str(people.year) and soup.find(id="ro-month")["value"] == str(
+        people.month
+    )
     assert "“一对一”精准服务企业的数量" in text
     box = soup.find("h2", string="工作总结上报模板").parent
-    assert box.find("button", string="点击这里, 导出工作总结上报模板")["formaction"] == f"/reports/{report_id}/work-summary.docx"
+    assert (
+        box.find("button", string="点击这里, 导出工作总结上报模板")["formaction"]
+        == f"/reports/{report_id}/work-summary.docx"
+    )
     assert "平方米" in text and "万元" in text and "家次" in text
 
 
@@ -68,8 +95,14 @@ def test_validation_messages_keep_the_input_and_save_nothing(client, app, people
     report_id = new_report(client)
     policy = people.cat["政策服务"]
     bad = people.data(
-        staff_count="10", bachelor_count="11", intermediate_count="12", revenue="100", profit="120", floor_area="1.234",
-        service_assets="-5", **{f"cat{policy}_activities": "-1", f"cat{policy}_served": "2.5"},
+        staff_count="10",
+        bachelor_count="11",
+        intermediate_count="12",
+        revenue="100",
+        profit="120",
+        floor_area="1.234",
+        service_assets="-5",
+        **{f"cat{policy}_activities": "-1", f"cat{policy}_served": "2.5"},
     )
     soup = page(client.post(f"/reports/{report_id}/step/basic", data=bad), status=422)
     text = text_of(soup)
@@ -88,7 +121,13 @@ def test_negative_profit_and_more_participants_than_served_are_fine(client, app,
     login(client, people.institution.username)
     report_id = new_report(client)
     policy = people.cat["政策服务"]
-    fill(client, people, report_id, profit="-20.50", **{f"cat{policy}_activities": "3", f"cat{policy}_participants": "40", f"cat{policy}_served": "6"})
+    fill(
+        client,
+        people,
+        report_id,
+        profit="-20.50",
+        **{f"cat{policy}_activities": "3", f"cat{policy}_participants": "40", f"cat{policy}_served": "6"},
+    )
     with app.app_context():
         report = db.session.get(MonthlyReport, report_id)
         assert str(report.profit) == "-20.50"
@@ -141,8 +180,17 @@ def test_stock_figures_come_from_last_month(client, app, people):
     with app.app_context():
         year, month = (people.year, people.month - 1) if people.month > 1 else (people.year - 1, 12)
         old = report_round(year, month)
-        make_report(people.institution.id, old.id, floor_area=777, service_assets=123.45, staff_count=33, bachelor_count=20,
-                    intermediate_count=9, site_type="租用", revenue=999)
+        make_report(
+            people.institution.id,
+            old.id,
+            floor_area=777,
+            service_assets=123.45,
+            staff_count=33,
+            bachelor_count=20,
+            intermediate_count=9,
+            site_type="租用",
+            revenue=999,
+        )
     login(client, people.institution.username)
     report_id = new_report(client, people.round_id)
     soup = page(client.get(f"/reports/{report_id}/step/basic"))
@@ -181,7 +229,9 @@ def test_submit_review_return_pinned_and_approve(client, app, people):
     login(client, people.city.username)
     soup = page(client.get("/reports/review"))
     assert "长沙调度测试机构" in text_of(soup)
-    response = client.post(f"/reports/{report_id}/review", data={"action": "return", "comment": "营业收入有误", "pinned": ["revenue"]})
+    response = client.post(
+        f"/reports/{report_id}/review", data={"action": "return", "comment": "营业收入有误", "pinned": ["revenue"]}
+    )
     assert response.status_code == 303
     login(client, people.institution.username)
     soup = page(client.get(f"/reports/{report_id}/step/basic"))
@@ -199,9 +249,12 @@ def test_submit_review_return_pinned_and_approve(client, app, people):
 
         stat = db.session.scalar(sa.select(ReportMonthStat))
         assert (stat.city_code, stat.reports, str(stat.revenue)) == ("430100", 1, "160.00")  # counted in the rollup
-        assert [e.action for e in db.session.scalars(sa.select(ReviewEvent).where(ReviewEvent.filing_id == report_id))] == [
-            "submit", "return", "submit", "approve"]
-        assert db.session.scalar(sa.select(sa.func.count(Message.id)).where(Message.user_id == people.institution.id)) == 2
+        assert [
+            e.action for e in db.session.scalars(sa.select(ReviewEvent).where(ReviewEvent.filing_id == report_id))
+        ] == ["submit", "return", "submit", "approve"]
+        assert (
+            db.session.scalar(sa.select(sa.func.count(Message.id)).where(Message.user_id == people.institution.id)) == 2
+        )
     login(client, people.institution.username)
     response = client.get(f"/reports/{report_id}/step/basic")
     assert response.status_code == 302 and f"/reports/{report_id}" in response.headers["Location"]
@@ -213,7 +266,9 @@ def test_work_summary_contains_the_figures_just_entered(client, app, people):
     report_id = new_report(client)
     policy = people.cat["政策服务"]
     # POST: what the page holds now, before 下一步 saved anything
-    data = people.data(revenue="234.56", staff_count="27", **{f"cat{policy}_activities": "7", f"cat{policy}_served": "13"})
+    data = people.data(
+        revenue="234.56", staff_count="27", **{f"cat{policy}_activities": "7", f"cat{policy}_served": "13"}
+    )
     response = client.post(f"/reports/{report_id}/work-summary.docx", data=data)
     assert response.status_code == 200
     assert response.mimetype.endswith("wordprocessingml.document")

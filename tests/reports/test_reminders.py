@@ -1,5 +1,6 @@
 """催报 with a memory: who reminded whom and when, once per REMINDER_INTERVAL per period by anyone,
 also when two admins press 发送提醒 at the same moment; 导出未报送名单."""
+
 import io
 import threading
 import time
@@ -53,7 +54,9 @@ def _per_user(app):
     with app.app_context():
         return dict(
             db.session.execute(
-                sa.select(Message.user_id, sa.func.count(Message.id)).where(Message.title.like("请按时填报%")).group_by(Message.user_id)
+                sa.select(Message.user_id, sa.func.count(Message.id))
+                .where(Message.title.like("请按时填报%"))
+                .group_by(Message.user_id)
             ).all()
         )
 
@@ -71,7 +74,12 @@ def test_a_reminder_is_recorded_per_institution(client, app, people):
         assert set(rows) == {ids["长沙草稿机构"], ids["长沙未报机构"]}  # not the reporter, not 株洲
         row = rows[ids["长沙未报机构"]]
         assert (row.round_id, row.sent_by_id, row.sender_level, row.level_label, row.phone, row.times) == (
-            people.round_id, people.city.id, "city", "市级", "13900001111", 1,
+            people.round_id,
+            people.city.id,
+            "city",
+            "市级",
+            "13900001111",
+            1,
         )
         assert abs((row.last_sent_at - utcnow()).total_seconds()) < 60 and row.first_sent_at == row.last_sent_at
 
@@ -94,14 +102,18 @@ def test_pressing_twice_sends_nothing_the_second_time(client, app, people):
 def test_province_then_city_within_the_interval_sends_nothing_twice(client, app, people):
     ids = _setup(app, people)
     login(client, people.province.username)
-    assert "已向 3 家未报送的机构发送提醒" in _flashes(client.post(REMIND, data={"round_id": people.round_id}, follow_redirects=True))
+    assert "已向 3 家未报送的机构发送提醒" in _flashes(
+        client.post(REMIND, data={"round_id": people.round_id}, follow_redirects=True)
+    )
     login(client, people.city.username)
     text = _flashes(client.post(REMIND, data={"round_id": people.round_id}, follow_redirects=True))
     assert "2 家机构在 24 小时内已提醒过，本次未重复发送" in text
     assert _counts(app) == (3, 3)
     assert _per_user(app) == {i: 1 for i in ids.values()}
     with app.app_context():
-        assert set(db.session.scalars(sa.select(ReportReminder.sender_level))) == {"province"}  # the city changed nothing
+        assert set(db.session.scalars(sa.select(ReportReminder.sender_level))) == {
+            "province"
+        }  # the city changed nothing
 
 
 def test_city_then_province_reminds_only_the_rest(client, app, people):
@@ -158,7 +170,9 @@ def test_a_reporter_is_never_reminded_and_nothing_is_left_to_remind(client, app,
         make_report(people.institution.id, people.round_id, status="submitted")
         make_report(people.other.id, people.round_id, status="approved")
     login(client, people.province.username)
-    assert "所有应报机构均已报送，无需提醒" in _flashes(client.post(REMIND, data={"round_id": people.round_id}, follow_redirects=True))
+    assert "所有应报机构均已报送，无需提醒" in _flashes(
+        client.post(REMIND, data={"round_id": people.round_id}, follow_redirects=True)
+    )
     assert _counts(app) == (0, 0)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(ReportReminder.id))) == 0
@@ -189,8 +203,13 @@ def test_the_page_shows_the_last_reminder_and_a_summary(client, app, people):
     # the province's own reminder then shows as 省级, the 株洲 one included
     client.post(REMIND, data={"round_id": people.round_id})
     soup = page(client.get(f"/reports/completeness?round_id={people.round_id}"))
-    assert "（省级，" in text_of(soup.find(id="reminder-summary")) and "本期已提醒 3 家" in text_of(soup.find(id="reminder-summary"))
-    cells = [row.find_all("td")[-1].get_text() for row in soup.find(id="missing-title").find_parent("section").select("tbody tr")]
+    assert "（省级，" in text_of(soup.find(id="reminder-summary")) and "本期已提醒 3 家" in text_of(
+        soup.find(id="reminder-summary")
+    )
+    cells = [
+        row.find_all("td")[-1].get_text()
+        for row in soup.find(id="missing-title").find_parent("section").select("tbody tr")
+    ]
     assert sorted(c[-4:] for c in cells) == ["（市级）", "（市级）", "（省级）"]
     assert ids
 
@@ -208,6 +227,7 @@ def test_a_city_admin_sees_the_summary_of_its_own_city(client, app, people):
 
 
 # ---- at the same moment ----------------------------------------------------------------------------
+
 
 def _press_at_once(live_server, people, *usernames):
     visitors = [Visitor(live_server).log_in(name) for name in usernames]
@@ -261,7 +281,10 @@ def test_the_second_claim_waits_for_the_first_and_finds_it_done(app, people):
             assert request.method == "POST"
             admin_user = user(admin)
             claimed = reminders._claim(
-                round=db.session.get(Round, round_id), user=admin_user, phones={i: None for i in institutions}, now=utcnow()
+                round=db.session.get(Round, round_id),
+                user=admin_user,
+                phones={i: None for i in institutions},
+                now=utcnow(),
             )
             if hold:
                 first_claimed.set()
@@ -277,13 +300,19 @@ def test_the_second_claim_waits_for_the_first_and_finds_it_done(app, people):
         with app.test_request_context(REMIND, method="POST"):
             admin_user = user(people.province.username)
             claimed = reminders._claim(
-                round=db.session.get(Round, round_id), user=admin_user, phones={i: None for i in institutions}, now=utcnow()
+                round=db.session.get(Round, round_id),
+                user=admin_user,
+                phones={i: None for i in institutions},
+                now=utcnow(),
             )
             db.session.commit()
             db.session.remove()
         results["second"] = (claimed, time.monotonic() - started)
 
-    threads = [threading.Thread(target=claim, args=("first", people.city.username, True)), threading.Thread(target=second)]
+    threads = [
+        threading.Thread(target=claim, args=("first", people.city.username, True)),
+        threading.Thread(target=second),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -295,6 +324,7 @@ def test_the_second_claim_waits_for_the_first_and_finds_it_done(app, people):
 
 
 # ---- 导出未报送名单 ----------------------------------------------------------------------------------
+
 
 def _sheet(response):
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
@@ -316,7 +346,16 @@ def test_export_lists_the_missing_with_their_state_and_last_reminder(client, app
     response = client.get(link["href"])
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     rows = _sheet(response)
-    assert rows[0] == ["序号", "市州", "机构名称", "统一社会信用代码", "联系人", "联系电话", "草稿/补报状态", "上次提醒"]
+    assert rows[0] == [
+        "序号",
+        "市州",
+        "机构名称",
+        "统一社会信用代码",
+        "联系人",
+        "联系电话",
+        "草稿/补报状态",
+        "上次提醒",
+    ]
     body = {row[2]: row for row in rows[1:]}
     assert set(body) == {"长沙草稿机构", "长沙未报机构", "株洲调度测试机构"}
     assert [row[0] for row in rows[1:]] == [1, 2, 3]
@@ -340,17 +379,23 @@ def test_export_scope_city_admin_and_province_filter(client, app, people):
 
 def test_export_shows_a_reopen_request_and_keeps_text_as_text(client, app, people):
     with app.app_context():
-        odd = make_institution(name="=HYPERLINK(\"http://x\",\"点我\")", city_code="430100", county_code="430102")
+        odd = make_institution(name='=HYPERLINK("http://x","点我")', city_code="430100", county_code="430102")
         recognise(odd.institution.id)
-        db.session.add(ReportReopenRequest(
-            institution_id=odd.institution.id, round_id=people.round_id, city_code="430100", reason="系统故障", requested_by_id=odd.id,
-        ))
+        db.session.add(
+            ReportReopenRequest(
+                institution_id=odd.institution.id,
+                round_id=people.round_id,
+                city_code="430100",
+                reason="系统故障",
+                requested_by_id=odd.id,
+            )
+        )
         db.session.commit()
     login(client, people.city.username)
     response = client.get(f"/reports/completeness/missing.xlsx?round_id={people.round_id}")
     rows = _sheet(response)
     odd_row = next(row for row in rows[1:] if row[2].startswith("="))
-    assert odd_row[2] == "=HYPERLINK(\"http://x\",\"点我\")" and odd_row[6] == "未填报；补报申请待处理"
+    assert odd_row[2] == '=HYPERLINK("http://x","点我")' and odd_row[6] == "未填报；补报申请待处理"
     workbook = load_workbook(io.BytesIO(response.data))
     cell = next(c for c in workbook.active["C"] if str(c.value).startswith("="))
     assert cell.data_type == "s"  # a string cell, not a formula
@@ -380,7 +425,9 @@ def test_the_page_does_not_grow_its_queries_with_reminded_rows(client, app, peop
     few = _queries(app, client, path)
     with app.app_context():
         for n in range(6):
-            recognise(make_institution(name=f"岳阳未报机构{n}", city_code="430600", county_code="430602").institution.id)
+            recognise(
+                make_institution(name=f"岳阳未报机构{n}", city_code="430600", county_code="430602").institution.id
+            )
     client.post(REMIND, data={"round_id": people.round_id})
     many = _queries(app, client, path)
     assert many <= few, (few, many)  # the first may also touch the session (once a minute)

@@ -1,6 +1,7 @@
 """The edges of the monthly report's rules (mutation testing found them untested): the deadline day
 itself, whose 补报 exception opens a month, which 补报 requests count, the anomaly rule's
 arithmetic, and a 退回 without a comment. Everything through HTTP; rows read back from the database."""
+
 from datetime import timedelta
 
 import pytest
@@ -24,11 +25,17 @@ def set_deadline(app, round_id, days_from_today):
 def add_request(app, who, round_id, status, until_days=5):
     """A 补报 request of ``who``'s institution, as the reopen-request pages leave it."""
     with app.app_context():
-        db.session.add(ReportReopenRequest(
-            institution_id=who.institution_id, round_id=round_id, city_code="430100", reason="财务人员变动",
-            status=status, until=local_today() + timedelta(days=until_days) if status == "granted" else None,
-            requested_by_id=who.id,
-        ))
+        db.session.add(
+            ReportReopenRequest(
+                institution_id=who.institution_id,
+                round_id=round_id,
+                city_code="430100",
+                reason="财务人员变动",
+                status=status,
+                until=local_today() + timedelta(days=until_days) if status == "granted" else None,
+                requested_by_id=who.id,
+            )
+        )
         db.session.commit()
 
 
@@ -38,6 +45,7 @@ def report_count(app, who):
 
 
 # ---- the deadline day ---------------------------------------------------------------------------
+
 
 def test_on_the_deadline_day_itself_a_report_is_started_edited_and_submitted_on_time(client, app, people):
     set_deadline(app, people.round_id, 0)
@@ -74,6 +82,7 @@ def test_the_day_after_the_deadline_the_same_draft_locks(client, app, people):
 
 # ---- whose 补报 counts ------------------------------------------------------------------------------
 
+
 def test_a_grant_for_one_institution_does_not_open_the_month_for_another(client, app, people):
     set_deadline(app, people.round_id, -3)
     add_request(app, people.other, people.round_id, "granted")  # 株洲: granted
@@ -91,7 +100,9 @@ def test_a_grant_for_another_month_does_not_open_this_one(client, app, people):
     set_deadline(app, people.round_id, -3)
     with app.app_context():
         year, month = (people.year, people.month - 1) if people.month > 1 else (people.year - 1, 12)
-        earlier = report_round(year, month, opens_on=local_today() - timedelta(days=40), closes_on=local_today() - timedelta(days=20)).id
+        earlier = report_round(
+            year, month, opens_on=local_today() - timedelta(days=40), closes_on=local_today() - timedelta(days=20)
+        ).id
     add_request(app, people.institution, earlier, "granted")
     login(client, people.institution.username)
     client.post("/reports/new", data={"round_id": people.round_id})
@@ -135,8 +146,16 @@ def test_a_grant_opens_the_draft_until_its_last_day(client, app, people):
 
 # ---- the anomaly rule: ×3 up or down, or 0 ↔ at least 10 -----------------------------------------
 
-SAME_AS_LAST_MONTH = dict(floor_area=500, service_assets=300.50, site_type="自有", staff_count=20, bachelor_count=12,
-                          intermediate_count=5, service_expense=80, profit=-10.5)
+SAME_AS_LAST_MONTH = dict(
+    floor_area=500,
+    service_assets=300.50,
+    site_type="自有",
+    staff_count=20,
+    bachelor_count=12,
+    intermediate_count=5,
+    service_expense=80,
+    profit=-10.5,
+)
 
 
 @pytest.mark.parametrize(
@@ -178,17 +197,24 @@ def test_an_anomaly_in_a_category_count_needs_the_note_too(client, app, people):
     with app.app_context():
         year, month = (people.year, people.month - 1) if people.month > 1 else (people.year - 1, 12)
         last = report_round(year, month)
-        make_report(people.institution.id, last.id, revenue=150.25, categories={"融资服务": (0, 0, 0)}, **SAME_AS_LAST_MONTH)
+        make_report(
+            people.institution.id, last.id, revenue=150.25, categories={"融资服务": (0, 0, 0)}, **SAME_AS_LAST_MONTH
+        )
         finance = people.cat["融资服务"]
     login(client, people.institution.username)
     report_id = new_report(client, people.round_id)
-    data = people.data(**{f"cat{finance}_activities": "1", f"cat{finance}_participants": "12", f"cat{finance}_served": "2"})
+    data = people.data(
+        **{f"cat{finance}_activities": "1", f"cat{finance}_participants": "12", f"cat{finance}_served": "2"}
+    )
     soup = page(client.post(f"/reports/{report_id}/step/basic", data=data), status=422)
     assert "融资服务参与企业数 上月 0，本月 12" in text_of(soup)
-    assert "服务活动数" not in text_of(soup).split("与上月相比变化较大")[1].split("请用一句话")[0]  # 0 → 1 and 0 → 2 are small
+    assert (
+        "服务活动数" not in text_of(soup).split("与上月相比变化较大")[1].split("请用一句话")[0]
+    )  # 0 → 1 and 0 → 2 are small
 
 
 # ---- 退回 needs a comment -------------------------------------------------------------------------
+
 
 def test_a_monthly_report_is_not_returned_without_a_comment(client, app, people):
     login(client, people.institution.username)
@@ -205,6 +231,9 @@ def test_a_monthly_report_is_not_returned_without_a_comment(client, app, people)
             assert db.session.get(MonthlyReport, report_id).status == "submitted"
             actions = db.session.scalars(sa.select(ReviewEvent.action).where(ReviewEvent.filing_id == report_id)).all()
             assert actions == ["submit"]
-    assert client.post(f"/reports/{report_id}/review", data={"action": "return", "comment": "请补充工作总结"}).status_code == 303
+    assert (
+        client.post(f"/reports/{report_id}/review", data={"action": "return", "comment": "请补充工作总结"}).status_code
+        == 303
+    )
     with app.app_context():
         assert db.session.get(MonthlyReport, report_id).status == "returned"

@@ -1,4 +1,5 @@
 """调度大数据: aggregates equal hand-computed sums; public page shows aggregates only; admin filters."""
+
 import io
 from decimal import Decimal
 
@@ -20,13 +21,34 @@ def _fixture(app, people):
         dec = report_round(2024, 12).id
         third = make_institution(name="长沙第三机构", city_code="430100", county_code="430102")
         recognise(third.institution.id, 2023, 2026)
-        make_report(people.institution.id, jan, revenue=100, service_expense=50, profit=10, institution_type_id=people.type_id,
-                    categories={"政策服务": (2, 20, 5), "融资服务": (1, 10, 3)})
-        make_report(people.institution.id, feb, revenue=120.5, service_expense=60, profit=-5,
-                    categories={"政策服务": (4, 30, 6)})
-        make_report(people.other.id, jan, revenue=300, service_expense=100, profit=50,
-                    categories={"融资服务": (10, 50, 20)})
-        make_report(third.id, feb, revenue=80, service_expense=40, profit=8, categories={"政策服务": (6, 12, 9), "法律服务": (3, 3, 3)})
+        make_report(
+            people.institution.id,
+            jan,
+            revenue=100,
+            service_expense=50,
+            profit=10,
+            institution_type_id=people.type_id,
+            categories={"政策服务": (2, 20, 5), "融资服务": (1, 10, 3)},
+        )
+        make_report(
+            people.institution.id,
+            feb,
+            revenue=120.5,
+            service_expense=60,
+            profit=-5,
+            categories={"政策服务": (4, 30, 6)},
+        )
+        make_report(
+            people.other.id, jan, revenue=300, service_expense=100, profit=50, categories={"融资服务": (10, 50, 20)}
+        )
+        make_report(
+            third.id,
+            feb,
+            revenue=80,
+            service_expense=40,
+            profit=8,
+            categories={"政策服务": (6, 12, 9), "法律服务": (3, 3, 3)},
+        )
         make_report(third.id, jan, status="submitted", revenue=999, categories={"政策服务": (99, 99, 99)})
         make_report(people.other.id, dec, revenue=200, categories={"融资服务": (8, 8, 8)})
         return third.id
@@ -37,24 +59,50 @@ def test_aggregates_equal_hand_computed_sums(app, people):
     with app.test_request_context():
         t = stats.totals(stats.Filters(2025))
         assert (t.institutions, t.reports) == (3, 4)
-        assert (t.activities, t.participants, t.served) == (2 + 1 + 4 + 10 + 6 + 3, 20 + 10 + 30 + 50 + 12 + 3, 5 + 3 + 6 + 20 + 9 + 3)
+        assert (t.activities, t.participants, t.served) == (
+            2 + 1 + 4 + 10 + 6 + 3,
+            20 + 10 + 30 + 50 + 12 + 3,
+            5 + 3 + 6 + 20 + 9 + 3,
+        )
         assert t.revenue == Decimal("600.50") and t.expense == Decimal("250.00") and t.profit == Decimal("63.00")
         months = stats.by_month(stats.Filters(2025, 1, 3))
-        assert [(m.label, m.institutions, m.activities, m.served) for m in months] == [("1月", 2, 13, 28), ("2月", 2, 13, 18), ("3月", 0, 0, 0)]
+        assert [(m.label, m.institutions, m.activities, m.served) for m in months] == [
+            ("1月", 2, 13, 28),
+            ("2月", 2, 13, 18),
+            ("3月", 0, 0, 0),
+        ]
         cities = {c.key: c for c in stats.by_city(stats.Filters(2025))}
-        assert (cities["430100"].institutions, cities["430100"].activities, cities["430100"].revenue) == (2, 16, Decimal("300.50"))
+        assert (cities["430100"].institutions, cities["430100"].activities, cities["430100"].revenue) == (
+            2,
+            16,
+            Decimal("300.50"),
+        )
         assert (cities["430200"].institutions, cities["430200"].served) == (1, 20)
         assert cities["430300"].activities == 0  # every 市州 is listed
         rows = stats.by_category(stats.Filters(2025))
-        categories = {c.label: (c.activities, c.participants, c.served) for c in rows if c.activities or c.participants or c.served}
+        categories = {
+            c.label: (c.activities, c.participants, c.served)
+            for c in rows
+            if c.activities or c.participants or c.served
+        }
         assert categories == {"政策服务": (12, 62, 20), "融资服务": (11, 60, 23), "法律服务": (3, 3, 3)}
-        assert [c.label for c in rows][:3] == ["政策服务", "融资服务", "引才育才服务"]  # the dictionary's order, zeros kept
-        changsha = {c.label: c.activities for c in stats.by_category(stats.Filters(2025, city_code="430100")) if c.activities}
+        assert [c.label for c in rows][:3] == [
+            "政策服务",
+            "融资服务",
+            "引才育才服务",
+        ]  # the dictionary's order, zeros kept
+        changsha = {
+            c.label: c.activities for c in stats.by_category(stats.Filters(2025, city_code="430100")) if c.activities
+        }
         assert changsha == {"政策服务": 12, "融资服务": 1, "法律服务": 3}
         typed = stats.totals(stats.Filters(2025, institution_type_id=people.type_id))
         assert typed.reports == 1 and typed.activities == 3
         top = stats.top_institutions(stats.Filters(2025), "served")
-        assert [(r.label, r.served) for r in top] == [("株洲调度测试机构", 20), ("长沙调度测试机构", 14), ("长沙第三机构", 12)]
+        assert [(r.label, r.served) for r in top] == [
+            ("株洲调度测试机构", 20),
+            ("长沙调度测试机构", 14),
+            ("长沙第三机构", 12),
+        ]
         mom = stats.month_on_month(stats.Filters(2025, 1, 2))
         assert (mom.current.activities, mom.base.activities, mom.pct("activities")) == (13, 13, 0.0)
         jan = stats.month_on_month(stats.Filters(2025, 1, 1))
@@ -68,7 +116,6 @@ def test_the_cache_follows_approvals(app, people):
     with app.test_request_context():
         before = stats.public_summary(2025).totals.activities
         from app.blueprints.reports.models import MonthlyReport
-
         from app.blueprints.reports.services import report_on_transition
         from app.filings.workflow import find
 
@@ -84,7 +131,9 @@ def test_public_page_shows_aggregates_but_no_single_institution(client, app, peo
     soup = page(client.get("/big-data?year=2025"))
     text = text_of(soup)
     assert "统计期：2025年1-2月" in text
-    assert "报送机构数（家）" in text and "服务活动数（场次）" in text and "600.50" in text  # 3 institutions: revenue public
+    assert (
+        "报送机构数（家）" in text and "服务活动数（场次）" in text and "600.50" in text
+    )  # 3 institutions: revenue public
     assert soup.find("svg") is not None and soup.find("script", src=False, string=True) is None
     assert "各服务类别情况" in text and "政策服务" in text and "长沙市" in text
     assert "长沙调度测试机构" not in text and "株洲调度测试机构" not in text  # no institution names
@@ -141,7 +190,9 @@ def test_rebuild_gives_the_same_rollups_and_fills_missing_copies(app, people):
         from app.blueprints.reports.models import MonthlyReport, ReportCategoryStat, ReportMonthStat
 
         def snapshot():
-            months = sorted(tuple(str(v) for v in r) for r in db.session.execute(sa.select(*ReportMonthStat.__table__.c)))
+            months = sorted(
+                tuple(str(v) for v in r) for r in db.session.execute(sa.select(*ReportMonthStat.__table__.c))
+            )
             categories = sorted(tuple(r) for r in db.session.execute(sa.select(*ReportCategoryStat.__table__.c)))
             return months, categories
 

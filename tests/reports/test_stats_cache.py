@@ -1,5 +1,6 @@
 """The 调度大数据 figures are kept in the app's Flask-Caching cache: reused until a report is
 approved, and recomputed after a rebuild of the rollups even when the counts stay the same."""
+
 import sqlalchemy as sa
 
 from app.blueprints.reports import stats

@@ -1,4 +1,5 @@
 """基本资料 and 修改密码 forms."""
+
 import re
 
 from werkzeug.security import check_password_hash
@@ -9,8 +10,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.database import end_read_transaction
 from app.forms import BaseForm, RegionMixin, required
 from app.passwords import password_problem
-from app.utils import local_today
 from app.reference.services import dict_items, platforms
+from app.utils import local_today
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -47,26 +48,34 @@ class InstitutionProfileForm(RegionMixin, BaseForm):
     )
     platform_id = SelectField("所属平台", coerce=int_or_none, **PICK, validators=[required("请选择所属平台。")])
     institution_type_id = SelectField("机构类型", coerce=int_or_none, **PICK, validators=[Optional()])
-    contact = StringField("联系人", validators=[required("请填写联系人。"), Length(max=40, message="联系人不能超过 40 字。")])
+    contact = StringField(
+        "联系人", validators=[required("请填写联系人。"), Length(max=40, message="联系人不能超过 40 字。")]
+    )
     address = StringField("地址", validators=[Optional(), Length(max=200, message="地址不能超过 200 字。")])
     email = StringField(
         "电子邮箱",
-        validators=[Optional(), Length(max=120, message="电子邮箱不能超过 120 个字符。"),
-                    Email(message="请输入正确的电子邮箱地址，如 name@example.com。")],
+        validators=[
+            Optional(),
+            Length(max=120, message="电子邮箱不能超过 120 个字符。"),
+            Email(message="请输入正确的电子邮箱地址，如 name@example.com。"),
+        ],
         render_kw={"type": "email"},
     )
     intro = TextAreaField("机构简介", validators=[Optional(), Length(max=1000, message="机构简介不能超过 1000 字。")])
     # shown in the public 核心服务机构 directory once the institution is recognised
     service_category_ids = MultiCheckboxField("服务类别", coerce=int, validate_choice=False)
     publish_contact = RadioField(
-        "对外公开联系方式", choices=[(True, "公开"), (False, "不公开")], coerce=bool_choice, default=False, validate_choice=False
+        "对外公开联系方式",
+        choices=[(True, "公开"), (False, "不公开")],
+        coerce=bool_choice,
+        default=False,
+        validate_choice=False,
     )
 
     def fill_choices(self, profile):
         self.service_category_ids.choices = [
             (item.id, item.name + ("" if item.active else "（已停用）"))
-            for item in dict_items("service_category")
-            + [c for c in profile.service_categories if not c.active]
+            for item in dict_items("service_category") + [c for c in profile.service_categories if not c.active]
         ]
         self.unit_nature_id.choices = _choices(dict_items("unit_nature", include_id=profile.unit_nature_id))
         self.platform_id.choices = _choices(platforms(include_id=profile.platform_id), "请选择所属平台")
@@ -92,19 +101,25 @@ class InstitutionProfileForm(RegionMixin, BaseForm):
 class ExpertProfileForm(RegionMixin, BaseForm):
     name = StringField("姓名", validators=[required("请填写姓名。"), Length(max=40, message="姓名不能超过 40 字。")])
     gender = RadioField(
-        "性别", validate_choice=False, validators=[required("请选择性别。"), AnyOf(("男", "女"), message="请选择性别。")]
+        "性别",
+        validate_choice=False,
+        validators=[required("请选择性别。"), AnyOf(("男", "女"), message="请选择性别。")],
     )
     birth_month = StringField(
         "出生年月", validators=[required("请填写出生年月。")], render_kw={"type": "month", "placeholder": "1980-05"}
     )
-    employer = StringField("工作单位", validators=[required("请填写工作单位。"), Length(max=120, message="工作单位不能超过 120 字。")])
+    employer = StringField(
+        "工作单位", validators=[required("请填写工作单位。"), Length(max=120, message="工作单位不能超过 120 字。")]
+    )
     title = StringField("职称", validators=[required("请填写职称。"), Length(max=40, message="职称不能超过 40 字。")])
     category_id = SelectField("专业领域", coerce=int_or_none, **PICK, validators=[required("请选择专业领域。")])
     bio = TextAreaField("个人简介", validators=[Optional(), Length(max=500, message="个人简介不能超过 500 字。")])
 
     def fill_choices(self, profile):
         self.gender.choices = [("男", "男"), ("女", "女")]
-        self.category_id.choices = _choices(dict_items("service_category", include_id=profile.category_id), "请选择专业领域")
+        self.category_id.choices = _choices(
+            dict_items("service_category", include_id=profile.category_id), "请选择专业领域"
+        )
         self.fill_region_choices()
 
     def validate_birth_month(self, field):
@@ -118,7 +133,9 @@ class ExpertProfileForm(RegionMixin, BaseForm):
 
 
 class EnterpriseProfileForm(RegionMixin, BaseForm):
-    contact = StringField("联系人", validators=[required("请填写联系人。"), Length(max=40, message="联系人不能超过 40 字。")])
+    contact = StringField(
+        "联系人", validators=[required("请填写联系人。"), Length(max=40, message="联系人不能超过 40 字。")]
+    )
     address = StringField("地址", validators=[Optional(), Length(max=200, message="地址不能超过 200 字。")])
 
     def fill_choices(self, profile):
@@ -126,7 +143,9 @@ class EnterpriseProfileForm(RegionMixin, BaseForm):
 
 
 class AdminProfileForm(BaseForm):
-    display_name = StringField("显示名称", validators=[required("请填写显示名称。"), Length(max=60, message="显示名称不能超过 60 字。")])
+    display_name = StringField(
+        "显示名称", validators=[required("请填写显示名称。"), Length(max=60, message="显示名称不能超过 60 字。")]
+    )
 
     def fill_choices(self, profile):
         pass
@@ -158,7 +177,8 @@ class ChangePasswordForm(BaseForm):
         "新密码", validators=[required("请输入新密码。")], render_kw={"autocomplete": "new-password"}
     )
     confirm_password = PasswordField(
-        "确认新密码", validators=[required("请再次输入新密码。"), EqualTo("new_password", message="两次输入的新密码不一致。")],
+        "确认新密码",
+        validators=[required("请再次输入新密码。"), EqualTo("new_password", message="两次输入的新密码不一致。")],
         render_kw={"autocomplete": "new-password"},
     )
 

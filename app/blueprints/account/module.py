@@ -1,4 +1,5 @@
 """What the account module contributes to the app (app/modules.py)."""
+
 from app.blueprints.account import bp, routes  # noqa: F401  (importing the views puts them on bp)
 from app.modules import MenuItem, Module
 

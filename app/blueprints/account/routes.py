@@ -1,4 +1,5 @@
 """The workspace of every account: 工作台, 基本资料, 站内消息, 修改密码."""
+
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 

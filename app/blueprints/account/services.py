@@ -1,4 +1,5 @@
 """Account rules: the 工作台 overview, 基本资料, 站内消息 and 修改密码."""
+
 import sqlalchemy as sa
 
 from app.audit import audit, snapshot
@@ -7,14 +8,24 @@ from app.extensions import db
 from app.forms import uscc_warnings
 from app.inbox import Message, unread_count
 from app.modules import wiring
+from app.reference.models import ServiceCategory
 from app.sessions import sessions_end_for_user
 from app.utils import paginate, utcnow
-from app.reference.models import ServiceCategory
 
 # Editable 基本资料 fields per role (what the form may change; everything else is read-only).
 PROFILE_FIELDS = {
-    "institution": ("unit_nature_id", "platform_id", "institution_type_id", "contact", "city_code", "county_code",
-                    "address", "email", "intro", "publish_contact"),
+    "institution": (
+        "unit_nature_id",
+        "platform_id",
+        "institution_type_id",
+        "contact",
+        "city_code",
+        "county_code",
+        "address",
+        "email",
+        "intro",
+        "publish_contact",
+    ),
     "expert": ("name", "gender", "birth_month", "employer", "title", "category_id", "city_code", "county_code", "bio"),
     "enterprise": ("contact", "city_code", "county_code", "address"),
     "city_admin": ("display_name",),
@@ -23,14 +34,20 @@ PROFILE_FIELDS = {
 
 # Optional fields a complete profile has filled in: (field, label).
 COMPLETENESS = {
-    "institution": (("institution_type_id", "机构类型"), ("service_categories", "服务类别"), ("address", "地址"),
-                    ("email", "电子邮箱"), ("intro", "机构简介")),
+    "institution": (
+        ("institution_type_id", "机构类型"),
+        ("service_categories", "服务类别"),
+        ("address", "地址"),
+        ("email", "电子邮箱"),
+        ("intro", "机构简介"),
+    ),
     "expert": (("bio", "个人简介"),),
     "enterprise": (("address", "地址"),),
 }
 
 
 # ---- 工作台 ----------------------------------------------------------------------------------
+
 
 def profile_missing(*, user):
     """Labels of the optional 基本资料 fields the user has not filled in yet."""
@@ -50,7 +67,10 @@ def profile_warnings(*, user):
 def workspace_overview(*, user):
     """What the 工作台 shows a non-admin user."""
     recent = db.session.scalars(
-        sa.select(Message).where(Message.user_id == user.id).order_by(Message.created_at.desc(), Message.id.desc()).limit(5)
+        sa.select(Message)
+        .where(Message.user_id == user.id)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(5)
     ).all()
     return {
         "unread": unread_count(user),
@@ -61,6 +81,7 @@ def workspace_overview(*, user):
 
 
 # ---- 基本资料 --------------------------------------------------------------------------------
+
 
 def _clean(value):
     return None if value == "" else value
@@ -78,7 +99,9 @@ def profile_update(*, user, data):
     after = snapshot(record, fields)
     if user.role == "institution" and "service_category_ids" in data:
         fields = (*fields, "service_categories")
-        before["service_categories"], after["service_categories"] = _set_categories(record, data["service_category_ids"])
+        before["service_categories"], after["service_categories"] = _set_categories(
+            record, data["service_category_ids"]
+        )
     changed = [name for name in fields if before[name] != after[name]]
     if not changed:
         db.session.rollback()
@@ -88,7 +111,14 @@ def profile_update(*, user, data):
     if user.role in ("institution", "expert", "enterprise"):
         user.city_code = record.city_code
     before, after = {name: before[name] for name in changed}, {name: after[name] for name in changed}
-    audit("account.profile_update", summary=f"修改基本资料：{user.username}", target=user, before=before, after=after, actor=user)
+    audit(
+        "account.profile_update",
+        summary=f"修改基本资料：{user.username}",
+        target=user,
+        before=before,
+        after=after,
+        actor=user,
+    )
     # each module's profile_hooks (app/modules.py) with the changed fields only, before the commit,
     # so a module can act in the same commit: 优秀评选 re-checks a 评审专家's assignments when its
     # 工作单位 changes
@@ -103,13 +133,18 @@ def _set_categories(institution, ids):
     before = "、".join(c.name for c in institution.service_categories)
     wanted = set(ids or ())
     if wanted != set(institution.service_category_ids):
-        institution.service_categories = db.session.scalars(
-            sa.select(ServiceCategory).where(ServiceCategory.id.in_(wanted)).order_by(ServiceCategory.sort_order)
-        ).all() if wanted else []
+        institution.service_categories = (
+            db.session.scalars(
+                sa.select(ServiceCategory).where(ServiceCategory.id.in_(wanted)).order_by(ServiceCategory.sort_order)
+            ).all()
+            if wanted
+            else []
+        )
     return before, "、".join(c.name for c in institution.service_categories)
 
 
 # ---- 站内消息 --------------------------------------------------------------------------------
+
 
 def messages_page(*, user, page=1, per_page=20):
     """The user's messages, newest first."""
@@ -122,7 +157,9 @@ def message_open(*, user, message_id):
     writes in it); None for another user's or a missing message."""
     message = db.session.scalar(sa.select(Message).where(Message.id == message_id, Message.user_id == user.id))
     if message is not None and message.read_at is None:
-        if write_aside(sa.update(Message).where(Message.id == message.id, Message.read_at.is_(None)).values(read_at=utcnow())):
+        if write_aside(
+            sa.update(Message).where(Message.id == message.id, Message.read_at.is_(None)).values(read_at=utcnow())
+        ):
             db.session.rollback()  # a new read snapshot: the page's unread count sees the write
     return message
 
@@ -137,6 +174,7 @@ def messages_read_all(*, user):
 
 
 # ---- 修改密码 --------------------------------------------------------------------------------
+
 
 def password_change(*, user, new_password):
     """Set a new (validated) password, clear the forced change and end every other session. Commits."""

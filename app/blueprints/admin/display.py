@@ -1,8 +1,9 @@
 """How the admin pages show codes and raw values: labels, browser names, masked SMS text."""
+
 import re
 
-from app.modules import wiring
 from app.blueprints.auth.models import ROLE_LABELS
+from app.modules import wiring
 from app.reference.services import region_name
 
 # 操作日志: action codes written with app.audit.audit(); unknown codes are shown as they are.
@@ -110,11 +111,26 @@ LOGIN_DETAILS = {
 
 # Checked in order: several browsers say "Chrome" in their user agent too.
 BROWSERS = (
-    ("360SE", "360"), ("360EE", "360"), ("QIHU", "360"), ("360Browser", "360"),
-    ("QQBrowser", "QQ浏览器"), ("MetaSr", "搜狗"), ("UBrowser", "UC"), ("UCBrowser", "UC"),
-    ("Edg/", "Edge"), ("EdgA/", "Edge"), ("Edge/", "Edge"), ("OPR/", "Opera"), ("Opera", "Opera"),
-    ("Firefox/", "Firefox"), ("MSIE", "IE"), ("Trident/", "IE"), ("HeadlessChrome", "Chrome"),
-    ("Chromium", "Chromium"), ("Chrome/", "Chrome"), ("Safari/", "Safari"),
+    ("360SE", "360"),
+    ("360EE", "360"),
+    ("QIHU", "360"),
+    ("360Browser", "360"),
+    ("QQBrowser", "QQ浏览器"),
+    ("MetaSr", "搜狗"),
+    ("UBrowser", "UC"),
+    ("UCBrowser", "UC"),
+    ("Edg/", "Edge"),
+    ("EdgA/", "Edge"),
+    ("Edge/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Opera", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("MSIE", "IE"),
+    ("Trident/", "IE"),
+    ("HeadlessChrome", "Chrome"),
+    ("Chromium", "Chromium"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
 )
 
 
@@ -167,8 +183,12 @@ def audit_rows(entry):
     after = entry.after or {}
     keys = list(before) + [key for key in after if key not in before]
     return [
-        (field_label(key), field_value(key, before.get(key)) if key in before else "—",
-         field_value(key, after.get(key)) if key in after else "—", before.get(key) != after.get(key))
+        (
+            field_label(key),
+            field_value(key, before.get(key)) if key in before else "—",
+            field_value(key, after.get(key)) if key in after else "—",
+            before.get(key) != after.get(key),
+        )
         for key in keys
     ]
 

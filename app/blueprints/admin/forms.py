@@ -1,4 +1,5 @@
 """Forms of the admin pages: list filters (GET, no CSRF) and the edit forms."""
+
 import re
 
 import sqlalchemy as sa
@@ -43,7 +44,11 @@ class UserFilterForm(FilterForm):
     q = StringField("关键字", validators=[Length(max=60)])
 
     def fill_choices(self, viewer):
-        roles = list(ROLE_LABELS) if viewer.role == "province_admin" else ["institution", "expert", "enterprise", "city_admin"]
+        roles = (
+            list(ROLE_LABELS)
+            if viewer.role == "province_admin"
+            else ["institution", "expert", "enterprise", "city_admin"]
+        )
         self.role.choices = [("", "全部")] + [(role, ROLE_LABELS[role]) for role in roles]
         self.city_code.choices = _city_choices("全部")
 
@@ -73,20 +78,29 @@ class SmsFilterForm(FilterForm):
 
 class PhoneRequestFilterForm(FilterForm):
     status = SelectField(
-        "状态", choices=list(PhoneChangeRequest.STATUS_LABELS.items()) + [("all", "全部")], default="pending", validate_choice=False
+        "状态",
+        choices=list(PhoneChangeRequest.STATUS_LABELS.items()) + [("all", "全部")],
+        default="pending",
+        validate_choice=False,
     )
 
 
 class NewAdminForm(BaseForm):
     """新增管理员: a 市州管理员 (needs its 市州) or a 省级管理员."""
 
-    username = StringField("帐户名称", validators=[required("请输入帐户名称。"), Length(max=120, message="帐户名称不能超过 120 个字符。")])
+    username = StringField(
+        "帐户名称", validators=[required("请输入帐户名称。"), Length(max=120, message="帐户名称不能超过 120 个字符。")]
+    )
     display_name = StringField("显示名称", validators=[required("请输入显示名称。"), Length(max=120)])
-    role = SelectField("角色", choices=[("city_admin", "市州管理员"), ("province_admin", "省级管理员")], default="city_admin")
+    role = SelectField(
+        "角色", choices=[("city_admin", "市州管理员"), ("province_admin", "省级管理员")], default="city_admin"
+    )
     city_code = SelectField("市州", validate_choice=False)
     phone = StringField("手机", validators=[required("请输入手机号码。"), Mobile()])
     password = PasswordField("初始密码", validators=[required("请输入初始密码。"), PasswordPolicy("username")])
-    confirm = PasswordField("确认密码", validators=[required("请再次输入密码。"), EqualTo("password", "两次输入的密码不一致。")])
+    confirm = PasswordField(
+        "确认密码", validators=[required("请再次输入密码。"), EqualTo("password", "两次输入的密码不一致。")]
+    )
 
     def fill_choices(self):
         self.city_code.choices = _city_choices("请选择市州")
@@ -103,8 +117,12 @@ class NewAdminForm(BaseForm):
 
 
 class DictItemForm(BaseForm):
-    name = StringField("名称", validators=[required("请输入名称。"), Length(max=60, message="名称不能超过 60 个字符。")])
-    code = StringField("信用代码前缀", validators=[Optional(), Length(min=2, max=2, message="请输入 2 位前缀，如 91。")])
+    name = StringField(
+        "名称", validators=[required("请输入名称。"), Length(max=60, message="名称不能超过 60 个字符。")]
+    )
+    code = StringField(
+        "信用代码前缀", validators=[Optional(), Length(min=2, max=2, message="请输入 2 位前缀，如 91。")]
+    )
     sort_order = IntegerField("排序", validators=[input_required("请输入排序号。"), sort_order_range])
     active = BooleanField("启用", default=True)
 
@@ -129,7 +147,9 @@ class DictItemForm(BaseForm):
 
 
 class PlatformForm(BaseForm):
-    name = StringField("平台名称", validators=[required("请输入平台名称。"), Length(max=80, message="平台名称不能超过 80 个字符。")])
+    name = StringField(
+        "平台名称", validators=[required("请输入平台名称。"), Length(max=80, message="平台名称不能超过 80 个字符。")]
+    )
     city_code = SelectField("所属市州", validate_choice=False)
     sort_order = IntegerField("排序", validators=[input_required("请输入排序号。"), sort_order_range])
     active = BooleanField("启用", default=True)

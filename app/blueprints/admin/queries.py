@@ -3,6 +3,7 @@
 Each ``*_select`` returns a SQLAlchemy select that ``app.utils.paginate`` pages; relationships the
 page shows are loaded eagerly so a page's query count does not grow with its rows.
 """
+
 import hashlib
 from datetime import datetime, time, timedelta, timezone
 
@@ -92,7 +93,10 @@ def user_for_viewer(*, viewer, user_id):
 
 def user_recent_logins(user, limit=10):
     return db.session.scalars(
-        sa.select(LoginLog).where(LoginLog.user_id == user.id).order_by(LoginLog.created_at.desc(), LoginLog.id.desc()).limit(limit)
+        sa.select(LoginLog)
+        .where(LoginLog.user_id == user.id)
+        .order_by(LoginLog.created_at.desc(), LoginLog.id.desc())
+        .limit(limit)
     ).all()
 
 

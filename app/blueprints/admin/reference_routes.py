@@ -1,4 +1,5 @@
 """字典管理 and 所属平台 (system administration, province admins only)."""
+
 from flask import abort, flash, request, url_for
 from flask_login import current_user
 
@@ -11,7 +12,6 @@ from app.htmx import redirect_303, render
 from app.inputs import db_int
 from app.reference.models import DICT_KINDS
 from app.utils import paginate
-
 
 # --- 字典管理 ---------------------------------------------------------------------------------
 
@@ -54,11 +54,18 @@ def _dict_form_page(form, kind, item=None):
 def new_dict_item(kind):
     """新增字典项. 404 unknown list; duplicate name or bad sort order beside the field."""
     _kind_or_404(kind)
-    form = DictItemForm(kind=kind, data=None if request.method == "POST" else {"sort_order": queries.dict_next_sort_order(kind)})
+    form = DictItemForm(
+        kind=kind, data=None if request.method == "POST" else {"sort_order": queries.dict_next_sort_order(kind)}
+    )
     if form.validate_on_submit():
         try:
             item = services.dict_item_save(
-                kind=kind, name=form.name.data, code=form.code.data, sort_order=form.sort_order.data, active=form.active.data, actor=current_user
+                kind=kind,
+                name=form.name.data,
+                code=form.code.data,
+                sort_order=form.sort_order.data,
+                active=form.active.data,
+                actor=current_user,
             )
         except AdminError as error:
             form_error(form, error)
@@ -81,8 +88,13 @@ def edit_dict_item(item_id):
     if form.validate_on_submit():
         try:
             services.dict_item_save(
-                kind=item.kind, item=item, name=form.name.data, code=form.code.data,
-                sort_order=form.sort_order.data, active=form.active.data, actor=current_user,
+                kind=item.kind,
+                item=item,
+                name=form.name.data,
+                code=form.code.data,
+                sort_order=form.sort_order.data,
+                active=form.active.data,
+                actor=current_user,
             )
         except AdminError as error:
             form_error(form, error)
@@ -99,7 +111,11 @@ def _dict_set_active(item_id, active):
     except AdminError as error:
         flash(str(error), "error")
     else:
-        flash(f"已{'启用' if active else '停用'}“{item.name}”。" + ("" if active else "已使用它的记录仍显示原名称，新填报不再可选。"), "success")
+        flash(
+            f"已{'启用' if active else '停用'}“{item.name}”。"
+            + ("" if active else "已使用它的记录仍显示原名称，新填报不再可选。"),
+            "success",
+        )
     return redirect_303(url_for("admin.list_dicts", kind=item.kind))
 
 
@@ -152,7 +168,11 @@ def new_platform():
     if form.validate_on_submit():
         try:
             platform = services.platform_save(
-                name=form.name.data, city_code=form.city_code.data, sort_order=form.sort_order.data, active=form.active.data, actor=current_user
+                name=form.name.data,
+                city_code=form.city_code.data,
+                sort_order=form.sort_order.data,
+                active=form.active.data,
+                actor=current_user,
             )
         except AdminError as error:
             form_error(form, error)
@@ -175,8 +195,12 @@ def edit_platform(platform_id):
     if form.validate_on_submit():
         try:
             services.platform_save(
-                platform=platform, name=form.name.data, city_code=form.city_code.data,
-                sort_order=form.sort_order.data, active=form.active.data, actor=current_user,
+                platform=platform,
+                name=form.name.data,
+                city_code=form.city_code.data,
+                sort_order=form.sort_order.data,
+                active=form.active.data,
+                actor=current_user,
             )
         except AdminError as error:
             form_error(form, error)

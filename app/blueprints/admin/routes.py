@@ -1,4 +1,5 @@
 """System administration pages (系统管理): thin views over admin services and queries."""
+
 from flask import abort, current_app, flash, request, session, url_for
 from flask_login import current_user
 
@@ -15,13 +16,13 @@ from app.blueprints.admin.forms import (
 )
 from app.blueprints.admin.services import AdminError
 from app.cache import cached_page
+from app.filings.attachments import attachment_response
 from app.htmx import redirect_303, render
 from app.inputs import db_int
 from app.modules import wiring
 from app.reference.models import DICT_KINDS
 from app.reference.services import region_name
 from app.utils import paginate
-from app.filings.attachments import attachment_response
 
 ADMINS = ("province_admin", "city_admin")
 PROVINCE = ("province_admin",)
@@ -82,7 +83,11 @@ def list_users():
     form.fill_choices(current_user)
     filters = form.values()
     select = queries.users_select(
-        viewer=current_user, role=filters["role"], city_code=filters["city_code"], status=filters["status"], keyword=filters["q"]
+        viewer=current_user,
+        role=filters["role"],
+        city_code=filters["city_code"],
+        status=filters["status"],
+        keyword=filters["q"],
     ).options(*queries.users_page_options())
     return render(
         "admin/users.html",
@@ -136,7 +141,9 @@ def _user_action(user_id, action, done):
 @roles(*PROVINCE)
 def disable_user(user_id):
     """停用 and end the account's sessions. 404 unknown account; refuses yourself or an already disabled one."""
-    return _user_action(user_id, services.user_disable, lambda user, _: f"已停用帐户 {user.username}，其登录会话已全部结束。")
+    return _user_action(
+        user_id, services.user_disable, lambda user, _: f"已停用帐户 {user.username}，其登录会话已全部结束。"
+    )
 
 
 @bp.route("/users/<int:user_id>/enable", methods=["POST"])
@@ -255,7 +262,9 @@ def list_audit():
     """操作日志. Bad filter values are ignored and marked."""
     form = AuditFilterForm(request.args)
     known = set(wiring().action_labels)
-    codes = sorted(known | set(queries.audit_actions_present()), key=lambda code: (display.action_label(code) == code, code))
+    codes = sorted(
+        known | set(queries.audit_actions_present()), key=lambda code: (display.action_label(code) == code, code)
+    )
     form.action.choices = [("", "全部")] + [(code, display.action_label(code)) for code in codes]
     filters = form.values()
     select = queries.audit_select(
@@ -357,7 +366,10 @@ def decide_phone_request(request_id):
                 return redirect_303(url_for("admin.show_phone_request", request_id=req.id))
             form.note.errors.append(str(error))
         else:
-            flash(f"已{'通过' if form.decision.data == 'approve' else '驳回'} {req.username} 的手机号变更申诉，结果已短信通知 {req.new_phone}。", "success")
+            flash(
+                f"已{'通过' if form.decision.data == 'approve' else '驳回'} {req.username} 的手机号变更申诉，结果已短信通知 {req.new_phone}。",
+                "success",
+            )
             return redirect_303(url_for("admin.show_phone_request", request_id=req.id))
     return _phone_request_page(req, form)
 

@@ -3,6 +3,7 @@
 Every function here is keyword-only, owns its commit and writes the audit trail; a request that
 cannot be carried out raises ``AdminError`` with a message for the admin.
 """
+
 import secrets
 import string
 from collections import namedtuple
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from app.audit import audit, snapshot
+from app.blueprints.admin.queries import open_sessions_select, session_ref, user_scope
 from app.blueprints.auth.models import ROLE_LABELS, PhoneChangeRequest, User, UserSession
 from app.database import end_read_transaction
 from app.extensions import db
@@ -22,7 +24,6 @@ from app.reference.models import DICT_KINDS, Platform, Region
 from app.sessions import sessions_end, sessions_end_for_user
 from app.sms import send_sms
 from app.utils import utcnow
-from app.blueprints.admin.queries import open_sessions_select, session_ref, user_scope
 
 
 class AdminError(ValueError):
@@ -61,7 +62,9 @@ def phone_request_counts(user):
 
 def account_counts(user):
     by_role = dict(
-        db.session.execute(sa.select(User.role, sa.func.count(User.id)).where(user_scope(user)).group_by(User.role)).all()
+        db.session.execute(
+            sa.select(User.role, sa.func.count(User.id)).where(user_scope(user)).group_by(User.role)
+        ).all()
     )
     roles = ["institution", "expert", "enterprise", "city_admin"]
     if user.role == "province_admin":
@@ -70,7 +73,9 @@ def account_counts(user):
         labels = {role: f"{ROLE_LABELS[role]}帐户" for role in roles}
     else:
         labels = {role: f"本市州{ROLE_LABELS[role]}帐户" for role in roles} | {"city_admin": "本市州管理员帐户"}
-    return [HomeCount(labels[role], by_role.get(role, 0), url_for("admin.list_users", role=role), "个") for role in roles]
+    return [
+        HomeCount(labels[role], by_role.get(role, 0), url_for("admin.list_users", role=role), "个") for role in roles
+    ]
 
 
 def online_counts(user):
@@ -133,7 +138,14 @@ def user_disable(*, user, actor):
         raise AdminError(f"帐户 {user.username} 已是停用状态。")
     user.status = "disabled"
     sessions_end_for_user(user, reason="disabled")
-    audit("user.disable", summary=f"停用帐户 {user.username}", target=user, before={"status": "active"}, after={"status": "disabled"}, actor=actor)
+    audit(
+        "user.disable",
+        summary=f"停用帐户 {user.username}",
+        target=user,
+        before={"status": "active"},
+        after={"status": "disabled"},
+        actor=actor,
+    )
     db.session.commit()
 
 
@@ -144,7 +156,14 @@ def user_enable(*, user, actor):
     user.status = "active"
     user.failed_logins = 0
     user.locked_until = None
-    audit("user.enable", summary=f"启用帐户 {user.username}", target=user, before={"status": "disabled"}, after={"status": "active"}, actor=actor)
+    audit(
+        "user.enable",
+        summary=f"启用帐户 {user.username}",
+        target=user,
+        before={"status": "disabled"},
+        after={"status": "active"},
+        actor=actor,
+    )
     db.session.commit()
 
 
@@ -175,7 +194,11 @@ def user_reset_password(*, user, actor):
     sessions_end_for_user(user, reason="password_reset")
     sms_sent = is_mobile(user.phone)
     if sms_sent:
-        send_sms(user.phone, f"您的帐户 {user.username} 的密码已由管理员重置，临时密码：{password} ，请登录后立即修改密码。", secret=password)
+        send_sms(
+            user.phone,
+            f"您的帐户 {user.username} 的密码已由管理员重置，临时密码：{password} ，请登录后立即修改密码。",
+            secret=password,
+        )
     audit(
         "user.reset_password",
         summary=f"重置帐户 {user.username} 的密码" + ("，临时密码已短信发送" if sms_sent else ""),
@@ -238,7 +261,12 @@ def phone_request_decide(*, request_id, approve, note, actor):
     claimed = db.session.execute(
         sa.update(PhoneChangeRequest)
         .where(PhoneChangeRequest.id == req.id, PhoneChangeRequest.status == "pending")
-        .values(status="approved" if approve else "rejected", decided_by_id=actor.id, decided_at=now, decision_note=note or None)
+        .values(
+            status="approved" if approve else "rejected",
+            decided_by_id=actor.id,
+            decided_at=now,
+            decision_note=note or None,
+        )
         .execution_options(synchronize_session="fetch")
     ).rowcount
     if claimed != 1:
@@ -255,7 +283,10 @@ def phone_request_decide(*, request_id, approve, note, actor):
         after["phone"] = req.new_phone
         sessions_end_for_user(user, reason="phone_change")
         text = f"{SMS_SIGNATURE}您提交的手机号变更申诉已通过，帐户 {req.username} 绑定的手机号已变更为本号码。"
-        title, body = "手机号变更申诉已通过", f"您的帐户绑定手机号已由 {req.old_phone} 变更为 {req.new_phone}，请使用新手机号登录和找回密码。"
+        title, body = (
+            "手机号变更申诉已通过",
+            f"您的帐户绑定手机号已由 {req.old_phone} 变更为 {req.new_phone}，请使用新手机号登录和找回密码。",
+        )
     else:
         text = f"{SMS_SIGNATURE}您提交的帐户 {req.username} 手机号变更申诉未通过，处理意见：{note}"
         title, body = "手机号变更申诉未通过", "您提交的手机号变更申诉未通过。"
@@ -333,7 +364,9 @@ def platform_save(*, platform=None, name, city_code=None, sort_order, active, ac
     platform.city_code = city_code or None
     platform.sort_order = sort_order
     platform.active = active
-    return _commit_change(platform, before, PLATFORM_FIELDS, action="platform", label=f"所属平台“{platform.name}”", actor=actor)
+    return _commit_change(
+        platform, before, PLATFORM_FIELDS, action="platform", label=f"所属平台“{platform.name}”", actor=actor
+    )
 
 
 def platform_set_active(*, platform, active, actor):

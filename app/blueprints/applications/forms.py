@@ -1,4 +1,5 @@
 """The two content steps of 核心服务机构申报, with the manual's labels and units."""
+
 from wtforms import RadioField, TextAreaField
 
 from app.forms import BaseForm, CharCount, CountField, MoneyField, PercentField, input_required

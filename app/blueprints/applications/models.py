@@ -1,4 +1,5 @@
 """核心服务机构申报 (CoreApplication) and the recognition it leads to."""
+
 from datetime import datetime
 from decimal import Decimal
 

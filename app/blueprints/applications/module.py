@@ -1,4 +1,5 @@
 """What the applications module contributes to the app (app/modules.py)."""
+
 from app.blueprints.applications import bp, routes
 from app.blueprints.applications.wizard import wizard
 from app.modules import MenuItem, Module

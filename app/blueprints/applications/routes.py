@@ -1,14 +1,15 @@
 """核心服务机构申报: the engine's views plus 模版下载."""
+
 from io import BytesIO
 
 from flask import abort, send_file, url_for
 from flask_login import current_user
 
 from app.access import roles
+from app.blueprints.admin.services import HomeCount
 from app.blueprints.applications import bp
 from app.blueprints.applications.services import TEMPLATE_FILES
 from app.blueprints.applications.wizard import wizard
-from app.blueprints.admin.services import HomeCount
 from app.filings.services import owned_filing_or_404, waiting_count
 
 wizard.register(bp)
@@ -27,8 +28,10 @@ def download_template(filing_id, name):
     if name not in TEMPLATE_FILES:
         abort(404)
     filename, build = TEMPLATE_FILES[name]
-    extension = filename[filename.rindex("."):]
-    return send_file(BytesIO(build(application)), mimetype=MIMETYPES[extension], as_attachment=True, download_name=filename)
+    extension = filename[filename.rindex(".") :]
+    return send_file(
+        BytesIO(build(application)), mimetype=MIMETYPES[extension], as_attachment=True, download_name=filename
+    )
 
 
 def waiting_applications(user):

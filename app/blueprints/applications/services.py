@@ -1,4 +1,5 @@
 """Rules of 核心服务机构申报 beyond the engine: recognition terms and the 模版下载 documents."""
+
 from io import BytesIO
 
 import sqlalchemy as sa
@@ -35,6 +36,7 @@ def recognition_grant(*, application, actor):
 
 # ---- current recognitions (shared: the 核心服务机构 directory, 搜索, 调度 use these) ------------
 
+
 def recognition_in_force(year=None):
     """SQL criteria: a Recognition in force in ``year`` (default this year): not revoked and
     term_start <= year <= term_end (a 2023-2026 term is current from 2023 to 2026 inclusive)."""
@@ -68,6 +70,7 @@ def recognised_terms(year=None):
 
 
 # ---- 模版下载 ---------------------------------------------------------------------------------
+
 
 def _docx(title, institution, sections, *, closing=None):
     document = Document()
@@ -160,7 +163,16 @@ def clients_xlsx(application):
     return _xlsx(
         "服务机构服务对象情况表",
         application.institution,
-        ["序号", "服务对象（企业名称）", "统一社会信用代码", "所在市州", "服务内容", "服务时间", "服务成效", "企业联系人及电话"],
+        [
+            "序号",
+            "服务对象（企业名称）",
+            "统一社会信用代码",
+            "所在市州",
+            "服务内容",
+            "服务时间",
+            "服务成效",
+            "企业联系人及电话",
+        ],
         [6, 26, 22, 10, 24, 12, 24, 20],
         rows=20,
     )

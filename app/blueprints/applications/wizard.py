@@ -1,11 +1,12 @@
 """The declaration of 核心服务机构申报 for the filing engine."""
+
 from flask import url_for
 
 from app.blueprints.applications.forms import BasicInfoForm, OperationsForm, label_years
 from app.blueprints.applications.models import CoreApplication
+from app.blueprints.applications.services import recognition_grant
 from app.filings import workflow
 from app.filings.wizard import Endpoints, Step, Wizard
-from app.blueprints.applications.services import recognition_grant
 
 TEMPLATES = [
     ("outline", "核心服务机构申请报告提纲"),
@@ -29,7 +30,8 @@ class ApplicationWizard(Wizard):
 def _operations_context(filing):
     return {
         "template_links": [
-            (title, url_for("applications.download_template", filing_id=filing.id, name=name)) for name, title in TEMPLATES
+            (title, url_for("applications.download_template", filing_id=filing.id, name=name))
+            for name, title in TEMPLATES
         ]
     }
 
@@ -57,8 +59,14 @@ wizard = ApplicationWizard(
     round_kind="application",
     steps=[
         Step("basic", "基本信息", BasicInfoForm, "applications/_partials/_step_basic.html"),
-        Step("operations", "服务经营情况", OperationsForm, "applications/_partials/_step_operations.html",
-             prepare=label_years, context=_operations_context),
+        Step(
+            "operations",
+            "服务经营情况",
+            OperationsForm,
+            "applications/_partials/_step_operations.html",
+            prepare=label_years,
+            context=_operations_context,
+        ),
     ],
     attachment_title="申报证明材料上传",
     levels=("city", "province"),

@@ -1,4 +1,5 @@
 """Forms of the auth blueprint. Database checks call the rule helpers in services.py."""
+
 from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import EqualTo, Length, Optional, ValidationError
@@ -33,12 +34,16 @@ class AccountFieldsMixin:
 def _account_fields(label="帐户密码"):
     return (
         StringField(
-            "帐户名称", validators=[required(), Length(max=60, message="帐户名称不能超过 60 位。")],
+            "帐户名称",
+            validators=[required(), Length(max=60, message="帐户名称不能超过 60 位。")],
             render_kw={"autocomplete": "username"},
         ),
-        PasswordField(label, validators=[required(), PasswordPolicy("username")], render_kw={"autocomplete": "new-password"}),
         PasswordField(
-            "确认密码", validators=[required("请再次输入密码。"), EqualTo("password", "两次输入的密码不一致。")],
+            label, validators=[required(), PasswordPolicy("username")], render_kw={"autocomplete": "new-password"}
+        ),
+        PasswordField(
+            "确认密码",
+            validators=[required("请再次输入密码。"), EqualTo("password", "两次输入的密码不一致。")],
             render_kw={"autocomplete": "new-password"},
         ),
     )
@@ -48,7 +53,9 @@ class InstitutionRegisterForm(AccountFieldsMixin, RegionMixin, BaseForm):
     """社会服务帐户注册 — exactly the manual's fields, in its order."""
 
     username, password, confirm = _account_fields()
-    unit_nature_id = RadioField("单位性质", coerce=int, validators=[required("请选择单位性质。")], validate_choice=False)
+    unit_nature_id = RadioField(
+        "单位性质", coerce=int, validators=[required("请选择单位性质。")], validate_choice=False
+    )
     platform_id = SelectField("所属平台", coerce=int, validators=[required("请选择所属平台。")], validate_choice=False)
     name = StringField("机构名称", validators=[required(), Length(max=120)])
     uscc = StringField("机构代码", validators=[required(), Uscc()])
@@ -77,7 +84,9 @@ class ExpertRegisterForm(AccountFieldsMixin, RegionMixin, BaseForm):
 
     username, password, confirm = _account_fields()
     name = StringField("姓名", validators=[required(), Length(max=40)])
-    gender = RadioField("性别", choices=list(services.GENDERS), validators=[required("请选择性别。")], validate_choice=False)
+    gender = RadioField(
+        "性别", choices=list(services.GENDERS), validators=[required("请选择性别。")], validate_choice=False
+    )
     birth_month = StringField("出生年月", validators=[required()], widget=MonthInput())
     employer = StringField("工作单位", validators=[required(), Length(max=120)])
     title = StringField("职称", validators=[required(), Length(max=40)])
@@ -86,7 +95,8 @@ class ExpertRegisterForm(AccountFieldsMixin, RegionMixin, BaseForm):
     city_code = _after(RegionMixin.city_code)
     county_code = _after(RegionMixin.county_code)
     bio = TextAreaField(
-        "个人简介", validators=[Optional(), Length(max=services.BIO_MAX, message=f"个人简介不能超过 {services.BIO_MAX} 字。")]
+        "个人简介",
+        validators=[Optional(), Length(max=services.BIO_MAX, message=f"个人简介不能超过 {services.BIO_MAX} 字。")],
     )
 
     def fill_choices(self):
@@ -100,7 +110,9 @@ class ExpertRegisterForm(AccountFieldsMixin, RegionMixin, BaseForm):
             "min": f"{oldest_year}-{oldest_month:02d}",
             "max": f"{today.year - services.EXPERT_MIN_AGE}-{today.month:02d}",
         }
-        self.category_id.choices = [(0, "请选择专业领域")] + [(item.id, item.name) for item in dict_items("service_category")]
+        self.category_id.choices = [(0, "请选择专业领域")] + [
+            (item.id, item.name) for item in dict_items("service_category")
+        ]
 
     def validate_gender(self, field):
         _check(None if field.data in services.GENDERS else "请选择性别。")
@@ -133,8 +145,12 @@ class EnterpriseRegisterForm(AccountFieldsMixin, RegionMixin, BaseForm):
 class LoginForm(BaseForm):
     """登录. Field names are relied on by tests/helpers.login()."""
 
-    username = StringField("帐户名称", validators=[required("请输入帐户名称。")], render_kw={"autocomplete": "username"})
-    password = PasswordField("密码", validators=[required("请输入密码。")], render_kw={"autocomplete": "current-password"})
+    username = StringField(
+        "帐户名称", validators=[required("请输入帐户名称。")], render_kw={"autocomplete": "username"}
+    )
+    password = PasswordField(
+        "密码", validators=[required("请输入密码。")], render_kw={"autocomplete": "current-password"}
+    )
     captcha = StringField("验证码", validators=[required("请输入验证码。")])
 
 
@@ -160,12 +176,16 @@ class ResetPasswordForm(BaseForm):
     """忘记密码, step 2: the SMS code and the new password."""
 
     sms_code = StringField(
-        "短信验证码", validators=[required("请输入短信验证码。"), Length(min=6, max=6, message="短信验证码为 6 位数字。")],
+        "短信验证码",
+        validators=[required("请输入短信验证码。"), Length(min=6, max=6, message="短信验证码为 6 位数字。")],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 6},
     )
-    password = PasswordField("新密码", validators=[required("请输入新密码。")], render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        "新密码", validators=[required("请输入新密码。")], render_kw={"autocomplete": "new-password"}
+    )
     confirm = PasswordField(
-        "确认新密码", validators=[required("请再次输入新密码。"), EqualTo("password", "两次输入的密码不一致。")],
+        "确认新密码",
+        validators=[required("请再次输入新密码。"), EqualTo("password", "两次输入的密码不一致。")],
         render_kw={"autocomplete": "new-password"},
     )
 
@@ -182,8 +202,12 @@ class PhoneAppealForm(CaptchaMixin, BaseForm):
 
     captcha_scope = "appeal"
     username = StringField("帐户名称", validators=[required(), Length(max=60)])
-    old_phone = StringField("原手机号", validators=[required(), Phone("请输入原来绑定的手机号或带区号的固定电话。")], widget=TelInput())
+    old_phone = StringField(
+        "原手机号", validators=[required(), Phone("请输入原来绑定的手机号或带区号的固定电话。")], widget=TelInput()
+    )
     new_phone = StringField("新手机号", validators=[required(), Mobile()], widget=TelInput())
-    reason = TextAreaField("申诉理由", validators=[required(), Length(min=10, max=500, message="申诉理由应为 10-500 字。")])
+    reason = TextAreaField(
+        "申诉理由", validators=[required(), Length(min=10, max=500, message="申诉理由应为 10-500 字。")]
+    )
     proof = FileField("证明材料", validators=[FileRequired("请上传证明材料。")])
     captcha = StringField("图形验证码", validators=[required("请输入图形验证码。")])

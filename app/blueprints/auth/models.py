@@ -1,4 +1,5 @@
 """Accounts, their profiles, server-side sessions and the login log."""
+
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -7,8 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.utils import utcnow
 from app.reference.services import region_name
+from app.utils import utcnow
 
 ROLE_LABELS = {
     "enterprise": "企业用户",

@@ -1,4 +1,5 @@
 """注册, 登录, 退出, 图形验证码, 忘记密码, 手机号变更申诉."""
+
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -59,6 +60,7 @@ def _mask(phone):
 
 # --- 注册 --------------------------------------------------------------------------------------
 
+
 @bp.route("/register")
 @public
 def register():
@@ -98,9 +100,23 @@ def _register(form, template, service, fields, warnings=None):
 @limiter.limit("30 per hour", methods=["POST"])
 def register_institution():
     """社会服务帐户注册; errors: any field invalid, 帐户名称 or 机构代码 already registered."""
-    fields = ("username", "password", "unit_nature_id", "platform_id", "name", "uscc", "contact", "phone", "city_code", "county_code")
+    fields = (
+        "username",
+        "password",
+        "unit_nature_id",
+        "platform_id",
+        "name",
+        "uscc",
+        "contact",
+        "phone",
+        "city_code",
+        "county_code",
+    )
     return _register(
-        InstitutionRegisterForm(), "auth/register_institution.html", services.institution_register, fields,
+        InstitutionRegisterForm(),
+        "auth/register_institution.html",
+        services.institution_register,
+        fields,
         lambda user: uscc_warnings(user.institution.uscc, user.institution.unit_nature),
     )
 
@@ -111,8 +127,18 @@ def register_institution():
 def register_expert():
     """专家注册; errors: any field invalid, 帐户名称 already registered."""
     fields = (
-        "username", "password", "name", "gender", "birth_month", "employer", "title", "category_id", "phone",
-        "city_code", "county_code", "bio",
+        "username",
+        "password",
+        "name",
+        "gender",
+        "birth_month",
+        "employer",
+        "title",
+        "category_id",
+        "phone",
+        "city_code",
+        "county_code",
+        "bio",
     )
     return _register(ExpertRegisterForm(), "auth/register_expert.html", services.expert_register, fields)
 
@@ -124,12 +150,16 @@ def register_enterprise():
     """企业注册; errors: any field invalid, 帐户名称 or 统一社会信用代码 already registered."""
     fields = ("username", "password", "name", "uscc", "contact", "phone", "city_code", "county_code")
     return _register(
-        EnterpriseRegisterForm(), "auth/register_enterprise.html", services.enterprise_register, fields,
+        EnterpriseRegisterForm(),
+        "auth/register_enterprise.html",
+        services.enterprise_register,
+        fields,
         lambda user: uscc_warnings(user.enterprise.uscc),
     )
 
 
 # --- 登录 / 退出 ---------------------------------------------------------------------------------
+
 
 def _login_account_key():
     """The per-account login limit's key: the typed 帐户名称, as accounts compare it. A form
@@ -186,6 +216,7 @@ def captcha_image(scope):
 
 
 # --- 忘记密码 ---------------------------------------------------------------------------------
+
 
 def _reset_state():
     return session.get(RESET_STATE)
@@ -260,7 +291,9 @@ def resend_reset_code():
     form = ResetPasswordForm(username=state["username"])
     try:
         sent_at = services.password_reset_code_send(
-            username=state["username"], phone=state["phone"], last_sent_at=_last_sent(state, state["username"], state["phone"])
+            username=state["username"],
+            phone=state["phone"],
+            last_sent_at=_last_sent(state, state["username"], state["phone"]),
         )
     except VerificationError as error:
         form.sms_code.errors = [str(error)]
@@ -272,6 +305,7 @@ def resend_reset_code():
 
 # --- 手机号变更申诉 -----------------------------------------------------------------------------
 
+
 @bp.route("/phone-appeal", methods=["GET", "POST"])
 @public
 @limiter.limit("10 per minute", methods=["POST"])
@@ -281,8 +315,11 @@ def phone_appeal():
     if form.validate_on_submit():
         try:
             appeal = services.phone_change_request_create(
-                username=form.username.data, old_phone=form.old_phone.data, new_phone=form.new_phone.data,
-                reason=form.reason.data, file=form.proof.data,
+                username=form.username.data,
+                old_phone=form.old_phone.data,
+                new_phone=form.new_phone.data,
+                reason=form.reason.data,
+                file=form.proof.data,
             )
         except services.AccountError as error:
             _field_error(form, error, "proof")

@@ -4,6 +4,7 @@ Every rule lives here once. The forms' ``validate_<field>`` methods call the ``*
 helpers so the user sees the message beside the field; the services check again (the CLI and
 ``flask seed-demo`` call them directly) and raise ``AccountError``.
 """
+
 import re
 import secrets
 from datetime import timedelta
@@ -63,6 +64,7 @@ def _refuse(problem, field=None):
 
 # --- rules shared by the forms and the services -------------------------------------------
 
+
 def username_taken(name):
     """True when an account with this name exists, ignoring case."""
     key = (name or "").strip().lower()
@@ -97,7 +99,11 @@ def uscc_problem(code, *, role):
     if owner == role:
         kind = "服务机构" if role == "institution" else "企业"
         return f"该统一社会信用代码已注册过{kind}帐户，一个单位只能注册一个。如忘记帐户名称，请联系技术人员 {_tech_phone()}。"
-    return f"该统一社会信用代码已注册为{'服务机构' if owner == 'institution' else '企业'}。服务机构请选择服务机构注册，不要注册为企业；如已注册为企业，请联系技术人员 {_tech_phone()} 更改。"
+    registered = "服务机构" if owner == "institution" else "企业"
+    return (
+        f"该统一社会信用代码已注册为{registered}。服务机构请选择服务机构注册，不要注册为企业；"
+        f"如已注册为企业，请联系技术人员 {_tech_phone()} 更改。"
+    )
 
 
 def _uscc_format_problem(code):
@@ -141,6 +147,7 @@ def _required(**values):
 
 # --- registration ---------------------------------------------------------------------------
 
+
 def _new_user(*, username, password, role, phone, city_code, county_code, display_name):
     """The checks every registration shares, then the User row (added, not yet written)."""
     _refuse(username_problem(username), "username")
@@ -159,7 +166,13 @@ def _commit_registration(user, profile, summary):
     db.session.add(profile)
     try:
         db.session.flush()
-        audit("account.register", summary=summary, target=user, after={"role": user.role, "name": user.display_name}, actor=user)
+        audit(
+            "account.register",
+            summary=summary,
+            target=user,
+            after={"role": user.role, "name": user.display_name},
+            actor=user,
+        )
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -172,7 +185,9 @@ def _commit_registration(user, profile, summary):
     return user
 
 
-def institution_register(*, username, password, unit_nature_id, platform_id, name, uscc, contact, phone, city_code, county_code):
+def institution_register(
+    *, username, password, unit_nature_id, platform_id, name, uscc, contact, phone, city_code, county_code
+):
     """社会服务帐户注册: the account and its 服务机构. Commits; raises AccountError."""
     uscc = (uscc or "").strip().upper()
     _required(name=name, contact=contact)
@@ -180,19 +195,50 @@ def institution_register(*, username, password, unit_nature_id, platform_id, nam
     _refuse(None if unit_nature else "请选择单位性质。", "unit_nature_id")
     _refuse(None if _active(Platform, platform_id) else "请选择所属平台。", "platform_id")
     _refuse(_uscc_format_problem(uscc) or uscc_problem(uscc, role="institution"), "uscc")
-    _refuse(None if MOBILE_RE.match(phone or "") or LANDLINE_RE.match(phone or "") else "请输入手机号码，或带区号的固定电话。", "phone")
+    _refuse(
+        None
+        if MOBILE_RE.match(phone or "") or LANDLINE_RE.match(phone or "")
+        else "请输入手机号码，或带区号的固定电话。",
+        "phone",
+    )
     user = _new_user(
-        username=username, password=password, role="institution", phone=phone, city_code=city_code,
-        county_code=county_code, display_name=name,
+        username=username,
+        password=password,
+        role="institution",
+        phone=phone,
+        city_code=city_code,
+        county_code=county_code,
+        display_name=name,
     )
     institution = Institution(
-        user=user, name=name, uscc=uscc, unit_nature_id=unit_nature_id, platform_id=platform_id,
-        contact=contact, phone=phone, city_code=city_code, county_code=county_code,
+        user=user,
+        name=name,
+        uscc=uscc,
+        unit_nature_id=unit_nature_id,
+        platform_id=platform_id,
+        contact=contact,
+        phone=phone,
+        city_code=city_code,
+        county_code=county_code,
     )
     return _commit_registration(user, institution, f"服务机构注册：{name}（{uscc}）")
 
 
-def expert_register(*, username, password, name, gender, birth_month, employer, title, category_id, phone, city_code, county_code, bio=None):
+def expert_register(
+    *,
+    username,
+    password,
+    name,
+    gender,
+    birth_month,
+    employer,
+    title,
+    category_id,
+    phone,
+    city_code,
+    county_code,
+    bio=None,
+):
     """专家注册. Commits; raises AccountError."""
     _required(name=name, employer=employer, title=title)
     _refuse(None if gender in GENDERS else "请选择性别。", "gender")
@@ -202,12 +248,26 @@ def expert_register(*, username, password, name, gender, birth_month, employer, 
     bio = (bio or "").strip() or None
     _refuse(f"个人简介不能超过 {BIO_MAX} 字。" if bio and len(bio) > BIO_MAX else None, "bio")
     user = _new_user(
-        username=username, password=password, role="expert", phone=phone, city_code=city_code,
-        county_code=county_code, display_name=name,
+        username=username,
+        password=password,
+        role="expert",
+        phone=phone,
+        city_code=city_code,
+        county_code=county_code,
+        display_name=name,
     )
     expert = Expert(
-        user=user, name=name, gender=gender, birth_month=birth_month, employer=employer, title=title,
-        category_id=category_id, phone=phone, bio=bio, city_code=city_code, county_code=county_code,
+        user=user,
+        name=name,
+        gender=gender,
+        birth_month=birth_month,
+        employer=employer,
+        title=title,
+        category_id=category_id,
+        phone=phone,
+        bio=bio,
+        city_code=city_code,
+        county_code=county_code,
     )
     return _commit_registration(user, expert, f"专家注册：{name}")
 
@@ -219,11 +279,22 @@ def enterprise_register(*, username, password, name, uscc, contact, phone, city_
     _refuse(_uscc_format_problem(uscc) or uscc_problem(uscc, role="enterprise"), "uscc")
     _refuse(None if is_mobile(phone) else "请输入正确的 11 位手机号码。", "phone")
     user = _new_user(
-        username=username, password=password, role="enterprise", phone=phone, city_code=city_code,
-        county_code=county_code, display_name=name,
+        username=username,
+        password=password,
+        role="enterprise",
+        phone=phone,
+        city_code=city_code,
+        county_code=county_code,
+        display_name=name,
     )
     enterprise = Enterprise(
-        user=user, name=name, uscc=uscc, contact=contact, phone=phone, city_code=city_code, county_code=county_code,
+        user=user,
+        name=name,
+        uscc=uscc,
+        contact=contact,
+        phone=phone,
+        city_code=city_code,
+        county_code=county_code,
     )
     return _commit_registration(user, enterprise, f"企业注册：{name}（{uscc}）")
 
@@ -247,6 +318,7 @@ def user_logout():
 
 
 # --- login ------------------------------------------------------------------------------------
+
 
 def _log_attempt(username, user, success, detail):
     db.session.add(
@@ -381,12 +453,15 @@ def user_login(*, username, password, captcha):
 
 # --- 忘记密码 ---------------------------------------------------------------------------------
 
+
 def _reset_target(username, phone):
     """The active account whose name and bound mobile match, or None."""
     if not username or not is_mobile(phone):
         return None
     return db.session.scalar(
-        sa.select(User).where(User.username_key == username.strip().lower(), User.phone == phone, User.status == "active")
+        sa.select(User).where(
+            User.username_key == username.strip().lower(), User.phone == phone, User.status == "active"
+        )
     )
 
 
@@ -420,7 +495,9 @@ def password_reset(*, username, phone, code, password):
     """
     user = _reset_target(username, phone)
     _refuse(password_problem(password or "", username=(username or "").strip()), "password")
-    sms_code_verify(phone=phone, purpose=RESET_PURPOSE if user is not None else RESET_DECOY_PURPOSE, code=code)  # commits
+    sms_code_verify(
+        phone=phone, purpose=RESET_PURPOSE if user is not None else RESET_DECOY_PURPOSE, code=code
+    )  # commits
     if user is None:
         raise VerificationError(CODE_WRONG)  # the decoy's code was never sent: a guess, refused
     user.set_password(password)  # slow, and outside any transaction: the check above committed
@@ -435,6 +512,7 @@ def password_reset(*, username, phone, code, password):
 
 
 # --- 手机号变更申诉 -----------------------------------------------------------------------------
+
 
 def phone_change_request_create(*, username, old_phone, new_phone, reason, file):
     """File a 手机号变更申诉 with its proof; the account may or may not exist. Commits.
@@ -452,8 +530,12 @@ def phone_change_request_create(*, username, old_phone, new_phone, reason, file)
         db.session.rollback()
         raise AccountError(str(error), "proof")
     request_row = PhoneChangeRequest(
-        username=username[:120], user_id=user.id if user else None, old_phone=old_phone, new_phone=new_phone,
-        reason=reason.strip(), attachment_id=attachment.id,
+        username=username[:120],
+        user_id=user.id if user else None,
+        old_phone=old_phone,
+        new_phone=new_phone,
+        reason=reason.strip(),
+        attachment_id=attachment.id,
     )
     db.session.add(request_row)
     try:

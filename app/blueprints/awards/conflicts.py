@@ -2,6 +2,7 @@
 the 评审专家; the employers recorded and verified; re-checking open assignments when they change.
 Same conventions as services.py (keyword-only changers that audit; employer_verify commits, the
 others run inside the caller's transaction)."""
+
 import re
 
 import sqlalchemy as sa
@@ -10,7 +11,13 @@ from sqlalchemy.orm import selectinload
 
 from app.audit import audit
 from app.blueprints.auth.models import Expert, User
-from app.blueprints.awards.models import EMPLOYER_SOURCES, PROVINCE_STAGE, ExpertEmployer, ExpertNomination, ReviewAssignment
+from app.blueprints.awards.models import (
+    EMPLOYER_SOURCES,
+    PROVINCE_STAGE,
+    ExpertEmployer,
+    ExpertNomination,
+    ReviewAssignment,
+)
 from app.blueprints.awards.wizard import wizard_of
 from app.extensions import db
 from app.filings.models import Filing
@@ -28,8 +35,12 @@ from app.utils import utcnow
 _PARENS = str.maketrans({"（": "(", "）": ")"})
 
 # what an employer is to the expert, in the order a conflict's reason names it
-_EMPLOYER_KINDS = {"current": "的工作单位", "verified": EMPLOYER_SOURCES["verified"], "declared": EMPLOYER_SOURCES["declared"],
-                   "assigned": "在分配评审时填报的工作单位"}
+_EMPLOYER_KINDS = {
+    "current": "的工作单位",
+    "verified": EMPLOYER_SOURCES["verified"],
+    "declared": EMPLOYER_SOURCES["declared"],
+    "assigned": "在分配评审时填报的工作单位",
+}
 _PRIORITY = {kind: rank for rank, kind in enumerate(_EMPLOYER_KINDS)}
 
 
@@ -48,13 +59,16 @@ def known_employers(user_ids):
     current = sa.select(Expert.user_id, Expert.employer, sa.literal("current", kind)).where(Expert.user_id.in_(ids))
     recorded = (
         sa.select(Expert.user_id, ExpertEmployer.name, ExpertEmployer.source)
-        .join(Expert, Expert.id == ExpertEmployer.expert_id).where(Expert.user_id.in_(ids))
+        .join(Expert, Expert.id == ExpertEmployer.expert_id)
+        .where(Expert.user_id.in_(ids))
     )
-    assigned = sa.select(ReviewAssignment.reviewer_id, ReviewAssignment.reviewer_employer, sa.literal("assigned", kind)).where(
-        ReviewAssignment.reviewer_id.in_(ids), ReviewAssignment.reviewer_employer.is_not(None)
-    )
+    assigned = sa.select(
+        ReviewAssignment.reviewer_id, ReviewAssignment.reviewer_employer, sa.literal("assigned", kind)
+    ).where(ReviewAssignment.reviewer_id.in_(ids), ReviewAssignment.reviewer_employer.is_not(None))
     known = {user_id: {} for user_id in ids}
-    rows = sorted(db.session.execute(sa.union_all(current, recorded, assigned)).all(), key=lambda row: _PRIORITY.get(row[2], 99))
+    rows = sorted(
+        db.session.execute(sa.union_all(current, recorded, assigned)).all(), key=lambda row: _PRIORITY.get(row[2], 99)
+    )
     for user_id, name, source in rows:
         loose = _unit(name)
         if loose:
@@ -72,7 +86,9 @@ def conflict_reason(filing, reviewer, employers=None):
         employers = known_employers([reviewer.id]).get(reviewer.id, {}) if expert is not None else {}
     if isinstance(filing, ExpertNomination):
         same_person = filing.nominee_id == reviewer.id or (
-            expert is not None and filing.name == expert.name and (filing.phone == expert.phone or _unit(filing.employer) in employers)
+            expert is not None
+            and filing.name == expert.name
+            and (filing.phone == expert.phone or _unit(filing.employer) in employers)
         )
         if same_person:
             return "被推荐的专家即评审专家本人，须回避。"
@@ -91,13 +107,17 @@ def conflict_reason(filing, reviewer, employers=None):
 
 # ---- employers recorded and verified ------------------------------------------------------------
 
+
 def _employer_record(expert, name, source, actor):
     """Remember ``name`` as an employer of ``expert`` (once per source); the caller commits."""
     name = (name or "").strip()
     if not name:
         return None
-    exists = db.session.scalar(sa.select(ExpertEmployer.id).where(
-        ExpertEmployer.expert_id == expert.id, ExpertEmployer.source == source, ExpertEmployer.name == name))
+    exists = db.session.scalar(
+        sa.select(ExpertEmployer.id).where(
+            ExpertEmployer.expert_id == expert.id, ExpertEmployer.source == source, ExpertEmployer.name == name
+        )
+    )
     if exists and source != "verified":
         return None
     row = ExpertEmployer(expert_id=expert.id, name=name, source=source, recorded_by_id=actor.id if actor else None)
@@ -122,13 +142,16 @@ def employer_history(expert):
     """What the 核实工作单位 page lists: the recorded employers (newest first) and the distinct
     employers recorded on the expert's assignments."""
     recorded = db.session.scalars(
-        sa.select(ExpertEmployer).where(ExpertEmployer.expert_id == expert.id)
-        .options(selectinload(ExpertEmployer.recorded_by)).order_by(ExpertEmployer.recorded_at.desc(), ExpertEmployer.id.desc())
+        sa.select(ExpertEmployer)
+        .where(ExpertEmployer.expert_id == expert.id)
+        .options(selectinload(ExpertEmployer.recorded_by))
+        .order_by(ExpertEmployer.recorded_at.desc(), ExpertEmployer.id.desc())
     ).all()
     assigned = db.session.scalars(
-        sa.select(ReviewAssignment.reviewer_employer).where(
-            ReviewAssignment.reviewer_id == expert.user_id, ReviewAssignment.reviewer_employer.is_not(None)
-        ).distinct().order_by(ReviewAssignment.reviewer_employer)
+        sa.select(ReviewAssignment.reviewer_employer)
+        .where(ReviewAssignment.reviewer_id == expert.user_id, ReviewAssignment.reviewer_employer.is_not(None))
+        .distinct()
+        .order_by(ReviewAssignment.reviewer_employer)
     ).all()
     return recorded, assigned
 
@@ -147,10 +170,16 @@ def assignments_recheck(*, expert, actor, cause):
     behind the centre's back. The caller commits; returns the newly flagged assignments."""
     reviewer = expert.user
     pending = db.session.scalars(
-        sa.select(ReviewAssignment).join(Filing, Filing.id == ReviewAssignment.filing_id)
-        .where(ReviewAssignment.reviewer_id == reviewer.id, ReviewAssignment.submitted_at.is_(None),
-               ReviewAssignment.conflict.is_(None), Filing.status.in_(PROVINCE_STAGE))
-        .options(selectinload(ReviewAssignment.filing).selectinload(Filing.institution)).order_by(ReviewAssignment.id)
+        sa.select(ReviewAssignment)
+        .join(Filing, Filing.id == ReviewAssignment.filing_id)
+        .where(
+            ReviewAssignment.reviewer_id == reviewer.id,
+            ReviewAssignment.submitted_at.is_(None),
+            ReviewAssignment.conflict.is_(None),
+            Filing.status.in_(PROVINCE_STAGE),
+        )
+        .options(selectinload(ReviewAssignment.filing).selectinload(Filing.institution))
+        .order_by(ReviewAssignment.id)
     ).all()
     if not pending:
         return []
@@ -165,11 +194,16 @@ def assignments_recheck(*, expert, actor, cause):
         return []
     names = "、".join(f"{wizard_of(a.filing).short_title}“{a.filing.display_name}”" for a in flagged)
     audit(
-        "award.assignment_conflict", summary=f"{cause}后评审分配出现利益冲突：{expert.name}（{expert.employer}）评审 {names}",
-        target=expert, after={"assignments": [a.id for a in flagged], "employer": expert.employer}, actor=actor,
+        "award.assignment_conflict",
+        summary=f"{cause}后评审分配出现利益冲突：{expert.name}（{expert.employer}）评审 {names}",
+        target=expert,
+        after={"assignments": [a.id for a in flagged], "employer": expert.employer},
+        actor=actor,
     )
-    body = (f"{cause}后，评审专家{expert.name}（现工作单位：{expert.employer}）与以下尚未评分的评审任务存在利益冲突：{names}。"
-            "该专家已不能查看和评分这些申报，请撤销这些评审分配并另行分配评审专家。")
+    body = (
+        f"{cause}后，评审专家{expert.name}（现工作单位：{expert.employer}）与以下尚未评分的评审任务存在利益冲突：{names}。"
+        "该专家已不能查看和评分这些申报，请撤销这些评审分配并另行分配评审专家。"
+    )
     link = url_for("awards.edit_assignments", filing_id=flagged[0].filing_id)
     for admin in _province_admins():
         notify(admin, f"评审分配出现利益冲突：{expert.name}", body, link=link)
@@ -194,8 +228,14 @@ def employer_verify(*, expert, name, actor):
     if before == name:
         return None
     _employer_record(expert, name, "verified", actor)
-    audit("award.employer_verify", summary=f"核实专家工作单位：{expert.name}：{name}（本人填报：{expert.employer}）",
-          target=expert, before={"verified_employer": before}, after={"verified_employer": name}, actor=actor)
+    audit(
+        "award.employer_verify",
+        summary=f"核实专家工作单位：{expert.name}：{name}（本人填报：{expert.employer}）",
+        target=expert,
+        before={"verified_employer": before},
+        after={"verified_employer": name},
+        actor=actor,
+    )
     flagged = assignments_recheck(expert=expert, actor=actor, cause="核实专家工作单位")
     db.session.commit()
     return flagged

@@ -1,4 +1,5 @@
 """Forms of 优秀评选: the three 基本信息 steps, the 评分标准, a reviewer's scores, 公示 dates."""
+
 import re
 
 from wtforms import DateField, FieldList, FormField, IntegerField, RadioField, SelectField, StringField, TextAreaField
@@ -54,7 +55,9 @@ class PointList:
 
 def _category_choices(form, filing):
     current = getattr(filing, "category_id", None)
-    form.category_id.choices = [("", "请选择")] + [(item.id, item.name) for item in dict_items("service_category", include_id=current)]
+    form.category_id.choices = [("", "请选择")] + [
+        (item.id, item.name) for item in dict_items("service_category", include_id=current)
+    ]
 
 
 def _coerce_id(value):
@@ -77,7 +80,9 @@ class InstitutionBasicForm(BaseForm):
 class ProductBasicForm(BaseForm):
     """优秀服务产品申报 · 基本信息."""
 
-    product_name = StringField("产品名称", [required("请输入产品名称。"), Length(max=100, message="产品名称不超过 100 字。")])
+    product_name = StringField(
+        "产品名称", [required("请输入产品名称。"), Length(max=100, message="产品名称不超过 100 字。")]
+    )
     category_id = SelectField("服务类别", [required("请选择服务类别。")], coerce=_coerce_id)
     charge_mode = RadioField(
         "收费方式", choices=[(mode, mode) for mode in CHARGE_MODES], validators=[input_required("请选择收费方式。")]
@@ -92,8 +97,12 @@ class ExpertBasicForm(BaseForm):
 
     name = StringField("姓名", [required("请输入姓名。"), Length(max=40, message="姓名不超过 40 字。")])
     gender = RadioField("性别", choices=[("男", "男"), ("女", "女")], validators=[input_required("请选择性别。")])
-    age = CountField("年龄", [input_required("请输入年龄。"), NumberRange(18, 100, "请输入 18-100 之间的年龄。")], unit="岁")
-    employer = StringField("工作单位", [required("请输入工作单位。"), Length(max=120, message="工作单位不超过 120 字。")])
+    age = CountField(
+        "年龄", [input_required("请输入年龄。"), NumberRange(18, 100, "请输入 18-100 之间的年龄。")], unit="岁"
+    )
+    employer = StringField(
+        "工作单位", [required("请输入工作单位。"), Length(max=120, message="工作单位不超过 120 字。")]
+    )
     title = StringField("职称", [required("请输入职称。"), Length(max=40, message="职称不超过 40 字。")])
     category_id = SelectField("专业领域", [required("请选择专业领域。")], coerce=_coerce_id)
     phone = StringField("联系电话", [required("请输入联系电话。"), Phone()])
@@ -107,6 +116,7 @@ prepare_category = _category_choices
 
 
 # ---- 评分标准 --------------------------------------------------------------------------------
+
 
 class CriterionRow(BaseForm):
     """One line of the 评分标准; a line with an empty name is left out."""
@@ -140,6 +150,7 @@ class CriteriaForm(BaseForm):
 
 # ---- a reviewer's scores ------------------------------------------------------------------------
 
+
 def score_form(criteria, formdata=None):
     """The 评分 form for ``criteria``: one required whole-number score and an optional comment each."""
 
@@ -152,21 +163,30 @@ def score_form(criteria, formdata=None):
             f"score_{criterion.id}",
             IntegerField(
                 criterion.name,
-                [input_required(f"请为“{criterion.name}”打分。"),
-                 NumberRange(0, criterion.max_score, f"“{criterion.name}”的得分应在 0-{criterion.max_score} 之间。")],
+                [
+                    input_required(f"请为“{criterion.name}”打分。"),
+                    NumberRange(0, criterion.max_score, f"“{criterion.name}”的得分应在 0-{criterion.max_score} 之间。"),
+                ],
                 description=f"分（满分 {criterion.max_score}）",
                 render_kw={"inputmode": "numeric", "autocomplete": "off"},
             ),
         )
-        setattr(ScoreForm, f"comment_{criterion.id}", StringField(f"{criterion.name}评语", [Length(max=500, message="评语不超过 500 字。")]))
+        setattr(
+            ScoreForm,
+            f"comment_{criterion.id}",
+            StringField(f"{criterion.name}评语", [Length(max=500, message="评语不超过 500 字。")]),
+        )
     return ScoreForm(formdata=formdata) if formdata is not None else ScoreForm()
 
 
 # ---- assignments, 公示 ---------------------------------------------------------------------------
 
+
 class AutoAssignForm(BaseForm):
     per_nomination = IntegerField(
-        "每项申报的评审专家人数", [input_required("请输入每项申报的评审专家人数。"), NumberRange(1, 15, "请输入 1-15 之间的人数。")], default=3
+        "每项申报的评审专家人数",
+        [input_required("请输入每项申报的评审专家人数。"), NumberRange(1, 15, "请输入 1-15 之间的人数。")],
+        default=3,
     )
 
 
@@ -177,7 +197,9 @@ class AssignForm(BaseForm):
 class EmployerVerifyForm(BaseForm):
     """核实工作单位: the employer the province centre has verified (e.g. from the expert's 聘用证明)."""
 
-    employer = StringField("核实的工作单位", [required("请输入核实的工作单位。"), Length(max=120, message="工作单位不超过 120 字。")])
+    employer = StringField(
+        "核实的工作单位", [required("请输入核实的工作单位。"), Length(max=120, message="工作单位不超过 120 字。")]
+    )
 
 
 class PublicityForm(BaseForm):

@@ -1,5 +1,6 @@
 """Queries the nomination wizards' hooks need (app/blueprints/awards/wizard.py): kept below the
 services so the declaration imports nothing that imports it."""
+
 import sqlalchemy as sa
 from flask import current_app
 
@@ -22,14 +23,21 @@ def report_totals(filing):
 
     count, served, activities, revenue = db.session.execute(
         sa.select(
-            sa.func.count(MonthlyReport.id), sa.func.sum(MonthlyReport.served_total),
-            sa.func.sum(MonthlyReport.activities_total), sa.func.sum(MonthlyReport.revenue),
+            sa.func.count(MonthlyReport.id),
+            sa.func.sum(MonthlyReport.served_total),
+            sa.func.sum(MonthlyReport.activities_total),
+            sa.func.sum(MonthlyReport.revenue),
         ).where(
-            MonthlyReport.institution_id == filing.institution_id, MonthlyReport.year == filing.round.year - 1,
+            MonthlyReport.institution_id == filing.institution_id,
+            MonthlyReport.year == filing.round.year - 1,
             MonthlyReport.counted.is_(True),
         )
     ).one()
     if not count:
         return None
-    return {"served_count": int(served or 0), "activity_count": int(activities or 0),
-            "revenue": f"{revenue or 0:,.2f}", "months": count}
+    return {
+        "served_count": int(served or 0),
+        "activity_count": int(activities or 0),
+        "revenue": f"{revenue or 0:,.2f}",
+        "months": count,
+    }

@@ -1,4 +1,5 @@
 """优秀评选: the three kinds of nomination (filings), expert scoring and publication."""
+
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -126,7 +127,9 @@ class ReviewAssignment(db.Model):
 
     filing = relationship("Filing")
     reviewer = relationship("User", foreign_keys=[reviewer_id])
-    scores: Mapped[list["Score"]] = relationship(back_populates="assignment", cascade="all, delete-orphan", order_by="Score.id")
+    scores: Mapped[list["Score"]] = relationship(
+        back_populates="assignment", cascade="all, delete-orphan", order_by="Score.id"
+    )
 
 
 EMPLOYER_SOURCES = {"declared": "曾填报的工作单位", "verified": "经核实的工作单位"}

@@ -1,4 +1,5 @@
 """What the awards module contributes to the app (app/modules.py)."""
+
 from app.blueprints.awards import bp, publication, routes, services  # noqa: F401  (importing the views puts them on bp)
 from app.blueprints.awards.wizard import WIZARDS
 from app.modules import Entry, MenuItem, Module
@@ -22,10 +23,17 @@ module = Module(
     directory_sources=publication.DIRECTORY_SOURCES,
     search_sources=publication.SEARCH_SOURCES,
     # 优秀评选入口: the first page the role may open (institutions, experts, province, city admins)
-    entries=(Entry("award", (
-        "awards.list_institution_nominations", "awards.list_expert_nominations",
-        "awards.show_judging", "awards.review_institution_nominations",
-    )),),
+    entries=(
+        Entry(
+            "award",
+            (
+                "awards.list_institution_nominations",
+                "awards.list_expert_nominations",
+                "awards.show_judging",
+                "awards.review_institution_nominations",
+            ),
+        ),
+    ),
     home_counts=(services.home_counts,),
     profile_hooks=(services.expert_profile_changed,),
     wizards=WIZARDS,

@@ -1,10 +1,11 @@
 """The scoring side of 优秀评选: a 评审专家's tasks and scores (blind until its own are in), the
 ranking per kind, 入选 / 未入选 and reminders. Same conventions as services.py."""
+
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from flask import abort, url_for
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.audit import audit
@@ -32,8 +33,8 @@ from app.reference.services import region_name
 from app.sms import send_sms
 from app.utils import utcnow
 
-
 # ---- the reviewer's side ---------------------------------------------------------------------------
+
 
 def _is_reviewer(user):
     return user.role == "expert" and user.expert is not None and user.expert.is_reviewer
@@ -45,10 +46,14 @@ def reviewer_tasks(*, user):
     if not _is_reviewer(user):
         return None
     assignments = db.session.scalars(
-        sa.select(ReviewAssignment).join(Filing, Filing.id == ReviewAssignment.filing_id)
+        sa.select(ReviewAssignment)
+        .join(Filing, Filing.id == ReviewAssignment.filing_id)
         .where(ReviewAssignment.reviewer_id == user.id, Filing.status.in_(REVIEWABLE))
-        .options(selectinload(ReviewAssignment.filing).selectinload(Filing.round),
-                 selectinload(ReviewAssignment.filing).selectinload(Filing.institution), selectinload(ReviewAssignment.scores))
+        .options(
+            selectinload(ReviewAssignment.filing).selectinload(Filing.round),
+            selectinload(ReviewAssignment.filing).selectinload(Filing.institution),
+            selectinload(ReviewAssignment.scores),
+        )
         .order_by(ReviewAssignment.submitted_at.is_not(None), ReviewAssignment.id.desc())
     ).all()
     criteria = {}
@@ -115,8 +120,13 @@ def scores_submit(*, assignment, data, user):
         assignment.scores.append(Score(criterion_id=criterion.id, score=score, comment=(comment or "").strip() or None))
     assignment.submitted_at = utcnow()
     total = scoring.to_decimal(scoring.card_total({c.id: data[c.id][0] for c in criteria}, criteria))
-    audit("award.score", summary=f"提交评分：{wizard_of(filing).short_title} {filing.display_name}，总分 {total}",
-          target=filing, after={"total": str(total)}, actor=user)
+    audit(
+        "award.score",
+        summary=f"提交评分：{wizard_of(filing).short_title} {filing.display_name}，总分 {total}",
+        target=filing,
+        after={"total": str(total)},
+        actor=user,
+    )
     try:
         db.session.commit()
     except IntegrityError:
@@ -136,10 +146,14 @@ def peer_scores(*, assignment):
         return None
     criteria = task_criteria(assignment)
     others = db.session.scalars(
-        sa.select(ReviewAssignment).where(
-            ReviewAssignment.filing_id == assignment.filing_id, ReviewAssignment.id != assignment.id,
+        sa.select(ReviewAssignment)
+        .where(
+            ReviewAssignment.filing_id == assignment.filing_id,
+            ReviewAssignment.id != assignment.id,
             ReviewAssignment.submitted_at.is_not(None),
-        ).options(selectinload(ReviewAssignment.scores)).order_by(ReviewAssignment.id)
+        )
+        .options(selectinload(ReviewAssignment.scores))
+        .order_by(ReviewAssignment.id)
     ).all()
     return [
         {
@@ -152,6 +166,7 @@ def peer_scores(*, assignment):
 
 
 # ---- ranking, 入选 / 未入选, reminders ---------------------------------------------------------------
+
 
 @dataclass
 class RankRow:
@@ -175,16 +190,39 @@ def ranking(*, round, wizard, sort="mean", descending=True):
     nominations = db.session.scalars(stage_select(round, wizard, REVIEWABLE)).all()
     criteria = criteria_of(round, wizard.kind)
     grouped = assignments_by_filing([n.id for n in nominations])
-    with_scores = db.session.scalars(
-        sa.select(ReviewAssignment).where(ReviewAssignment.filing_id.in_([n.id for n in nominations]), ReviewAssignment.submitted_at.is_not(None))
-        .options(selectinload(ReviewAssignment.scores))
-    ).all() if nominations else []
+    with_scores = (
+        db.session.scalars(
+            sa.select(ReviewAssignment)
+            .where(
+                ReviewAssignment.filing_id.in_([n.id for n in nominations]), ReviewAssignment.submitted_at.is_not(None)
+            )
+            .options(selectinload(ReviewAssignment.scores))
+        ).all()
+        if nominations
+        else []
+    )
     cards = {}
     for assignment in with_scores:
         cards.setdefault(assignment.filing_id, []).append(card_of(assignment))
-    results = {r.filing_id: r for r in db.session.scalars(sa.select(AwardResult).where(AwardResult.filing_id.in_([n.id for n in nominations])))} if nominations else {}
+    results = (
+        {
+            r.filing_id: r
+            for r in db.session.scalars(
+                sa.select(AwardResult).where(AwardResult.filing_id.in_([n.id for n in nominations]))
+            )
+        }
+        if nominations
+        else {}
+    )
     rows = [
-        RankRow(n, n.display_name, nomination_region(n), len(grouped[n.id]), scoring.summarize(cards.get(n.id, []), criteria), results.get(n.id))
+        RankRow(
+            n,
+            n.display_name,
+            nomination_region(n),
+            len(grouped[n.id]),
+            scoring.summarize(cards.get(n.id, []), criteria),
+            results.get(n.id),
+        )
         for n in nominations
     ]
     scoring.rank(rows)
@@ -216,9 +254,16 @@ def results_save(*, round, wizard, decisions, actor):
             current.selected, current.decided_by_id, current.decided_at = selected, actor.id, utcnow()
             changed += 1
     if changed:
-        audit("award.results_save", summary=f"{round.title} {wizard.short_title}评选结果：修改 {changed} 项", target=round,
-              after={"selected": sum(1 for v in decisions.values() if v), "not_selected": sum(1 for v in decisions.values() if v is False)},
-              actor=actor)
+        audit(
+            "award.results_save",
+            summary=f"{round.title} {wizard.short_title}评选结果：修改 {changed} 项",
+            target=round,
+            after={
+                "selected": sum(1 for v in decisions.values() if v),
+                "not_selected": sum(1 for v in decisions.values() if v is False),
+            },
+            actor=actor,
+        )
     db.session.commit()
     return changed
 
@@ -228,8 +273,14 @@ def reminders_send(*, round, wizard, actor):
     if judging_closed(round):
         raise AwardError("本评选年度已进入公示，评审已结束。")
     pending = db.session.scalars(
-        sa.select(ReviewAssignment).join(Filing, Filing.id == ReviewAssignment.filing_id)
-        .where(Filing.round_id == round.id, Filing.kind == wizard.kind, Filing.status.in_(PROVINCE_STAGE), ReviewAssignment.submitted_at.is_(None))
+        sa.select(ReviewAssignment)
+        .join(Filing, Filing.id == ReviewAssignment.filing_id)
+        .where(
+            Filing.round_id == round.id,
+            Filing.kind == wizard.kind,
+            Filing.status.in_(PROVINCE_STAGE),
+            ReviewAssignment.submitted_at.is_(None),
+        )
         .options(selectinload(ReviewAssignment.reviewer))
     ).all()
     by_reviewer = {}
@@ -244,7 +295,12 @@ def reminders_send(*, round, wizard, actor):
             send_sms(reviewer.phone, f"【湖南省中小企业服务中心】{title}，请尽快登录系统评分。")
         for assignment in assignments:
             assignment.reminded_at = now
-    audit("award.remind", summary=f"{round.title} {wizard.short_title}评分提醒：{len(by_reviewer)} 位评审专家", target=round,
-          after={"reviewers": len(by_reviewer), "pending": len(pending)}, actor=actor)
+    audit(
+        "award.remind",
+        summary=f"{round.title} {wizard.short_title}评分提醒：{len(by_reviewer)} 位评审专家",
+        target=round,
+        after={"reviewers": len(by_reviewer), "pending": len(pending)},
+        actor=actor,
+    )
     db.session.commit()
     return len(by_reviewer)

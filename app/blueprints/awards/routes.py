@@ -1,12 +1,20 @@
 """优秀评选: the three nominations (engine views), 评审管理 for the province admin, the reviewer's
 pages, and the entry button. Reviewer pages are @roles("expert"); the service then checks that the
 expert is a 评审专家 assigned to that nomination without a conflict of interest (others get 404)."""
+
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.access import roles
 from app.blueprints.awards import bp, publication, reviews, services
-from app.blueprints.awards.forms import AssignForm, AutoAssignForm, CriteriaForm, EmployerVerifyForm, PublicityForm, score_form
+from app.blueprints.awards.forms import (
+    AssignForm,
+    AutoAssignForm,
+    CriteriaForm,
+    EmployerVerifyForm,
+    PublicityForm,
+    score_form,
+)
 from app.blueprints.awards.wizard import WIZARDS, wizard_of
 from app.filings.attachments import attachment_response
 from app.forms import EmptyForm
@@ -38,22 +46,30 @@ def _round_or_flash():
 
 # ---- 评审管理 (province admin) -------------------------------------------------------------------
 
+
 @bp.route("/admin/")
 @roles("province_admin")
 def show_judging():
     """评审管理: progress of each kind in a 评选年度, 公示 and 发布; 404 for an unknown round."""
     chosen = _round()
     pub = services.publication_of(chosen)
-    form = PublicityForm(formdata=None, starts=pub.publicity_starts if pub else local_today(),
-                         ends=pub.publicity_ends if pub else None)
+    form = PublicityForm(
+        formdata=None, starts=pub.publicity_starts if pub else local_today(), ends=pub.publicity_ends if pub else None
+    )
     return _judging_page(chosen, form)
 
 
 def _judging_page(chosen, form, status=200):
     pub = services.publication_of(chosen)
     return render(
-        "awards/judging.html", status=status, round=chosen, rounds=services.award_rounds(), publication=pub,
-        progress=services.round_progress(chosen) if chosen else [], form=form, today=local_today(),
+        "awards/judging.html",
+        status=status,
+        round=chosen,
+        rounds=services.award_rounds(),
+        publication=pub,
+        progress=services.round_progress(chosen) if chosen else [],
+        form=form,
+        today=local_today(),
         breadcrumb=_crumbs(("评审管理", None)),
     )
 
@@ -70,7 +86,10 @@ def open_publicity():
         except services.AwardError as error:
             flash(str(error), "error")
         else:
-            flash(f"已公示评选结果：{form.starts.data:%Y-%m-%d} 至 {form.ends.data:%Y-%m-%d}，公示期间在门户网站显示。", "success")
+            flash(
+                f"已公示评选结果：{form.starts.data:%Y-%m-%d} 至 {form.ends.data:%Y-%m-%d}，公示期间在门户网站显示。",
+                "success",
+            )
             return redirect_303(url_for("awards.show_judging", round_id=chosen.id))
     return _judging_page(chosen, form, status=422)
 
@@ -87,7 +106,10 @@ def publish_results():
     except services.AwardError as error:
         flash(str(error), "error")
     else:
-        flash("评选结果已发布：入选名单已在门户网站的优秀服务机构、优秀服务产品、优秀服务专家栏目公布，并已通知各申报单位。", "success")
+        flash(
+            "评选结果已发布：入选名单已在门户网站的优秀服务机构、优秀服务产品、优秀服务专家栏目公布，并已通知各申报单位。",
+            "success",
+        )
     return redirect_303(url_for("awards.show_judging", round_id=chosen.id))
 
 
@@ -100,8 +122,16 @@ def list_reviewers():
     page = services.reviewer_list(q=q or None, only_reviewers=only, page=request.args.get("page", 1, type=db_int))
     loads = services.reviewer_loads([e.user_id for e in page.items], services.award_round())
     verified = services.verified_employers([e.id for e in page.items])
-    return render("awards/reviewers.html", page=page, loads=loads, verified=verified, q=q, only=only, form=EmptyForm(),
-                  breadcrumb=_crumbs(("评审专家", None)))
+    return render(
+        "awards/reviewers.html",
+        page=page,
+        loads=loads,
+        verified=verified,
+        q=q,
+        only=only,
+        form=EmptyForm(),
+        breadcrumb=_crumbs(("评审专家", None)),
+    )
 
 
 @bp.route("/admin/reviewers/<int:expert_id>/employer", methods=["GET", "POST"])
@@ -119,13 +149,22 @@ def verify_employer(expert_id):
         else:
             flash(f"已核实{expert.name}的工作单位：{form.employer.data}。", "success")
             if flagged:
-                flash(f"{expert.name}有 {len(flagged)} 项尚未评分的评审任务因此存在利益冲突，已暂停其评分，请撤销后另行分配：" + "；".join(
-                    a.filing.display_name for a in flagged) + "。", "warning")
+                flash(
+                    f"{expert.name}有 {len(flagged)} 项尚未评分的评审任务因此存在利益冲突，已暂停其评分，请撤销后另行分配："
+                    + "；".join(a.filing.display_name for a in flagged)
+                    + "。",
+                    "warning",
+                )
         return redirect_303(url_for("awards.verify_employer", expert_id=expert.id))
     recorded, assigned = services.employer_history(expert)
     return render(
-        "awards/reviewer_employer.html", status=422 if form.errors else 200, expert=expert, verified=verified, form=form,
-        recorded=recorded, assigned=assigned,
+        "awards/reviewer_employer.html",
+        status=422 if form.errors else 200,
+        expert=expert,
+        verified=verified,
+        form=form,
+        recorded=recorded,
+        assigned=assigned,
         breadcrumb=_crumbs(("评审专家", url_for("awards.list_reviewers")), (f"核实工作单位：{expert.name}", None)),
     )
 
@@ -143,14 +182,22 @@ def set_reviewer(expert_id):
     if withdrawn:
         message += f"其 {withdrawn} 项未完成的评审任务已撤销，请重新分配。"
     flash(message, "success")
-    return redirect_303(url_for("awards.list_reviewers", q=request.form.get("q") or None, page=request.form.get("page") or None))
+    return redirect_303(
+        url_for("awards.list_reviewers", q=request.form.get("q") or None, page=request.form.get("page") or None)
+    )
 
 
 def _kind_context(wizard, chosen, current):
     return {
-        "wizard": wizard, "round": chosen, "rounds": services.award_rounds(), "kinds": WIZARDS, "current": current,
-        "breadcrumb": _crumbs(("评审管理", url_for("awards.show_judging", round_id=chosen.id if chosen else None)),
-                              (f"{wizard.short_title}{current}", None)),
+        "wizard": wizard,
+        "round": chosen,
+        "rounds": services.award_rounds(),
+        "kinds": WIZARDS,
+        "current": current,
+        "breadcrumb": _crumbs(
+            ("评审管理", url_for("awards.show_judging", round_id=chosen.id if chosen else None)),
+            (f"{wizard.short_title}{current}", None),
+        ),
     }
 
 
@@ -167,8 +214,11 @@ def edit_criteria(kind):
     if request.method == "POST":
         form = CriteriaForm()
         if form.validate_on_submit():
-            rows = [{"name": r.form.name.data, "max_score": r.form.max_score.data, "weight": r.form.weight.data}
-                    for r in form.rows.entries if r.form.name.data]
+            rows = [
+                {"name": r.form.name.data, "max_score": r.form.max_score.data, "weight": r.form.weight.data}
+                for r in form.rows.entries
+                if r.form.name.data
+            ]
             try:
                 services.criteria_save(round=chosen, wizard=wizard, rows=rows, actor=current_user)
             except services.AwardError as error:
@@ -181,7 +231,9 @@ def edit_criteria(kind):
         rows = services.criteria_rows(chosen, wizard.kind)
         form = CriteriaForm(formdata=None, data={"rows": rows + [{}] * 2})
         status = 200
-    return render("awards/criteria.html", status=status, form=form, locked=locked, **_kind_context(wizard, chosen, "评分标准"))
+    return render(
+        "awards/criteria.html", status=status, form=form, locked=locked, **_kind_context(wizard, chosen, "评分标准")
+    )
 
 
 @bp.route("/admin/<kind>/assignments")
@@ -193,8 +245,10 @@ def list_assignments(kind):
     if chosen is None:
         return redirect(url_for("rounds.list_rounds", kind="award"))
     return render(
-        "awards/assignments.html", rows=services.assignment_overview(round=chosen, wizard=wizard),
-        closed=services.judging_closed(chosen), form=AutoAssignForm(formdata=None),
+        "awards/assignments.html",
+        rows=services.assignment_overview(round=chosen, wizard=wizard),
+        closed=services.judging_closed(chosen),
+        form=AutoAssignForm(formdata=None),
         **_kind_context(wizard, chosen, "评审分配"),
     )
 
@@ -208,19 +262,31 @@ def auto_assign(kind):
     form = AutoAssignForm()
     if form.validate_on_submit():
         try:
-            result = services.assignments_auto(round=chosen, wizard=wizard, per_nomination=form.per_nomination.data, actor=current_user)
+            result = services.assignments_auto(
+                round=chosen, wizard=wizard, per_nomination=form.per_nomination.data, actor=current_user
+            )
         except services.AwardError as error:
             flash(str(error), "error")
         else:
             flash(f"已自动分配 {result.added} 项评审任务，并已通知相关评审专家。", "success")
             if result.short:
-                flash("以下申报未能分配足够的评审专家：" + "；".join(
-                    f"{nomination.display_name}（还差 {missing} 人，{why}）" for nomination, missing, why in result.short
-                ) + "。可以在“评审专家”中增加评审专家，或逐项手工分配。", "warning")
+                flash(
+                    "以下申报未能分配足够的评审专家："
+                    + "；".join(
+                        f"{nomination.display_name}（还差 {missing} 人，{why}）"
+                        for nomination, missing, why in result.short
+                    )
+                    + "。可以在“评审专家”中增加评审专家，或逐项手工分配。",
+                    "warning",
+                )
         return redirect_303(url_for("awards.list_assignments", kind=kind, round_id=chosen.id))
     return render(
-        "awards/assignments.html", status=422, rows=services.assignment_overview(round=chosen, wizard=wizard),
-        closed=services.judging_closed(chosen), form=form, **_kind_context(wizard, chosen, "评审分配"),
+        "awards/assignments.html",
+        status=422,
+        rows=services.assignment_overview(round=chosen, wizard=wizard),
+        closed=services.judging_closed(chosen),
+        form=form,
+        **_kind_context(wizard, chosen, "评审分配"),
     )
 
 
@@ -233,7 +299,8 @@ def edit_assignments(filing_id):
     form = AssignForm()
     candidates = services.candidate_reviewers(filing=filing)
     form.reviewer_id.choices = [("", "请选择评审专家")] + [
-        (reviewer.id, f"{reviewer.expert.name}（{reviewer.expert.employer}）{'　' + reason if reason else ''}") for reviewer, reason in candidates
+        (reviewer.id, f"{reviewer.expert.name}（{reviewer.expert.employer}）{'　' + reason if reason else ''}")
+        for reviewer, reason in candidates
     ]
     error = None
     if request.method == "POST":
@@ -251,12 +318,22 @@ def edit_assignments(filing_id):
     totals = {a.id: reviews.task_total(a, criteria) for a in assignments}
     context = _kind_context(wizard, filing.round, "评审分配")
     context["breadcrumb"] = context["breadcrumb"][:-1] + [
-        (f"{wizard.short_title}评审分配", url_for("awards.list_assignments", kind=wizard.slug, round_id=filing.round_id)),
+        (
+            f"{wizard.short_title}评审分配",
+            url_for("awards.list_assignments", kind=wizard.slug, round_id=filing.round_id),
+        ),
         (filing.display_name or "评审专家", None),
     ]
     return render(
-        "awards/nomination_reviewers.html", status=422 if form.errors else 200, filing=filing, form=form, candidates=candidates,
-        assignments=assignments, totals=totals, closed=services.judging_closed(filing.round), **context,
+        "awards/nomination_reviewers.html",
+        status=422 if form.errors else 200,
+        filing=filing,
+        form=form,
+        candidates=candidates,
+        assignments=assignments,
+        totals=totals,
+        closed=services.judging_closed(filing.round),
+        **context,
     )
 
 
@@ -289,9 +366,14 @@ def show_ranking(kind):
     descending = request.args.get("dir", "desc" if sort != "name" else "asc") != "asc"
     pub = services.publication_of(chosen)
     return render(
-        "awards/ranking.html", rows=reviews.ranking(round=chosen, wizard=wizard, sort=sort, descending=descending),
-        criteria=services.criteria_of(chosen, wizard.kind), sort=sort, descending=descending, publication=pub,
-        form=EmptyForm(), **_kind_context(wizard, chosen, "评审排名"),
+        "awards/ranking.html",
+        rows=reviews.ranking(round=chosen, wizard=wizard, sort=sort, descending=descending),
+        criteria=services.criteria_of(chosen, wizard.kind),
+        sort=sort,
+        descending=descending,
+        publication=pub,
+        form=EmptyForm(),
+        **_kind_context(wizard, chosen, "评审排名"),
     )
 
 
@@ -313,8 +395,15 @@ def save_results(kind):
         flash(str(error), "error")
     else:
         flash(f"已保存评选结果（修改 {changed} 项）。", "success")
-    return redirect_303(url_for("awards.show_ranking", kind=kind, round_id=chosen.id, sort=request.form.get("sort") or None,
-                                dir=request.form.get("dir") or None))
+    return redirect_303(
+        url_for(
+            "awards.show_ranking",
+            kind=kind,
+            round_id=chosen.id,
+            sort=request.form.get("sort") or None,
+            dir=request.form.get("dir") or None,
+        )
+    )
 
 
 @bp.route("/admin/<kind>/remind", methods=["POST"])
@@ -330,19 +419,24 @@ def remind_reviewers(kind):
     except services.AwardError as error:
         flash(str(error), "error")
     else:
-        flash(f"已提醒 {count} 位尚未评分的评审专家（站内消息和短信）。" if count else "所有评审专家都已评分，无需提醒。", "success")
+        flash(
+            f"已提醒 {count} 位尚未评分的评审专家（站内消息和短信）。" if count else "所有评审专家都已评分，无需提醒。",
+            "success",
+        )
     return redirect_303(url_for("awards.show_ranking", kind=kind, round_id=chosen.id))
 
 
 # ---- the reviewer's pages ------------------------------------------------------------------------
+
 
 @bp.route("/reviews/")
 @roles("expert")
 def list_reviews():
     """我的评审任务: only this reviewer's assignments; an expert who is no reviewer is told so."""
     tasks = reviews.reviewer_tasks(user=current_user)
-    return render("awards/reviews.html", tasks=tasks, wizard_of=wizard_of,
-                  breadcrumb=[("优秀评选", None), ("我的评审任务", None)])
+    return render(
+        "awards/reviews.html", tasks=tasks, wizard_of=wizard_of, breadcrumb=[("优秀评选", None), ("我的评审任务", None)]
+    )
 
 
 @bp.route("/reviews/<int:assignment_id>", methods=["GET", "POST"])
@@ -367,11 +461,22 @@ def score_nomination(assignment_id):
     wizard = wizard_of(filing)
     context = wizard._show_context(filing)
     context.update(
-        assignment=assignment, criteria=criteria, form=form, error=error, own=reviews.card_scores(assignment),
-        own_total=reviews.task_total(assignment, criteria), peers=reviews.peer_scores(assignment=assignment),
-        attachment_href=lambda attachment: url_for("awards.download_review_attachment", assignment_id=assignment.id, attachment_id=attachment.id),
+        assignment=assignment,
+        criteria=criteria,
+        form=form,
+        error=error,
+        own=reviews.card_scores(assignment),
+        own_total=reviews.task_total(assignment, criteria),
+        peers=reviews.peer_scores(assignment=assignment),
+        attachment_href=lambda attachment: url_for(
+            "awards.download_review_attachment", assignment_id=assignment.id, attachment_id=attachment.id
+        ),
         closed=services.judging_closed(filing.round) or filing.status != "city_approved",
-        breadcrumb=[("优秀评选", None), ("我的评审任务", url_for("awards.list_reviews")), (filing.display_name or "评分", None)],
+        breadcrumb=[
+            ("优秀评选", None),
+            ("我的评审任务", url_for("awards.list_reviews")),
+            (filing.display_name or "评分", None),
+        ],
     )
     return render("awards/score.html", status=422 if (form.errors or error) else 200, **context)
 
@@ -382,4 +487,3 @@ def download_review_attachment(assignment_id, attachment_id):
     """A nomination's attachment for its assigned reviewer; 404 otherwise."""
     assignment = reviews.task_or_404(assignment_id=assignment_id, user=current_user)
     return attachment_response(reviews.task_attachment_or_404(assignment=assignment, attachment_id=attachment_id))
-

@@ -8,6 +8,7 @@ its full score, weighted by the criterion's weight (weights add up to 100):
 A nomination's 加权平均分 is the mean of its reviewers' totals; 极差 is the highest total minus
 the lowest. Exact fractions are used throughout and rounded (half up) to two decimals for display.
 """
+
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction

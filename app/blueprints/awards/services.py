@@ -4,6 +4,7 @@ interest are in conflicts.py, scoring and the ranking in reviews.py, 公示 and 
 Every function that changes something is keyword-only, audits, and owns its commit; a request that
 cannot be carried out raises ``AwardError`` with a message for the user.
 """
+
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from flask import url_for
 from sqlalchemy.orm import selectinload
 
 from app.audit import audit
-from app.errors import NotFound
+from app.blueprints.admin.services import HomeCount
 from app.blueprints.auth.models import Expert, User
 from app.blueprints.awards import scoring
 from app.blueprints.awards.conflicts import (  # noqa: F401 (the views and reviews.py reach them through services)
@@ -30,6 +31,7 @@ from app.blueprints.awards.models import (  # noqa: F401 (REVIEWABLE: reviews.py
     ScoringCriterion,
 )
 from app.blueprints.awards.wizard import BY_KIND, BY_SLUG, WIZARDS, wizard_of
+from app.errors import NotFound
 from app.extensions import db
 from app.filings import services as filings
 from app.filings import workflow
@@ -38,7 +40,6 @@ from app.forms import is_mobile
 from app.inbox import notify
 from app.sms import send_sms
 from app.utils import paginate
-from app.blueprints.admin.services import HomeCount
 
 
 class AwardError(ValueError):
@@ -54,8 +55,11 @@ def wizard_or_404(slug):
 
 # ---- 评选年度 ----------------------------------------------------------------------------------
 
+
 def award_rounds():
-    return db.session.scalars(sa.select(Round).where(Round.kind == "award").order_by(Round.year.desc(), Round.opens_on.desc())).all()
+    return db.session.scalars(
+        sa.select(Round).where(Round.kind == "award").order_by(Round.year.desc(), Round.opens_on.desc())
+    ).all()
 
 
 def award_round(round_id=None):
@@ -69,7 +73,9 @@ def award_round(round_id=None):
 
 
 def publication_of(round):
-    return db.session.scalar(sa.select(AwardPublication).where(AwardPublication.round_id == round.id)) if round else None
+    return (
+        db.session.scalar(sa.select(AwardPublication).where(AwardPublication.round_id == round.id)) if round else None
+    )
 
 
 def judging_closed(round):
@@ -79,10 +85,17 @@ def judging_closed(round):
 
 # ---- 评审专家 ----------------------------------------------------------------------------------
 
+
 def reviewer_list(*, q=None, only_reviewers=False, page=1):
-    select = sa.select(Expert).join(User, User.id == Expert.user_id).options(selectinload(Expert.user), selectinload(Expert.category))
+    select = (
+        sa.select(Expert)
+        .join(User, User.id == Expert.user_id)
+        .options(selectinload(Expert.user), selectinload(Expert.category))
+    )
     if q:
-        select = select.where(sa.or_(Expert.name.icontains(q, autoescape=True), Expert.employer.icontains(q, autoescape=True)))
+        select = select.where(
+            sa.or_(Expert.name.icontains(q, autoescape=True), Expert.employer.icontains(q, autoescape=True))
+        )
     if only_reviewers:
         select = select.where(Expert.is_reviewer.is_(True))
     return paginate(select.order_by(Expert.is_reviewer.desc(), Expert.id), page=page, per_page=20)
@@ -93,7 +106,11 @@ def reviewer_loads(user_ids, round=None):
     if not user_ids:
         return {}
     select = (
-        sa.select(ReviewAssignment.reviewer_id, sa.func.count(ReviewAssignment.id), sa.func.count(ReviewAssignment.submitted_at))
+        sa.select(
+            ReviewAssignment.reviewer_id,
+            sa.func.count(ReviewAssignment.id),
+            sa.func.count(ReviewAssignment.submitted_at),
+        )
         .where(ReviewAssignment.reviewer_id.in_(user_ids))
         .group_by(ReviewAssignment.reviewer_id)
     )
@@ -109,7 +126,9 @@ def reviewer_set(*, expert, on, actor):
     withdrawn = 0
     if not on:
         pending = db.session.scalars(
-            sa.select(ReviewAssignment).where(ReviewAssignment.reviewer_id == expert.user_id, ReviewAssignment.submitted_at.is_(None))
+            sa.select(ReviewAssignment).where(
+                ReviewAssignment.reviewer_id == expert.user_id, ReviewAssignment.submitted_at.is_(None)
+            )
         ).all()
         for assignment in pending:
             db.session.delete(assignment)
@@ -117,8 +136,12 @@ def reviewer_set(*, expert, on, actor):
     expert.is_reviewer = on
     audit(
         "award.reviewer_set" if on else "award.reviewer_unset",
-        summary=f"{'设为' if on else '取消'}评审专家：{expert.name}（{expert.employer}）" + (f"，撤销未完成评审任务 {withdrawn} 项" if withdrawn else ""),
-        target=expert, before={"is_reviewer": not on}, after={"is_reviewer": on}, actor=actor,
+        summary=f"{'设为' if on else '取消'}评审专家：{expert.name}（{expert.employer}）"
+        + (f"，撤销未完成评审任务 {withdrawn} 项" if withdrawn else ""),
+        target=expert,
+        before={"is_reviewer": not on},
+        after={"is_reviewer": on},
+        actor=actor,
     )
     db.session.commit()
     return withdrawn
@@ -133,17 +156,21 @@ def expert_or_404(expert_id):
 
 def _active_reviewers():
     return db.session.scalars(
-        sa.select(User).join(Expert, Expert.user_id == User.id)
+        sa.select(User)
+        .join(Expert, Expert.user_id == User.id)
         .where(Expert.is_reviewer.is_(True), User.status == "active", User.role == "expert")
-        .options(selectinload(User.expert)).order_by(User.id)
+        .options(selectinload(User.expert))
+        .order_by(User.id)
     ).all()
 
 
 # ---- 评分标准 ----------------------------------------------------------------------------------
 
+
 def criteria_of(round, kind):
     return db.session.scalars(
-        sa.select(ScoringCriterion).where(ScoringCriterion.round_id == round.id, ScoringCriterion.kind == kind)
+        sa.select(ScoringCriterion)
+        .where(ScoringCriterion.round_id == round.id, ScoringCriterion.kind == kind)
         .order_by(ScoringCriterion.position, ScoringCriterion.id)
     ).all()
 
@@ -158,10 +185,13 @@ def criteria_rows(round, kind):
 
 def criteria_locked(round, kind):
     """Once a reviewer has submitted scores of this kind, the scale they used stays as it was."""
-    return bool(db.session.scalar(
-        sa.select(sa.func.count(ReviewAssignment.id)).join(Filing, Filing.id == ReviewAssignment.filing_id)
-        .where(Filing.round_id == round.id, Filing.kind == kind, ReviewAssignment.submitted_at.is_not(None))
-    ))
+    return bool(
+        db.session.scalar(
+            sa.select(sa.func.count(ReviewAssignment.id))
+            .join(Filing, Filing.id == ReviewAssignment.filing_id)
+            .where(Filing.round_id == round.id, Filing.kind == kind, ReviewAssignment.submitted_at.is_not(None))
+        )
+    )
 
 
 def _criteria_ensure(round, kind):
@@ -170,7 +200,9 @@ def _criteria_ensure(round, kind):
     if saved:
         return saved
     for position, (name, top, weight) in enumerate(scoring.DEFAULT_CRITERIA):
-        db.session.add(ScoringCriterion(round_id=round.id, kind=kind, name=name, max_score=top, weight=weight, position=position))
+        db.session.add(
+            ScoringCriterion(round_id=round.id, kind=kind, name=name, max_score=top, weight=weight, position=position)
+        )
     db.session.flush()
     return criteria_of(round, kind)
 
@@ -180,24 +212,32 @@ def criteria_save(*, round, wizard, rows, actor):
     if criteria_locked(round, wizard.kind):
         raise AwardError("已有评审专家提交了评分，评分标准不能再修改。")
     before = criteria_rows(round, wizard.kind)
-    db.session.execute(sa.delete(ScoringCriterion).where(ScoringCriterion.round_id == round.id, ScoringCriterion.kind == wizard.kind))
+    db.session.execute(
+        sa.delete(ScoringCriterion).where(ScoringCriterion.round_id == round.id, ScoringCriterion.kind == wizard.kind)
+    )
     for position, row in enumerate(rows):
         db.session.add(ScoringCriterion(round_id=round.id, kind=wizard.kind, position=position, **row))
     audit(
-        "award.criteria_save", summary=f"{round.title} {wizard.short_title}评分标准", target=round,
+        "award.criteria_save",
+        summary=f"{round.title} {wizard.short_title}评分标准",
+        target=round,
         before={"criteria": "；".join(f"{r['name']} {r['max_score']}分 {r['weight']}%" for r in before)},
-        after={"criteria": "；".join(f"{r['name']} {r['max_score']}分 {r['weight']}%" for r in rows)}, actor=actor,
+        after={"criteria": "；".join(f"{r['name']} {r['max_score']}分 {r['weight']}%" for r in rows)},
+        actor=actor,
     )
     db.session.commit()
 
 
 # ---- assignments --------------------------------------------------------------------------------
 
+
 def stage_select(round, wizard, statuses=PROVINCE_STAGE):
     model = wizard.model
     return (
-        sa.select(model).where(model.round_id == round.id, model.status.in_(statuses))
-        .options(selectinload(model.institution)).order_by(model.id)
+        sa.select(model)
+        .where(model.round_id == round.id, model.status.in_(statuses))
+        .options(selectinload(model.institution))
+        .order_by(model.id)
     )
 
 
@@ -205,8 +245,11 @@ def assignments_by_filing(filing_ids):
     grouped = {filing_id: [] for filing_id in filing_ids}
     if filing_ids:
         for assignment in db.session.scalars(
-            sa.select(ReviewAssignment).where(ReviewAssignment.filing_id.in_(filing_ids))
-            .options(selectinload(ReviewAssignment.reviewer).selectinload(User.expert), selectinload(ReviewAssignment.scores))
+            sa.select(ReviewAssignment)
+            .where(ReviewAssignment.filing_id.in_(filing_ids))
+            .options(
+                selectinload(ReviewAssignment.reviewer).selectinload(User.expert), selectinload(ReviewAssignment.scores)
+            )
             .order_by(ReviewAssignment.id)
         ):
             grouped[assignment.filing_id].append(assignment)
@@ -264,14 +307,27 @@ def assignment_add(*, filing, reviewer_id, actor):
     """Assign one 评审专家 by hand; refused with the reason (e.g. a conflict of interest). Commits."""
     reviewer = db.session.get(User, reviewer_id) if reviewer_id else None
     _check_assignable(filing, reviewer)
-    if db.session.scalar(sa.select(ReviewAssignment.id).where(ReviewAssignment.filing_id == filing.id, ReviewAssignment.reviewer_id == reviewer.id)):
+    if db.session.scalar(
+        sa.select(ReviewAssignment.id).where(
+            ReviewAssignment.filing_id == filing.id, ReviewAssignment.reviewer_id == reviewer.id
+        )
+    ):
         raise AwardError(f"{reviewer.expert.name}已分配评审该申报。")
     _criteria_ensure(filing.round, filing.kind)
-    assignment = ReviewAssignment(filing_id=filing.id, reviewer_id=reviewer.id, assigned_by_id=actor.id,
-                                  reviewer_employer=reviewer.expert.employer)
+    assignment = ReviewAssignment(
+        filing_id=filing.id,
+        reviewer_id=reviewer.id,
+        assigned_by_id=actor.id,
+        reviewer_employer=reviewer.expert.employer,
+    )
     db.session.add(assignment)
-    audit("award.assign", summary=f"分配评审专家 {reviewer.expert.name}：{wizard_of(filing).short_title} {filing.display_name}",
-          target=filing, after={"reviewer": reviewer.username}, actor=actor)
+    audit(
+        "award.assign",
+        summary=f"分配评审专家 {reviewer.expert.name}：{wizard_of(filing).short_title} {filing.display_name}",
+        target=filing,
+        after={"reviewer": reviewer.username},
+        actor=actor,
+    )
     _tell_reviewer(reviewer, 1)
     db.session.commit()
     return assignment
@@ -284,8 +340,13 @@ def assignment_remove(*, assignment, actor):
     filing = assignment.filing
     if judging_closed(filing.round):
         raise AwardError("本评选年度已进入公示，评审分配不能再修改。")
-    audit("award.unassign", summary=f"撤销评审分配 {assignment.reviewer.display_name}：{filing.display_name}",
-          target=filing, before={"reviewer": assignment.reviewer.username}, actor=actor)
+    audit(
+        "award.unassign",
+        summary=f"撤销评审分配 {assignment.reviewer.display_name}：{filing.display_name}",
+        target=filing,
+        before={"reviewer": assignment.reviewer.username},
+        actor=actor,
+    )
     db.session.delete(assignment)
     db.session.commit()
 
@@ -337,8 +398,14 @@ def assignments_auto(*, round, wizard, per_nomination, actor):
             eligible.append(reviewer)
         eligible.sort(key=lambda r: (load.get(r.id, 0), r.id))
         for reviewer in eligible[:needed]:
-            db.session.add(ReviewAssignment(filing_id=nomination.id, reviewer_id=reviewer.id, assigned_by_id=actor.id,
-                                            reviewer_employer=reviewer.expert.employer))
+            db.session.add(
+                ReviewAssignment(
+                    filing_id=nomination.id,
+                    reviewer_id=reviewer.id,
+                    assigned_by_id=actor.id,
+                    reviewer_employer=reviewer.expert.employer,
+                )
+            )
             load[reviewer.id] = load.get(reviewer.id, 0) + 1
             new_tasks[reviewer.id] = new_tasks.get(reviewer.id, 0) + 1
         if len(eligible) < needed:
@@ -348,25 +415,36 @@ def assignments_auto(*, round, wizard, per_nomination, actor):
     by_id = {r.id: r for r in reviewers}
     for reviewer_id, count in new_tasks.items():
         _tell_reviewer(by_id[reviewer_id], count)
-    audit("award.assign_auto", summary=f"{round.title} {wizard.short_title}自动分配评审专家：每项 {per_nomination} 人，新增 {added} 项",
-          target=round, after={"per_nomination": per_nomination, "added": added, "short": len(short)}, actor=actor)
+    audit(
+        "award.assign_auto",
+        summary=f"{round.title} {wizard.short_title}自动分配评审专家：每项 {per_nomination} 人，新增 {added} 项",
+        target=round,
+        after={"per_nomination": per_nomination, "added": added, "short": len(short)},
+        actor=actor,
+    )
     db.session.commit()
     return AutoResult(added, short)
 
 
 # ---- 评审管理 overview ----------------------------------------------------------------------------
 
+
 def round_progress(round):
     """Per kind: counts for the 评审管理 page."""
     rows = []
     for wizard in WIZARDS:
         model = wizard.model
-        counts = dict(db.session.execute(
-            sa.select(model.status, sa.func.count(model.id)).where(model.round_id == round.id).group_by(model.status)
-        ).all())
+        counts = dict(
+            db.session.execute(
+                sa.select(model.status, sa.func.count(model.id))
+                .where(model.round_id == round.id)
+                .group_by(model.status)
+            ).all()
+        )
         assigned, submitted = db.session.execute(
             sa.select(sa.func.count(ReviewAssignment.id), sa.func.count(ReviewAssignment.submitted_at))
-            .join(Filing, Filing.id == ReviewAssignment.filing_id).where(Filing.round_id == round.id, Filing.kind == wizard.kind)
+            .join(Filing, Filing.id == ReviewAssignment.filing_id)
+            .where(Filing.round_id == round.id, Filing.kind == wizard.kind)
         ).one()
         rows.append({"wizard": wizard, "counts": counts, "assigned": assigned, "submitted": submitted})
     return rows
@@ -376,14 +454,19 @@ def round_progress(round):
 
 # ---- 管理首页 counts --------------------------------------------------------------------------------
 
+
 def home_counts(user):
     """管理首页 tiles: a city admin's 资格审查 queue per kind; the province admin's judging backlog."""
     if user.role == "city_admin":
-        counts = dict(db.session.execute(
-            sa.select(Filing.kind, sa.func.count(Filing.id))
-            .where(Filing.kind.in_(BY_KIND), Filing.status == workflow.SUBMITTED, Filing.city_code == user.city_code)
-            .group_by(Filing.kind)
-        ).all())
+        counts = dict(
+            db.session.execute(
+                sa.select(Filing.kind, sa.func.count(Filing.id))
+                .where(
+                    Filing.kind.in_(BY_KIND), Filing.status == workflow.SUBMITTED, Filing.city_code == user.city_code
+                )
+                .group_by(Filing.kind)
+            ).all()
+        )
         return [
             HomeCount(f"待资格审查的{w.title}", counts.get(w.kind, 0), url_for(w.endpoints.queue), "项")
             for w in WIZARDS
@@ -392,11 +475,14 @@ def home_counts(user):
         return []
     unassigned = db.session.scalar(
         sa.select(sa.func.count(Filing.id)).where(
-            Filing.kind.in_(BY_KIND), Filing.status.in_(PROVINCE_STAGE), ~sa.exists().where(ReviewAssignment.filing_id == Filing.id)
+            Filing.kind.in_(BY_KIND),
+            Filing.status.in_(PROVINCE_STAGE),
+            ~sa.exists().where(ReviewAssignment.filing_id == Filing.id),
         )
     )
     unscored = db.session.scalar(
-        sa.select(sa.func.count(ReviewAssignment.id)).join(Filing, Filing.id == ReviewAssignment.filing_id)
+        sa.select(sa.func.count(ReviewAssignment.id))
+        .join(Filing, Filing.id == ReviewAssignment.filing_id)
         .where(Filing.status.in_(PROVINCE_STAGE), ReviewAssignment.submitted_at.is_(None))
     )
     return [

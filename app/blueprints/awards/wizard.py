@@ -1,12 +1,13 @@
 """The three 优秀评选 filings declared for the engine: a 基本信息 step, then 申报证明材料上传."""
+
 from markupsafe import Markup
 
 from app.blueprints.awards.forms import ExpertBasicForm, InstitutionBasicForm, ProductBasicForm, prepare_category
+from app.blueprints.awards.lookups import report_totals, result_clear
 from app.blueprints.awards.models import ExpertNomination, InstitutionNomination, ProductNomination
 from app.filings import workflow
 from app.filings.wizard import Endpoints, Step, Wizard
 from app.utils import local_today
-from app.blueprints.awards.lookups import report_totals, result_clear
 
 STATUS_LABELS = {
     workflow.SUBMITTED: "待资格审查",
@@ -154,7 +155,15 @@ institution_wizard = InstitutionWizard(
         export="awards.export_institution_nominations",
     ),
     title="优秀服务机构申报",
-    steps=[Step("basic", "基本信息", InstitutionBasicForm, "awards/_partials/_step_institution.html", context=_institution_context)],
+    steps=[
+        Step(
+            "basic",
+            "基本信息",
+            InstitutionBasicForm,
+            "awards/_partials/_step_institution.html",
+            context=_institution_context,
+        )
+    ],
     owner_roles=("institution",),
     edit_label="编辑优秀服务机构申报信息",
     new_label="优秀服务机构填报",
@@ -187,8 +196,16 @@ product_wizard = ProductWizard(
         export="awards.export_product_nominations",
     ),
     title="优秀服务产品申报",
-    steps=[Step("basic", "基本信息", ProductBasicForm, "awards/_partials/_step_product.html",
-                prepare=prepare_category, context=_product_context)],
+    steps=[
+        Step(
+            "basic",
+            "基本信息",
+            ProductBasicForm,
+            "awards/_partials/_step_product.html",
+            prepare=prepare_category,
+            context=_product_context,
+        )
+    ],
     owner_roles=("institution",),
     edit_label="编辑优秀服务产品申报信息",
     new_label="优秀服务产品填报",

@@ -1,4 +1,5 @@
 """Forms of 企业投诉: 投诉登记, 处理结果 lookup, rating, and the handling actions of admins."""
+
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import TelField
@@ -25,19 +26,34 @@ class ComplaintForm(CaptchaMixin, BaseForm):
 
     company_name = StringField("单位名称", validators=[required("请输入投诉企业的单位名称。"), Length(max=200)])
     contact_name = StringField("联系人", validators=[required("请输入联系人。"), Length(max=60)])
-    phone = TelField("联系电话", validators=[required("请输入联系电话（手机号码）。"), Mobile("请输入正确的 11 位手机号码，用于接收验证码和查询处理结果。")])
+    phone = TelField(
+        "联系电话",
+        validators=[
+            required("请输入联系电话（手机号码）。"),
+            Mobile("请输入正确的 11 位手机号码，用于接收验证码和查询处理结果。"),
+        ],
+    )
     respondent_name = StringField("单位名称", validators=[required("请输入被投诉方的单位名称。"), Length(max=200)])
-    respondent_city_code = SelectField("所属市州", validators=[required("请选择被投诉方所属市州。")], validate_choice=False)
+    respondent_city_code = SelectField(
+        "所属市州", validators=[required("请选择被投诉方所属市州。")], validate_choice=False
+    )
     respondent_address = StringField("详细地址", validators=[required("请输入被投诉方的详细地址。"), Length(max=300)])
     respondent_contact = StringField("联系人", validators=[required("请输入被投诉方的联系人。"), Length(max=60)])
     respondent_phone = TelField("联系电话", validators=[required("请输入被投诉方的联系电话。"), Phone()])
     content = TextAreaField(
         "投诉事项",
-        validators=[required(f"请输入投诉事项（{CONTENT_MIN}-{CONTENT_MAX} 字）。"), CharCount(CONTENT_MIN, CONTENT_MAX)],
+        validators=[
+            required(f"请输入投诉事项（{CONTENT_MIN}-{CONTENT_MAX} 字）。"),
+            CharCount(CONTENT_MIN, CONTENT_MAX),
+        ],
     )
     evidence = MultipleFileField("证据材料")
     remove_attachments = SelectMultipleField(
-        "删除已上传的材料", coerce=int, validate_choice=False, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
+        "删除已上传的材料",
+        coerce=int,
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
     )
     captcha = StringField("验证码", validators=[required("请输入图形验证码。")])
 
@@ -55,13 +71,18 @@ class ComplaintForm(CaptchaMixin, BaseForm):
         field.data = chosen
         kept = getattr(self, "kept_count", 0) - len(self.remove_attachments.data or [])
         if kept + len(chosen) > MAX_FILES:
-            raise ValidationError(f"证据材料最多 {MAX_FILES} 个文件（已上传 {kept} 个），文件较多时请打包为压缩包上传。")
+            raise ValidationError(
+                f"证据材料最多 {MAX_FILES} 个文件（已上传 {kept} 个），文件较多时请打包为压缩包上传。"
+            )
 
 
 class SmsCodeForm(BaseForm):
     """The 6-digit code sent by SMS."""
 
-    sms_code = StringField("短信验证码", validators=[required("请输入短信验证码。"), Length(min=6, max=6, message="短信验证码为 6 位数字。")])
+    sms_code = StringField(
+        "短信验证码",
+        validators=[required("请输入短信验证码。"), Length(min=6, max=6, message="短信验证码为 6 位数字。")],
+    )
 
     def validate_sms_code(self, field):
         if field.data and not field.data.isdigit():
@@ -85,6 +106,7 @@ class RatingForm(BaseForm):
 
 
 # --- admin ------------------------------------------------------------------------------------
+
 
 class QueueFilterForm(BaseForm):
     """投诉列表 filters (GET, no CSRF): a value that does not validate counts as empty."""
@@ -153,12 +175,18 @@ class StartForm(ActionForm):
 
 class CloseForm(ActionForm):
     service_fields, done_label = ("result",), "办结，已短信通知投诉人查看结果"
-    result = TextAreaField("处理结果", validators=[required("请填写处理结果，投诉人将看到此内容。"), CharCount(5, 2000)])
+    result = TextAreaField(
+        "处理结果", validators=[required("请填写处理结果，投诉人将看到此内容。"), CharCount(5, 2000)]
+    )
 
 
 class ExtendForm(ActionForm):
     service_fields, done_label = ("days", "reason"), "延期"
-    days = IntegerField("延长", validators=[required("请填写延长的工作日数。"), NumberRange(1, 30, "请填写 1-30 个工作日。")], description="个工作日")
+    days = IntegerField(
+        "延长",
+        validators=[required("请填写延长的工作日数。"), NumberRange(1, 30, "请填写 1-30 个工作日。")],
+        description="个工作日",
+    )
     reason = TextAreaField("延期理由", validators=[required("请填写延期理由。"), Length(max=1000)])
 
 

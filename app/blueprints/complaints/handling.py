@@ -4,6 +4,7 @@
 who, when and a note in the history and the audit trail. Functions own their commit and raise
 ``ComplaintError`` with a message for the admin.
 """
+
 from collections import namedtuple
 from datetime import timedelta
 
@@ -85,7 +86,12 @@ def complaints_select(*, viewer, status=None, city_code=None, date_from=None, da
         select = select.where(Complaint.status.in_(OPEN_STATUSES), Complaint.due_on < local_today())
     if q:
         select = select.where(
-            sa.or_(*(column.icontains(q, autoescape=True) for column in (Complaint.ticket_no, Complaint.company_name, Complaint.respondent_name)))
+            sa.or_(
+                *(
+                    column.icontains(q, autoescape=True)
+                    for column in (Complaint.ticket_no, Complaint.company_name, Complaint.respondent_name)
+                )
+            )
         )
     return select.options(selectinload(Complaint.respondent_city), selectinload(Complaint.assigned_city)).order_by(
         sa.case((Complaint.status.in_(OPEN_STATUSES), 0), else_=1), Complaint.due_on, Complaint.id.desc()
@@ -186,9 +192,21 @@ def complaint_act(*, complaint_id, action, actor, note="", reason="", result="",
             raise ComplaintError("请选择转办的市州。", "city_code")
         complaint.status = TRANSFERRED
         complaint.assigned_city_code = city_code
-        record_event(complaint, action, status, TRANSFERRED, actor=actor, note=f"转办至{region_name(city_code)}工信局" + (f"：{note}" if note else ""))
+        record_event(
+            complaint,
+            action,
+            status,
+            TRANSFERRED,
+            actor=actor,
+            note=f"转办至{region_name(city_code)}工信局" + (f"：{note}" if note else ""),
+        )
         for admin in active_admins(CITY, city_code):
-            notify(admin, f"新转办投诉 {complaint.ticket_no}", f"被投诉方：{complaint.respondent_name}；办理期限 {complaint.due_on:%Y-%m-%d}。", link)
+            notify(
+                admin,
+                f"新转办投诉 {complaint.ticket_no}",
+                f"被投诉方：{complaint.respondent_name}；办理期限 {complaint.due_on:%Y-%m-%d}。",
+                link,
+            )
     elif action == "start":
         if status == ACCEPTED:
             complaint.assigned_city_code = None  # the province handles it itself
@@ -214,19 +232,30 @@ def complaint_act(*, complaint_id, action, actor, note="", reason="", result="",
         old_due = complaint.due_on
         complaint.due_on = add_working_days(old_due, int(days))
         record_event(
-            complaint, action, None, None, actor=actor, public_note=True, due_on=complaint.due_on,
+            complaint,
+            action,
+            None,
+            None,
+            actor=actor,
+            public_note=True,
+            due_on=complaint.due_on,
             note=f"办理期限由 {old_due:%Y-%m-%d} 延长 {int(days)} 个工作日至 {complaint.due_on:%Y-%m-%d}。理由：{reason}",
         )
     label = complaint.events[-1].action_label
     audit(
-        f"complaint.{action}", summary=f"投诉 {complaint.ticket_no} {label}", target=complaint, before=before,
-        after=handling_state(complaint), actor=actor,
+        f"complaint.{action}",
+        summary=f"投诉 {complaint.ticket_no} {label}",
+        target=complaint,
+        before=before,
+        after=handling_state(complaint),
+        actor=actor,
     )
     db.session.commit()
     return complaint
 
 
 # --- 管理首页 counts ----------------------------------------------------------------------------
+
 
 def complaint_counts(user):
     if user.role not in (PROVINCE, CITY):
@@ -254,4 +283,3 @@ def complaint_counts(user):
         ]
     tiles.append(HomeCount("超期未办结投诉", overdue, url_for(queue, overdue="1"), "件"))
     return tiles
-

@@ -1,4 +1,5 @@
 """企业投诉: the complaint, its history, its evidence files, the ticket counter and the lookups."""
+
 from datetime import date, datetime
 
 import sqlalchemy as sa

@@ -1,4 +1,5 @@
 """What the complaints module contributes to the app (app/modules.py)."""
+
 from app.blueprints.complaints import bp, handling, routes, services  # noqa: F401  (importing the views puts them on bp)
 from app.modules import MenuItem, Module
 

@@ -1,4 +1,5 @@
 """企业投诉: public 投诉登记 and 处理结果 pages, and the 投诉处理 pages of admins (thin views)."""
+
 from io import BytesIO
 
 from flask import abort, current_app, flash, redirect, request, send_file, session, url_for
@@ -39,6 +40,7 @@ def _field_error(form, error, default):
 
 
 # --- 投诉登记 ------------------------------------------------------------------------------------
+
 
 @bp.route("/", methods=["GET", "POST"])
 @public
@@ -138,6 +140,7 @@ def show_receipt():
 
 # --- 处理结果 --------------------------------------------------------------------------------------
 
+
 @bp.route("/results", methods=["GET", "POST"])
 @public
 @limiter.limit("20 per minute", methods=["POST"])
@@ -210,8 +213,12 @@ def _results_page(phone, forms=None, status=200):
         if complaint.status == "closed" and complaint.rating is None and complaint.id not in forms:
             forms[complaint.id] = RatingForm(prefix=f"c{complaint.id}", formdata=None)
     return render(
-        "complaints/results.html", complaints=complaints, rating_forms=forms, masked_phone=mask_phone(phone),
-        today=local_today(), status=status,
+        "complaints/results.html",
+        complaints=complaints,
+        rating_forms=forms,
+        masked_phone=mask_phone(phone),
+        today=local_today(),
+        status=status,
     )
 
 
@@ -262,6 +269,7 @@ def end_lookup():
 
 # --- 投诉处理 (admins) -----------------------------------------------------------------------------
 
+
 def _crumbs(*items):
     return [("投诉处理", url_for("complaints.list_complaints")), *items]
 
@@ -276,8 +284,12 @@ def list_complaints():
     select = handling.complaints_select(viewer=current_user, **values)
     page = paginate(select, page=request.args.get("page", 1, type=db_int), per_page=current_app.config["PAGE_SIZE"])
     return render(
-        "complaints/admin/list.html", "complaints/admin/_partials/_queue_results.html",
-        form=form, page=page, push_url=request.full_path, breadcrumb=_crumbs(("投诉列表", None)),
+        "complaints/admin/list.html",
+        "complaints/admin/_partials/_queue_results.html",
+        form=form,
+        page=page,
+        push_url=request.full_path,
+        breadcrumb=_crumbs(("投诉列表", None)),
     )
 
 
@@ -297,7 +309,10 @@ def _action_forms(complaint, posted=None):
 
 def _show_page(complaint, posted=None, status=200):
     return render(
-        "complaints/admin/show.html", complaint=complaint, forms=_action_forms(complaint, posted), status=status,
+        "complaints/admin/show.html",
+        complaint=complaint,
+        forms=_action_forms(complaint, posted),
+        status=status,
         breadcrumb=_crumbs(("投诉列表", url_for("complaints.list_complaints")), (complaint.ticket_no, None)),
     )
 
@@ -323,7 +338,9 @@ def handle_complaint(complaint_id, action):
         form.fill_choices()
     if form.validate_on_submit():
         try:
-            handling.complaint_act(complaint_id=complaint.id, action=action, actor=current_user, **form.data_for_service())
+            handling.complaint_act(
+                complaint_id=complaint.id, action=action, actor=current_user, **form.data_for_service()
+            )
         except ComplaintError as error:
             if error.field and error.field in form:
                 form[error.field].errors = [*form[error.field].errors, str(error)]
@@ -360,7 +377,11 @@ def show_stats():
     year = _stats_year()
     by_month, by_city, total = stats.complaint_stats(year=year)
     return render(
-        "complaints/admin/stats.html", year=year, by_month=by_month, by_city=by_city, total=total,
+        "complaints/admin/stats.html",
+        year=year,
+        by_month=by_month,
+        by_city=by_city,
+        total=total,
         years=sorted(set(stats.complaint_years()) | {local_today().year}, reverse=True),
         breadcrumb=_crumbs(("投诉统计", None)),
     )
@@ -371,5 +392,9 @@ def show_stats():
 def export_stats():
     """导出 Excel of the year's statistics; a bad year falls back to this year."""
     year = _stats_year()
-    return send_file(BytesIO(stats.stats_workbook(year=year)), mimetype=XLSX, as_attachment=True,
-                     download_name=f"{year}年企业投诉统计.xlsx")  # RFC 5987 name
+    return send_file(
+        BytesIO(stats.stats_workbook(year=year)),
+        mimetype=XLSX,
+        as_attachment=True,
+        download_name=f"{year}年企业投诉统计.xlsx",
+    )  # RFC 5987 name

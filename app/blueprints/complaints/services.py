@@ -4,6 +4,7 @@
 Every public function is keyword-only and owns its commit. A request that cannot be carried out
 raises ``ComplaintError`` (or ``VerificationError`` for SMS codes) with a message for the user.
 """
+
 import hashlib
 import secrets
 from datetime import timedelta
@@ -29,13 +30,12 @@ from app.blueprints.complaints.models import (
 )
 from app.blueprints.complaints.workdays import add_working_days
 from app.extensions import db
-from app.filings.attachments import attachment_remove_file, attachment_store
+from app.filings.attachments import AttachmentError, attachment_remove_file, attachment_store
 from app.inbox import notify
 from app.reference.services import region_name
 from app.sms import send_sms
 from app.utils import local_today, utcnow
 from app.verification import SmsCode, sms_code_send, sms_code_verify
-from app.filings.attachments import AttachmentError
 
 DEFAULT_DUE_WORKING_DAYS = 15
 DRAFT_LIFETIME = timedelta(days=1)
@@ -43,20 +43,34 @@ LOOKUP_LIFETIME = timedelta(minutes=30)
 SIGN = "【湖南省中小企业服务中心】"
 COMPLAINT_CODE_SMS = SIGN + "您正在提交企业投诉，验证码 {code}，{minutes} 分钟内有效。如非本人操作请忽略。"
 LOOKUP_CODE_SMS = SIGN + "您正在查询企业投诉处理结果，验证码 {code}，{minutes} 分钟内有效。如非本人操作请忽略。"
-REGISTERED_SMS = SIGN + "您的投诉已登记，受理编号 {ticket}，预计 {due} 前答复。可凭本手机号在“企业投诉-处理结果”查询办理进度。"
+REGISTERED_SMS = (
+    SIGN + "您的投诉已登记，受理编号 {ticket}，预计 {due} 前答复。可凭本手机号在“企业投诉-处理结果”查询办理进度。"
+)
 REJECTED_SMS = SIGN + "您的投诉 {ticket} 不予受理，理由请凭本手机号在“企业投诉-处理结果”查看。"
 CLOSED_SMS = SIGN + "您的投诉 {ticket} 已办结，请凭本手机号在“企业投诉-处理结果”查看处理结果并评价。"
 DRAFT_FIELDS = (
-    "company_name", "contact_name", "phone", "respondent_name", "respondent_city_code",
-    "respondent_address", "respondent_contact", "respondent_phone", "content",
+    "company_name",
+    "contact_name",
+    "phone",
+    "respondent_name",
+    "respondent_city_code",
+    "respondent_address",
+    "respondent_contact",
+    "respondent_phone",
+    "content",
 )
 PROVINCE, CITY = "province_admin", "city_admin"
 
 # 操作日志 shows these names (the complaints module declares them, app/blueprints/complaints/__init__.py).
 ACTION_LABELS = {
-    "complaint.register": "登记企业投诉", "complaint.accept": "受理投诉", "complaint.reject": "不予受理投诉",
-    "complaint.transfer": "转办投诉", "complaint.start": "开始处理投诉", "complaint.close": "办结投诉",
-    "complaint.extend": "投诉延期", "complaint.rate": "投诉人评价",
+    "complaint.register": "登记企业投诉",
+    "complaint.accept": "受理投诉",
+    "complaint.reject": "不予受理投诉",
+    "complaint.transfer": "转办投诉",
+    "complaint.start": "开始处理投诉",
+    "complaint.close": "办结投诉",
+    "complaint.extend": "投诉延期",
+    "complaint.rate": "投诉人评价",
 }
 TARGET_LABELS = {"Complaint": "企业投诉"}
 FIELD_LABELS = {"status": "状态", "due_on": "答复期限", "assigned_city": "转办市州"}
@@ -90,6 +104,7 @@ def mask_phone(phone):
 
 # --- 投诉登记: a server-side draft until the phone is confirmed ---------------------------------
 
+
 def complaint_draft_get(*, draft_id):
     """The unverified complaint with this id, or None (registered, purged or never made)."""
     if not draft_id:
@@ -99,15 +114,18 @@ def complaint_draft_get(*, draft_id):
 
 def _live_code(phone, purpose):
     """True when an unused, unexpired code for ``purpose`` was sent to ``phone`` and may still be tried."""
-    return db.session.scalar(
-        sa.select(sa.func.count(SmsCode.id)).where(
-            SmsCode.phone == phone,
-            SmsCode.purpose == purpose,
-            SmsCode.used_at.is_(None),
-            SmsCode.expires_at > utcnow(),
-            SmsCode.tries < current_app.config["SMS_CODE_MAX_TRIES"],
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(SmsCode.id)).where(
+                SmsCode.phone == phone,
+                SmsCode.purpose == purpose,
+                SmsCode.used_at.is_(None),
+                SmsCode.expires_at > utcnow(),
+                SmsCode.tries < current_app.config["SMS_CODE_MAX_TRIES"],
+            )
         )
-    ) > 0
+        > 0
+    )
 
 
 def _purge_stale_drafts():
@@ -190,9 +208,7 @@ def _next_ticket_no(day):
     commit (PostgreSQL row lock, SQLite's write lock), so two registrations never share one."""
     for _ in range(5):
         counter = ComplaintTicketCounter.__table__
-        updated = db.session.execute(
-            sa.update(counter).where(counter.c.day == day).values(last=counter.c.last + 1)
-        )
+        updated = db.session.execute(sa.update(counter).where(counter.c.day == day).values(last=counter.c.last + 1))
         if updated.rowcount:
             last = db.session.scalar(sa.select(counter.c.last).where(counter.c.day == day))
             return f"TS{day:%Y%m%d}-{last:04d}"
@@ -208,9 +224,16 @@ def _next_ticket_no(day):
 def complaint_register(*, draft_id, code):
     """Confirm the phone with the SMS code and register the complaint: 受理编号, 办理期限, SMS.
     Commits. Raises ComplaintError (draft gone) or VerificationError (code wrong/expired/used)."""
-    draft = db.session.scalar(
-        sa.select(Complaint).where(Complaint.id == draft_id).with_for_update().execution_options(populate_existing=True)
-    ) if draft_id else None
+    draft = (
+        db.session.scalar(
+            sa.select(Complaint)
+            .where(Complaint.id == draft_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if draft_id
+        else None
+    )
     if draft is not None and draft.status != UNVERIFIED and draft.ticket_no:
         return draft  # the same 确认提交 sent twice: the twin registered it (under this lock)
     if draft is None:
@@ -226,8 +249,11 @@ def complaint_register(*, draft_id, code):
     draft.due_on = add_working_days(today, due_working_days())
     record_event(draft, "register", None, SUBMITTED, actor=None, due_on=draft.due_on)
     audit(
-        "complaint.register", summary=f"投诉 {draft.ticket_no} 登记（投诉人 {draft.company_name}）", target=draft,
-        after=handling_state(draft), actor=_COMPLAINANT,
+        "complaint.register",
+        summary=f"投诉 {draft.ticket_no} 登记（投诉人 {draft.company_name}）",
+        target=draft,
+        after=handling_state(draft),
+        actor=_COMPLAINANT,
     )
     send_sms(draft.phone, REGISTERED_SMS.format(ticket=draft.ticket_no, due=f"{draft.due_on:%Y-%m-%d}"))
     db.session.commit()
@@ -257,6 +283,7 @@ def record_event(complaint, action, from_status, to_status, *, actor, note="", p
 
 # --- 处理结果 lookup: the phone is the credential, confirmed by SMS code ------------------------
 
+
 def _token_hash(token):
     return hashlib.sha256((token or "").encode()).hexdigest()
 
@@ -278,7 +305,9 @@ def lookup_start(*, phone):
     token = secrets.token_urlsafe(32)
     db.session.add(
         ComplaintLookup(
-            token_hash=_token_hash(token), phone=phone, code_sent_at=now,
+            token_hash=_token_hash(token),
+            phone=phone,
+            code_sent_at=now,
             expires_at=now + current_app.config["SMS_CODE_TTL"],
         )
     )
@@ -359,7 +388,9 @@ def complaint_rate(*, complaint_id, phone, rating, note=""):
     """评价 a 已办结 complaint of the verified phone; 不满意 reopens it for the province. Commits.
     Raises ComplaintError when it is not that phone's, not 已办结, or already rated."""
     complaint = db.session.scalar(
-        sa.select(Complaint).where(Complaint.id == complaint_id, Complaint.phone == phone, Complaint.status != UNVERIFIED)
+        sa.select(Complaint).where(
+            Complaint.id == complaint_id, Complaint.phone == phone, Complaint.status != UNVERIFIED
+        )
     )
     if complaint is None:
         raise ComplaintError("没有找到该投诉。")
@@ -379,13 +410,26 @@ def complaint_rate(*, complaint_id, phone, rating, note=""):
         complaint.handling_days = None
         complaint.closed_on_time = None
         complaint.due_on = add_working_days(local_today(), due_working_days())
-        record_event(complaint, "reopen", CLOSED, ACCEPTED, actor=None, note="投诉人不满意，重新办理", public_note=True, due_on=complaint.due_on)
+        record_event(
+            complaint,
+            "reopen",
+            CLOSED,
+            ACCEPTED,
+            actor=None,
+            note="投诉人不满意，重新办理",
+            public_note=True,
+            due_on=complaint.due_on,
+        )
         link = url_for("complaints.show_complaint", complaint_id=complaint.id)
         for admin in active_admins(PROVINCE):
             notify(admin, f"投诉 {complaint.ticket_no} 投诉人不满意，已重新打开", text, link)
     audit(
-        "complaint.rate", summary=f"投诉 {complaint.ticket_no} 投诉人评价：{text}"[:300], target=complaint, before=before,
-        after=handling_state(complaint), actor=_COMPLAINANT,
+        "complaint.rate",
+        summary=f"投诉 {complaint.ticket_no} 投诉人评价：{text}"[:300],
+        target=complaint,
+        before=before,
+        after=handling_state(complaint),
+        actor=_COMPLAINANT,
     )
     db.session.commit()
     return complaint

@@ -1,4 +1,5 @@
 """投诉统计: per month and per 市州 (of the 被投诉方), as SQL aggregates, and the Excel export."""
+
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -56,7 +57,12 @@ def _aggregates():
 
 def _fill(row, values):
     total, rejected, closed, on_time, avg_days, satisfied, basic, dissatisfied = values
-    row.total, row.rejected, row.closed, row.on_time = int(total or 0), int(rejected or 0), int(closed or 0), int(on_time or 0)
+    row.total, row.rejected, row.closed, row.on_time = (
+        int(total or 0),
+        int(rejected or 0),
+        int(closed or 0),
+        int(on_time or 0),
+    )
     row.avg_days = round(float(avg_days), 1) if avg_days is not None else None
     row.satisfied, row.basic, row.dissatisfied = int(satisfied or 0), int(basic or 0), int(dissatisfied or 0)
     return row
@@ -82,18 +88,42 @@ def complaint_stats(*, year):
 def complaint_years():
     """Years that have complaints, newest first."""
     year = sa.extract("year", Complaint.registered_on)
-    return [int(y) for y in db.session.scalars(
-        sa.select(year).where(Complaint.status != UNVERIFIED).group_by(year).order_by(year.desc())
-    ) if y is not None]
+    return [
+        int(y)
+        for y in db.session.scalars(
+            sa.select(year).where(Complaint.status != UNVERIFIED).group_by(year).order_by(year.desc())
+        )
+        if y is not None
+    ]
 
 
-HEADERS = ["投诉数（件）", "不予受理（件）", "已办结（件）", "按时办结（件）", "按时办结率（%）", "平均办理时长（工作日）",
-           "满意（件）", "基本满意（件）", "不满意（件）", "满意度（%）"]
+HEADERS = [
+    "投诉数（件）",
+    "不予受理（件）",
+    "已办结（件）",
+    "按时办结（件）",
+    "按时办结率（%）",
+    "平均办理时长（工作日）",
+    "满意（件）",
+    "基本满意（件）",
+    "不满意（件）",
+    "满意度（%）",
+]
 
 
 def _values(row):
-    return [row.total, row.rejected, row.closed, row.on_time, row.on_time_rate, row.avg_days,
-            row.satisfied, row.basic, row.dissatisfied, row.satisfaction]
+    return [
+        row.total,
+        row.rejected,
+        row.closed,
+        row.on_time,
+        row.on_time_rate,
+        row.avg_days,
+        row.satisfied,
+        row.basic,
+        row.dissatisfied,
+        row.satisfaction,
+    ]
 
 
 def stats_workbook(*, year):

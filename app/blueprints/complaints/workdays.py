@@ -4,6 +4,7 @@
 The calendar comes from the maintained ``holidays`` package (country CN), which follows the
 State Council's yearly notice; no holiday table is kept here.
 """
+
 from datetime import timedelta
 from functools import lru_cache
 

@@ -3,6 +3,7 @@
 Which recognitions count is decided once, in app/blueprints/applications/services.py
 (``recognised_terms``: not revoked and term_start <= this year <= term_end).
 """
+
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -10,11 +11,11 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.blueprints.applications.services import recognised_terms
 from app.blueprints.auth.models import Institution, institution_service_category
+from app.blueprints.portal.matching import contains, like_pattern
 from app.extensions import db
 from app.reference.models import Region, ServiceCategory
-from app.utils import paginate
-from app.blueprints.portal.matching import contains, like_pattern
 from app.reference.services import cities, dict_items, region_name
+from app.utils import paginate
 
 
 @dataclass
@@ -42,9 +43,13 @@ def _matches(pattern):
     regions = db.session.scalars(sa.select(Region.code).where(contains(Region.name, pattern))).all()
     criteria = [contains(Institution.name, pattern), contains(Institution.intro, pattern)]
     if categories:
-        criteria.append(Institution.id.in_(
-            sa.select(institution_service_category.c.institution_id).where(institution_service_category.c.category_id.in_(categories))
-        ))
+        criteria.append(
+            Institution.id.in_(
+                sa.select(institution_service_category.c.institution_id).where(
+                    institution_service_category.c.category_id.in_(categories)
+                )
+            )
+        )
     if regions:
         criteria += [Institution.city_code.in_(regions), Institution.county_code.in_(regions)]
     return sa.or_(*criteria)
@@ -80,9 +85,10 @@ def _entries(ids, terms):
             .options(selectinload(Institution.service_categories), joinedload(Institution.institution_type))
         )
     }
-    spans = {row.institution_id: (row.term_start, row.term_end) for row in db.session.execute(
-        sa.select(terms).where(terms.c.institution_id.in_(ids))
-    )}
+    spans = {
+        row.institution_id: (row.term_start, row.term_end)
+        for row in db.session.execute(sa.select(terms).where(terms.c.institution_id.in_(ids)))
+    }
     return [Entry(institutions[i], *spans[i]) for i in ids]
 
 

@@ -1,4 +1,5 @@
 """Forms of the portal: public filters (GET), 通知公告管理 and the 核心服务机构 import."""
+
 from datetime import datetime, timezone
 
 from flask_wtf.file import FileField
@@ -60,12 +61,23 @@ class NoticeFilterForm(FilterForm):
 
 class NoticeForm(BaseForm):
     title = StringField("标题", validators=[required("请填写标题。"), Length(max=200, message="标题不能超过 200 字。")])
-    category = RadioField("栏目", choices=[(c, c) for c in NOTICE_CATEGORIES], default=NOTICE_CATEGORIES[0],
-                          validators=[required("请选择栏目。")], validate_choice=False)
-    body = TextAreaField("正文", validators=[Optional(), Length(max=50000, message="正文不能超过 50000 字。")],
-                         render_kw={"rows": 16})
-    publish = RadioField("发布方式", choices=PUBLISH_CHOICES, default="now", validators=[required("请选择发布方式。")],
-                         validate_choice=False)
+    category = RadioField(
+        "栏目",
+        choices=[(c, c) for c in NOTICE_CATEGORIES],
+        default=NOTICE_CATEGORIES[0],
+        validators=[required("请选择栏目。")],
+        validate_choice=False,
+    )
+    body = TextAreaField(
+        "正文", validators=[Optional(), Length(max=50000, message="正文不能超过 50000 字。")], render_kw={"rows": 16}
+    )
+    publish = RadioField(
+        "发布方式",
+        choices=PUBLISH_CHOICES,
+        default="now",
+        validators=[required("请选择发布方式。")],
+        validate_choice=False,
+    )
     publish_at = StringField("发布时间", render_kw={"type": "datetime-local"})
     pinned = BooleanField("设为首页头条（NEWS）")
     files = MultipleFileField("附件")
@@ -118,4 +130,3 @@ class ImportForm(BaseForm):
             raise ValidationError("请选择要导入的 Excel 文件（.xlsx）。")
         if not name.endswith(".xlsx"):
             raise ValidationError("只能导入 .xlsx 格式的 Excel 文件；.xls 文件请先在 Excel 中另存为 .xlsx。")
-

@@ -11,6 +11,7 @@ institution sets its own through 忘记密码 with the bound mobile, or an admin
 direct Recognition (application_id None); a known institution gets the Recognition only; a
 recognition with the same term is skipped; anything wrong refuses the row with the reason.
 """
+
 import re
 import secrets
 import time
@@ -61,8 +62,26 @@ COLUMNS = {
     "username": ("帐户名称", "账户名称"),
 }
 REQUIRED_COLUMNS = ("name", "uscc", "city", "term")
-TEMPLATE_COLUMNS = ("name", "uscc", "city", "county", "type", "contact", "phone", "term", "categories", "unit_nature", "platform", "username")
-OUTCOMES = {"create": "新建帐户并认定", "recognise": "已有帐户，新增认定", "skip": "已在名单中，跳过", "refuse": "不导入"}
+TEMPLATE_COLUMNS = (
+    "name",
+    "uscc",
+    "city",
+    "county",
+    "type",
+    "contact",
+    "phone",
+    "term",
+    "categories",
+    "unit_nature",
+    "platform",
+    "username",
+)
+OUTCOMES = {
+    "create": "新建帐户并认定",
+    "recognise": "已有帐户，新增认定",
+    "skip": "已在名单中，跳过",
+    "refuse": "不导入",
+}
 # 单位性质 from the first two characters of the 统一社会信用代码 when the sheet does not say
 NATURE_BY_PREFIX = {"91": "企业", "12": "事业单位", "51": "社会团体", "92": "个体工商户", "52": "民办非企业"}
 
@@ -118,6 +137,7 @@ class Result:
 
 # ---- the stored sheet ----------------------------------------------------------------------
 
+
 def _folder():
     folder = Path(current_app.config["UPLOAD_DIR"]) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
@@ -163,6 +183,7 @@ def import_discard(*, token):
 
 
 # ---- reading -------------------------------------------------------------------------------
+
 
 def _text(value):
     if value is None:
@@ -218,7 +239,9 @@ def _read(path):
             if len(data) > MAX_ROWS:
                 raise SheetError(f"一次最多导入 {MAX_ROWS} 行，请分成几个文件导入。")
         if headings is None:
-            raise SheetError("在前 10 行中没有找到表头（至少需要“机构名称”和“统一社会信用代码”两列），请按导入模板填写。")
+            raise SheetError(
+                "在前 10 行中没有找到表头（至少需要“机构名称”和“统一社会信用代码”两列），请按导入模板填写。"
+            )
         if not data:
             raise SheetError("表格中没有数据行。")
         return data
@@ -227,6 +250,7 @@ def _read(path):
 
 
 # ---- the plan --------------------------------------------------------------------------------
+
 
 class _Lookups:
     """Reference data and the database's existing accounts for the codes in the sheet, loaded
@@ -244,10 +268,14 @@ class _Lookups:
         self.natures = {n.name: n for n in db.session.scalars(sa.select(UnitNature))}
         self.platforms = db.session.scalars(sa.select(Platform)).all()
         codes = {r["uscc"].upper().replace(" ", "") for _, r in records if r.get("uscc")}
-        self.institutions = {
-            i.uscc: i for i in db.session.scalars(sa.select(Institution).where(Institution.uscc.in_(codes)))
-        } if codes else {}
-        self.enterprises = set(db.session.scalars(sa.select(Enterprise.uscc).where(Enterprise.uscc.in_(codes)))) if codes else set()
+        self.institutions = (
+            {i.uscc: i for i in db.session.scalars(sa.select(Institution).where(Institution.uscc.in_(codes)))}
+            if codes
+            else {}
+        )
+        self.enterprises = (
+            set(db.session.scalars(sa.select(Enterprise.uscc).where(Enterprise.uscc.in_(codes)))) if codes else set()
+        )
         ids = [i.id for i in self.institutions.values()]
         self.terms = {}
         if ids:
@@ -256,7 +284,11 @@ class _Lookups:
             ):
                 self.terms.setdefault(rec.institution_id, set()).add((rec.term_start, rec.term_end))
         names = {(r.get("username") or r.get("uscc") or "").strip().lower() for _, r in records}
-        self.usernames = set(db.session.scalars(sa.select(User.username_key).where(User.username_key.in_(names)))) if names else set()
+        self.usernames = (
+            set(db.session.scalars(sa.select(User.username_key).where(User.username_key.in_(names))))
+            if names
+            else set()
+        )
 
     @staticmethod
     def _match(items, text, name=lambda item: item.name):
@@ -284,9 +316,15 @@ class _Lookups:
 
 
 def _check(line, record, lookups, seen_codes, seen_names):
-    row = Row(line, name=record.get("name", ""), uscc=record.get("uscc", "").upper().replace(" ", ""),
-              city=record.get("city", ""), term=record.get("term", ""), contact=record.get("contact", ""),
-              phone=record.get("phone", ""))
+    row = Row(
+        line,
+        name=record.get("name", ""),
+        uscc=record.get("uscc", "").upper().replace(" ", ""),
+        city=record.get("city", ""),
+        term=record.get("term", ""),
+        contact=record.get("contact", ""),
+        phone=record.get("phone", ""),
+    )
     refuse, resolved = row.reasons.append, row.resolved
     if not row.name:
         refuse("机构名称未填写")
@@ -356,8 +394,10 @@ def _check(line, record, lookups, seen_codes, seen_names):
     _check_new_account(row, record, lookups, seen_names)
     if not row.reasons:
         row.outcome = "create"
-        row.notes.append(f"帐户名称 {row.resolved['username']}" + (
-            "，开通短信发送至该手机" if is_mobile(row.phone) else "，电话非手机号，须由管理员重置密码后告知"))
+        row.notes.append(
+            f"帐户名称 {row.resolved['username']}"
+            + ("，开通短信发送至该手机" if is_mobile(row.phone) else "，电话非手机号，须由管理员重置密码后告知")
+        )
     return row
 
 
@@ -374,7 +414,9 @@ def _check_new_account(row, record, lookups, seen_names):
     nature_text = record.get("unit_nature", "") or NATURE_BY_PREFIX.get(row.uscc[:2], "")
     nature = lookups.natures.get(nature_text)
     if nature is None:
-        refuse(f"单位性质“{nature_text}”不在列表中" if nature_text else "无法按信用代码判断单位性质，请填写“单位性质”列")
+        refuse(
+            f"单位性质“{nature_text}”不在列表中" if nature_text else "无法按信用代码判断单位性质，请填写“单位性质”列"
+        )
     else:
         resolved["unit_nature_id"] = nature.id
     platform = lookups.platform(record.get("platform", ""), resolved.get("city_code"))
@@ -409,7 +451,10 @@ def import_plan(*, token):
 
 # ---- commit --------------------------------------------------------------------------------
 
-ACCOUNT_SMS = "【湖南省中小企业服务中心】已为“{name}”开通核心服务机构调度管理系统帐户，帐户名称：{username}。请在登录页点击“忘记密码”，用本手机号设置密码后登录。"
+ACCOUNT_SMS = (
+    "【湖南省中小企业服务中心】已为“{name}”开通核心服务机构调度管理系统帐户，帐户名称：{username}。"
+    "请在登录页点击“忘记密码”，用本手机号设置密码后登录。"
+)
 
 
 def _initial_password_hash():
@@ -420,12 +465,25 @@ def _initial_password_hash():
 
 def _create(row, actor):
     data = row.resolved
-    user = User(username=data["username"], role="institution", phone=row.phone, city_code=data["city_code"],
-                display_name=row.name, must_change_password=True)
+    user = User(
+        username=data["username"],
+        role="institution",
+        phone=row.phone,
+        city_code=data["city_code"],
+        display_name=row.name,
+        must_change_password=True,
+    )
     user.password_hash = _initial_password_hash()
     institution = Institution(
-        user=user, name=row.name, uscc=row.uscc, unit_nature_id=data["unit_nature_id"], platform_id=data["platform_id"],
-        institution_type_id=data["type_id"], contact=row.contact, phone=row.phone, city_code=data["city_code"],
+        user=user,
+        name=row.name,
+        uscc=row.uscc,
+        unit_nature_id=data["unit_nature_id"],
+        platform_id=data["platform_id"],
+        institution_type_id=data["type_id"],
+        contact=row.contact,
+        phone=row.phone,
+        city_code=data["city_code"],
         county_code=data["county_code"],
     )
     if data["category_ids"]:
@@ -434,9 +492,13 @@ def _create(row, actor):
         ).all()
     db.session.add_all([user, institution])
     db.session.flush()
-    audit("institution.import", summary=f"导入名单新建服务机构帐户：{row.name}（{row.uscc}），帐户名称 {user.username}",
-          target=user, after={"username": user.username, "name": row.name, "uscc": row.uscc, "must_change_password": True},
-          actor=actor)
+    audit(
+        "institution.import",
+        summary=f"导入名单新建服务机构帐户：{row.name}（{row.uscc}），帐户名称 {user.username}",
+        target=user,
+        after={"username": user.username, "name": row.name, "uscc": row.uscc, "must_change_password": True},
+        actor=actor,
+    )
     return institution
 
 
@@ -462,15 +524,31 @@ def import_commit(*, token, actor):
             institution = db.session.get(Institution, row.resolved["institution_id"])
             result.recognised += 1
         start, end = row.resolved["term"]
-        recognition = Recognition(institution_id=institution.id, application_id=None, term_start=start, term_end=end,
-                                  created_by_id=actor.id)
+        recognition = Recognition(
+            institution_id=institution.id, application_id=None, term_start=start, term_end=end, created_by_id=actor.id
+        )
         db.session.add(recognition)
-        audit("recognition.import", summary=f"导入名单认定核心服务机构：{institution.name}（{start}-{end}）",
-              target=institution, after={"term": f"{start}-{end}"}, actor=actor)
-    audit("directory.import", summary=(
-        f"导入核心服务机构名单：新建帐户 {result.created} 个，已有帐户新增认定 {result.recognised} 家，"
-        f"跳过 {result.skipped} 行，不导入 {result.refused} 行"), actor=actor,
-        after={"created": result.created, "recognised": result.recognised, "skipped": result.skipped, "refused": result.refused})
+        audit(
+            "recognition.import",
+            summary=f"导入名单认定核心服务机构：{institution.name}（{start}-{end}）",
+            target=institution,
+            after={"term": f"{start}-{end}"},
+            actor=actor,
+        )
+    audit(
+        "directory.import",
+        summary=(
+            f"导入核心服务机构名单：新建帐户 {result.created} 个，已有帐户新增认定 {result.recognised} 家，"
+            f"跳过 {result.skipped} 行，不导入 {result.refused} 行"
+        ),
+        actor=actor,
+        after={
+            "created": result.created,
+            "recognised": result.recognised,
+            "skipped": result.skipped,
+            "refused": result.refused,
+        },
+    )
     try:
         db.session.commit()
     except IntegrityError as error:
@@ -482,29 +560,35 @@ def import_commit(*, token, actor):
 
 # ---- the template ----------------------------------------------------------------------------
 
+
 def import_template_xlsx():
     """核心服务机构名单导入模板.xlsx: the headings, and a sheet explaining each column."""
     buffer = BytesIO()
     workbook = xlsx_workbook(buffer)
     sheet = workbook.add_worksheet("核心服务机构名单")
-    heading, required = workbook.add_format({"bold": True}), workbook.add_format({"bold": True, "font_color": "#C62828"})
+    heading, required = (
+        workbook.add_format({"bold": True}),
+        workbook.add_format({"bold": True, "font_color": "#C62828"}),
+    )
     widths = {"name": 34, "uscc": 24, "categories": 30, "platform": 30, "username": 24}
     for index, column in enumerate(TEMPLATE_COLUMNS):
         xlsxwriter_cell(sheet, 0, index, COLUMNS[column][0], required if column in REQUIRED_COLUMNS else heading)
         sheet.set_column(index, index, widths.get(column, 14))
     sheet.freeze_panes(1, 0)
     notes = workbook.add_worksheet("填写说明")
-    for number, line in enumerate((
-        "红色表头为必填列；新建帐户（系统中尚无该统一社会信用代码）时，联系人和电话也必须填写。",
-        "所在市州：如 长沙市（也可写 长沙）；所在区县：须属于所在市州，可不填。",
-        "机构类型：综合服务机构 或 专业服务机构，可不填。",
-        "认定期限：如 2023-2026。",
-        "服务类别：多个用顿号分隔，如 政策服务、融资服务，须为字典管理中的服务类别。",
-        "单位性质：可不填，按统一社会信用代码前两位判断（91 企业、12 事业单位、51 社会团体、92 个体工商户、52 民办非企业）。",
-        "所属平台：可不填，默认为所在市州的中小企业公共服务平台。",
-        "帐户名称：可不填，默认使用统一社会信用代码。新帐户的初始密码随机生成，机构用绑定手机在登录页“忘记密码”设置密码。",
-        "导入前系统先预览每一行将如何处理及原因，确认后才写入。",
-    )):
+    for number, line in enumerate(
+        (
+            "红色表头为必填列；新建帐户（系统中尚无该统一社会信用代码）时，联系人和电话也必须填写。",
+            "所在市州：如 长沙市（也可写 长沙）；所在区县：须属于所在市州，可不填。",
+            "机构类型：综合服务机构 或 专业服务机构，可不填。",
+            "认定期限：如 2023-2026。",
+            "服务类别：多个用顿号分隔，如 政策服务、融资服务，须为字典管理中的服务类别。",
+            "单位性质：可不填，按统一社会信用代码前两位判断（91 企业、12 事业单位、51 社会团体、92 个体工商户、52 民办非企业）。",
+            "所属平台：可不填，默认为所在市州的中小企业公共服务平台。",
+            "帐户名称：可不填，默认使用统一社会信用代码。新帐户的初始密码随机生成，机构用绑定手机在登录页“忘记密码”设置密码。",
+            "导入前系统先预览每一行将如何处理及原因，确认后才写入。",
+        )
+    ):
         xlsxwriter_cell(notes, number, 0, line)
     notes.set_column(0, 0, 110)
     workbook.close()

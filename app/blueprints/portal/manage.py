@@ -1,4 +1,5 @@
 """内容管理 for province admins: 通知公告管理 and the 核心服务机构名单导入 (thin views)."""
+
 from io import BytesIO
 
 from flask import abort, flash, redirect, request, send_file, session, url_for
@@ -11,8 +12,7 @@ from app.filings.attachments import ALLOWED_NOTICE
 from app.forms import EmptyForm
 from app.htmx import redirect_303, render
 from app.inputs import db_int
-from app.utils import paginate_list
-from app.utils import format_datetime
+from app.utils import format_datetime, paginate_list
 
 PROVINCE = ("province_admin",)
 IMPORT_SESSION_KEY = "institution_import"
@@ -38,6 +38,7 @@ def _checked():
 
 # ---- 通知公告管理 ------------------------------------------------------------------------------
 
+
 @bp.route("/notices/manage")
 @roles(*PROVINCE)
 def manage_notices():
@@ -45,23 +46,43 @@ def manage_notices():
     form = NoticeFilterForm(request.args)
     values = form.values()
     page = notices.notice_admin_list(
-        category=values["category"], status=values["status"], q=values["q"], page=request.args.get("page", 1, type=db_int) or 1
+        category=values["category"],
+        status=values["status"],
+        q=values["q"],
+        page=request.args.get("page", 1, type=db_int) or 1,
     )
-    return render("portal/manage/notices.html", "portal/manage/_partials/_notice_results.html", form=form, page=page,
-                  breadcrumb=[("内容管理", None), ("通知公告管理", None)])
+    return render(
+        "portal/manage/notices.html",
+        "portal/manage/_partials/_notice_results.html",
+        form=form,
+        page=page,
+        breadcrumb=[("内容管理", None), ("通知公告管理", None)],
+    )
 
 
 def _notice_form_page(form, notice):
     title = "编辑通知公告" if notice else "新建通知公告"
-    return render("portal/manage/notice_form.html", form=form, notice=notice, title=title, allowed_notice=ALLOWED_NOTICE,
-                  breadcrumb=_crumbs((title, None)))
+    return render(
+        "portal/manage/notice_form.html",
+        form=form,
+        notice=notice,
+        title=title,
+        allowed_notice=ALLOWED_NOTICE,
+        breadcrumb=_crumbs((title, None)),
+    )
 
 
 def _save(form, notice):
     return notices.notice_save(
-        notice=notice, title=form.title.data, category=form.category.data, body=form.body.data,
-        publish=form.publish.data, publish_at=form.publish_at_utc, pinned=form.pinned.data,
-        files=request.files.getlist(form.files.name), actor=current_user,
+        notice=notice,
+        title=form.title.data,
+        category=form.category.data,
+        body=form.body.data,
+        publish=form.publish.data,
+        publish_at=form.publish_at_utc,
+        pinned=form.pinned.data,
+        files=request.files.getlist(form.files.name),
+        actor=current_user,
     )
 
 
@@ -123,8 +144,11 @@ def _action(notice_id, action, message):
 def pin_notice(notice_id):
     """设为首页头条 (pinned=1) or 取消头条 (pinned=0); 404 for an unknown notice."""
     pinned = request.form.get("pinned") == "1"
-    return _action(notice_id, lambda n: notices.notice_pin(notice=n, pinned=pinned, actor=current_user),
-                   "已设为首页头条：{title}" if pinned else "已取消首页头条：{title}")
+    return _action(
+        notice_id,
+        lambda n: notices.notice_pin(notice=n, pinned=pinned, actor=current_user),
+        "已设为首页头条：{title}" if pinned else "已取消首页头条：{title}",
+    )
 
 
 @bp.route("/notices/manage/<int:notice_id>/publish", methods=["POST"])
@@ -138,8 +162,9 @@ def publish_notice(notice_id):
 @roles(*PROVINCE)
 def unpublish_notice(notice_id):
     """撤回; refused for an unpublished notice; 404 for an unknown notice."""
-    return _action(notice_id, lambda n: notices.notice_unpublish(notice=n, actor=current_user),
-                   "已撤回，公众不再能看到：{title}")
+    return _action(
+        notice_id, lambda n: notices.notice_unpublish(notice=n, actor=current_user), "已撤回，公众不再能看到：{title}"
+    )
 
 
 @bp.route("/notices/manage/<int:notice_id>/delete", methods=["POST"])
@@ -165,6 +190,7 @@ def delete_notice_attachment(notice_id, attachment_id):
 
 # ---- 核心服务机构名单导入 -------------------------------------------------------------------------
 
+
 def _import_crumbs(*items):
     return [("内容管理", None), ("核心服务机构名单导入", url_for("portal.import_institutions")), *items]
 
@@ -187,16 +213,26 @@ def import_institutions():
         else:
             session[IMPORT_SESSION_KEY] = token
             return redirect_303(url_for("portal.preview_institution_import", token=token))
-    return render("portal/manage/import.html", form=form, columns=importer.COLUMNS, required=importer.REQUIRED_COLUMNS,
-                  template_columns=importer.TEMPLATE_COLUMNS, breadcrumb=_import_crumbs())
+    return render(
+        "portal/manage/import.html",
+        form=form,
+        columns=importer.COLUMNS,
+        required=importer.REQUIRED_COLUMNS,
+        template_columns=importer.TEMPLATE_COLUMNS,
+        breadcrumb=_import_crumbs(),
+    )
 
 
 @bp.route("/institutions/import/template.xlsx")
 @roles(*PROVINCE)
 def download_import_template():
     """核心服务机构名单导入模板.xlsx. No error cases."""
-    return send_file(BytesIO(importer.import_template_xlsx()), as_attachment=True, download_name="核心服务机构名单导入模板.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_file(
+        BytesIO(importer.import_template_xlsx()),
+        as_attachment=True,
+        download_name="核心服务机构名单导入模板.xlsx",
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 @bp.route("/institutions/import/<token>")
@@ -216,8 +252,15 @@ def preview_institution_import(token):
     outcome = request.args.get("outcome", "")
     rows = [row for row in plan.rows if row.outcome == outcome] if outcome in importer.OUTCOMES else plan.rows
     page = paginate_list(rows, page=request.args.get("page", 1, type=db_int), per_page=PREVIEW_PAGE_SIZE)
-    return render("portal/manage/import_preview.html", plan=plan, page=page, token=token, outcome=outcome,
-                  outcomes=importer.OUTCOMES, breadcrumb=_import_crumbs(("导入预览", None)))
+    return render(
+        "portal/manage/import_preview.html",
+        plan=plan,
+        page=page,
+        token=token,
+        outcome=outcome,
+        outcomes=importer.OUTCOMES,
+        breadcrumb=_import_crumbs(("导入预览", None)),
+    )
 
 
 @bp.route("/institutions/import/<token>/commit", methods=["POST"])
@@ -235,8 +278,11 @@ def commit_institution_import(token):
     if result is None:
         flash("预览已失效，请重新选择文件。", "info")
         return redirect_303(url_for("portal.import_institutions"))
-    flash(f"导入完成：新建帐户并认定 {result.created} 家，已有帐户新增认定 {result.recognised} 家，"
-          f"跳过 {result.skipped} 行，不导入 {result.refused} 行。", "success")
+    flash(
+        f"导入完成：新建帐户并认定 {result.created} 家，已有帐户新增认定 {result.recognised} 家，"
+        f"跳过 {result.skipped} 行，不导入 {result.refused} 行。",
+        "success",
+    )
     if result.texted:
         flash(f"已向 {result.texted} 个新帐户的手机发送开通短信（帐户名称及设置密码的方法）。", "info")
     if result.not_texted:

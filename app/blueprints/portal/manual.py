@@ -5,6 +5,7 @@ the screenshots' form transcriptions reduced to plain text). Numbered sections (
 become headings, the "(1) ..." questions of 系统操作问题答疑 sub-headings, "- " lines bullets. Built once per
 process and rebuilt when the text file changes.
 """
+
 import re
 from io import BytesIO
 from pathlib import Path

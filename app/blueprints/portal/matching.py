@@ -1,4 +1,5 @@
 """Substring matching for 搜索 and the lists' keyword filters (see the note in services.py)."""
+
 from app.extensions import db
 
 

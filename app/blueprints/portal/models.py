@@ -1,4 +1,5 @@
 """通知公告 / 工作动态."""
+
 from datetime import datetime
 
 import sqlalchemy as sa

@@ -1,4 +1,5 @@
 """What the portal module contributes to the app (app/modules.py)."""
+
 from app.blueprints.portal import bp, manage, routes, services  # noqa: F401  (importing the views puts them on bp)
 from app.modules import MenuItem, Module
 

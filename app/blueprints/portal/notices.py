@@ -4,16 +4,17 @@ read a notice before it is public (only they: anyone else, a city admin included
 Every action is audited. Attachments go through the filings' upload rules
 (app/filings/attachments.attachment_store) and belong to the notice by Attachment.notice_id.
 """
+
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.audit import audit
+from app.blueprints.portal.matching import contains, like_pattern
 from app.blueprints.portal.models import NOTICE_CATEGORIES, Notice
 from app.extensions import db
 from app.filings.attachments import AttachmentError, attachment_remove_file, attachment_store
 from app.filings.models import Attachment
 from app.utils import format_datetime, paginate, utcnow
-from app.blueprints.portal.matching import contains, like_pattern
 
 FIELDS = ("title", "category", "is_published", "published_at", "pinned")
 # who manages notices, and so may read a draft or a scheduled notice before it is public
@@ -29,6 +30,7 @@ class NoticeError(ValueError):
 
 
 # ---- reading a notice on the portal ------------------------------------------------------------
+
 
 def notice_manager(user):
     """Whether ``user`` manages notices: only they see drafts and scheduled notices (marked as
@@ -51,6 +53,7 @@ def notice_attachment_for_reader(*, notice_id, attachment_id, user=None):
 
 
 # ---- 通知公告管理 ------------------------------------------------------------------------------
+
 
 def notice_admin_list(*, category=None, status=None, q=None, page=1, per_page=20):
     """Every notice for the 通知公告管理 list, newest first, with its attachments loaded."""
@@ -140,7 +143,14 @@ def notice_save(*, notice=None, title, category, body, publish, publish_at=None,
         summary += f"，上传附件 {len(stored)} 个：" + "、".join(a.original_name for a in stored)
     if unpinned:
         summary += "；取消原头条：" + "、".join(unpinned)
-    audit("notice.create" if creating else "notice.update", summary=summary, target=notice, before=before, after=_snapshot(notice), actor=actor)
+    audit(
+        "notice.create" if creating else "notice.update",
+        summary=summary,
+        target=notice,
+        before=before,
+        after=_snapshot(notice),
+        actor=actor,
+    )
     _commit_or_remove(stored)
     return notice
 
@@ -163,7 +173,14 @@ def notice_pin(*, notice, pinned, actor):
     summary = f"{'设为首页头条' if pinned else '取消首页头条'}：{notice.title}"
     if unpinned:
         summary += "；取消原头条：" + "、".join(unpinned)
-    audit("notice.pin" if pinned else "notice.unpin", summary=summary, target=notice, before=before, after=_snapshot(notice), actor=actor)
+    audit(
+        "notice.pin" if pinned else "notice.unpin",
+        summary=summary,
+        target=notice,
+        before=before,
+        after=_snapshot(notice),
+        actor=actor,
+    )
     db.session.commit()
 
 
@@ -173,7 +190,14 @@ def notice_publish(*, notice, actor):
         raise NoticeError("该通知已发布。")
     before = _snapshot(notice)
     notice.is_published, notice.published_at = True, utcnow()
-    audit("notice.publish", summary=f"发布通知公告：{notice.title}", target=notice, before=before, after=_snapshot(notice), actor=actor)
+    audit(
+        "notice.publish",
+        summary=f"发布通知公告：{notice.title}",
+        target=notice,
+        before=before,
+        after=_snapshot(notice),
+        actor=actor,
+    )
     db.session.commit()
 
 
@@ -183,7 +207,14 @@ def notice_unpublish(*, notice, actor):
         raise NoticeError("该通知尚未发布。")
     before = _snapshot(notice)
     notice.is_published = False
-    audit("notice.unpublish", summary=f"撤回通知公告：{notice.title}", target=notice, before=before, after=_snapshot(notice), actor=actor)
+    audit(
+        "notice.unpublish",
+        summary=f"撤回通知公告：{notice.title}",
+        target=notice,
+        before=before,
+        after=_snapshot(notice),
+        actor=actor,
+    )
     db.session.commit()
 
 
@@ -204,7 +235,9 @@ def notice_delete(*, notice, actor):
 
 
 def notice_attachment_get(*, notice, attachment_id):
-    return db.session.scalar(sa.select(Attachment).where(Attachment.id == attachment_id, Attachment.notice_id == notice.id))
+    return db.session.scalar(
+        sa.select(Attachment).where(Attachment.id == attachment_id, Attachment.notice_id == notice.id)
+    )
 
 
 def notice_attachment_delete(*, notice, attachment, actor):

@@ -1,16 +1,17 @@
 """Portal: the public pages (首页, 通知公告, 核心服务机构, the other lists, 搜索, 联系我们, 答疑, 入口)."""
+
 from flask import abort, redirect, render_template, request, send_file
 from flask_login import current_user
 
 from app.access import public
 from app.blueprints.portal import bp, directory, notices, services
 from app.blueprints.portal.forms import DirectoryFilterForm
+from app.blueprints.portal.manual import DOWNLOAD_NAME, manual_docx
 from app.blueprints.portal.models import NOTICE_CATEGORIES
 from app.cache import cached_page
 from app.filings.attachments import attachment_response
 from app.htmx import render
 from app.inputs import db_int, year_int
-from app.blueprints.portal.manual import DOWNLOAD_NAME, manual_docx
 
 
 def _page_arg():
@@ -54,7 +55,9 @@ def show_notice(notice_id):
 def download_notice_attachment(notice_id, attachment_id):
     """Download a notice's attachment; 404 when the file is not the notice's, or the notice is not
     public (except to the province admins who manage notices)."""
-    attachment = notices.notice_attachment_for_reader(notice_id=notice_id, attachment_id=attachment_id, user=current_user)
+    attachment = notices.notice_attachment_for_reader(
+        notice_id=notice_id, attachment_id=attachment_id, user=current_user
+    )
     if attachment is None:
         abort(404)
     return attachment_response(attachment)
@@ -69,13 +72,20 @@ def list_institutions():
     form.fill_choices(directory.filter_choices())
     values = form.values()
     page = directory.institution_directory(
-        city_code=values["city_code"], type_id=values["type_id"], category_id=values["category_id"], q=values["q"],
+        city_code=values["city_code"],
+        type_id=values["type_id"],
+        category_id=values["category_id"],
+        q=values["q"],
         page=_page_arg(),
     )
     filtered = any(values.values())
     return render(
-        "portal/institutions.html", "portal/_partials/_institution_results.html",
-        form=form, page=page, filtered=filtered, directory=services.DIRECTORIES["institutions"],
+        "portal/institutions.html",
+        "portal/_partials/_institution_results.html",
+        form=form,
+        page=page,
+        filtered=filtered,
+        directory=services.DIRECTORIES["institutions"],
     )
 
 
@@ -124,7 +134,9 @@ def list_excellent_experts():
 @cached_page
 def big_data():
     """调度大数据 (``year`` optional, default the latest year with data). No error cases."""
-    return render("portal/big_data.html", summary=services.big_data_summary(year=request.args.get("year", type=year_int)))
+    return render(
+        "portal/big_data.html", summary=services.big_data_summary(year=request.args.get("year", type=year_int))
+    )
 
 
 @bp.route("/search")
@@ -134,8 +146,9 @@ def search():
     q = request.args.get("q", "").strip()[:50]
     kind = request.args.get("kind") or None
     groups = services.search_public(q=q, kind=kind)
-    return render("portal/search.html", q=q, kind=kind if len(groups) == 1 else None, groups=groups,
-                  scope=services.search_scope())
+    return render(
+        "portal/search.html", q=q, kind=kind if len(groups) == 1 else None, groups=groups, scope=services.search_scope()
+    )
 
 
 @bp.route("/contact")
@@ -159,7 +172,9 @@ def download_manual():
     from io import BytesIO
 
     return send_file(
-        BytesIO(manual_docx()), as_attachment=True, download_name=DOWNLOAD_NAME,
+        BytesIO(manual_docx()),
+        as_attachment=True,
+        download_name=DOWNLOAD_NAME,
         mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     )
 

@@ -12,25 +12,27 @@ here for the current app through ``wiring()``:
 
 Until a module contributes, its page and block say honestly that nothing is published yet.
 """
+
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from app.blueprints.portal.matching import contains, like_pattern
-from app.blueprints.portal.models import NOTICE_CATEGORIES, Notice
-from app.extensions import db
-from app.modules import Entry, wiring
-from app.utils import paginate, paginate_list, utcnow
 from app.access import LOGIN, PUBLIC, policy_of
 from app.blueprints.portal.directory import home_institutions, institution_count, institution_search
 from app.blueprints.portal.markup import markdown_html
+from app.blueprints.portal.matching import contains, like_pattern
+from app.blueprints.portal.models import NOTICE_CATEGORIES, Notice
+from app.extensions import db
 from app.forms import county_choices
+from app.modules import Entry, wiring
 from app.reference.services import cities
+from app.utils import paginate, paginate_list, utcnow
 
 HOME_NOTICES = 7
 
 
 # ---- notices ---------------------------------------------------------------------------------
+
 
 def _published():
     """Notices a visitor may see: published, and not scheduled for later."""
@@ -81,6 +83,7 @@ def notice_page(*, notice):
 
 # ---- public lists filled by other modules ----------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Directory:
     """A public list page: its title, what it shows, and what it says while it is empty."""
@@ -94,24 +97,32 @@ class Directory:
 
 DIRECTORIES = {
     "institutions": Directory(
-        "institutions", "核心服务机构",
+        "institutions",
+        "核心服务机构",
         "经省级认定、在认定有效期内的湖南省中小微企业核心服务机构（认定有效期三年）。",
-        "暂无已认定的核心服务机构名单。核心服务机构经申报、市州初审、省级认定后在此公布。", "家",
+        "暂无已认定的核心服务机构名单。核心服务机构经申报、市州初审、省级认定后在此公布。",
+        "家",
     ),
     "excellent_institutions": Directory(
-        "excellent_institutions", "优秀服务机构",
+        "excellent_institutions",
+        "优秀服务机构",
         "年度优秀评选中获评的优秀服务机构。",
-        "暂无已公布的优秀服务机构。优秀服务机构经年度优秀评选申报、市州初审、省级评审后在此公布。", "家",
+        "暂无已公布的优秀服务机构。优秀服务机构经年度优秀评选申报、市州初审、省级评审后在此公布。",
+        "家",
     ),
     "excellent_products": Directory(
-        "excellent_products", "优秀服务产品",
+        "excellent_products",
+        "优秀服务产品",
         "年度优秀评选中获评的优秀服务产品。",
-        "暂无已公布的优秀服务产品。优秀服务产品经年度优秀评选申报、市州初审、省级评审后在此公布。", "项",
+        "暂无已公布的优秀服务产品。优秀服务产品经年度优秀评选申报、市州初审、省级评审后在此公布。",
+        "项",
     ),
     "excellent_experts": Directory(
-        "excellent_experts", "优秀服务专家",
+        "excellent_experts",
+        "优秀服务专家",
         "年度优秀评选中获评的优秀服务专家。",
-        "暂无已公布的优秀服务专家。优秀服务专家经年度优秀评选申报、市州初审、省级评审后在此公布。", "名",
+        "暂无已公布的优秀服务专家。优秀服务专家经年度优秀评选申报、市州初审、省级评审后在此公布。",
+        "名",
     ),
 }
 EXCELLENT = ("excellent_institutions", "excellent_products", "excellent_experts")
@@ -143,6 +154,7 @@ def directory_total(key):
 
 
 # ---- 调度大数据 and the 首页 blocks (filled by other modules) ------------------------------------
+
 
 @dataclass
 class BigData:
@@ -189,7 +201,9 @@ def _institutions_block():
 
     total, names, terms = home_institutions()
     return HomeBlock(
-        "核心服务机构", url_for("portal.list_institutions"), DIRECTORIES["institutions"].empty,
+        "核心服务机构",
+        url_for("portal.list_institutions"),
+        DIRECTORIES["institutions"].empty,
         figures=[("已认定核心服务机构" + (f"（{terms}）" if terms else ""), total, "家")] if total else [],
         items=[(name, url_for("portal.show_institution", institution_id=id_)) for id_, name in names],
     )
@@ -200,7 +214,9 @@ def _excellent_block():
 
     total = sum(directory_total(key) for key in DIRECTORIES if key.startswith("excellent_"))
     return HomeBlock(
-        "优秀评选", url_for("portal.list_excellent_institutions"), "暂无已公布的优秀评选结果。",
+        "优秀评选",
+        url_for("portal.list_excellent_institutions"),
+        "暂无已公布的优秀评选结果。",
         figures=[("已公布的优秀服务机构、产品和专家", total, "个")] if total else [],
     )
 
@@ -210,8 +226,11 @@ def _big_data_block():
 
     summary = big_data_summary()
     return HomeBlock(
-        "调度大数据", url_for("portal.big_data"), "暂无调度数据。核心服务机构按月填报运营数据并经审核后在此展示。",
-        figures=list(summary.stats)[:3], text=f"统计期：{summary.period}" if summary.stats and summary.period else "",
+        "调度大数据",
+        url_for("portal.big_data"),
+        "暂无调度数据。核心服务机构按月填报运营数据并经审核后在此展示。",
+        figures=list(summary.stats)[:3],
+        text=f"统计期：{summary.period}" if summary.stats and summary.period else "",
     )
 
 
@@ -233,6 +252,7 @@ def home_page():
 
 
 # ---- 核心服务机构 detail: sections from other modules ------------------------------------------
+
 
 def institution_sections(institution):
     """The modules' sections on the public detail page of a recognised institution (e.g.
@@ -288,10 +308,21 @@ class SearchSource:
 # Only what is public is searched. The awards module adds products and experts once it publishes
 # them (its search_sources); until then the page says they are not searchable yet.
 SEARCH_SOURCES = (
-    SearchSource("notices", "通知公告", "已发布的通知公告和工作动态（标题和正文）", _search_notices,
-                 "portal/_partials/_search_notices.html"),
-    SearchSource("institutions", "核心服务机构", "认定有效期内的核心服务机构（名称、简介、服务类别、所在市州）",
-                 _search_institutions, "portal/_partials/_search_institutions.html", "家"),
+    SearchSource(
+        "notices",
+        "通知公告",
+        "已发布的通知公告和工作动态（标题和正文）",
+        _search_notices,
+        "portal/_partials/_search_notices.html",
+    ),
+    SearchSource(
+        "institutions",
+        "核心服务机构",
+        "认定有效期内的核心服务机构（名称、简介、服务类别、所在市州）",
+        _search_institutions,
+        "portal/_partials/_search_institutions.html",
+        "家",
+    ),
 )
 LATER_SOURCES = {"products": "优秀服务产品", "experts": "优秀服务专家"}
 
@@ -359,6 +390,7 @@ def entry_url(*, kind, user):
 
 
 # ---- regions -------------------------------------------------------------------------------
+
 
 def county_options(*, city_code):
     """(code, label) of the 区县 of ``city_code``; for an empty or unknown 市州, every 区县 labelled

@@ -1,15 +1,16 @@
 """调度管理 for admins: 报送情况 and 催报, 补报申请, 调度大数据, 季度通报, 数据导出, 调度期, 认定."""
+
 from io import BytesIO
 
 from flask import abort, flash, request, send_file, url_for
 from flask_login import current_user
 
 from app.access import roles
+from app.blueprints.admin.services import HomeCount
 from app.blueprints.reports import bp, completeness, recognitions, reminders, reopen, services, stats
 from app.blueprints.reports.bulletin import QUARTER_NAMES, bulletin, bulletin_docx, current_quarter
 from app.blueprints.reports.forms import PeriodForm, RecognitionForm, ReopenDecisionForm
 from app.blueprints.reports.models import REOPEN_LABELS, REOPEN_PENDING
-from app.blueprints.admin.services import HomeCount
 from app.blueprints.reports.wizard import wizard
 from app.cache import cached_page
 from app.filings import workflow
@@ -39,6 +40,7 @@ def _city_choice():
 
 # ---- 报送情况 and 催报 ----------------------------------------------------------------------------
 
+
 @bp.route("/completeness")
 @roles(*ADMINS)
 @cached_page
@@ -46,12 +48,23 @@ def show_completeness():
     """报送情况 of one 调度期 (default the latest opened): by 市州, who has not reported, their last reminder."""
     round = services.period_get(request.args.get("round_id", type=db_int)) or services.period_latest_started()
     city_code = _city_choice()
-    context = {"round": round, "rounds": services.periods_all(), "city_code": city_code, "cities": cities(), "form": EmptyForm()}
+    context = {
+        "round": round,
+        "rounds": services.periods_all(),
+        "city_code": city_code,
+        "cities": cities(),
+        "form": EmptyForm(),
+    }
     if round is not None:
         rows, overall = completeness.completeness(round=round, user=current_user)
         context.update(
-            rows=rows, overall=overall, today=local_today(), reopen_state=completeness.reopen_state,
-            missing=completeness.missing_institutions(round=round, user=current_user, city_code=city_code, page=request.args.get("page", 1, type=db_int)),
+            rows=rows,
+            overall=overall,
+            today=local_today(),
+            reopen_state=completeness.reopen_state,
+            missing=completeness.missing_institutions(
+                round=round, user=current_user, city_code=city_code, page=request.args.get("page", 1, type=db_int)
+            ),
             reminded=reminders.reminder_summary(round=round, user=current_user, city_code=city_code),
         )
     return render("reports/completeness.html", breadcrumb=_crumbs("报送情况"), **context)
@@ -76,23 +89,35 @@ def send_reminders():
     city_code = _posted_city()
     result = reminders.reminders_send(round=round, user=current_user, city_code=city_code)
     if result.reminded:
-        flash(f"已向 {result.reminded} 家未报送的机构发送提醒（站内消息 {result.reminded} 条，短信 {result.sms} 条）。", "success")
+        flash(
+            f"已向 {result.reminded} 家未报送的机构发送提醒（站内消息 {result.reminded} 条，短信 {result.sms} 条）。",
+            "success",
+        )
     if result.skipped:
         flash(f"{result.skipped} 家机构在 {result.interval_label}内已提醒过，本次未重复发送。", "info")
     if not result.reminded and not result.skipped:
         flash("所有应报机构均已报送，无需提醒。", "info")
-    return redirect_303(url_for("reports.show_completeness", round_id=round.id, city_code=city_code if current_user.role == "province_admin" else None))
+    return redirect_303(
+        url_for(
+            "reports.show_completeness",
+            round_id=round.id,
+            city_code=city_code if current_user.role == "province_admin" else None,
+        )
+    )
 
 
 @bp.route("/completeness/missing.xlsx")
 @roles(*ADMINS)
 def export_missing():
     """导出未报送名单 of a period (default the latest opened) in the admin's 市州; 404 when there is no period."""
-    round = services.period_get(request.args.get("round_id", type=db_int)) or services.period_latest_started() or abort(404)
+    round = (
+        services.period_get(request.args.get("round_id", type=db_int)) or services.period_latest_started() or abort(404)
+    )
     return completeness.missing_export(round=round, user=current_user, city_code=_city_choice())
 
 
 # ---- 补报申请 --------------------------------------------------------------------------------------
+
 
 @bp.route("/reopen-requests")
 @roles(*ADMINS)
@@ -101,9 +126,14 @@ def list_reopen_requests():
     status = request.args.get("status", REOPEN_PENDING)
     if status not in REOPEN_LABELS:
         status = ""
-    page = reopen.reopen_requests(user=current_user, status=status or None, page=request.args.get("page", 1, type=db_int))
+    page = reopen.reopen_requests(
+        user=current_user, status=status or None, page=request.args.get("page", 1, type=db_int)
+    )
     return render(
-        "reports/reopen_requests.html", page=page, chosen=status, labels=REOPEN_LABELS,
+        "reports/reopen_requests.html",
+        page=page,
+        chosen=status,
+        labels=REOPEN_LABELS,
         breadcrumb=[("审核管理", None), ("补报申请", None)],
     )
 
@@ -118,7 +148,11 @@ def decide_reopen_request(request_id):
     if request.method == "POST" and form.validate_on_submit():  # the service refuses a decided one
         try:
             reopen.reopen_request_decide(
-                request=item, grant=form.decision.data == "grant", until=form.until.data, note=form.note.data, actor=current_user
+                request=item,
+                grant=form.decision.data == "grant",
+                until=form.until.data,
+                note=form.note.data,
+                actor=current_user,
             )
         except services.ReportError as exc:
             error = str(exc)
@@ -126,12 +160,17 @@ def decide_reopen_request(request_id):
             flash(f"已处理 {item.institution.name} 的补报申请：{item.status_label}。", "success")
             return redirect_303(url_for("reports.list_reopen_requests"))
     return render(
-        "reports/reopen_decide.html", reopen=item, form=form, error=error, status=422 if (form.errors or error) else 200,
+        "reports/reopen_decide.html",
+        reopen=item,
+        form=form,
+        error=error,
+        status=422 if (form.errors or error) else 200,
         breadcrumb=[("审核管理", None), ("补报申请", url_for("reports.list_reopen_requests")), ("处理", None)],
     )
 
 
 # ---- 调度大数据 (admin) ------------------------------------------------------------------------------
+
 
 def _filters():
     args = request.args
@@ -155,12 +194,18 @@ def show_stats():
     """调度大数据 with filters (year, months, 市州, 机构类型): totals, 环比/同比, trend, breakdowns, top institutions."""
     f, years, types = _filters()
     return render(
-        "reports/stats.html", d=stats.dashboard(f), f=f, years=sorted(set(years) | {f.year, local_today().year}, reverse=True),
-        types=types, cities=cities(), breadcrumb=_crumbs("调度大数据"),
+        "reports/stats.html",
+        d=stats.dashboard(f),
+        f=f,
+        years=sorted(set(years) | {f.year, local_today().year}, reverse=True),
+        types=types,
+        cities=cities(),
+        breadcrumb=_crumbs("调度大数据"),
     )
 
 
 # ---- 季度通报 ----------------------------------------------------------------------------------------
+
 
 def _quarter():
     default_year, default_quarter = current_quarter()
@@ -178,7 +223,11 @@ def show_bulletin():
     year, quarter = _quarter()
     b = bulletin(year=year, quarter=quarter, user=current_user)
     return render(
-        "reports/bulletin.html", b=b, quarters=QUARTER_NAMES, years=range(local_today().year, 2022, -1), today=local_today(),
+        "reports/bulletin.html",
+        b=b,
+        quarters=QUARTER_NAMES,
+        years=range(local_today().year, 2022, -1),
+        today=local_today(),
         breadcrumb=_crumbs("季度通报"),
     )
 
@@ -194,18 +243,24 @@ def download_bulletin():
 
 # ---- 数据导出 ------------------------------------------------------------------------------------------
 
+
 @bp.route("/exports")
 @roles(*ADMINS)
 def export_page():
     """调度数据导出: choose a year, months, 市州 and status; the download is ``export_reports``."""
     years = sorted({local_today().year, *stats.years_with_data()}, reverse=True)
     return render(
-        "reports/export.html", years=years, cities=cities(), statuses=[s for s in workflow.STATUS_LABELS if s != workflow.DRAFT],
-        status_label=wizard.status_label, breadcrumb=_crumbs("调度数据导出"),
+        "reports/export.html",
+        years=years,
+        cities=cities(),
+        statuses=[s for s in workflow.STATUS_LABELS if s != workflow.DRAFT],
+        status_label=wizard.status_label,
+        breadcrumb=_crumbs("调度数据导出"),
     )
 
 
 # ---- 调度期管理 --------------------------------------------------------------------------------------
+
 
 @bp.route("/periods", methods=["GET", "POST"])
 @roles(*PROVINCE)
@@ -217,7 +272,11 @@ def list_periods():
     if form.validate_on_submit():
         try:
             round = services.period_open(
-                year=form.year.data, month=form.month.data, opens_on=form.opens_on.data, closes_on=form.closes_on.data, actor=current_user
+                year=form.year.data,
+                month=form.month.data,
+                opens_on=form.opens_on.data,
+                closes_on=form.closes_on.data,
+                actor=current_user,
             )
         except services.ReportError as exc:
             error = str(exc)
@@ -226,12 +285,17 @@ def list_periods():
             flash(f"已开启{round.title}，截止日期 {round.closes_on:%Y-%m-%d}。", "success")
             return redirect_303(url_for("reports.list_periods"))
     return render(
-        "reports/periods.html", form=form, page=services.periods_list(page=request.args.get("page", 1, type=db_int)), today=today,
-        status=422 if form.errors else 200, breadcrumb=_crumbs("调度期管理"),
+        "reports/periods.html",
+        form=form,
+        page=services.periods_list(page=request.args.get("page", 1, type=db_int)),
+        today=today,
+        status=422 if form.errors else 200,
+        breadcrumb=_crumbs("调度期管理"),
     )
 
 
 # ---- 核心服务机构认定 ------------------------------------------------------------------------------------
+
 
 @bp.route("/recognitions")
 @roles(*PROVINCE)
@@ -241,10 +305,18 @@ def list_recognitions():
     q = (request.args.get("q") or "").strip()[:60]
     start, end = recognitions.default_term()
     return render(
-        "reports/recognitions.html", year=year, q=q,
-        page=recognitions.recognitions(year=year, keyword=(request.args.get("kw") or "").strip() or None, page=request.args.get("page", 1, type=db_int)),
+        "reports/recognitions.html",
+        year=year,
+        q=q,
+        page=recognitions.recognitions(
+            year=year,
+            keyword=(request.args.get("kw") or "").strip() or None,
+            page=request.args.get("page", 1, type=db_int),
+        ),
         candidates=recognitions.recognition_candidates(keyword=q, year=year),
-        form=RecognitionForm(formdata=None, term_start=start, term_end=end), importer=_importer(), breadcrumb=_crumbs("核心服务机构认定"),
+        form=RecognitionForm(formdata=None, term_start=start, term_end=end),
+        importer=_importer(),
+        breadcrumb=_crumbs("核心服务机构认定"),
     )
 
 
@@ -266,7 +338,11 @@ def add_recognitions():
     if form.validate_on_submit():
         try:
             added, skipped = recognitions.recognition_set(
-                institution_ids=ids, term_start=form.term_start.data, term_end=form.term_end.data, note=form.note.data, actor=current_user
+                institution_ids=ids,
+                term_start=form.term_start.data,
+                term_end=form.term_end.data,
+                note=form.note.data,
+                actor=current_user,
             )
         except services.ReportError as exc:
             flash(str(exc), "error")
@@ -277,8 +353,15 @@ def add_recognitions():
                 flash(f"{'、'.join(skipped)} 在该期间已有有效认定，未重复认定。", "warning")
             return redirect_303(url_for("reports.list_recognitions", q=q or None))
     return render(
-        "reports/recognitions.html", year=year, q=q, page=recognitions.recognitions(year=year), chosen=set(ids),
-        candidates=recognitions.recognition_candidates(keyword=q, year=year), form=form, status=422, importer=_importer(),
+        "reports/recognitions.html",
+        year=year,
+        q=q,
+        page=recognitions.recognitions(year=year),
+        chosen=set(ids),
+        candidates=recognitions.recognition_candidates(keyword=q, year=year),
+        form=form,
+        status=422,
+        importer=_importer(),
         breadcrumb=_crumbs("核心服务机构认定"),
     )
 
@@ -313,7 +396,12 @@ ACTION_LABELS = {
     "recognition.set": "直接认定核心服务机构",
     "recognition.revoke": "撤销核心服务机构认定",
 }
-TARGET_LABELS = {"MonthlyReport": "调度数据", "ReportReopenRequest": "补报申请", "Recognition": "核心服务机构认定", "Round": "批次"}
+TARGET_LABELS = {
+    "MonthlyReport": "调度数据",
+    "ReportReopenRequest": "补报申请",
+    "Recognition": "核心服务机构认定",
+    "Round": "批次",
+}
 
 
 def report_counts(user):

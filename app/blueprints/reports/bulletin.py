@@ -1,4 +1,5 @@
 """季度通报: the quarter's 运营情况通报, as a page and as a .docx, from the same data."""
+
 from dataclasses import dataclass, field
 from io import BytesIO
 
@@ -76,12 +77,16 @@ class Bulletin:
         categories = self.dashboard.categories
         if categories:
             top = sorted(categories, key=lambda r: r.activities, reverse=True)[:3]
-            category_text = "从服务类别看，" + "、".join(f"{r.label}（{r.activities:,} 场次）" for r in top) + "开展活动最多。"
+            category_text = (
+                "从服务类别看，" + "、".join(f"{r.label}（{r.activities:,} 场次）" for r in top) + "开展活动最多。"
+            )
         else:
             category_text = "本季度暂无经审核的服务活动数据。"
         leaders = self.dashboard.top_served[:5]
         leader_text = (
-            "服务企业数居前的机构有：" + "、".join(f"{r.label}（{r.served:,} 家次）" for r in leaders) + "。" if leaders else ""
+            "服务企业数居前的机构有：" + "、".join(f"{r.label}（{r.served:,} 家次）" for r in leaders) + "。"
+            if leaders
+            else ""
         )
         problems = []
         if o.late or o.missing:
@@ -89,7 +94,9 @@ class Bulletin:
         low = [c for c in self.cities if c.expected and c.received_rate is not None and c.received_rate < 100]
         if low:
             low.sort(key=lambda c: c.received_rate)
-            problems.append("报送率较低的市州有：" + "、".join(f"{c.name}（{c.received_rate}%）" for c in low[:5]) + "。")
+            problems.append(
+                "报送率较低的市州有：" + "、".join(f"{c.name}（{c.received_rate}%）" for c in low[:5]) + "。"
+            )
         if not problems:
             problems.append("本季度各机构均按时报送了调度数据。")
         next_steps = (
@@ -146,7 +153,9 @@ def bulletin(*, year, quarter, user):
     first, last = quarter_months(quarter)
     f = stats.Filters(year, first, last)
     rounds = db.session.scalars(
-        sa.select(Round).where(Round.kind == "report", Round.year == year, Round.month.between(first, last)).order_by(Round.month)
+        sa.select(Round)
+        .where(Round.kind == "report", Round.year == year, Round.month.between(first, last))
+        .order_by(Round.month)
     ).all()
     summed = {}
     for round in rounds:
@@ -157,12 +166,21 @@ def bulletin(*, year, quarter, user):
             total.received += row.received
             total.late += row.late
     cities = list(summed.values())
-    overall = CityRow(None, "合计", sum(c.expected for c in cities), sum(c.received for c in cities), sum(c.late for c in cities))
+    overall = CityRow(
+        None, "合计", sum(c.expected for c in cities), sum(c.received for c in cities), sum(c.late for c in cities)
+    )
     prev_year, prev_quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
     p_first, p_last = quarter_months(prev_quarter)
     return Bulletin(
-        year, quarter, f, rounds, cities, overall, stats.dashboard(f),
-        stats.totals(stats.Filters(prev_year, p_first, p_last), False), stats.totals(stats.Filters(year - 1, first, last), False),
+        year,
+        quarter,
+        f,
+        rounds,
+        cities,
+        overall,
+        stats.dashboard(f),
+        stats.totals(stats.Filters(prev_year, p_first, p_last), False),
+        stats.totals(stats.Filters(year - 1, first, last), False),
         _shortfall(rounds, year),
     )
 
@@ -188,17 +206,35 @@ def bulletin_docx(b):
         for text in paragraphs:
             document.add_paragraph(xml_text(text))
         if title == "一、数据报送情况" and b.cities:
-            _table(document, ("市州", "应报(家次)", "已报(家次)", "按时(家次)", "报送率(%)"),
-                   [(c.name, c.expected, c.received, c.on_time, "—" if c.received_rate is None else c.received_rate) for c in b.cities])
+            _table(
+                document,
+                ("市州", "应报(家次)", "已报(家次)", "按时(家次)", "报送率(%)"),
+                [
+                    (c.name, c.expected, c.received, c.on_time, "—" if c.received_rate is None else c.received_rate)
+                    for c in b.cities
+                ],
+            )
         if title == "二、运营总体情况" and b.dashboard.cities:
-            _table(document, ("市州", "报送机构数(家)", "服务活动数(场次)", "参与企业数(家)", "服务企业数(家次)"),
-                   [(c.label, c.institutions, c.activities, c.participants, c.served) for c in b.dashboard.cities])
+            _table(
+                document,
+                ("市州", "报送机构数(家)", "服务活动数(场次)", "参与企业数(家)", "服务企业数(家次)"),
+                [(c.label, c.institutions, c.activities, c.participants, c.served) for c in b.dashboard.cities],
+            )
         if title == "三、服务类别情况" and b.dashboard.categories:
-            _table(document, ("服务类别", "服务活动数(场次)", "参与企业数(家)", "服务企业数(家次)"),
-                   [(c.label, c.activities, c.participants, c.served) for c in b.dashboard.categories])
+            _table(
+                document,
+                ("服务类别", "服务活动数(场次)", "参与企业数(家)", "服务企业数(家次)"),
+                [(c.label, c.activities, c.participants, c.served) for c in b.dashboard.categories],
+            )
         if title == "四、表现突出的机构" and b.dashboard.top_served:
-            _table(document, ("序号", "机构名称", "所在市州", "服务企业数(家次)", "服务活动数(场次)"),
-                   [(i, r.label, r.extra.get("city", ""), r.served, r.activities) for i, r in enumerate(b.dashboard.top_served, start=1)])
+            _table(
+                document,
+                ("序号", "机构名称", "所在市州", "服务企业数(家次)", "服务活动数(场次)"),
+                [
+                    (i, r.label, r.extra.get("city", ""), r.served, r.activities)
+                    for i, r in enumerate(b.dashboard.top_served, start=1)
+                ],
+            )
         if title == "五、存在的问题" and b.shortfall:
             document.add_paragraph("未按期报送的机构（部分）：")
             _table(document, ("机构名称", "所在市州", "缺报月数"), b.shortfall)

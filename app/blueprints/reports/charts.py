@@ -3,6 +3,7 @@
 Each chart is inline SVG with a <title> for screen readers; the page puts a table with the same
 numbers beside it. Colours are presentation attributes (CSP allows no style attributes).
 """
+
 import math
 
 from markupsafe import Markup, escape
@@ -40,8 +41,12 @@ def column_chart(chart_id, title, labels, series, unit=""):
     for i in range(5):
         value = top_value * i / 4
         y = top + plot_h - plot_h * i / 4
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="{GREY}" stroke-width="1"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="{TEXT}">{_fmt(value)}</text>')
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="{GREY}" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="{TEXT}">{_fmt(value)}</text>'
+        )
     slot = plot_w / max(1, len(labels))
     bar_w = min(28, slot * 0.8 / max(1, len(series)))
     for index, label in enumerate(labels):
@@ -80,8 +85,12 @@ def bar_chart(chart_id, title, rows, unit="", colour=BLUE):
     for index, (label, value) in enumerate(rows):
         y = 5 + row_h * index
         w = plot_w * float(value or 0) / top_value
-        parts.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" font-size="12" fill="{TEXT}">{escape(label)}</text>')
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" font-size="12" fill="{TEXT}">{escape(label)}</text>'
+        )
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 7}" fill="{colour}"/>')
-        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" font-size="12" fill="{TEXT}">{_fmt(value or 0)}</text>')
+        parts.append(
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" font-size="12" fill="{TEXT}">{_fmt(value or 0)}</text>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -7,6 +7,7 @@ first submitted by the deadline. A city admin sees its own 市州 only.
 The missing list shows each institution's last reminder (催报 itself: ``reminders``) and can be
 exported (导出未报送名单).
 """
+
 import tempfile
 from dataclasses import dataclass
 
@@ -16,7 +17,13 @@ from flask import send_file
 from app.blueprints.applications.models import Recognition
 from app.blueprints.applications.services import recognition_in_force
 from app.blueprints.auth.models import Institution
-from app.blueprints.reports.models import REOPEN_GRANTED, REOPEN_PENDING, MonthlyReport, ReportReminder, ReportReopenRequest
+from app.blueprints.reports.models import (
+    REOPEN_GRANTED,
+    REOPEN_PENDING,
+    MonthlyReport,
+    ReportReminder,
+    ReportReopenRequest,
+)
 from app.extensions import db
 from app.filings import workflow
 from app.filings.export import XLSX
@@ -71,9 +78,9 @@ def completeness(*, round, user):
     """(rows by 市州, overall row) for the period, within the user's scope."""
     expected = dict(
         db.session.execute(
-            in_scope(sa.select(Institution.city_code, sa.func.count(Institution.id)).where(_recognised(round.year)), user).group_by(
-                Institution.city_code
-            )
+            in_scope(
+                sa.select(Institution.city_code, sa.func.count(Institution.id)).where(_recognised(round.year)), user
+            ).group_by(Institution.city_code)
         ).all()
     )
     received = {
@@ -98,14 +105,18 @@ def completeness(*, round, user):
             continue
         count, late = received.get(city.code, (0, 0))
         rows.append(CityRow(city.code, city.name, int(expected.get(city.code, 0)), int(count), int(late)))
-    overall = CityRow(None, "合计", sum(r.expected for r in rows), sum(r.received for r in rows), sum(r.late for r in rows))
+    overall = CityRow(
+        None, "合计", sum(r.expected for r in rows), sum(r.received for r in rows), sum(r.late for r in rows)
+    )
     return rows, overall
 
 
 def missing_select(round, user, city_code=None):
     # NOT IN over the period's reports (computed once), not a correlated NOT EXISTS: with 2,000
     # institutions the correlated form scanned the period's 2,000 filings per institution (1.2 s).
-    reported = sa.select(MonthlyReport.institution_id).where(_received(round), MonthlyReport.institution_id.is_not(None))
+    reported = sa.select(MonthlyReport.institution_id).where(
+        _received(round), MonthlyReport.institution_id.is_not(None)
+    )
     select = in_scope(sa.select(Institution).where(_recognised(round.year), Institution.id.not_in(reported)), user)
     if city_code and user.role == "province_admin":
         select = select.where(Institution.city_code == city_code)
@@ -142,7 +153,9 @@ def _missing_rows(round, institutions):
     ids = [i.id for i in institutions] or [0]
     drafts = set(
         db.session.scalars(
-            sa.select(MonthlyReport.institution_id).where(MonthlyReport.round_id == round.id, MonthlyReport.institution_id.in_(ids))
+            sa.select(MonthlyReport.institution_id).where(
+                MonthlyReport.round_id == round.id, MonthlyReport.institution_id.in_(ids)
+            )
         )
     )
     reopen = {}
@@ -185,10 +198,20 @@ def missing_export(*, round, user, city_code=None):
     for number, row in enumerate(rows, start=1):
         institution = row.institution
         state = "；".join(part for part in (row.state_label, reopen_state(row.reopen)) if part)
-        xlsxwriter_row(sheet, number, [
-            number, region_name(institution.city_code), institution.name, institution.uscc, institution.contact,
-            institution.phone, state, row.reminder_label,
-        ])
+        xlsxwriter_row(
+            sheet,
+            number,
+            [
+                number,
+                region_name(institution.city_code),
+                institution.name,
+                institution.uscc,
+                institution.contact,
+                institution.phone,
+                state,
+                row.reminder_label,
+            ],
+        )
     sheet.set_column(1, 1, 10)
     sheet.set_column(2, 2, 36)
     sheet.set_column(3, 3, 22)
@@ -196,7 +219,9 @@ def missing_export(*, round, user, city_code=None):
     sheet.set_column(6, 7, 24)
     workbook.close()
     out.seek(0)
-    place = user.city.name if user.role == "city_admin" and user.city else (region_name(city_code) if city_code else "全省")
+    place = (
+        user.city.name if user.role == "city_admin" and user.city else (region_name(city_code) if city_code else "全省")
+    )
     name = f"未报送机构名单_{round.year}年{round.month}月_{place}_{format_date(local_today())}.xlsx"
     return send_file(out, mimetype=XLSX, as_attachment=True, download_name=name)
 

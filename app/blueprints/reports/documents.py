@@ -1,13 +1,14 @@
 """工作总结上报模板 (manual 4(3)): a .docx with the institution, the period and the figures entered,
 and headed sections to write in."""
+
 from io import BytesIO
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
+from app.blueprints.reports.forms import category_field_names
 from app.reference.services import dict_items
 from app.spreadsheets import xml_text
-from app.blueprints.reports.forms import category_field_names
 
 BASIC = (
     ("floor_area", "服务场所", "平方米"),
@@ -21,7 +22,10 @@ BASIC = (
     ("profit", "利润总额", "万元"),
 )
 SECTIONS = (
-    ("一、本月主要工作及成效", "围绕政策宣传、融资对接、人才培训、技术创新、数字化转型、市场开拓等，概述本月开展的主要服务工作和取得的成效。"),
+    (
+        "一、本月主要工作及成效",
+        "围绕政策宣传、融资对接、人才培训、技术创新、数字化转型、市场开拓等，概述本月开展的主要服务工作和取得的成效。",
+    ),
     ("二、典型服务案例", "选取 1-3 个“一对一”精准服务企业的典型案例，说明服务对象、服务内容和服务成效。"),
     ("三、存在的问题和建议", "本月工作中遇到的主要困难、问题，以及对政府部门的意见建议。"),
     ("四、下月工作计划", "下月拟开展的主要服务活动及预期目标。"),
@@ -37,12 +41,15 @@ def summary_values(report, form=None):
     """The figures for the template: what the page holds now (``form``, when it was posted and a
     value parses), otherwise what is saved. Returns (basic [(label, value, unit)], categories
     [(name, activities, participants, served)], institution type name)."""
+
     def value(name, stored):
         return form[name].data if _usable(form, name) else stored
 
     basic = [(label, value(name, getattr(report, name)), unit) for name, label, unit in BASIC]
     type_id = value("institution_type_id", report.institution_type_id)
-    type_name = next((item.name for item in dict_items("institution_type", include_id=type_id) if item.id == type_id), "")
+    type_name = next(
+        (item.name for item in dict_items("institution_type", include_id=type_id) if item.id == type_id), ""
+    )
     categories = []
     for row in report.activities:
         names = category_field_names(row.category_id)

@@ -2,23 +2,23 @@
 indicator. Streamed: reports are read in batches (keyset on id), rows come from a generator into a
 constant-memory XlsxWriter workbook, and the file goes out from a temporary file, so a province-wide year never
 sits in memory."""
+
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import send_file
 
+from app.blueprints.auth.models import Institution
 from app.blueprints.reports.models import MonthlyReport, ReportActivity, status_label
 from app.cache import cached_file
 from app.extensions import db
 from app.filings import services as engine
 from app.filings import workflow
 from app.filings.export import XLSX
-from app.reference.models import DictItem
+from app.reference.models import DictItem, InstitutionType
 from app.reference.services import region_name
 from app.spreadsheets import xlsx_workbook, xlsxwriter_row
 from app.utils import format_date, format_datetime, local_today
-from app.blueprints.auth.models import Institution
-from app.reference.models import InstitutionType
 
 BATCH = 500
 # (attribute, header) in the order of the form (manual 4(2)); units in brackets as on the page
@@ -35,12 +35,24 @@ FIELD_COLUMNS = (
     ("profit", "利润总额(万元)"),
 )
 HEAD_COLUMNS = ("序号", "填报年度", "月份", "机构名称", "机构代码", "所在市州", "所在区县")
-TAIL_COLUMNS = ("服务活动数合计(场次)", "参与企业数合计(家)", "服务企业数合计(家次)", "异常说明", "审核状态", "提交时间", "报送情况")
+TAIL_COLUMNS = (
+    "服务活动数合计(场次)",
+    "参与企业数合计(家)",
+    "服务企业数合计(家次)",
+    "异常说明",
+    "审核状态",
+    "提交时间",
+    "报送情况",
+)
 
 
 def reports_select(*, user, year=None, month_from=1, month_to=12, city_code=None, status=None, columns=None):
     """The reports an admin may export: not drafts, in scope, optionally one year and month range."""
-    select = sa.select(*(columns or [MonthlyReport])).select_from(MonthlyReport).where(MonthlyReport.status != workflow.DRAFT)
+    select = (
+        sa.select(*(columns or [MonthlyReport]))
+        .select_from(MonthlyReport)
+        .where(MonthlyReport.status != workflow.DRAFT)
+    )
     select = engine.review_scope(select, MonthlyReport, user)
     if year:
         select = select.where(MonthlyReport.year == year, MonthlyReport.month.between(month_from, month_to))
@@ -55,7 +67,9 @@ def categories_in(ids_select):
     """(id, name) of every 服务类别 the selected reports carry, in the dictionary's order."""
     ids = sa.select(ReportActivity.category_id).where(ReportActivity.report_id.in_(ids_select))
     return db.session.execute(
-        sa.select(DictItem.id, DictItem.name).where(DictItem.id.in_(ids.distinct())).order_by(DictItem.sort_order, DictItem.id)
+        sa.select(DictItem.id, DictItem.name)
+        .where(DictItem.id.in_(ids.distinct()))
+        .order_by(DictItem.sort_order, DictItem.id)
     ).all()
 
 
@@ -82,10 +96,23 @@ def rows(select, categories):
     fields = [getattr(MonthlyReport, name) for name, _ in FIELD_COLUMNS if name != "institution_type"]
     plain = (
         select.with_only_columns(
-            MonthlyReport.id, MonthlyReport.year, MonthlyReport.month, MonthlyReport.city_code, MonthlyReport.status,
-            MonthlyReport.first_submitted_at, MonthlyReport.submitted_at, MonthlyReport.late, MonthlyReport.anomaly_note,
-            MonthlyReport.activities_total, MonthlyReport.participants_total, MonthlyReport.served_total,
-            Institution.name, Institution.uscc, Institution.county_code, InstitutionType.name, *fields,
+            MonthlyReport.id,
+            MonthlyReport.year,
+            MonthlyReport.month,
+            MonthlyReport.city_code,
+            MonthlyReport.status,
+            MonthlyReport.first_submitted_at,
+            MonthlyReport.submitted_at,
+            MonthlyReport.late,
+            MonthlyReport.anomaly_note,
+            MonthlyReport.activities_total,
+            MonthlyReport.participants_total,
+            MonthlyReport.served_total,
+            Institution.name,
+            Institution.uscc,
+            Institution.county_code,
+            InstitutionType.name,
+            *fields,
         )
         .outerjoin(Institution, Institution.id == MonthlyReport.institution_id)
         .outerjoin(InstitutionType, InstitutionType.id == MonthlyReport.institution_type_id)
@@ -93,27 +120,62 @@ def rows(select, categories):
     index = 0
     last_id = 0
     while True:
-        batch = db.session.execute(plain.where(MonthlyReport.id > last_id).order_by(MonthlyReport.id).limit(BATCH)).all()
+        batch = db.session.execute(
+            plain.where(MonthlyReport.id > last_id).order_by(MonthlyReport.id).limit(BATCH)
+        ).all()
         if not batch:
             return
         activities = {}
         for report_id, category_id, *figures in db.session.execute(
-            sa.select(ReportActivity.report_id, ReportActivity.category_id, ReportActivity.activities,
-                      ReportActivity.participants, ReportActivity.served)
-            .where(ReportActivity.report_id.in_([row[0] for row in batch]))
+            sa.select(
+                ReportActivity.report_id,
+                ReportActivity.category_id,
+                ReportActivity.activities,
+                ReportActivity.participants,
+                ReportActivity.served,
+            ).where(ReportActivity.report_id.in_([row[0] for row in batch]))
         ):
             activities[(report_id, category_id)] = figures
-        for (report_id, year, month, city_code, status, first_submitted_at, submitted_at, late, anomaly_note,
-             activities_total, participants_total, served_total, name, uscc, county_code, type_name, *values) in batch:
+        for (
+            report_id,
+            year,
+            month,
+            city_code,
+            status,
+            first_submitted_at,
+            submitted_at,
+            late,
+            anomaly_note,
+            activities_total,
+            participants_total,
+            served_total,
+            name,
+            uscc,
+            county_code,
+            type_name,
+            *values,
+        ) in batch:
             index += 1
             indicators = []
             for category_id, _ in categories:
                 indicators += activities.get((report_id, category_id), ["", "", ""])
             yield [
-                index, year, month, name or "", uscc or "", region_name(city_code), region_name(county_code),
-                type_name or "", *(_cell(v) for v in values), *(_cell(v) for v in indicators),
-                activities_total, participants_total, served_total, anomaly_note or "",
-                status_label(status), format_datetime(first_submitted_at or submitted_at),
+                index,
+                year,
+                month,
+                name or "",
+                uscc or "",
+                region_name(city_code),
+                region_name(county_code),
+                type_name or "",
+                *(_cell(v) for v in values),
+                *(_cell(v) for v in indicators),
+                activities_total,
+                participants_total,
+                served_total,
+                anomaly_note or "",
+                status_label(status),
+                format_datetime(first_submitted_at or submitted_at),
                 ("逾期报送" if late else "按时报送") if first_submitted_at else "",
             ]
             last_id = report_id

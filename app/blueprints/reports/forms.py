@@ -1,12 +1,13 @@
 """基础数据填报 (manual 4(2)) and the admin forms of 核心服务机构调度管理."""
+
 from functools import lru_cache
 
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from app.blueprints.reports.models import SITE_TYPES, category_field_names
-from app.forms import BaseForm, CountField, MoneyField, input_required, required
 from app.blueprints.reports.services import anomaly_text, form_figures, report_anomalies
+from app.forms import BaseForm, CountField, MoneyField, input_required, required
 from app.utils import local_today
 
 ACTIVITY_HINT = (
@@ -18,10 +19,14 @@ ACTIVITY_HINT = (
 class ReportForm(BaseForm):
     """The fixed part of 基本信息; the 服务类别 blocks are added per report by ``report_form_class``."""
 
-    institution_type_id = RadioField("机构类型", coerce=int, validators=[input_required("请选择机构类型。")], validate_choice=True)
+    institution_type_id = RadioField(
+        "机构类型", coerce=int, validators=[input_required("请选择机构类型。")], validate_choice=True
+    )
     floor_area = MoneyField("服务场所", [input_required("请输入服务场所面积(平方米)。")], unit="平方米")
     service_assets = MoneyField("服务资产", [input_required("请输入服务资产(万元)。")])
-    site_type = RadioField("服务场所类型", choices=[(t, t) for t in SITE_TYPES], validators=[input_required("请选择服务场所类型。")])
+    site_type = RadioField(
+        "服务场所类型", choices=[(t, t) for t in SITE_TYPES], validators=[input_required("请选择服务场所类型。")]
+    )
     staff_count = CountField("服务人员数", [input_required("请输入服务人员数。")], unit="人")
     bachelor_count = CountField("本科人数", [input_required("请输入本科人数。")], unit="人")
     intermediate_count = CountField("中级职称人数", [input_required("请输入中级职称人数。")], unit="人")
@@ -66,7 +71,8 @@ def _form_class(categories):
         fields[participants] = CountField(f"{name}·参与企业数", [Optional()], unit="家")
         fields[served] = CountField(f"{name}·服务企业数", [Optional()], unit="家次")
     fields["anomaly_note"] = StringField(
-        "异常说明", [Length(max=100, message="请在100字以内说明。")],
+        "异常说明",
+        [Length(max=100, message="请在100字以内说明。")],
     )
     return type("MonthlyReportForm", (ReportForm,), fields)
 
@@ -78,14 +84,20 @@ def report_form_class(report):
 
 # ---- institution side -------------------------------------------------------------------------
 
+
 class ReopenForm(BaseForm):
     reason = TextAreaField("申请理由", [required("请填写申请补报的理由。"), Length(max=300, message="请在300字以内。")])
 
 
 # ---- admin side -------------------------------------------------------------------------------
 
+
 class ReopenDecisionForm(BaseForm):
-    decision = RadioField("处理结果", choices=[("grant", "同意补报"), ("refuse", "不同意")], validators=[input_required("请选择处理结果。")])
+    decision = RadioField(
+        "处理结果",
+        choices=[("grant", "同意补报"), ("refuse", "不同意")],
+        validators=[input_required("请选择处理结果。")],
+    )
     until = DateField("补报截止日期", [Optional()], format="%Y-%m-%d")
     note = StringField("处理意见", [Length(max=300, message="请在300字以内。")])
 
@@ -105,8 +117,12 @@ class ReopenDecisionForm(BaseForm):
 class PeriodForm(BaseForm):
     """开启调度期: a month and its deadline (by default the 10th of the next month)."""
 
-    year = IntegerField("填报年度", [input_required("请输入填报年度。"), NumberRange(2000, 2100, "请输入四位年度，如 2026。")])
-    month = SelectField("月份", coerce=int, choices=[(m, f"{m}月") for m in range(1, 13)], validators=[input_required("请选择月份。")])
+    year = IntegerField(
+        "填报年度", [input_required("请输入填报年度。"), NumberRange(2000, 2100, "请输入四位年度，如 2026。")]
+    )
+    month = SelectField(
+        "月份", coerce=int, choices=[(m, f"{m}月") for m in range(1, 13)], validators=[input_required("请选择月份。")]
+    )
     opens_on = DateField("开始日期", [Optional()], format="%Y-%m-%d")
     closes_on = DateField("截止日期", [Optional()], format="%Y-%m-%d")
 
@@ -118,11 +134,16 @@ class PeriodForm(BaseForm):
 class RecognitionForm(BaseForm):
     """直接认定: mark chosen institutions recognised for a term (e.g. the 2023-2026 list)."""
 
-    term_start = IntegerField("认定起始年度", [input_required("请输入认定起始年度。"), NumberRange(2000, 2100, "请输入四位年度。")])
-    term_end = IntegerField("认定截止年度", [input_required("请输入认定截止年度。"), NumberRange(2000, 2100, "请输入四位年度。")])
-    note = StringField("依据", [required("请填写认定依据，如认定文件名称或文号。"), Length(max=200, message="请在200字以内。")])
+    term_start = IntegerField(
+        "认定起始年度", [input_required("请输入认定起始年度。"), NumberRange(2000, 2100, "请输入四位年度。")]
+    )
+    term_end = IntegerField(
+        "认定截止年度", [input_required("请输入认定截止年度。"), NumberRange(2000, 2100, "请输入四位年度。")]
+    )
+    note = StringField(
+        "依据", [required("请填写认定依据，如认定文件名称或文号。"), Length(max=200, message="请在200字以内。")]
+    )
 
     def validate_term_end(self, field):
         if field.data is not None and self.term_start.data is not None and field.data < self.term_start.data:
             raise ValidationError("截止年度不能早于起始年度。")
-

@@ -1,4 +1,5 @@
 """核心服务机构调度: the monthly report (MonthlyReport + ReportActivity) and 补报 requests."""
+
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -20,8 +21,15 @@ class MonthlyReport(Filing):
     __table_args__ = (
         # covering index of the 调度大数据 queries that need single reports (distinct institutions)
         sa.Index(
-            "ix_monthly_report_stats", "counted", "year", "month", "stats_city_code", "institution_type_id", "stats_institution_id",
-            "served_total", "activities_total",
+            "ix_monthly_report_stats",
+            "counted",
+            "year",
+            "month",
+            "stats_city_code",
+            "institution_type_id",
+            "stats_institution_id",
+            "served_total",
+            "activities_total",
         ),
         sa.Index("ix_monthly_report_approved", "counted", "approved_at"),
     )

@@ -1,4 +1,5 @@
 """What the reports module contributes to the app (app/modules.py)."""
+
 from app.blueprints.reports import admin_routes, bp, routes, stats  # noqa: F401  (importing the views puts them on bp)
 from app.blueprints.reports.wizard import wizard
 from app.modules import Entry, MenuItem, Module

@@ -1,17 +1,18 @@
 """核心服务机构认定 by the province admin: search institutions, recognise them for a term
 directly (e.g. the 2023-2026 list), revoke. Recognitions from 核心服务机构申报 are made by the
 applications module; what is "current" is decided in one place, applications.services."""
+
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.audit import audit
 from app.blueprints.applications.models import RECOGNITION_YEARS, Recognition
 from app.blueprints.applications.services import recognition_in_force
+from app.blueprints.auth.models import Institution
 from app.blueprints.reports.errors import ReportError
 from app.extensions import db
-from app.utils import local_today, paginate, utcnow
-from app.blueprints.auth.models import Institution
 from app.filings.services import institution_keyword
+from app.utils import local_today, paginate, utcnow
 
 # DESIGN.md, "Reference data": the list in force when the system started is 2023-2026.
 REFERENCE_TERM = (2023, 2026)
@@ -61,7 +62,10 @@ def recognition_candidates(*, keyword, year, limit=30):
         return []
     in_force = sa.exists().where(Recognition.institution_id == Institution.id, recognition_in_force(year))
     rows = db.session.execute(
-        sa.select(Institution, in_force.label("recognised")).where(_institution_match(keyword)).order_by(Institution.name).limit(limit)
+        sa.select(Institution, in_force.label("recognised"))
+        .where(_institution_match(keyword))
+        .order_by(Institution.name)
+        .limit(limit)
     ).all()
     return [(institution, recognised) for institution, recognised in rows]
 
@@ -77,15 +81,21 @@ def recognition_set(*, institution_ids, term_start, term_end, note, actor):
     added, skipped = [], []
     for institution in institutions:
         overlapping = db.session.scalar(
-            sa.select(Recognition.id).where(
-                Recognition.institution_id == institution.id, Recognition.revoked_at.is_(None),
-                Recognition.term_start <= term_end, Recognition.term_end >= term_start,
-            ).limit(1)
+            sa.select(Recognition.id)
+            .where(
+                Recognition.institution_id == institution.id,
+                Recognition.revoked_at.is_(None),
+                Recognition.term_start <= term_end,
+                Recognition.term_end >= term_start,
+            )
+            .limit(1)
         )
         if overlapping:
             skipped.append(institution.name)
             continue
-        recognition = Recognition(institution_id=institution.id, term_start=term_start, term_end=term_end, created_by_id=actor.id)
+        recognition = Recognition(
+            institution_id=institution.id, term_start=term_start, term_end=term_end, created_by_id=actor.id
+        )
         db.session.add(recognition)
         db.session.flush()
         audit(

@@ -4,6 +4,7 @@
 Each reminder is recorded in ``ReportReminder`` (one row per 调度期 and institution: when, by whom,
 at which level, to which phone); the 报送情况 page shows it.
 """
+
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -64,7 +65,12 @@ class ReminderSummary:
 
 
 def _reminders_in_scope(select, round, user, city_code):
-    select = in_scope(select.join(Institution, Institution.id == ReportReminder.institution_id).where(ReportReminder.round_id == round.id), user)
+    select = in_scope(
+        select.join(Institution, Institution.id == ReportReminder.institution_id).where(
+            ReportReminder.round_id == round.id
+        ),
+        user,
+    )
     if city_code and user.role == "province_admin":
         select = select.where(Institution.city_code == city_code)
     return select
@@ -75,7 +81,10 @@ def reminder_summary(*, round, user, city_code=None):
     interval = reminder_interval()
     recent = (
         missing_select(round, user, city_code)
-        .join(ReportReminder, sa.and_(ReportReminder.institution_id == Institution.id, ReportReminder.round_id == round.id))
+        .join(
+            ReportReminder,
+            sa.and_(ReportReminder.institution_id == Institution.id, ReportReminder.round_id == round.id),
+        )
         .where(ReportReminder.last_sent_at >= utcnow() - interval)
         .order_by(None)
         .subquery()
@@ -128,16 +137,28 @@ def _claim(*, round, user, phones, now):
     ids = sorted(phones)
     claimed = set()
     for start in range(0, len(ids), CLAIM_BATCH):
-        statement = insert(ReportReminder).values([
-            dict(round_id=round.id, institution_id=i, first_sent_at=now, last_sent_at=now, sent_by_id=user.id,
-                 sender_level=level, phone=phones[i], times=1)
-            for i in ids[start:start + CLAIM_BATCH]
-        ])
+        statement = insert(ReportReminder).values(
+            [
+                dict(
+                    round_id=round.id,
+                    institution_id=i,
+                    first_sent_at=now,
+                    last_sent_at=now,
+                    sent_by_id=user.id,
+                    sender_level=level,
+                    phone=phones[i],
+                    times=1,
+                )
+                for i in ids[start : start + CLAIM_BATCH]
+            ]
+        )
         statement = statement.on_conflict_do_update(
             index_elements=["round_id", "institution_id"],
             set_={
-                "last_sent_at": statement.excluded.last_sent_at, "sent_by_id": statement.excluded.sent_by_id,
-                "sender_level": statement.excluded.sender_level, "phone": statement.excluded.phone,
+                "last_sent_at": statement.excluded.last_sent_at,
+                "sent_by_id": statement.excluded.sent_by_id,
+                "sender_level": statement.excluded.sender_level,
+                "phone": statement.excluded.phone,
                 "times": ReportReminder.times + 1,
             },
             where=ReportReminder.last_sent_at < cutoff,
@@ -176,8 +197,14 @@ def reminders_send(*, round, user, city_code=None):
         if phones[institution.id]:
             send_sms(phones[institution.id], f"【湖南省中小企业服务中心】{institution.name}：{title}，{deadline}。")
             sms += 1
-    result = ReminderResult(reminded=len(claimed), sms=sms, skipped=len(institutions) - len(claimed), interval=reminder_interval())
-    scope = "全省" if user.role == "province_admin" and not city_code else (user.city.name if user.role == "city_admin" and user.city else region_name(city_code))
+    result = ReminderResult(
+        reminded=len(claimed), sms=sms, skipped=len(institutions) - len(claimed), interval=reminder_interval()
+    )
+    scope = (
+        "全省"
+        if user.role == "province_admin" and not city_code
+        else (user.city.name if user.role == "city_admin" and user.city else region_name(city_code))
+    )
     audit(
         "report.remind",
         summary=(
@@ -185,7 +212,12 @@ def reminders_send(*, round, user, city_code=None):
             + (f"，{result.skipped} 家 {result.interval_label}内已提醒过，未重复发送" if result.skipped else "")
         ),
         target=round,
-        after={"reminded": result.reminded, "sms": sms, "skipped": result.skipped, "city_code": city_code or user.city_code},
+        after={
+            "reminded": result.reminded,
+            "sms": sms,
+            "skipped": result.skipped,
+            "city_code": city_code or user.city_code,
+        },
         actor=user,
     )
     db.session.commit()

@@ -1,5 +1,6 @@
 """补报申请: after a 调度期's deadline an institution asks to file; an admin of its 市州 (or the
 province) grants a time-limited exception or refuses. Each change commits and is audited."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -46,12 +47,21 @@ def reopen_request_create(*, user, round_id, reason):
             return pending  # the same 申请补报 sent twice: made once
         raise ReportError("该调度期已有待处理的补报申请，请等待管理员处理。")
     request = ReportReopenRequest(
-        institution_id=institution.id, round_id=round.id, city_code=institution.city_code, reason=reason.strip(),
+        institution_id=institution.id,
+        round_id=round.id,
+        city_code=institution.city_code,
+        reason=reason.strip(),
         requested_by_id=user.id,
     )
     db.session.add(request)
     db.session.flush()
-    audit("report.reopen_request", summary=f"{institution.name} 申请补报{round.title}", target=request, after={"reason": request.reason}, actor=user)
+    audit(
+        "report.reopen_request",
+        summary=f"{institution.name} 申请补报{round.title}",
+        target=request,
+        after={"reason": request.reason},
+        actor=user,
+    )
     db.session.commit()
     return request
 
@@ -77,7 +87,9 @@ def reopen_requests(*, user, status=REOPEN_PENDING, page=1):
 
 
 def reopen_request_or_none(*, request_id, user):
-    return db.session.scalar(reopen_scope(sa.select(ReportReopenRequest).where(ReportReopenRequest.id == request_id), user))
+    return db.session.scalar(
+        reopen_scope(sa.select(ReportReopenRequest).where(ReportReopenRequest.id == request_id), user)
+    )
 
 
 def reopen_pending_count(user):
@@ -97,16 +109,23 @@ def reopen_request_decide(*, request, grant, until=None, note=None, actor):
     table = ReportReopenRequest.__table__
     now = utcnow()
     changed = db.session.execute(
-        sa.update(table).where(table.c.id == request.id, table.c.status == REOPEN_PENDING).values(
-            status=decided, until=until if grant else None, decision_note=(note or "").strip() or None,
-            decided_by_id=actor.id, decided_at=now,
+        sa.update(table)
+        .where(table.c.id == request.id, table.c.status == REOPEN_PENDING)
+        .values(
+            status=decided,
+            until=until if grant else None,
+            decision_note=(note or "").strip() or None,
+            decided_by_id=actor.id,
+            decided_at=now,
         )
     ).rowcount
     db.session.refresh(request)
     if not changed:
         if request.status == decided and request.decided_by_id == actor.id:
             return request  # this admin's own decision, sent twice
-        raise ReportError(f"该申请已于 {format_datetime(request.decided_at)} 处理（{request.status_label}），请查看处理结果。")
+        raise ReportError(
+            f"该申请已于 {format_datetime(request.decided_at)} 处理（{request.status_label}），请查看处理结果。"
+        )
     round = request.round
     audit(
         "report.reopen_grant" if grant else "report.reopen_refuse",

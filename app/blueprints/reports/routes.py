@@ -1,4 +1,5 @@
 """核心服务机构调度数据 (manual section 4): the engine's views, 工作总结上报模板 and 申请补报."""
+
 from io import BytesIO
 
 from flask import abort, flash, request, send_file, url_for
@@ -8,10 +9,10 @@ from app.access import roles
 from app.blueprints.reports import bp, reopen, services
 from app.blueprints.reports.documents import work_summary_docx
 from app.blueprints.reports.forms import ReopenForm
+from app.blueprints.reports.stats import stats_rebuild
 from app.blueprints.reports.wizard import wizard
 from app.filings.services import owned_filing_or_404
 from app.htmx import redirect_303, render
-from app.blueprints.reports.stats import stats_rebuild
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -45,7 +46,10 @@ def new_reopen_request(round_id):
             flash(f"已提交{round.title}的补报申请，请等待管理员处理，结果将通过站内消息和短信通知您。", "success")
             return redirect_303(url_for("reports.list_reports"))
     return render(
-        "reports/reopen_new.html", form=form, round=round, error=error,
+        "reports/reopen_new.html",
+        form=form,
+        round=round,
+        error=error,
         status=422 if (form.errors or error) else 200,
         breadcrumb=[("基础数据", None), ("核心服务机构调度管理", url_for("reports.list_reports")), ("申请补报", None)],
     )

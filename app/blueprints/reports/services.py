@@ -4,6 +4,7 @@ anomalies, lateness and the demo set-up (补报 requests: reopen.py; 直接认�
 Each function that changes data is ``<entity>_<verb>(*, ...)``, owns its commit and writes the
 audit trail; a request that cannot be carried out raises ``ReportError`` with a message for the user.
 """
+
 from datetime import date
 from decimal import Decimal
 
@@ -11,26 +12,31 @@ import sqlalchemy as sa
 
 from app.blueprints.applications.models import Recognition
 from app.blueprints.applications.services import recognition_current
+from app.blueprints.auth.models import User
 from app.blueprints.reports.errors import ReportError  # noqa: F401  (the views catch services.ReportError)
 from app.blueprints.reports.models import (
-    REOPEN_GRANTED, REOPEN_PENDING, MonthlyReport, ReportActivity, ReportReopenRequest, category_field_names,
+    REOPEN_GRANTED,
+    REOPEN_PENDING,
+    MonthlyReport,
+    ReportActivity,
+    ReportReopenRequest,
+    category_field_names,
 )
+from app.blueprints.reports.recognitions import default_term
+from app.blueprints.reports.stats import stats_add
+from app.blueprints.rounds.services import RoundError, round_save
 from app.extensions import db
 from app.filings import workflow
 from app.filings.models import Round
 from app.reference.models import ServiceCategory
-from app.utils import local_today, paginate, utcnow
-from app.blueprints.auth.models import User
-from app.blueprints.reports.recognitions import default_term
-from app.blueprints.reports.stats import stats_add
-from app.blueprints.rounds.services import RoundError, round_save
-from app.utils import to_local
+from app.utils import local_today, paginate, to_local, utcnow
 
 KIND = "report"
 DEADLINE_DAY = 10  # due by the 10th of the next month unless the round says otherwise
 
 
 # ---- periods (调度期 = Round of kind "report") --------------------------------------------------
+
 
 def period_title(year, month):
     return f"{year}年{month}月调度"
@@ -57,7 +63,14 @@ def period_open(*, year, month, opens_on=None, closes_on=None, actor):
     closes_on = closes_on or default_deadline(year, month)
     if closes_on < opens_on:
         raise ReportError("截止日期不能早于开始日期。")
-    data = {"kind": KIND, "title": period_title(year, month), "year": year, "month": month, "opens_on": opens_on, "closes_on": closes_on}
+    data = {
+        "kind": KIND,
+        "title": period_title(year, month),
+        "year": year,
+        "month": month,
+        "opens_on": opens_on,
+        "closes_on": closes_on,
+    }
     try:
         return round_save(round=None, data=data, actor=actor)
     except RoundError:
@@ -71,7 +84,9 @@ def periods_list(*, page=1):
 
 def periods_all():
     """Every 调度期, newest month first (for the admin pages' choosers)."""
-    return db.session.scalars(sa.select(Round).where(Round.kind == KIND).order_by(Round.year.desc(), Round.month.desc())).all()
+    return db.session.scalars(
+        sa.select(Round).where(Round.kind == KIND).order_by(Round.year.desc(), Round.month.desc())
+    ).all()
 
 
 def period_get(round_id):
@@ -84,11 +99,15 @@ def period_latest_started(today=None):
     """The newest 调度期 that has opened (the default for completeness pages)."""
     today = today or local_today()
     return db.session.scalar(
-        sa.select(Round).where(Round.kind == KIND, Round.opens_on <= today).order_by(Round.year.desc(), Round.month.desc()).limit(1)
+        sa.select(Round)
+        .where(Round.kind == KIND, Round.opens_on <= today)
+        .order_by(Round.year.desc(), Round.month.desc())
+        .limit(1)
     )
 
 
 # ---- who may file when ------------------------------------------------------------------------
+
 
 def exception_until(institution_id, round_id, today=None):
     """The last day of a granted 补报 exception still running, or None."""
@@ -124,7 +143,9 @@ def creatable_rounds(user, today=None):
         )
     )
     rounds = db.session.scalars(
-        sa.select(Round).where(Round.kind == KIND, sa.or_(open_now, excepted)).order_by(Round.year.desc(), Round.month.desc())
+        sa.select(Round)
+        .where(Round.kind == KIND, sa.or_(open_now, excepted))
+        .order_by(Round.year.desc(), Round.month.desc())
     ).all()
     years = recognised_years(institution.id, [r.year for r in rounds])
     return [r for r in rounds if r.year in years]
@@ -173,7 +194,10 @@ def institution_periods(user, today=None, limit=6):
         return []
     today = today or local_today()
     rounds = db.session.scalars(
-        sa.select(Round).where(Round.kind == KIND, Round.opens_on <= today).order_by(Round.year.desc(), Round.month.desc()).limit(limit)
+        sa.select(Round)
+        .where(Round.kind == KIND, Round.opens_on <= today)
+        .order_by(Round.year.desc(), Round.month.desc())
+        .limit(limit)
     ).all()
     if not rounds:
         return []
@@ -181,7 +205,9 @@ def institution_periods(user, today=None, limit=6):
     reports = {
         r.round_id: r
         for r in db.session.scalars(
-            sa.select(MonthlyReport).where(MonthlyReport.institution_id == institution.id, MonthlyReport.round_id.in_(ids))
+            sa.select(MonthlyReport).where(
+                MonthlyReport.institution_id == institution.id, MonthlyReport.round_id.in_(ids)
+            )
         )
     }
     requests = {}
@@ -197,7 +223,11 @@ def institution_periods(user, today=None, limit=6):
     for round in rounds:
         report = reports.get(round.id)
         request = requests.get(round.id)
-        running = request.until if request and request.status == REOPEN_GRANTED and request.until and request.until >= today else None
+        running = (
+            request.until
+            if request and request.status == REOPEN_GRANTED and request.until and request.until >= today
+            else None
+        )
         overdue = today > round.closes_on and not running
         needs_reopen = overdue and round.year in years and (report is None or report.status == workflow.DRAFT)
         pending = request is not None and request.status == REOPEN_PENDING
@@ -219,7 +249,15 @@ def institution_periods(user, today=None, limit=6):
 
 # ---- prefill, figures and anomalies -----------------------------------------------------------
 
-STOCK_FIELDS = ("institution_type_id", "floor_area", "service_assets", "site_type", "staff_count", "bachelor_count", "intermediate_count")
+STOCK_FIELDS = (
+    "institution_type_id",
+    "floor_area",
+    "service_assets",
+    "site_type",
+    "staff_count",
+    "bachelor_count",
+    "intermediate_count",
+)
 # (attribute, label) of the figures compared with the previous month; 利润总额 can be negative,
 # so a ratio means nothing there and it is left out.
 FIGURES = (
@@ -242,18 +280,22 @@ def report_prefill(report, *, user):
     report.year, report.month = round.year, round.month
     report.stats_city_code, report.stats_institution_id = report.city_code, report.institution_id
     categories = db.session.scalars(
-        sa.select(ServiceCategory).where(ServiceCategory.active.is_(True)).order_by(ServiceCategory.sort_order, ServiceCategory.id)
+        sa.select(ServiceCategory)
+        .where(ServiceCategory.active.is_(True))
+        .order_by(ServiceCategory.sort_order, ServiceCategory.id)
     ).all()
     report.activities = [
-        ReportActivity(category_id=c.id, category_name=c.name, sort_order=c.sort_order)
-        for c in categories
+        ReportActivity(category_id=c.id, category_name=c.name, sort_order=c.sort_order) for c in categories
     ]
     earlier = db.session.scalar(
         sa.select(MonthlyReport)
         .where(
             MonthlyReport.institution_id == report.institution_id,
             MonthlyReport.status != workflow.DRAFT,
-            sa.or_(MonthlyReport.year < round.year, sa.and_(MonthlyReport.year == round.year, MonthlyReport.month < round.month)),
+            sa.or_(
+                MonthlyReport.year < round.year,
+                sa.and_(MonthlyReport.year == round.year, MonthlyReport.month < round.month),
+            ),
         )
         .order_by(MonthlyReport.year.desc(), MonthlyReport.month.desc())
         .limit(1)
@@ -294,7 +336,9 @@ def report_figures(report):
     """{key: (label, value)} of the compared figures of a stored report."""
     figures = {name: (label, getattr(report, name)) for name, label in FIGURES}
     for row in report.activities:
-        for (key, label), value in zip(_category_keys(row.category_id, row.category_name), (row.activities, row.participants, row.served)):
+        for (key, label), value in zip(
+            _category_keys(row.category_id, row.category_name), (row.activities, row.participants, row.served)
+        ):
             figures[key] = (label, value or 0)
     return figures
 
@@ -385,6 +429,7 @@ def _local_date(value):
 
 # ---- transitions --------------------------------------------------------------------------------
 
+
 def report_on_transition(report, transition, actor):
     """Inside the engine's transaction: lateness at the first submission; approval counts the
     report in 调度大数据 (approved reports are locked, so this is final)."""
@@ -400,14 +445,21 @@ def report_on_transition(report, transition, actor):
 
 # ---- demo ---------------------------------------------------------------------------------------
 
+
 def demo_setup(username="jigou@example.com"):
     """`flask seed-demo`: open this month's 调度期 and recognise the demo institution (idempotent)."""
     today = local_today()
-    if not db.session.scalar(sa.select(Round.id).where(Round.kind == KIND, Round.year == today.year, Round.month == today.month)):
+    if not db.session.scalar(
+        sa.select(Round.id).where(Round.kind == KIND, Round.year == today.year, Round.month == today.month)
+    ):
         db.session.add(
             Round(
-                kind=KIND, title=period_title(today.year, today.month), year=today.year, month=today.month,
-                opens_on=date(today.year, today.month, 1), closes_on=default_deadline(today.year, today.month),
+                kind=KIND,
+                title=period_title(today.year, today.month),
+                year=today.year,
+                month=today.month,
+                opens_on=date(today.year, today.month, 1),
+                closes_on=default_deadline(today.year, today.month),
             )
         )
     user = db.session.scalar(sa.select(User).where(User.username_key == username.lower()))

@@ -1,14 +1,14 @@
 """The declaration of 基础数据填报 (monthly report) for the filing engine."""
+
 from flask import url_for
 from sqlalchemy.orm import selectinload
 
 from app.blueprints.reports import services
-from app.blueprints.reports.forms import ACTIVITY_HINT, ReportForm, report_form_class
+from app.blueprints.reports.export import export_response
+from app.blueprints.reports.forms import ACTIVITY_HINT, ReportForm, category_field_names, report_form_class
 from app.blueprints.reports.models import STATUS_LABELS, MonthlyReport
 from app.filings.wizard import Endpoints, Step, Wizard
 from app.inputs import db_int, year_int
-from app.blueprints.reports.export import export_response
-from app.blueprints.reports.forms import category_field_names
 from app.reference.services import dict_items
 
 
@@ -61,7 +61,12 @@ class ReportWizard(Wizard):
             )
             for row in filing.activities
         ]
-        totals = ("合计", f"活动数 {filing.activities_total} 场次，参与企业数 {filing.participants_total} 家，服务企业数 {filing.served_total} 家次", "", "totals")
+        totals = (
+            "合计",
+            f"活动数 {filing.activities_total} 场次，参与企业数 {filing.participants_total} 家，服务企业数 {filing.served_total} 家次",
+            "",
+            "totals",
+        )
         return [(title, head + basic), ("服务活动情况", categories + [totals]), *rest]
 
     def view_export(self):
@@ -77,14 +82,20 @@ class ReportWizard(Wizard):
         month_from = min(12, max(1, args.get("month_from", 1, type=db_int)))
         month_to = min(12, max(1, args.get("month_to", 12, type=db_int)))
         return export_response(
-            user=current_user, year=args.get("year", type=year_int), month_from=min(month_from, month_to), month_to=max(month_from, month_to),
-            city_code=args.get("city_code") or None, status=args.get("status") or None,
+            user=current_user,
+            year=args.get("year", type=year_int),
+            month_from=min(month_from, month_to),
+            month_to=max(month_from, month_to),
+            city_code=args.get("city_code") or None,
+            status=args.get("status") or None,
         )
 
 
 def _prepare(form, filing):
     form.filing = filing
-    form.institution_type_id.choices = [(item.id, item.name) for item in dict_items("institution_type", include_id=filing.institution_type_id)]
+    form.institution_type_id.choices = [
+        (item.id, item.name) for item in dict_items("institution_type", include_id=filing.institution_type_id)
+    ]
 
 
 def _context(filing):
@@ -117,9 +128,15 @@ wizard = ReportWizard(
     round_kind="report",
     steps=[
         Step(
-            "basic", "基本信息", ReportForm, "reports/_partials/_step_basic.html",
-            prepare=_prepare, context=_context, form_for=report_form_class,
-            load=services.report_load_activities, save=services.report_save_activities,
+            "basic",
+            "基本信息",
+            ReportForm,
+            "reports/_partials/_step_basic.html",
+            prepare=_prepare,
+            context=_context,
+            form_for=report_form_class,
+            load=services.report_load_activities,
+            save=services.report_save_activities,
         ),
     ],
     attachment_title="附件材料上传",

@@ -1,4 +1,5 @@
 """申报批次 / 调度期 / 评选年度 management (province admins)."""
+
 from flask import abort, flash, request, url_for
 from flask_login import current_user
 
@@ -18,7 +19,9 @@ def list_rounds():
     """批次管理: every round, filtered by kind."""
     kind = request.args.get("kind") if request.args.get("kind") in ROUND_KINDS else None
     page = round_list(kind=kind, page=request.args.get("page", 1, type=db_int))
-    return render("rounds/list.html", page=page, kind=kind, kinds=ROUND_KINDS, breadcrumb=[("审核管理", None), ("批次管理", None)])
+    return render(
+        "rounds/list.html", page=page, kind=kind, kinds=ROUND_KINDS, breadcrumb=[("审核管理", None), ("批次管理", None)]
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -41,7 +44,11 @@ def _save(form, round):
     error = None
     if form.validate_on_submit():
         try:
-            saved = round_save(round=round, data={name: form[name].data for name in ("kind", "title", "year", "month", "opens_on", "closes_on")}, actor=current_user)
+            saved = round_save(
+                round=round,
+                data={name: form[name].data for name in ("kind", "title", "year", "month", "opens_on", "closes_on")},
+                actor=current_user,
+            )
         except RoundError as exc:
             error = str(exc)
             form.year.errors = list(form.year.errors) + [error]
@@ -49,6 +56,13 @@ def _save(form, round):
             flash(f"已保存：{saved.title}", "success")
             return redirect_303(url_for("rounds.list_rounds", kind=saved.kind))
     return render(
-        "rounds/form.html", form=form, round=round, status=422 if form.errors else 200,
-        breadcrumb=[("审核管理", None), ("批次管理", url_for("rounds.list_rounds")), ("编辑批次" if round else "新建批次", None)],
+        "rounds/form.html",
+        form=form,
+        round=round,
+        status=422 if form.errors else 200,
+        breadcrumb=[
+            ("审核管理", None),
+            ("批次管理", url_for("rounds.list_rounds")),
+            ("编辑批次" if round else "新建批次", None),
+        ],
     )

@@ -1,4 +1,5 @@
 """申报批次 / 调度期 / 评选年度: opened and edited by province admins."""
+
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
@@ -36,7 +37,13 @@ def round_save(*, round=None, data, actor):
     except IntegrityError:
         db.session.rollback()
         raise RoundError("同一类型、年度（月份）的批次已存在。")
-    audit("round.update" if before else "round.create", summary=f"{round.kind_label} {round.title}", target=round,
-          before=before, after=snapshot(round, FIELDS), actor=actor)
+    audit(
+        "round.update" if before else "round.create",
+        summary=f"{round.kind_label} {round.title}",
+        target=round,
+        before=before,
+        after=snapshot(round, FIELDS),
+        actor=actor,
+    )
     db.session.commit()
     return round
