@@ -309,30 +309,23 @@ class WizardViews:
         with a message when the module locks it (e.g. after the deadline)."""
         filing = services.owned_filing_or_404(self, filing_id, current_user)
         form = EmptyForm()
-        if request.method == "POST" and filing.status == workflow.DRAFT and form.validate_on_submit():
-            last = filing.events[-1] if filing.events else None
-            if last is not None and last.action == "withdraw" and last.actor_id == current_user.id:
-                # a repeated 撤回 (double click, retry): the first one did it; same result page
-                flash("已撤回为草稿，修改后请重新提交。", "success")
-                return redirect_303(self.step_url(filing, self.steps[0].slug))
-        if filing.status != workflow.SUBMITTED:
-            if request.method == "POST":
-                flash(f"该{self.title}当前状态为“{self.status_label(filing.status)}”，不能撤回。", "warning")
-            return redirect(url_for(self.endpoints.show, filing_id=filing.id))
-        locked = self.locked_message(filing)
-        if locked:
-            flash(locked, "warning")
-            return redirect(url_for(self.endpoints.show, filing_id=filing.id))
         if request.method == "POST" and form.validate_on_submit():
+            # The service owns the rules (status, the module's lock); a repeated 撤回 by the owner
+            # is AlreadyDone and lands on the same page as the first.
             try:
                 services.filing_transition(wizard=self, filing=filing, action="withdraw", actor=current_user)
             except services.AlreadyDone:
                 pass
             except services.FilingError as error:
-                flash(str(error), "error")
-                return redirect_303(url_for(self.endpoints.show, filing_id=filing.id))
+                flash(str(error), "warning")
+                return redirect(url_for(self.endpoints.show, filing_id=filing.id))
             flash("已撤回为草稿，修改后请重新提交。", "success")
             return redirect_303(self.step_url(filing, self.steps[0].slug))
+        locked = self.locked_message(filing) if filing.status == workflow.SUBMITTED else None
+        if filing.status != workflow.SUBMITTED or locked:
+            if locked:
+                flash(locked, "warning")
+            return redirect(url_for(self.endpoints.show, filing_id=filing.id))
         return render(
             "filings/withdraw.html", wizard=self, filing=filing, form=form, breadcrumb=self.breadcrumb(filing)
         )

@@ -298,3 +298,12 @@ def test_repeated_deletes_land_where_the_first_did(client, app, app_ctx, people)
         assert response.status_code == 303 and response.headers["Location"].endswith("/reports/")
     # someone else's (or a never existing) filing is still a 404
     assert client.post("/reports/999999/delete").status_code == 404
+
+
+def test_a_repeated_withdraw_lands_where_the_first_did(client, app, app_ctx, people):
+    report_id = _submitted_report(client, people)
+    login(client, people.institution.username)
+    for _ in range(2):
+        response = client.post(f"/reports/{report_id}/withdraw")
+        assert response.status_code == 303 and response.headers["Location"].endswith(f"/reports/{report_id}/step/basic")
+    assert len(_events(report_id, "withdraw")) == 1
