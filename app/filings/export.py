@@ -44,7 +44,7 @@ def _write_filings(out, wizard, user, round_id):
     sample_labels = None
     rows = []
     for index, filing in enumerate(db.session.scalars(select), start=1):
-        sections = wizard.detail_sections(filing)
+        sections = wizard.hooks.detail_sections(wizard, filing)
         labels = [f"{label}({unit})" if unit else label for _, items in sections for label, _, unit, _ in items]
         if sample_labels is None:
             sample_labels = labels

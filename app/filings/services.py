@@ -49,6 +49,11 @@ def round_current(kind, today=None):
     )
 
 
+def rounds_of(kind):
+    """Every round of ``kind``, newest first (the review queue's 批次 filter)."""
+    return db.session.scalars(sa.select(Round).where(Round.kind == kind).order_by(Round.opens_on.desc())).all()
+
+
 def round_lock(round):
     """Take ``round``'s row lock for the rest of the transaction: decisions over a whole round
     (评选结果, 公示, 发布) take turns, and each reads what the one before it committed.
@@ -113,19 +118,19 @@ def visible_filing_or_404(wizard, filing_id, user):
 
 
 def filing_create(*, wizard, user, round_id=None):
-    """Create a draft in the open round (or the chosen one of ``wizard.creatable_rounds``).
+    """Create a draft in the open round (or the chosen one of the hooks' ``creatable_rounds``).
     Commits; raises FilingError with the reason otherwise (a duplicate links to the existing one)."""
-    rounds = wizard.creatable_rounds(user)
+    rounds = wizard.hooks.creatable_rounds(wizard, user)
     if round_id:
         current = next((r for r in rounds if r.id == round_id), None)
     else:
         current = rounds[0] if rounds else None
     if current is None:
-        raise FilingError(wizard.closed_message(user=user))
+        raise FilingError(wizard.hooks.closed_message(wizard, user=user))
     institution = user.institution
     if wizard.needs_institution and institution is None:
         raise FilingError("只有服务机构帐户可以填报。")
-    key = wizard.unique_key(user=user, round=current)
+    key = wizard.hooks.unique_key(wizard, user=user, round=current)
     existing = db.session.scalar(sa.select(Filing.id).where(Filing.unique_key == key)) if key else None
     if existing:
         link = (url_for(wizard.endpoints.show, filing_id=existing), "查看已有的填报记录")
@@ -139,7 +144,7 @@ def filing_create(*, wizard, user, round_id=None):
         steps_done=[],
         unique_key=key,
     )
-    wizard.prefill(filing, user=user)
+    wizard.hooks.prefill(wizard, filing, user=user)
     db.session.add(filing)
     try:
         db.session.flush()
@@ -151,11 +156,38 @@ def filing_create(*, wizard, user, round_id=None):
     return filing
 
 
+class NotEditable(FilingError):
+    """The owner may not change the filing's steps or attachments now. ``withdrawable``: it waits
+    for review untouched, so 编辑 means 撤回 first."""
+
+    def __init__(self, message, withdrawable=False):
+        super().__init__(message)
+        self.withdrawable = withdrawable
+
+
+def filing_check_editable(wizard, filing):
+    """Raise NotEditable unless the owner may change the filing now: it is a draft or returned,
+    and the module does not lock it (e.g. past its deadline)."""
+    if filing.status in (*workflow.EDITABLE, workflow.SUBMITTED):
+        locked = wizard.hooks.locked_message(wizard, filing) if wizard is not None else None
+        if locked:
+            raise NotEditable(locked)
+    if filing.status in workflow.EDITABLE:
+        return
+    title = wizard.title if wizard is not None else "填报"
+    if filing.status == workflow.SUBMITTED:
+        raise NotEditable(f"该{title}已提交，如需修改请先撤回。", withdrawable=True)
+    label = wizard.status_label(filing.status) if wizard is not None else workflow.STATUS_LABELS[filing.status]
+    raise NotEditable(f"该{title}当前状态为“{label}”，不能修改。")
+
+
 def filing_lock(wizard, filing):
     """Why the owner may not change the filing now (status, or the module's lock), or None."""
-    if filing.status not in workflow.EDITABLE:
-        return "当前状态不能修改。"
-    return wizard.locked_message(filing) if wizard is not None else None
+    try:
+        filing_check_editable(wizard, filing)
+    except NotEditable as refused:
+        return str(refused)
+    return None
 
 
 class EditConflict(FilingError):
@@ -236,9 +268,7 @@ def filing_save_step(*, filing, step, form, wizard=None, expected_version=None):
     since with other values, EditConflict (nothing saved); with the same values (a double click,
     a retry) the save is already done. The version moves by compare-and-set, so of two saves
     racing from one version only one lands."""
-    locked = filing_lock(wizard, filing)
-    if locked:
-        raise FilingError(locked)
+    filing_check_editable(wizard, filing)
     current = filing.version
     if expected_version is not None and expected_version != current:
         changes = _differences(step, filing, form)
@@ -273,7 +303,7 @@ def filing_missing(*, wizard, filing):
             problems.append(f"“{step.title}”尚未填写完整。")
     if len(filing.attachments) < wizard.min_attachments:
         problems.append(f"请至少上传 {wizard.min_attachments} 个附件（{wizard.attachment_title}）。")
-    problems.extend(wizard.extra_checks(filing))
+    problems.extend(wizard.hooks.extra_checks(wizard, filing))
     return problems
 
 
@@ -289,20 +319,23 @@ class AlreadyDone(StaleState):
     applied twice; the view shows the same result as the first time."""
 
 
-def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=None, commit=True):
+def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=None, commit=True, dry_run=False):
     """Make one transition of the status machine, record it, tell the owner. Commits unless
     ``commit`` is False (a module making many transitions in one transaction commits itself).
 
     The status changes by compare-and-set (``UPDATE … WHERE id = :id AND status = :from``), so of
     two requests racing only one applies; the other gets ``AlreadyDone`` when it was the same
-    person making the same transition, else a FilingError naming the record's current state."""
+    person making the same transition, else a FilingError naming the record's current state.
+
+    ``dry_run``: check every rule and raise as above, but change nothing (a confirmation page asks
+    first whether the action would be allowed)."""
     transition = workflow.find(wizard.levels, action)
     if filing.status not in transition.sources:
         _refuse_stale(wizard, filing, transition, actor)
     if not workflow.may_act(transition.level, filing, actor, wizard.levels):
         raise FilingError("当前状态下不能执行该操作，请刷新页面查看最新状态。")
     if transition.level == "owner":
-        locked = wizard.locked_message(filing)
+        locked = wizard.hooks.locked_message(wizard, filing)
         if locked:
             raise FilingError(locked)
     comment = (comment or "").strip() or None
@@ -312,6 +345,8 @@ def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=Non
         problems = filing_missing(wizard=wizard, filing=filing)
         if problems:
             raise FilingError(" ".join(problems))
+    if dry_run:
+        return transition
     before = filing.status
     now = utcnow()
     values = {"status": transition.target, "version": Filing.version + 1, "updated_at": now}
@@ -350,12 +385,32 @@ def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=Non
         after={"status": transition.target, "comment": comment},
         actor=actor,
     )
-    wizard.on_transition(filing, transition, actor)
+    wizard.hooks.on_transition(wizard, filing, transition, actor)
     if transition.level != "owner":
         _tell_owner(wizard, filing, transition, comment)
     if commit:
         db.session.commit()
     return transition
+
+
+def review_actions(*, wizard, filing, user):
+    """The decisions ``user`` may make on the generic review page: the reviewer transitions the
+    filing's state allows at this user's level, less those the module makes itself
+    (``wizard.hidden_actions``, e.g. 入选 by publication)."""
+    return [
+        t
+        for t in workflow.available(filing, user, wizard.levels)
+        if t.level != "owner" and t.name not in wizard.hidden_actions
+    ]
+
+
+def filing_review(*, wizard, filing, action, actor, comment=None, pinned=None):
+    """A decision made on the generic review page: a reviewer transition that the module does not
+    keep for itself, then as ``filing_transition`` (AlreadyDone for a repeat)."""
+    transition = workflow.find(wizard.levels, action)
+    if transition.level == "owner" or transition.name in wizard.hidden_actions:
+        raise FilingError("当前状态下不能执行该操作，请刷新页面查看最新状态。")
+    return filing_transition(wizard=wizard, filing=filing, action=action, actor=actor, comment=comment, pinned=pinned)
 
 
 def _refuse_stale(wizard, filing, transition, actor):
@@ -535,7 +590,7 @@ def owner_filings(*, wizard, user, year=None, status=None, page=1):
         sa.select(wizard.model)
         .join(Round, Round.id == wizard.model.round_id)
         .where(wizard.model.owner_id == user.id)
-        .options(*wizard.list_options())
+        .options(*wizard.hooks.list_options(wizard))
         .order_by(wizard.model.created_at.desc(), wizard.model.id.desc())
     )
     if year:
@@ -557,7 +612,7 @@ def review_filings(*, wizard, user, round_id=None, city_code=None, status=None, 
         sa.select(model)
         .outerjoin(model.institution)
         .where(model.status != workflow.DRAFT)
-        .options(*wizard.list_options())
+        .options(*wizard.hooks.list_options(wizard))
         .order_by(model.submitted_at.desc().nullslast(), model.id.desc())
     )
     select = review_scope(select, model, user)

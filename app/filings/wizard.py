@@ -1,10 +1,14 @@
-"""Step / Wizard declarations: what a filing module declares (its views are in views.py).
+"""The declaration of a filing kind: its steps, forms, labels, review levels and endpoint names.
 
-A module declares its wizard (ordered steps, each a form plus a partial template, and its
-``Endpoints`` written out literally) and calls ``wizard.register(bp)``; the engine serves list, create, steps, attachments, submit, view, delete,
-withdraw, the review queue, the review decision and the Excel export. Step URLs are real
+A module declares one ``Wizard`` (ordered steps, each a form plus a partial template, and its
+``Endpoints`` written out literally), gives it its ``Hooks`` (app/filings/hooks.py: the module's own
+rules) and has the engine's views served on its blueprint with
+``app.filings.views.register_views(bp, wizard)``: list, create, steps, attachments, submit, view,
+delete, withdraw, the review queue, the review decision and the Excel export. Step URLs are real
 (``/<module>/<id>/step/<slug>``): GET shows the step, POST validates and saves; htmx gets the next
 step's fragment with HX-Push-Url, a plain browser a 303 redirect.
+
+This module holds declarations and the helpers that follow from them only; no view, no query.
 """
 
 from dataclasses import dataclass, field
@@ -13,8 +17,8 @@ from typing import Callable
 
 from flask import url_for
 
-from app.filings import services, workflow
-from app.filings.views import WizardViews
+from app.filings import workflow
+from app.filings.hooks import Hooks
 
 
 @dataclass
@@ -72,7 +76,7 @@ class Endpoints:
 
 
 @dataclass
-class Wizard(WizardViews):
+class Wizard:
     kind: str  # audit prefix, e.g. "application"
     model: type
     blueprint: str
@@ -103,61 +107,13 @@ class Wizard(WizardViews):
     # transitions the module makes itself (not offered on the generic review page)
     hidden_actions: tuple = ()
     list_template: str = "filings/list.html"  # the owner's list page (a module may extend it)
+    hooks: Hooks = field(default_factory=Hooks)  # the module's own rules (app/filings/hooks.py)
+    # a module's own view for endpoints.export, served instead of the generic Excel export
+    export_view: Callable | None = None
+    short_title: str = ""  # e.g. 优秀服务机构, where several kinds share a page
+    slug: str = ""  # e.g. "institutions": the kind's name in a module's own URLs
 
     ATTACHMENTS = "attachments"
-
-    # ---- hooks a module may override ----------------------------------------------------
-    def prefill(self, filing, *, user):
-        """Fill a new draft (e.g. from last month's report)."""
-
-    def extra_checks(self, filing):
-        """Module-specific reasons that stop submission."""
-        return []
-
-    def on_transition(self, filing, transition, actor):
-        """Called inside the transition's transaction (e.g. record a recognition term)."""
-
-    def list_options(self):
-        return []
-
-    def detail_html(self, filing):
-        """{field name: Markup} shown on 查看 / 审核 instead of a field's plain value and unit
-        (e.g. a numbered list, or a figure with a comparison); the Excel export keeps plain values."""
-        return {}
-
-    def unique_key(self, *, user, round):
-        if not self.one_per_round:
-            return None
-        owner = user.institution.id if user.institution else f"u{user.id}"
-        return f"{self.kind}:{owner}:{round.id}"
-
-    def creatable_rounds(self, user):
-        """Rounds ``user`` may start a filing in now, newest first (by default the open round).
-
-        A module with several open periods (monthly reports, late ones by exception) returns them
-        all; the list page then lets the user choose, and ``endpoints.new`` takes a ``round_id``.
-        """
-        current = services.round_current(self.round_kind)
-        return [current] if current else []
-
-    def locked_message(self, filing):
-        """Why the owner may not change an otherwise editable filing now (e.g. its deadline has
-        passed), or None. Checked before every owner change: steps, attachments, submit, withdraw."""
-        return None
-
-    def review_notes(self, filing):
-        """Short notes shown above a filing on 查看 / 审核 (e.g. 逾期报送, an explained anomaly)."""
-        return []
-
-    def list_context(self, *, user):
-        """Extra context for the owner's list page (with ``list_template``)."""
-        return {}
-
-    def closed_message(self, *, user=None):
-        upcoming = services.round_next(self.round_kind)
-        if upcoming:
-            return f"{upcoming.title}将于 {upcoming.opens_on:%Y-%m-%d} 开放填报，截止 {upcoming.closes_on:%Y-%m-%d}。"
-        return "当前没有开放的填报批次，请留意通知公告。"
 
     # ---- helpers ---------------------------------------------------------------------------
     def status_label(self, status):
@@ -215,22 +171,15 @@ class Wizard(WizardViews):
             (label or self.edit_heading(), None),
         ]
 
-    def common(self, filing, current):
-        pinned, comment = self.pinned(filing)
-        return {
-            "wizard": self,
-            "filing": filing,
-            "tabs": self.tabs(filing, current),
-            "current": current,
-            "pinned_fields": pinned,
-            "return_comment": comment,
-            "breadcrumb": self.breadcrumb(filing),
-            "status_label": self.status_label,
-            "workflow": workflow,
-        }
+    def audit_labels(self):
+        """({action code: name}, {model name: name}) of this kind, for the 操作日志 page."""
+        actions = {f"{self.kind}.create": f"新建{self.title}", f"{self.kind}.delete": f"删除{self.title}"}
+        for transition in workflow.transitions(self.levels):
+            actions.setdefault(f"{self.kind}.{transition.name}", f"{self.title}：{self.action_label(transition)}")
+        return actions, {self.model.__name__: self.title}
 
-    def detail_sections(self, filing):
-        """For 查看: each step's fields as (label, value, unit, key)."""
+    def step_sections(self, filing):
+        """Each step's fields as (title, [(label, value, unit, key)]): the default 查看 sections."""
         sections = []
         for step in self.steps:
             form = step.make_form(filing)

@@ -11,8 +11,9 @@ from app.blueprints.applications import bp
 from app.blueprints.applications.services import TEMPLATE_FILES
 from app.blueprints.applications.wizard import wizard
 from app.filings.services import owned_filing_or_404, waiting_count
+from app.filings.views import register_views
 
-wizard.register(bp)
+register_views(bp, wizard)
 
 MIMETYPES = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

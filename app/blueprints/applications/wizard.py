@@ -1,11 +1,13 @@
 """The declaration of 核心服务机构申报 for the filing engine."""
 
 from flask import url_for
+from sqlalchemy.orm import selectinload
 
 from app.blueprints.applications.forms import BasicInfoForm, OperationsForm, label_years
 from app.blueprints.applications.models import CoreApplication
 from app.blueprints.applications.services import recognition_grant
 from app.filings import workflow
+from app.filings.hooks import Hooks
 from app.filings.wizard import Endpoints, Step, Wizard
 
 TEMPLATES = [
@@ -16,14 +18,13 @@ TEMPLATES = [
 ]
 
 
-class ApplicationWizard(Wizard):
-    def on_transition(self, filing, transition, actor):
+class ApplicationHooks(Hooks):
+    def on_transition(self, wizard, filing, transition, actor):
+        """终审通过 records the recognition (认定) and its term."""
         if transition.target == workflow.APPROVED:
             recognition_grant(application=filing, actor=actor)
 
-    def list_options(self):
-        from sqlalchemy.orm import selectinload
-
+    def list_options(self, wizard):
         return [selectinload(CoreApplication.institution), selectinload(CoreApplication.round)]
 
 
@@ -36,8 +37,9 @@ def _operations_context(filing):
     }
 
 
-wizard = ApplicationWizard(
+wizard = Wizard(
     kind="application",
+    hooks=ApplicationHooks(),
     model=CoreApplication,
     blueprint="applications",
     endpoints=Endpoints(

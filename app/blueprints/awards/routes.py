@@ -17,13 +17,14 @@ from app.blueprints.awards.forms import (
 )
 from app.blueprints.awards.wizard import WIZARDS, wizard_of
 from app.filings.attachments import attachment_response
+from app.filings.views import register_views, show_context
 from app.forms import EmptyForm
 from app.htmx import redirect_303, render
 from app.inputs import db_int
 from app.utils import local_today
 
 for _wizard in WIZARDS:
-    _wizard.register(bp)
+    register_views(bp, _wizard)
 
 
 ROOT = ("优秀评选管理", None)
@@ -459,7 +460,7 @@ def score_nomination(assignment_id):
             return redirect_303(url_for("awards.score_nomination", assignment_id=assignment.id))
     filing = assignment.filing
     wizard = wizard_of(filing)
-    context = wizard._show_context(filing)
+    context = show_context(wizard, filing)
     context.update(
         assignment=assignment,
         criteria=criteria,

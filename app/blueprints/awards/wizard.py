@@ -1,11 +1,13 @@
 """The three 优秀评选 filings declared for the engine: a 基本信息 step, then 申报证明材料上传."""
 
 from markupsafe import Markup
+from sqlalchemy.orm import selectinload
 
 from app.blueprints.awards.forms import ExpertBasicForm, InstitutionBasicForm, ProductBasicForm, prepare_category
 from app.blueprints.awards.lookups import report_totals, result_clear
 from app.blueprints.awards.models import ExpertNomination, InstitutionNomination, ProductNomination
 from app.filings import workflow
+from app.filings.hooks import Hooks
 from app.filings.wizard import Endpoints, Step, Wizard
 from app.utils import local_today
 
@@ -18,44 +20,39 @@ STATUS_LABELS = {
 ACTION_LABELS = {"city_approve": "资格审查通过", "province_approve": "入选", "province_reject": "未入选"}
 
 
-class AwardWizard(Wizard):
+class AwardHooks(Hooks):
     """Common to the three kinds: one nomination per owner and 评选年度 where the kind wants it,
     and 入选 / 未入选 made only by publication (awards.services.results_publish)."""
-
-    short_title: str = ""
-    slug: str = ""
-
-    def unique_key(self, *, user, round):
-        # keyed by the year, so a second 评选年度 in the same year cannot allow a second one
-        if not self.one_per_round:
-            return None
-        owner = f"i{user.institution.id}" if user.institution else f"u{user.id}"
-        return f"{self.kind}:{owner}:{round.year}"
-
-    def list_options(self):
-        from sqlalchemy.orm import selectinload
-
-        return [selectinload(self.model.institution), selectinload(self.model.round)]
-
-    def on_transition(self, filing, transition, actor):
-        """A nomination the province sends back loses its recorded 入选 / 未入选."""
-        if transition.name == "province_return":
-            result_clear(filing)
 
     # long texts keep the writer's line breaks on 查看 / 审核
     text_fields: tuple = ()
 
-    def detail_html(self, filing):
+    def unique_key(self, wizard, *, user, round):
+        # keyed by the year, so a second 评选年度 in the same year cannot allow a second one
+        if not wizard.one_per_round:
+            return None
+        owner = f"i{user.institution.id}" if user.institution else f"u{user.id}"
+        return f"{wizard.kind}:{owner}:{round.year}"
+
+    def list_options(self, wizard):
+        return [selectinload(wizard.model.institution), selectinload(wizard.model.round)]
+
+    def on_transition(self, wizard, filing, transition, actor):
+        """A nomination the province sends back loses its recorded 入选 / 未入选."""
+        if transition.name == "province_return":
+            result_clear(filing)
+
+    def detail_html(self, wizard, filing):
         return {name: text_html(getattr(filing, name)) for name in self.text_fields if getattr(filing, name, None)}
 
 
-class InstitutionWizard(AwardWizard):
+class InstitutionHooks(AwardHooks):
     text_fields = ("honors", "intro")
     FIGURES = {"staff_count": "人", "served_count": "家次", "activity_count": "场次", "revenue": "万元"}
 
-    def detail_html(self, filing):
+    def detail_html(self, wizard, filing):
         """Beside the typed figures: the year's monthly report totals, when the reports module has any."""
-        html = super().detail_html(filing)
+        html = super().detail_html(wizard, filing)
         totals = _report_totals(filing) or {}
         for name, unit in self.FIGURES.items():
             value = getattr(filing, name)
@@ -67,26 +64,26 @@ class InstitutionWizard(AwardWizard):
         return html
 
 
-class ProductWizard(AwardWizard):
+class ProductHooks(AwardHooks):
     text_fields = ("intro",)
 
-    def detail_html(self, filing):
-        html = super().detail_html(filing)
+    def detail_html(self, wizard, filing):
+        html = super().detail_html(wizard, filing)
         if filing.point_list:
             html["points"] = point_list_html(filing.point_list)
         return html
 
 
-class ExpertWizard(AwardWizard):
+class ExpertHooks(AwardHooks):
     text_fields = ("bio", "achievements")
 
-    def unique_key(self, *, user, round):
+    def unique_key(self, wizard, *, user, round):
         """An expert nominates itself once a year; an institution may nominate several experts."""
         if user.role != "expert":
             return None
-        return f"{self.kind}:u{user.id}:{round.year}"
+        return f"{wizard.kind}:u{user.id}:{round.year}"
 
-    def prefill(self, filing, *, user):
+    def prefill(self, wizard, filing, *, user):
         """An expert nominating itself starts from its 基本资料."""
         expert = user.expert if user.role == "expert" else None
         if expert is None:
@@ -136,8 +133,11 @@ COMMON = dict(
     hidden_actions=("province_approve", "province_reject"),
 )
 
-institution_wizard = InstitutionWizard(
+institution_wizard = Wizard(
     kind="institution_nomination",
+    hooks=InstitutionHooks(),
+    short_title="优秀服务机构",
+    slug="institutions",
     model=InstitutionNomination,
     endpoints=Endpoints(
         list="awards.list_institution_nominations",
@@ -175,10 +175,12 @@ institution_wizard = InstitutionWizard(
     list_columns=[("评选年度", lambda f: f.round.title, "")],
     **COMMON,
 )
-institution_wizard.short_title, institution_wizard.slug = "优秀服务机构", "institutions"
 
-product_wizard = ProductWizard(
+product_wizard = Wizard(
     kind="product_nomination",
+    hooks=ProductHooks(),
+    short_title="优秀服务产品",
+    slug="products",
     model=ProductNomination,
     endpoints=Endpoints(
         list="awards.list_product_nominations",
@@ -221,10 +223,12 @@ product_wizard = ProductWizard(
     ],
     **COMMON,
 )
-product_wizard.short_title, product_wizard.slug = "优秀服务产品", "products"
 
-expert_wizard = ExpertWizard(
+expert_wizard = Wizard(
     kind="expert_nomination",
+    hooks=ExpertHooks(),
+    short_title="优秀服务专家",
+    slug="experts",
     model=ExpertNomination,
     endpoints=Endpoints(
         list="awards.list_expert_nominations",
@@ -260,7 +264,6 @@ expert_wizard = ExpertWizard(
     ],
     **COMMON,
 )
-expert_wizard.short_title, expert_wizard.slug = "优秀服务专家", "experts"
 
 WIZARDS = [institution_wizard, product_wizard, expert_wizard]
 BY_SLUG = {w.slug: w for w in WIZARDS}

@@ -12,11 +12,12 @@ from app.blueprints.reports.forms import ReopenForm
 from app.blueprints.reports.stats import stats_rebuild
 from app.blueprints.reports.wizard import wizard
 from app.filings.services import owned_filing_or_404
+from app.filings.views import register_views
 from app.htmx import redirect_303, render
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
-wizard.register(bp)
+register_views(bp, wizard)
 
 
 @bp.route("/<int:filing_id>/work-summary.docx", methods=["GET", "POST"])

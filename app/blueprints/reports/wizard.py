@@ -1,43 +1,47 @@
 """The declaration of 基础数据填报 (monthly report) for the filing engine."""
 
-from flask import url_for
+from flask import request, url_for
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.blueprints.reports import services
 from app.blueprints.reports.export import export_response
 from app.blueprints.reports.forms import ACTIVITY_HINT, ReportForm, category_field_names, report_form_class
 from app.blueprints.reports.models import STATUS_LABELS, MonthlyReport
+from app.filings.hooks import Hooks
 from app.filings.wizard import Endpoints, Step, Wizard
 from app.inputs import db_int, year_int
 from app.reference.services import dict_items
 
 
-class ReportWizard(Wizard):
-    def prefill(self, filing, *, user):
+class ReportHooks(Hooks):
+    """基础数据填报's rules: several open 调度期 (and 补报), the deadline lock, the anomaly notes."""
+
+    def prefill(self, wizard, filing, *, user):
         services.report_prefill(filing, user=user)
 
-    def creatable_rounds(self, user):
+    def creatable_rounds(self, wizard, user):
         return services.creatable_rounds(user)
 
-    def locked_message(self, filing):
+    def locked_message(self, wizard, filing):
         return services.report_locked_message(filing)
 
-    def extra_checks(self, filing):
+    def extra_checks(self, wizard, filing):
         return services.report_extra_checks(filing)
 
-    def on_transition(self, filing, transition, actor):
+    def on_transition(self, wizard, filing, transition, actor):
         services.report_on_transition(filing, transition, actor)
 
-    def review_notes(self, filing):
+    def review_notes(self, wizard, filing):
         return services.report_review_notes(filing)
 
-    def closed_message(self, *, user=None):
+    def closed_message(self, wizard, *, user=None):
         return services.closed_message(user)
 
-    def list_options(self):
+    def list_options(self, wizard):
         return [selectinload(MonthlyReport.institution), selectinload(MonthlyReport.round)]
 
-    def list_context(self, *, user):
+    def list_context(self, wizard, *, user):
         creatable = services.creatable_rounds(user)
         return {
             "current_round": creatable[0] if creatable else None,
@@ -46,10 +50,10 @@ class ReportWizard(Wizard):
             "periods": services.institution_periods(user),
         }
 
-    def detail_sections(self, filing):
+    def detail_sections(self, wizard, filing):
         """基本信息, then 服务活动情况 with one line per 服务类别 (a reviewer pins the block by its
         活动数 field, which the step highlights)."""
-        (title, rows), *rest = super().detail_sections(filing)
+        (title, rows), *rest = wizard.step_sections(filing)
         basic = [row for row in rows if not row[3].startswith("cat")]
         head = [("填报年度", filing.year, "", "year"), ("月份", filing.month, "", "month")]
         categories = [
@@ -69,26 +73,24 @@ class ReportWizard(Wizard):
         )
         return [(title, head + basic), ("服务活动情况", categories + [totals]), *rest]
 
-    def view_export(self):
-        """Excel export, streamed: one 调度期 (``round_id``, from the review queue) or a year and
-        month range with 市州 and status (from 调度数据导出); everything in scope otherwise."""
-        from flask import request
-        from flask_login import current_user
 
-        args = request.args
-        round = services.period_get(args.get("round_id", type=db_int))
-        if round is not None:
-            return export_response(user=current_user, year=round.year, month_from=round.month, month_to=round.month)
-        month_from = min(12, max(1, args.get("month_from", 1, type=db_int)))
-        month_to = min(12, max(1, args.get("month_to", 12, type=db_int)))
-        return export_response(
-            user=current_user,
-            year=args.get("year", type=year_int),
-            month_from=min(month_from, month_to),
-            month_to=max(month_from, month_to),
-            city_code=args.get("city_code") or None,
-            status=args.get("status") or None,
-        )
+def export_view():
+    """Excel export, streamed: one 调度期 (``round_id``, from the review queue) or a year and
+    month range with 市州 and status (from 调度数据导出); everything in scope otherwise."""
+    args = request.args
+    round = services.period_get(args.get("round_id", type=db_int))
+    if round is not None:
+        return export_response(user=current_user, year=round.year, month_from=round.month, month_to=round.month)
+    month_from = min(12, max(1, args.get("month_from", 1, type=db_int)))
+    month_to = min(12, max(1, args.get("month_to", 12, type=db_int)))
+    return export_response(
+        user=current_user,
+        year=args.get("year", type=year_int),
+        month_from=min(month_from, month_to),
+        month_to=max(month_from, month_to),
+        city_code=args.get("city_code") or None,
+        status=args.get("status") or None,
+    )
 
 
 def _prepare(form, filing):
@@ -105,8 +107,10 @@ def _context(filing):
     }
 
 
-wizard = ReportWizard(
+wizard = Wizard(
     kind="report",
+    hooks=ReportHooks(),
+    export_view=export_view,
     model=MonthlyReport,
     blueprint="reports",
     endpoints=Endpoints(
