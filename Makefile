@@ -29,9 +29,13 @@ db: install
 	@if [ ! -f instance/.demo-loaded ]; then $(FLASK) seed-demo > instance/demo-accounts.txt && touch instance/.demo-loaded; fi
 	@echo "演示帐户 (demo accounts):"; cat instance/demo-accounts.txt
 
+# Served by gunicorn with the production config file (deploy/gunicorn.conf.py), as deployed:
+# two worker processes on the embedded SQLite database (WAL mode, busy timeout, BEGIN IMMEDIATE).
+# WORKERS=1 for one process; Ctrl-C stops it.
+WORKERS ?= 2
 run: db
 	@echo "Serving on http://$(HOST):$(PORT)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	GUNICORN_BIND=$(HOST):$(PORT) GUNICORN_WORKERS=$(WORKERS) $(BIN)/gunicorn -c deploy/gunicorn.conf.py
 
 test: install-test
 	$(BIN)/pytest -q -n $${PYTEST_WORKERS:-2}

@@ -1,0 +1,80 @@
+"""gunicorn settings, for production (behind deploy/nginx/hnsme.conf) and for `make run`.
+
+    gunicorn -c deploy/gunicorn.conf.py
+
+Each value can be changed from the environment (systemd reads /etc/hnsme/env): GUNICORN_BIND,
+GUNICORN_WORKERS (or WEB_CONCURRENCY), GUNICORN_THREADS, GUNICORN_TIMEOUT,
+GUNICORN_GRACEFUL_TIMEOUT, GUNICORN_MAX_REQUESTS, FORWARDED_ALLOW_IPS, GUNICORN_ACCESSLOG.
+"""
+
+import multiprocessing
+import os
+from pathlib import Path
+
+
+def _int(name, default):
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+# The checkout (the folder holding wsgi.py), wherever gunicorn is started from.
+chdir = str(Path(__file__).resolve().parent.parent)
+wsgi_app = "wsgi:app"
+
+# Loopback only: nginx is the one way in (TLS, request buffering, static files, X-Accel-Redirect).
+bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")]
+
+# Sync workers: uploads reach gunicorn only once nginx has buffered the whole body, and exports
+# run as jobs, so no request holds a worker for long. Several processes share nothing in memory:
+# sessions, captchas and the content version are in the database, limits and the page cache in Redis.
+workers = _int("GUNICORN_WORKERS", _int("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 8)))
+threads = _int("GUNICORN_THREADS", 1)
+# A worker silent this long is killed and replaced (seconds); nginx's proxy_read_timeout is longer.
+timeout = _int("GUNICORN_TIMEOUT", 60)
+# On SIGTERM (systemctl stop/restart) a worker finishes the request in hand within this time.
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = 5
+# Replace a worker after this many requests (and a random few more, so they do not all restart at once).
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = max_requests // 10
+
+# X-Forwarded-Proto (the scheme) is believed only from the local nginx. The app itself believes
+# X-Forwarded-For / -Proto through ProxyFix, as far as TRUSTED_PROXIES says (1 for one nginx).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# The app is imported in each worker after the fork, so no database connection, Redis
+# connection or open file is ever shared between processes (see post_fork for --preload).
+preload_app = False
+reload = False
+
+# Logs go to stderr (the journal under systemd). An access line carries the client's real address
+# (X-Real-IP, set by nginx to the address it saw; "-" without nginx), the address gunicorn saw,
+# the request id (the X-Request-ID the app answered with, the same as in the app's log lines and
+# nginx's $request_id) and the time taken in milliseconds.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+access_log_format = (
+    '%({x-real-ip}i)s %(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s "%(f)s" "%(a)s"'
+)
+proc_name = "hnsme-web"
+# gunicorn 25+ opens a control socket in $HOME; the service account has no use for it (systemctl
+# reload sends HUP), and ProtectHome= hides $HOME anyway.
+control_socket_disable = True
+
+# Worker heartbeats on a RAM-backed folder when there is one (a slow disk can make idle workers
+# look dead).
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
+
+
+def post_fork(server, worker):
+    """With --preload the app (and its database engine) was created in the master: give each
+    worker pools of its own, never a connection inherited across the fork."""
+    if not server.cfg.preload_app:
+        return
+    from app.extensions import db
+    from wsgi import app
+
+    with app.app_context():
+        db.engine.dispose(close=False)
