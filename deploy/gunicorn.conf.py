@@ -54,9 +54,7 @@ reload = False
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
-access_log_format = (
-    '%({x-real-ip}i)s %(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s "%(f)s" "%(a)s"'
-)
+access_log_format = '%({x-real-ip}i)s %(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s "%(f)s" "%(a)s"'
 proc_name = "hnsme-web"
 # gunicorn 25+ opens a control socket in $HOME; the service account has no use for it (systemctl
 # reload sends HUP), and ProtectHome= hides $HOME anyway.
