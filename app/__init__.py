@@ -10,6 +10,7 @@ from app import (
     models,  # noqa: F401  (every model is mapped before the first query)
 )
 from app.blueprints import MENU_GROUPS, MODULES
+from app.blueprints.auth.sessions import load_user
 from app.cache import watch_writes
 from app.cli import register_cli
 from app.config import load_config, prepare_files
@@ -20,7 +21,6 @@ from app.extensions import (
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.inputs import install_converters
 from app.modules import wire_modules
-from app.sessions import load_user
 from app.sms import init_sms_log
 from app.web import register_web
 

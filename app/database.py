@@ -35,7 +35,7 @@ def configure_engine(engine):
         # A transaction that may write takes the write lock up front, so two workers never
         # deadlock upgrading read locks ("database is locked"). Page views (GET) read in a
         # deferred transaction and so never wait for writers; a GET's bookkeeping write runs on a
-        # connection of its own marked ``info["write"]`` (app/sessions.py).
+        # connection of its own marked ``info["write"]`` (app/blueprints/auth/sessions.py).
         if has_request_context() and request.method in READ_ONLY_METHODS and not connection.info.get("write"):
             connection.exec_driver_sql("BEGIN")
         else:

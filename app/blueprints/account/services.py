@@ -3,13 +3,13 @@
 import sqlalchemy as sa
 
 from app.audit import audit, snapshot
+from app.blueprints.auth.sessions import sessions_end_for_user
 from app.database import end_read_transaction, write_aside
 from app.extensions import db
 from app.forms import uscc_warnings
 from app.inbox import Message, unread_count
 from app.modules import wiring
 from app.reference.models import ServiceCategory
-from app.sessions import sessions_end_for_user
 from app.utils import paginate, utcnow
 
 # Editable 基本资料 fields per role (what the form may change; everything else is read-only).

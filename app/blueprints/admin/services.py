@@ -14,6 +14,7 @@ from flask import url_for
 from app.audit import audit, snapshot
 from app.blueprints.admin.queries import open_sessions_select, session_ref, user_scope
 from app.blueprints.auth.models import ROLE_LABELS, PhoneChangeRequest, User, UserSession
+from app.blueprints.auth.sessions import sessions_end, sessions_end_for_user
 from app.database import end_read_transaction
 from app.extensions import db
 from app.forms import is_mobile
@@ -21,7 +22,6 @@ from app.inbox import notify
 from app.modules import wiring
 from app.passwords import password_problem
 from app.reference.models import DICT_KINDS, Platform, Region
-from app.sessions import sessions_end, sessions_end_for_user
 from app.sms import send_sms
 from app.utils import utcnow
 

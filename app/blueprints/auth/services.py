@@ -18,6 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.audit import audit
 from app.blueprints.auth.models import Enterprise, Expert, Institution, LoginLog, PhoneChangeRequest, User
+from app.blueprints.auth.sessions import session_end, session_start, sessions_end_for_user
 from app.database import end_read_transaction
 from app.extensions import db
 from app.filings.attachments import AttachmentError, attachment_remove_file, attachment_store
@@ -25,7 +26,6 @@ from app.forms import LANDLINE_RE, MOBILE_RE, is_mobile
 from app.passwords import password_problem
 from app.reference.models import Platform, ServiceCategory, UnitNature
 from app.reference.services import county_belongs, region_name
-from app.sessions import session_end, session_start, sessions_end_for_user
 from app.sms import send_sms
 from app.utils import format_datetime, local_today, utcnow
 from app.verification import VerificationError, captcha_check, sms_code_decoy, sms_code_send, sms_code_verify
