@@ -29,6 +29,7 @@ ENV_KEYS = (
     "TRUSTED_PROXIES",
     "HSTS_MAX_AGE",
     "SMS_OUTBOX_IN_PRODUCTION",
+    "X_ACCEL_REDIRECT_PREFIX",
 )
 # Settings that are numbers or switches: environment values (strings) are converted.
 INT_KEYS = ("TRUSTED_PROXIES", "HSTS_MAX_AGE")
@@ -69,6 +70,12 @@ class Defaults:
     SMS_INLINE_SECONDS = 20  # delivery after a commit stops after this; the rest waits for flask sms-deliver
     SMS_OUTBOX_IN_PRODUCTION = False  # the outbox sends nothing: production refuses it unless allowed
     UPLOAD_DIR = None  # instance/uploads unless set
+    # nginx in front: attachment downloads answer with X-Accel-Redirect: <prefix><path under
+    # UPLOAD_DIR> and nginx streams the file from an internal location (deploy/), e.g.
+    # "/_protected_files/". None: the app sends the file itself.
+    X_ACCEL_REDIRECT_PREFIX = None
+    # Uploads written aside (UPLOAD_DIR/.incoming) and never committed are removed after this long.
+    INCOMING_SWEEP_HOURS = 24
     MAX_FILE_SIZE = 50 * MB
     # Several files may go up in one request (the manual: 选择 several, then 上传), each at most
     # MAX_FILE_SIZE; Werkzeug spools them to disk, so the request limit costs no memory.

@@ -59,6 +59,8 @@ def register_web(app):
     def error_page(error):
         code = getattr(error, "code", 500) or 500
         title, text = ERROR_PAGES.get(code, ERROR_PAGES[500])
+        # a domain error may say more than its code's page (e.g. 附件文件缺失)
+        title, text = getattr(error, "title", title), getattr(error, "text", text)
         if code == 500:
             db.session.rollback()
         return render_template("error.html", code=code, title=title, text=text), code

@@ -1,7 +1,6 @@
 """核心服务机构申报 through the engine: steps, attachments, submission, two-level review."""
 
 import io
-import os
 import re
 
 import pytest
@@ -16,6 +15,7 @@ from app.inbox import Message
 from app.sms import SmsMessage
 from tests.applications.conftest import BASIC, OPERATIONS
 from tests.helpers import login, page, text_of
+from tests.uploads import stored_files
 
 PDF = b"%PDF-1.4\n%test\n"
 DOCX_HEAD = b"PK\x03\x04" + b"\x00" * 60
@@ -158,9 +158,8 @@ def test_attachments_upload_validate_and_delete(client, app, people):
     with app.app_context():
         attachments = db.session.scalars(sa.select(Attachment).where(Attachment.filing_id == filing_id)).all()
         assert sorted(a.original_name for a in attachments) == ["人员表.docx", "申报材料.pdf"]
-        import os
 
-        stored = os.listdir(app.config["UPLOAD_DIR"])
+        stored = stored_files(app)
         assert len(stored) == 2  # refused files left nothing behind
         chinese = next(a for a in attachments if a.original_name == "申报材料.pdf")
     download = client.get(f"/applications/{filing_id}/attachments/{chinese.id}")
@@ -171,7 +170,7 @@ def test_attachments_upload_validate_and_delete(client, app, people):
     soup = page(response, fragment=True)
     assert "申报材料.pdf" not in text_of(soup.select_one("table.attachments"))
     with app.app_context():
-        assert len(os.listdir(app.config["UPLOAD_DIR"])) == 1
+        assert len(stored_files(app)) == 1
 
 
 def test_a_file_over_50mb_is_refused_and_leaves_nothing(client, app, people, monkeypatch):
@@ -183,12 +182,10 @@ def test_a_file_over_50mb_is_refused_and_leaves_nothing(client, app, people, mon
     response = upload(client, filing_id, ("大文件.pdf", big))
     text = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "超过 50MB" in text
-    import os
 
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Attachment.id))) == 0
-        folder = app.config["UPLOAD_DIR"]
-        assert not os.path.exists(folder) or os.listdir(folder) == []
+        assert stored_files(app) == []
 
 
 def test_a_request_over_the_limit_gets_the_413_page(client, app, people, monkeypatch):
@@ -232,8 +229,7 @@ def test_a_failed_commit_leaves_no_file_and_no_row(client, app, people, monkeypa
     with app.app_context():
         db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count(Attachment.id))) == 0
-        folder = app.config["UPLOAD_DIR"]
-        assert not os.path.exists(folder) or os.listdir(folder) == []
+        assert stored_files(app) == []
 
 
 def test_submit_requires_every_step_and_an_attachment(client, app, people):

@@ -1,8 +1,6 @@
 """手机号变更申诉: a public form with a proof file; it never reveals whether the account exists."""
 
 import io
-import os
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +12,7 @@ from app.extensions import db
 from app.filings.models import Attachment
 from tests.factories import make_institution
 from tests.helpers import page, text_of
+from tests.uploads import stored_files
 
 URL = "/auth/phone-appeal"
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
@@ -34,11 +33,6 @@ def appeal_data(username="org@example.com", **over):
 
 def post(client, data):
     return client.post(URL, data=data, content_type="multipart/form-data")
-
-
-def stored_files(app):
-    folder = Path(app.config["UPLOAD_DIR"])
-    return sorted(os.listdir(folder)) if folder.exists() else []
 
 
 def count(model):

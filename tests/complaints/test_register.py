@@ -18,6 +18,7 @@ from app.utils import local_today, utcnow
 from app.verification import SmsCode
 from tests.complaints.conftest import FORM, PHONE, allow_quick_resend, file_complaint, fresh, last_code, sms_texts
 from tests.helpers import page, text_of
+from tests.uploads import stored_files
 
 PDF = b"%PDF-1.4 evidence"
 
@@ -259,15 +260,13 @@ def test_more_than_five_files_are_refused(client, app_ctx):
 
 
 def test_a_refused_file_leaves_nothing_behind(client, app, app_ctx):
-    import os
 
     files = [(io.BytesIO(PDF), "好的.pdf"), (io.BytesIO(b"MZ\x90\x00binary"), "病毒.exe")]
     soup = page(post_form(client, evidence=files))
     assert errors_of(soup, "evidence")
     assert db.session.scalar(sa.select(sa.func.count(Attachment.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(Complaint.id))) == 0
-    folder = app.config["UPLOAD_DIR"]
-    assert not os.path.isdir(folder) or os.listdir(folder) == []
+    assert stored_files(app) == []
     assert sms_texts() == []
     # A file whose bytes do not match its extension is refused too.
     soup = page(post_form(client, evidence=[(io.BytesIO(b"not a pdf"), "假的.pdf")]))
@@ -275,7 +274,6 @@ def test_a_refused_file_leaves_nothing_behind(client, app, app_ctx):
 
 
 def test_a_refused_send_leaves_nothing_behind(client, app, app_ctx):
-    import os
 
     post_form(client)
     other = app.test_client()
@@ -283,7 +281,7 @@ def test_a_refused_send_leaves_nothing_behind(client, app, app_ctx):
     assert "过于频繁" in errors_of(soup, "phone")[0]
     assert db.session.scalar(sa.select(sa.func.count(Complaint.id))) == 1
     assert db.session.scalar(sa.select(sa.func.count(Attachment.id))) == 0
-    assert not os.path.isdir(app.config["UPLOAD_DIR"]) or os.listdir(app.config["UPLOAD_DIR"]) == []
+    assert stored_files(app) == []
 
 
 def test_stale_drafts_are_purged(client, app_ctx):

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.filings.attachments import AttachmentError, attachment_store, check_leading_bytes
 from app.filings.models import Attachment
 from tests.factories import make_institution
+from tests.uploads import stored_files
 
 
 @pytest.mark.parametrize(
@@ -54,8 +55,7 @@ def test_a_failure_mid_write_leaves_nothing(app):
         with pytest.raises(OSError):
             attachment_store(FileStorage(BrokenStream(), filename="中途失败.pdf"), user=user)
         db.session.rollback()
-        folder = app.config["UPLOAD_DIR"]
-        assert not os.path.exists(folder) or os.listdir(folder) == []
+        assert stored_files(app) == []
         assert db.session.scalar(sa.select(sa.func.count(Attachment.id))) == 0
 
 

@@ -1,7 +1,6 @@
 """通知公告管理: write, edit, pin, schedule, unpublish, delete, attachments; audited; admins only."""
 
 import io
-import os
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from app.utils import to_local, utcnow
 from tests.factories import make_city_admin, make_institution, make_province_admin
 from tests.helpers import login, page, text_of
 from tests.portal.conftest import add_notice
+from tests.uploads import stored_files
 
 PDF = b"%PDF-1.4\n%notice\n"
 
@@ -105,7 +105,7 @@ def test_a_refused_file_saves_nothing_and_keeps_the_input(client, admin, app):
     assert soup.select_one(".error-summary") is not None
     assert soup.find("input", attrs={"name": "title"})["value"] == _form()["title"]
     assert _rows(Notice) == [] and _rows(Attachment) == [] and _rows(AuditLog) == []
-    assert not os.listdir(app.config["UPLOAD_DIR"])
+    assert not stored_files(app)
 
 
 def test_form_errors(client, admin):
@@ -201,10 +201,10 @@ def test_delete_removes_notice_attachments_and_files(client, admin, app):
         "/notices/manage/new", data=_form(files=[(io.BytesIO(PDF), "a.pdf")]), content_type="multipart/form-data"
     )
     [notice] = _rows(Notice)
-    assert len(os.listdir(app.config["UPLOAD_DIR"])) == 1
+    assert len(stored_files(app)) == 1
     assert client.post(f"/notices/manage/{notice.id}/delete").status_code == 303
     assert _rows(Notice) == [] and _rows(Attachment) == []
-    assert os.listdir(app.config["UPLOAD_DIR"]) == []
+    assert stored_files(app) == []
     assert _actions() == ["notice.create", "notice.delete"]
 
 
@@ -220,7 +220,7 @@ def test_delete_one_attachment(client, admin, app):
     response = client.post(f"/notices/manage/{notice.id}/attachments/{drop.id}/delete")
     assert response.headers["Location"] == f"/notices/manage/{notice.id}/edit"
     assert [a.original_name for a in _rows(Attachment)] == ["a.pdf"]
-    assert len(os.listdir(app.config["UPLOAD_DIR"])) == 1
+    assert len(stored_files(app)) == 1
     assert "notice.attachment_delete" in _actions()
     assert keep.id
 
