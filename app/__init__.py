@@ -22,6 +22,7 @@ from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.inputs import install_converters
 from app.modules import wire_modules
 from app.sms import init_sms_log
+from app.static_files import init_static
 from app.web import register_web
 
 
@@ -53,6 +54,7 @@ def create_app(test_config=None, modules=None):
     wire_modules(app, MODULES if modules is None else modules, MENU_GROUPS)
     app.register_blueprint(health.bp)
     register_web(app)
+    init_static(app)  # fingerprinted static names, compressed responses
     init_sms_log()
     register_cli(app)
 
