@@ -20,6 +20,7 @@ from app.extensions import (
 )
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.inputs import install_converters
+from app.logs import configure_logging
 from app.modules import wire_modules
 from app.sms import init_sms_log
 from app.static_files import init_static
@@ -33,6 +34,7 @@ def create_app(test_config=None, modules=None):
     app from a subset."""
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, test_config)
+    configure_logging(app)  # before prepare_files: its warnings carry the log format
     prepare_files(app)
 
     db.init_app(app)

@@ -28,11 +28,13 @@ ENV_KEYS = (
     "DOWNLOAD_CACHE_DIR",
     "TRUSTED_PROXIES",
     "HSTS_MAX_AGE",
+    "HEALTH_MIN_FREE_MB",
+    "HEALTH_WARN_FREE_MB",
     "SMS_OUTBOX_IN_PRODUCTION",
     "X_ACCEL_REDIRECT_PREFIX",
 )
 # Settings that are numbers or switches: environment values (strings) are converted.
-INT_KEYS = ("TRUSTED_PROXIES", "HSTS_MAX_AGE")
+INT_KEYS = ("TRUSTED_PROXIES", "HSTS_MAX_AGE", "HEALTH_MIN_FREE_MB", "HEALTH_WARN_FREE_MB")
 BOOL_KEYS = ("SMS_OUTBOX_IN_PRODUCTION", "HSTS_INCLUDE_SUBDOMAINS", "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED")
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
@@ -70,6 +72,9 @@ class Defaults:
     SMS_INLINE_SECONDS = 20  # delivery after a commit stops after this; the rest waits for flask sms-deliver
     SMS_OUTBOX_IN_PRODUCTION = False  # the outbox sends nothing: production refuses it unless allowed
     UPLOAD_DIR = None  # instance/uploads unless set
+    # /healthz fails below HEALTH_MIN_FREE_MB free for uploads and warns below HEALTH_WARN_FREE_MB.
+    HEALTH_MIN_FREE_MB = 1024
+    HEALTH_WARN_FREE_MB = 5120
     # nginx in front: attachment downloads answer with X-Accel-Redirect: <prefix><path under
     # UPLOAD_DIR> and nginx streams the file from an internal location (deploy/), e.g.
     # "/_protected_files/". None: the app sends the file itself.
