@@ -5,10 +5,12 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.backup import backup_command, restore_command
 from app.blueprints.admin.services import AdminError, admin_create
 from app.config import config_findings, storage_findings
 from app.demo import seed_demo_data
 from app.extensions import db
+from app.filecheck import check_files_command, sweep_files_command
 from app.reference.models import Region
 from app.reference.services import load_reference
 from app.scale import seed_scale_command
@@ -23,6 +25,10 @@ def register_cli(app):
     app.cli.add_command(sms_deliver)
 
     app.cli.add_command(seed_scale_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(check_files_command)
+    app.cli.add_command(sweep_files_command)
 
 
 @click.command("load-reference")
