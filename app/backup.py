@@ -91,9 +91,19 @@ def _dialect():
     return db.engine.dialect.name
 
 
+def _migrations_dir():
+    """Flask-Migrate's folder: relative to the working directory (as ``flask db`` reads it), else
+    beside the package (a checkout run from elsewhere)."""
+    configured = Path(current_app.extensions["migrate"].directory)
+    if configured.is_absolute():
+        return configured
+    candidates = [Path.cwd() / configured, Path(current_app.root_path).parent / configured]
+    return next((path for path in candidates if path.is_dir()), candidates[-1])
+
+
 def _script_directory():
     config = Config()
-    config.set_main_option("script_location", str(Path(current_app.root_path).parent / "migrations"))
+    config.set_main_option("script_location", str(_migrations_dir()))
     return ScriptDirectory.from_config(config)
 
 
@@ -450,7 +460,7 @@ def restore_archive(archive, *, echo=print):
         shutil.rmtree(staging, ignore_errors=True)
     if needs_upgrade:
         echo(f"备份的迁移版本 {manifest['alembic_revision']} 较旧，正在升级数据库结构……")
-        upgrade(directory=str(Path(current_app.root_path).parent / "migrations"))
+        upgrade(directory=str(_migrations_dir()))
     after = _current_content_version() or 0
     caches_clear(floor=max(before or 0, after, manifest.get("content_version") or 0))
     counts = _table_counts()

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from werkzeug.datastructures import FileStorage
 
 from app import create_app
-from app.backup import BackupError, backup_create, restore_archive
+from app.backup import BackupError, _script_directory, backup_create, restore_archive
 from app.blueprints.portal.models import Notice
 from app.demo import seed_demo_data
 from app.extensions import cache, db
@@ -311,3 +311,29 @@ def test_the_commands(make_instance, tmp_path):
     broken.write_bytes(archive.read_bytes()[:1000])
     result = target.test_cli_runner().invoke(args=["restore", "--yes", str(broken)])
     assert result.exit_code == 1 and "备份文件已损坏或不完整" in result.output
+
+
+def test_a_backup_of_an_older_revision_is_restored_and_upgraded(make_instance, tmp_path):
+    source = make_instance("source")
+    with source.app_context():
+        script = _script_directory()
+        [head] = script.get_heads()
+        older = script.get_revision(head).down_revision
+        downgrade(directory=MIGRATIONS, revision=older)
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO notice (title, category, body, is_published, published_at, pinned, created_at, updated_at)"
+                    " VALUES ('旧版本的通知', '通知公告', '正文', true, '2026-01-01', false, '2026-01-01', '2026-01-01')"
+                )
+            )
+        archive, manifest = backup_create(output_dir=tmp_path / "backups")
+    assert manifest["alembic_revision"] == older
+    target = make_instance("target")
+    messages = []
+    with target.app_context():
+        restore_archive(archive, echo=messages.append)
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == head
+            assert connection.execute(sa.text("SELECT title FROM notice")).scalars().all() == ["旧版本的通知"]
+    assert any("较旧" in text for text in messages)
