@@ -34,6 +34,7 @@ db: install
 # WORKERS=1 for one process; Ctrl-C stops it.
 WORKERS ?= 2
 run: db
+	@$(FLASK) digest compile >/dev/null  # fingerprinted static names (app/static_files.py), as deployed
 	@echo "Serving on http://$(HOST):$(PORT)"
 	GUNICORN_BIND=$(HOST):$(PORT) GUNICORN_WORKERS=$(WORKERS) $(BIN)/gunicorn -c deploy/gunicorn.conf.py
 
