@@ -20,9 +20,10 @@ from app.extensions import (
 )
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.inputs import install_converters
+from app.jobs import init_jobs
 from app.logs import configure_logging
-from app.modules import wire_modules
-from app.sms import init_sms_log
+from app.modules import wire_modules, wiring
+from app.sms import delivery_kind, init_sms_log
 from app.static_files import init_static
 from app.web import register_web
 
@@ -56,6 +57,8 @@ def create_app(test_config=None, modules=None):
     wire_modules(app, MODULES if modules is None else modules, MENU_GROUPS)
     app.register_blueprint(health.bp)
     register_web(app)
+    # The background jobs: the core's SMS delivery, then each module's, in the modules' order.
+    init_jobs(app, [delivery_kind(app.config), *wiring(app).jobs], wiring(app).schedules)
     init_static(app)  # fingerprinted static names, compressed responses
     init_sms_log()
     register_cli(app)

@@ -47,6 +47,8 @@ UNCACHED_TABLES = frozenset(
         "sms_code",
         "captcha_challenge",
         "complaint_lookup",
+        "job",  # a job's progress and status (app/jobs.py); what a job changes bumps the version itself
+        "schedule_run",
     }
 )
 

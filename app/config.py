@@ -32,10 +32,18 @@ ENV_KEYS = (
     "HEALTH_WARN_FREE_MB",
     "SMS_OUTBOX_IN_PRODUCTION",
     "X_ACCEL_REDIRECT_PREFIX",
+    "JOBS_URL",
+    "JOBS_EMBEDDED_WORKER",
+    "JOBS_BASE_URL",
 )
 # Settings that are numbers or switches: environment values (strings) are converted.
 INT_KEYS = ("TRUSTED_PROXIES", "HSTS_MAX_AGE", "HEALTH_MIN_FREE_MB", "HEALTH_WARN_FREE_MB")
-BOOL_KEYS = ("SMS_OUTBOX_IN_PRODUCTION", "HSTS_INCLUDE_SUBDOMAINS", "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED")
+BOOL_KEYS = (
+    "SMS_OUTBOX_IN_PRODUCTION",
+    "HSTS_INCLUDE_SUBDOMAINS",
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED",
+    "JOBS_EMBEDDED_WORKER",
+)
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
@@ -109,6 +117,14 @@ class Defaults:
     SMS_CODE_MAX_TRIES = 5
     SMS_SENDS_PER_DAY = 10
     SMS_SEND_INTERVAL = timedelta(minutes=1)
+    # Background jobs (app/jobs.py): redis://host:port/db, sqlite:///path or memory:// (immediate).
+    # Unset: instance/jobs.db, or memory:// under TESTING.
+    JOBS_URL = None
+    JOBS_EMBEDDED_WORKER = None  # in-process worker threads; unset: on in development, off otherwise
+    JOBS_BASE_URL = None  # links in messages written by jobs (e.g. https://example.gov.cn/)
+    SMS_RETRIES = 4  # a failed gateway call is tried again this many times,
+    SMS_RETRY_DELAY = 30  # first after this many seconds,
+    SMS_RETRY_BACKOFF = 2  # each wait this many times the one before
     REMINDER_INTERVAL = timedelta(hours=24)  # 催报: an institution is reminded at most once per period in this time
     CAPTCHA_TEST_CODE = None
     PAGE_SIZE = 20
@@ -141,6 +157,10 @@ def load_config(app, test_config=None):
         options.pop("pool_pre_ping", None)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["UPLOAD_DIR"] = str(app.config.get("UPLOAD_DIR") or instance / "uploads")
+    if not app.config.get("JOBS_URL"):
+        app.config["JOBS_URL"] = "memory://" if app.config.get("TESTING") else f"sqlite:///{instance / 'jobs.db'}"
+    if app.config.get("JOBS_EMBEDDED_WORKER") is None:
+        app.config["JOBS_EMBEDDED_WORKER"] = app.config["APP_ENV"] != "production" and not app.config.get("TESTING")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(instance)
     if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis://", "rediss://", "redis+unix://")):

@@ -27,6 +27,7 @@ from app.blueprints.reports.models import MonthlyReport, ReportActivity, ReportR
 from app.cache import ContentVersion  # noqa: F401
 from app.filings.models import Attachment, Filing, ReviewEvent, Round  # noqa: F401
 from app.inbox import Message  # noqa: F401
+from app.jobs import Job, Schedule, ScheduleRun  # noqa: F401
 from app.reference.models import DictItem, InstitutionType, Platform, Region, ServiceCategory, UnitNature  # noqa: F401
 from app.sms import SmsMessage  # noqa: F401
 from app.verification import CaptchaChallenge, SmsCode  # noqa: F401

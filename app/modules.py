@@ -54,6 +54,8 @@ class Module:
     action_labels: dict = field(default_factory=dict)  # 操作日志 action code -> name
     target_labels: dict = field(default_factory=dict)  # audited model name -> name
     field_labels: dict = field(default_factory=dict)  # audited field -> name
+    jobs: tuple = ()  # app.jobs.JobKind: background jobs this module starts
+    schedules: tuple = ()  # app.jobs.ScheduleKind: what runs by itself each day (定时任务)
 
 
 @dataclass
@@ -73,6 +75,8 @@ class Wiring:
     action_labels: dict
     target_labels: dict
     field_labels: dict
+    jobs: list = field(default_factory=list)
+    schedules: list = field(default_factory=list)
 
 
 def merge(modules, menu_groups):
@@ -125,6 +129,8 @@ def merge(modules, menu_groups):
         action_labels=actions,
         target_labels=targets,
         field_labels=fields,
+        jobs=[kind for module in modules for kind in module.jobs],
+        schedules=[kind for module in modules for kind in module.schedules],
     )
 
 

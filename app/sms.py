@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.utils import import_string
 
 from app.extensions import db
+from app.jobs import JobKind, enqueue_now
 from app.utils import utcnow
 
 log = logging.getLogger("app.sms")
@@ -120,9 +121,15 @@ def _note_ids(session, _context):
 def _deliver_after_commit(session):
     # The session itself may not run SQL here; deliver() uses connections of its own.
     entries = session.info.pop(OUTBOX_KEY, [])
-    texts = {entry["id"]: entry["text"] for entry in entries if entry["id"] is not None}
-    if texts:
-        deliver(texts)
+    secret = {e["id"]: e["text"] for e in entries if e["id"] is not None and e["message"].has_secret}
+    plain = sorted(e["id"] for e in entries if e["id"] is not None and not e["message"].has_secret)
+    if secret:
+        # A code must arrive now, and its whole text is kept nowhere (not in the queue either):
+        # sent at once; a gateway failure marks it failed and the person asks for a new code.
+        deliver(secret)
+    if plain:
+        # Everything else is a job: retried with back-off when the gateway fails (DELIVERY).
+        enqueue_now(DELIVERY_TASK, plain)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -137,22 +144,31 @@ def deliver(texts, *, budget="inline"):
     to send them (a retry, ``flask sms-deliver``) finds nothing to do; each outcome is recorded
     (发送失败 with the gateway's error, never raised). Delivery inside a request stops after
     SMS_INLINE_SECONDS: what is left goes back to 待发送 for ``flask sms-deliver``."""
+    sent, _failed = _deliver(texts, budget=budget, retry=False)
+    return sent
+
+
+def _deliver(texts, *, budget, retry):
+    """(sent, failed) of ``texts``; with ``retry`` a failure goes back to 待发送 (its error noted)
+    for the job's next attempt instead of 发送失败."""
     table = SmsMessage.__table__
     with db.engine.begin() as connection:
         claimed = connection.execute(
             sa.update(table)
             .where(table.c.id.in_(sorted(texts)), table.c.status == PENDING)
             .values(status=SENDING, attempts=table.c.attempts + 1)
-            .returning(table.c.id, table.c.phone)
+            .returning(table.c.id, table.c.phone, table.c.attempts)
         ).all()
     if not claimed:
-        return 0
+        return 0, 0
     backend = None
     if budget == "inline":
         budget = current_app.config.get("SMS_INLINE_SECONDS")
     started = time.monotonic()
     sent, failed, left = [], {}, []
-    for message_id, phone in sorted(claimed):
+    attempts = {}
+    for message_id, phone, attempt in sorted(claimed):
+        attempts[message_id] = attempt
         if budget is not None and time.monotonic() - started > budget:
             left.append(message_id)
             continue
@@ -161,7 +177,7 @@ def deliver(texts, *, budget="inline"):
             backend.send(phone, texts[message_id])
         except Exception as error:  # noqa: BLE001 - any gateway failure is recorded on the row
             log.warning("SMS %s 发送失败：%s", message_id, error)
-            failed[message_id] = f"{type(error).__name__}: {error}"[:300]
+            failed[message_id] = f"{type(error).__name__}: {error}"[:250]
         else:
             sent.append(message_id)
     with db.engine.begin() as connection:
@@ -170,12 +186,58 @@ def deliver(texts, *, budget="inline"):
                 sa.update(table).where(table.c.id.in_(sent)).values(status=SENT, sent_at=utcnow(), error=None)
             )
         for message_id, error in failed.items():
-            connection.execute(sa.update(table).where(table.c.id == message_id).values(status=FAILED, error=error))
+            if retry:
+                note = f"第 {attempts[message_id]} 次发送失败，稍后自动重试：{error}"
+                values = dict(status=PENDING, error=note[:300])
+            else:
+                values = dict(status=FAILED, error=error)
+            connection.execute(sa.update(table).where(table.c.id == message_id).values(**values))
         if left:
             connection.execute(sa.update(table).where(table.c.id.in_(left)).values(status=PENDING))
     if left:
         log.warning("SMS: %s 条短信超出请求内发送时限，留待 flask sms-deliver 发送", len(left))
-    return len(sent)
+    return len(sent), len(failed)
+
+
+class GatewayFailed(RuntimeError):
+    """Some messages could not be sent this time; Huey tries the job again later."""
+
+
+def deliver_task(ids, task=None):
+    """The SMS delivery job: send the 待发送 messages ``ids`` (no secrets: their stored text is the
+    whole text). A gateway failure leaves them 待发送 and raises, so Huey retries after
+    SMS_RETRY_DELAY, then twice that, ...; the last attempt marks them 发送失败 (shown in 短信日志
+    and counted on the 管理首页). Safe to run twice: each message is claimed before it is sent."""
+    table = SmsMessage.__table__
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(table.c.id, table.c.text).where(
+                table.c.id.in_(list(ids)), table.c.status == PENDING, table.c.has_secret.is_(False)
+            )
+        ).all()
+    if not rows:
+        return 0
+    final = task is None or not task.retries
+    sent, failed = _deliver({row.id: row.text for row in rows}, budget=None, retry=not final)
+    if failed and not final:
+        raise GatewayFailed(f"{failed} 条短信发送失败，稍后重试")
+    return sent
+
+
+DELIVERY_TASK = "sms.deliver"
+
+
+def delivery_kind(config):
+    """The SMS delivery job's declaration (listed by create_app with the modules' jobs)."""
+    return JobKind(
+        name=DELIVERY_TASK,
+        label="发送短信",
+        run=None,
+        task=deliver_task,
+        retries=config["SMS_RETRIES"],
+        retry_delay=config["SMS_RETRY_DELAY"],
+        backoff=config["SMS_RETRY_BACKOFF"],
+    )
 
 
 def deliver_pending():

@@ -7,6 +7,7 @@ import pytest
 
 from tests.factories import make_institution, make_province_admin, make_round
 from tests.helpers import login
+from tests.jobs_queue import start_and_download
 
 
 def _download(response, name, mimetype):
@@ -27,7 +28,7 @@ def test_admin_documents(client, app_ctx):
     login(client, make_province_admin())
     _download(client.get("/complaints/admin/stats.xlsx?year=2024"), "2024年企业投诉统计.xlsx", XLSX)
     _download(
-        client.get("/reports/bulletin.docx?year=2025&quarter=1"),
+        start_and_download(client, "/reports/bulletin/docx", {"year": 2025, "quarter": 1}),
         "2025年第一季度全省中小微企业核心服务机构运营情况通报.docx",
         DOCX,
     )

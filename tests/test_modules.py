@@ -73,4 +73,5 @@ def test_the_full_app_wires_every_module_in_order(app):
         "reports",
         "rounds",
         "awards",
+        "jobs",
     ]

@@ -100,6 +100,8 @@ MATRIX = {
     "/reports/export.xlsx": ADMINS,
     # 企业投诉 handling: routed to a 市州 or handled by the province
     "/complaints/admin": ADMINS,
+    # 后台任务: an admin's own exports and those of admins with the same reach
+    "/jobs/": ADMINS,
     # 用户管理: the province for all, a 市州 reads its own 市州's accounts
     "/admin/users": ADMINS,
     "/admin/users/{institution_user_id}": ADMINS,
@@ -121,7 +123,8 @@ MATRIX = {
     "/reports/periods": {PROV},
     "/reports/recognitions": {PROV},
     "/reports/bulletin": {PROV},
-    "/reports/bulletin.docx": {PROV},
+    "/jobs/schedules": {PROV},  # 定时任务
+    "/jobs/schedules/{schedule_name}": {PROV},
     "/notices/manage": {PROV},
     "/notices/manage/new": {PROV},
     "/notices/manage/{notice_id}/edit": {PROV},
@@ -162,6 +165,7 @@ def rows(app):
             "institution_id": users[INST].institution.id,
             "institution_user_id": users[INST].id,
             "report_round_id": report_round.id,
+            "schedule_name": "reports.deadline_reminders",
         }
         names = {role: user.username for role, user in users.items()}
     return names, ids

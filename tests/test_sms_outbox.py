@@ -2,14 +2,17 @@
 is recorded, never a 500; codes are masked at rest; each message goes out once."""
 
 import time
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.jobs import registry
 from app.sms import SmsMessage, deliver, deliver_pending, send_sms
 from tests import sms_capture
 from tests.helpers import login
+from tests.jobs_queue import run_retries, scheduled
 from tests.reports.conftest import people  # noqa: F401  (the fixture)
 from tests.reports.test_flow import fill, new_report, upload_and_submit
 
@@ -32,6 +35,10 @@ class Slow:
     def send(self, phone, text):
         time.sleep(0.3)
         Recorder.sent.append((phone, text))
+
+
+def _queue_down(*args):
+    raise ConnectionError("Redis 无法连接")
 
 
 @pytest.fixture
@@ -77,7 +84,8 @@ def test_codes_are_masked_at_rest_and_sent_whole(app, app_ctx, gateway):
 
 
 def test_a_failing_gateway_is_recorded_not_raised(client, app, app_ctx, people, gateway):  # noqa: F811 (fixture)
-    """A review decision still succeeds when the gateway is down; the 短信日志 says 发送失败."""
+    """A review decision still succeeds when the gateway is down; the 短信日志 says it will try again,
+    the delivery job retries with back-off (30 s, 60 s, 120 s, 240 s), and the last failure is 发送失败."""
     login(client, people.institution.username)
     report_id = new_report(client)
     fill(client, people, report_id)
@@ -86,8 +94,34 @@ def test_a_failing_gateway_is_recorded_not_raised(client, app, app_ctx, people, 
     login(client, people.city.username)
     response = client.post(f"/reports/{report_id}/review", data={"action": "approve"})
     assert response.status_code == 303
-    failed = [row for row in _rows() if row.status == "failed"]
-    assert len(failed) == 1 and "短信网关无响应" in failed[0].error
+    [row] = [row for row in _rows() if "短信网关无响应" in (row.error or "")]
+    assert row.status == "pending" and "稍后自动重试" in row.error and row.attempts == 1
+    assert len(scheduled(app)) == 1
+    assert run_retries(app) == [30, 60, 120, 240]
+    [row] = [r for r in _rows() if r.id == row.id]
+    assert row.status == "failed" and row.attempts == 5 and row.error == "ConnectionError: 短信网关无响应"
+
+
+def test_a_gateway_that_recovers_sends_on_the_retry(app, app_ctx, gateway, monkeypatch):
+    gateway("Broken")
+    send_sms("13800000009", "审核结果：已通过")
+    db.session.commit()
+    [row] = _rows()
+    assert row.status == "pending"
+    gateway("Recorder")
+    assert run_retries(app) == [30]
+    [row] = _rows()
+    assert row.status == "sent" and row.attempts == 2 and row.error is None
+    assert Recorder.sent == [("13800000009", "审核结果：已通过")]
+
+
+def test_a_code_is_sent_in_the_request_and_never_queued(app, app_ctx, gateway):
+    """Its whole text must not sit in the queue's storage: a failure is final (ask for a new code)."""
+    gateway("Broken")
+    send_sms("13800000001", "您的验证码 482913。", secret="482913")
+    db.session.commit()
+    [row] = _rows()
+    assert row.status == "failed" and scheduled(app) == []
 
 
 def test_each_message_is_claimed_once(app, app_ctx, gateway):
@@ -99,16 +133,22 @@ def test_each_message_is_claimed_once(app, app_ctx, gateway):
 
 
 def test_a_slow_gateway_stops_inside_the_request_and_the_rest_waits(app, app_ctx, gateway, monkeypatch):
+    """Codes go out inside the request, within SMS_INLINE_SECONDS; what is left stays 待发送 and,
+    since its code is kept nowhere, ``flask sms-deliver`` marks it failed once it is stale."""
     gateway("Slow")
     monkeypatch.setitem(app.config, "SMS_INLINE_SECONDS", 0.5)
     for n in range(6):
-        send_sms(f"1380000000{n}", f"第 {n} 条")
+        send_sms(f"1380000000{n}", f"验证码 11111{n}", secret=f"11111{n}")
     db.session.commit()
     rows = _rows()
     sent_now = sum(1 for row in rows if row.status == "sent")
     assert 1 <= sent_now < 6 and all(row.status in ("sent", "pending") for row in rows)
-    assert deliver_pending() == (6 - sent_now, 0)
-    assert all(row.status == "sent" for row in _rows()) and len(Recorder.sent) == 6
+    assert deliver_pending() == (0, 0)  # young codes are still on their way out of their request
+    db.session.execute(
+        sa.update(SmsMessage).where(SmsMessage.status == "pending").values(created_at=datetime(2020, 1, 1))
+    )
+    db.session.commit()
+    assert deliver_pending() == (0, 6 - sent_now)
 
 
 def test_the_outbox_log_line_carries_the_code_only_outside_production(app, app_ctx, monkeypatch):
@@ -122,8 +162,9 @@ def test_the_outbox_log_line_carries_the_code_only_outside_production(app, app_c
 
 
 def test_flask_sms_deliver_sends_what_was_left(app, app_ctx, gateway, monkeypatch):
+    """Messages left 待发送 (the queue could not be reached) go out with ``flask sms-deliver``."""
     gateway("Slow")
-    monkeypatch.setitem(app.config, "SMS_INLINE_SECONDS", 0)
+    monkeypatch.setitem(registry(app).tasks, "sms.deliver", _queue_down)
     for n in range(3):
         send_sms(f"1390000000{n}", f"提醒 {n}")
     db.session.commit()

@@ -7,6 +7,7 @@ from app.blueprints.applications.module import module as applications_module
 from app.blueprints.auth.module import module as auth_module
 from app.blueprints.awards.module import module as awards_module
 from app.blueprints.complaints.module import module as complaints_module
+from app.blueprints.jobs.module import module as jobs_module
 from app.blueprints.portal.module import module as portal_module
 from app.blueprints.reports.module import module as reports_module
 from app.blueprints.rounds.module import module as rounds_module
@@ -22,6 +23,7 @@ MODULES = (
     reports_module,
     rounds_module,
     awards_module,
+    jobs_module,
 )
 
 MENU_GROUPS = (

@@ -10,6 +10,7 @@ from app.blueprints.auth.models import Institution
 from app.blueprints.reports.models import MonthlyReport
 from app.extensions import db
 from tests.helpers import login
+from tests.jobs_queue import start_and_download
 from tests.reports.conftest import make_report, report_round
 from tests.reports.test_flow import new_report
 from tests.reports.test_stats import _fixture
@@ -40,7 +41,7 @@ def test_work_summary_and_bulletin_survive_control_characters(client, app, peopl
     _fixture(app, people)
     _rename(app, people.institution.id, "长沙\x0b调度测试\x01机构")
     login(client, people.province.username)
-    response = client.get("/reports/bulletin.docx?year=2025&quarter=1")
+    response = start_and_download(client, "/reports/bulletin/docx", {"year": 2025, "quarter": 1})
     assert response.status_code == 200
     document = Document(io.BytesIO(response.data))
     assert "长沙调度测试机构" in [cell.text for table in document.tables for row in table.rows for cell in row.cells]

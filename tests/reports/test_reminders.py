@@ -91,7 +91,7 @@ def test_pressing_twice_sends_nothing_the_second_time(client, app, people):
     assert "已向 2 家未报送的机构发送提醒（站内消息 2 条，短信 2 条）" in _flashes(first)
     assert _counts(app) == (2, 2)
     second = client.post(REMIND, data={"round_id": people.round_id})
-    assert second.status_code == 303 and "/reports/completeness" in second.headers["Location"]  # lands on the page
+    assert second.status_code == 303 and "/jobs/" in second.headers["Location"]  # lands on the 催报 job
     text = _flashes(client.get(second.headers["Location"]))
     assert "2 家机构在 24 小时内已提醒过，本次未重复发送" in text and "已向" not in text
     assert _counts(app) == (2, 2)

@@ -10,6 +10,7 @@ from app.blueprints.reports import stats
 from app.extensions import db
 from tests.factories import make_institution
 from tests.helpers import login, page, text_of
+from tests.jobs_queue import start_and_download
 from tests.reports.conftest import make_report, recognise, report_round
 
 
@@ -174,7 +175,7 @@ def test_quarterly_bulletin_page_and_docx(client, app, people):
     text = text_of(page(client.get("/reports/bulletin?year=2025&quarter=1")))
     assert "2025年第一季度全省中小微企业核心服务机构运营情况通报" in text
     assert "共开展服务活动 26 场次" in text and "一、数据报送情况" in text and "六、下一步工作" in text
-    response = client.get("/reports/bulletin.docx?year=2025&quarter=1")
+    response = start_and_download(client, "/reports/bulletin/docx", {"year": 2025, "quarter": 1})
     assert response.status_code == 200
     document = Document(io.BytesIO(response.data))
     body = "\n".join(p.text for p in document.paragraphs)

@@ -1,6 +1,6 @@
 """What the complaints module contributes to the app (app/modules.py)."""
 
-from app.blueprints.complaints import bp, handling, routes, services  # noqa: F401  (importing the views puts them on bp)
+from app.blueprints.complaints import bp, handling, routes, schedules, services  # noqa: F401  (importing the views puts them on bp)
 from app.modules import MenuItem, Module
 
 module = Module(
@@ -15,4 +15,5 @@ module = Module(
     action_labels=services.ACTION_LABELS,
     target_labels=services.TARGET_LABELS,
     field_labels=services.FIELD_LABELS,
+    schedules=schedules.SCHEDULES,
 )

@@ -1,14 +1,13 @@
 """调度管理 for admins: 报送情况 and 催报, 补报申请, 调度大数据, 季度通报, 数据导出, 调度期, 认定."""
 
-from io import BytesIO
-
-from flask import abort, flash, request, send_file, url_for
+from flask import abort, flash, request, url_for
 from flask_login import current_user
 
 from app.access import roles
 from app.blueprints.admin.services import HomeCount
 from app.blueprints.reports import bp, completeness, recognitions, reminders, reopen, services, stats
-from app.blueprints.reports.bulletin import QUARTER_NAMES, bulletin, bulletin_docx, current_quarter
+from app.blueprints.reports.bulletin import QUARTER_NAMES, bulletin, current_quarter
+from app.blueprints.reports.export import period_label
 from app.blueprints.reports.forms import PeriodForm, RecognitionForm, ReopenDecisionForm
 from app.blueprints.reports.models import REOPEN_LABELS, REOPEN_PENDING
 from app.blueprints.reports.wizard import wizard
@@ -18,12 +17,12 @@ from app.filings.services import waiting_count
 from app.forms import EmptyForm
 from app.htmx import redirect_303, render
 from app.inputs import db_int, year_int
-from app.reference.services import cities, dict_items
+from app.jobs import job_start, job_token, jobs_recent
+from app.reference.services import cities, dict_items, region_name
 from app.utils import local_today
 
 ADMINS = ("city_admin", "province_admin")
 PROVINCE = ("province_admin",)
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _crumbs(label, *more):
@@ -81,29 +80,26 @@ def _posted_city():
 @bp.route("/completeness/remind", methods=["POST"])
 @roles(*ADMINS)
 def send_reminders():
-    """催报: remind every institution of the period (and 市州) that has not reported and was not reminded
-    within REMINDER_INTERVAL; 404 for an unknown period. A repeat lands on the page saying none were sent."""
+    """催报 as a job: remind every institution of the period (and 市州) that has not reported and was
+    not reminded within REMINDER_INTERVAL; 404 for an unknown period. The job's page shows the
+    outcome; the same form posted twice lands on the same job."""
     if not EmptyForm().validate_on_submit():
         abort(400)
     round = services.period_get(request.form.get("round_id", type=db_int)) or abort(404)
     city_code = _posted_city()
-    result = reminders.reminders_send(round=round, user=current_user, city_code=city_code)
-    if result.reminded:
-        flash(
-            f"已向 {result.reminded} 家未报送的机构发送提醒（站内消息 {result.reminded} 条，短信 {result.sms} 条）。",
-            "success",
-        )
-    if result.skipped:
-        flash(f"{result.skipped} 家机构在 {result.interval_label}内已提醒过，本次未重复发送。", "info")
-    if not result.reminded and not result.skipped:
-        flash("所有应报机构均已报送，无需提醒。", "info")
-    return redirect_303(
-        url_for(
-            "reports.show_completeness",
-            round_id=round.id,
-            city_code=city_code if current_user.role == "province_admin" else None,
-        )
+    back = url_for(
+        "reports.show_completeness",
+        round_id=round.id,
+        city_code=city_code if current_user.role == "province_admin" else None,
     )
+    job = job_start(
+        kind="reports.remind",
+        params={"round_id": round.id, "city_code": city_code, "back": back},
+        user=current_user,
+        title=f"{round.title}催报" + (f"（{region_name(city_code)}）" if city_code else ""),
+        token=request.form.get("token"),
+    )
+    return redirect_303(url_for("jobs.show_job", job_id=job.id))
 
 
 @bp.route("/completeness/missing.xlsx")
@@ -228,17 +224,30 @@ def show_bulletin():
         quarters=QUARTER_NAMES,
         years=range(local_today().year, 2022, -1),
         today=local_today(),
+        form=EmptyForm(),
+        token=job_token(),
         breadcrumb=_crumbs("季度通报"),
     )
 
 
-@bp.route("/bulletin.docx")
+@bp.route("/bulletin/docx", methods=["POST"])
 @roles(*PROVINCE)
-def download_bulletin():
-    """季度通报 as .docx; 404 for an impossible quarter."""
-    year, quarter = _quarter()
-    b = bulletin(year=year, quarter=quarter, user=current_user)
-    return send_file(BytesIO(bulletin_docx(b)), mimetype=DOCX, as_attachment=True, download_name=f"{b.title}.docx")
+def start_bulletin():
+    """下载通报 (.docx) as a job: its page shows progress, then the file; 404 for an impossible quarter."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    year = request.form.get("year", type=year_int)
+    quarter = request.form.get("quarter", type=db_int)
+    if quarter not in QUARTER_NAMES or not year or not 2000 <= year <= 2100:
+        abort(404)
+    job = job_start(
+        kind="reports.bulletin",
+        params={"year": year, "quarter": quarter, "back": url_for("reports.show_bulletin", year=year, quarter=quarter)},
+        user=current_user,
+        title=f"{year}年第{QUARTER_NAMES[quarter]}季度通报（Word）",
+        token=request.form.get("token"),
+    )
+    return redirect_303(url_for("jobs.show_job", job_id=job.id))
 
 
 # ---- 数据导出 ------------------------------------------------------------------------------------------
@@ -252,11 +261,45 @@ def export_page():
     return render(
         "reports/export.html",
         years=years,
+        form=EmptyForm(),
+        token=job_token(),
+        recent=jobs_recent(user=current_user, kind="reports.export", limit=5),
         cities=cities(),
         statuses=[s for s in workflow.STATUS_LABELS if s != workflow.DRAFT],
         status_label=wizard.status_label,
         breadcrumb=_crumbs("调度数据导出"),
     )
+
+
+@bp.route("/exports", methods=["POST"])
+@roles(*ADMINS)
+def start_export():
+    """导出Excel as a job (a full year takes seconds): its page shows progress, then the file. Bad
+    choices fall back as on the page (months 1-12, the admin's own 市州); a repeat lands on the same job."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    form = request.form
+    month_from = min(12, max(1, form.get("month_from", 1, type=db_int) or 1))
+    month_to = min(12, max(1, form.get("month_to", 12, type=db_int) or 12))
+    month_from, month_to = min(month_from, month_to), max(month_from, month_to)
+    status = form.get("status") or None
+    params = {
+        "year": form.get("year", type=year_int),
+        "month_from": month_from,
+        "month_to": month_to,
+        "city_code": _posted_city(),
+        "status": status if status in workflow.STATUS_LABELS and status != workflow.DRAFT else None,
+        "back": url_for("reports.export_page"),
+    }
+    job = job_start(
+        kind="reports.export",
+        params=params,
+        user=current_user,
+        title=f"调度数据导出（{period_label(params['year'], month_from, month_to)}"
+        + (f"，{region_name(params['city_code'])}）" if params["city_code"] else "）"),
+        token=form.get("token"),
+    )
+    return redirect_303(url_for("jobs.show_job", job_id=job.id))
 
 
 # ---- 调度期管理 --------------------------------------------------------------------------------------

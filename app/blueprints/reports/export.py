@@ -181,26 +181,43 @@ def rows(select, categories):
             last_id = report_id
 
 
-def export_response(*, user, year=None, month_from=1, month_to=12, city_code=None, status=None):
-    """The .xlsx download of the chosen reports."""
-    criteria = dict(user=user, year=year, month_from=month_from, month_to=month_to, city_code=city_code, status=status)
-
-    def write(out):
-        select = reports_select(**criteria)
-        categories = categories_in(reports_select(**criteria, columns=[MonthlyReport.id]))
-        # constant_memory: each row is flushed to disk as it is written.
-        workbook = xlsx_workbook(out, constant_memory=True)
-        sheet = workbook.add_worksheet("核心服务机构调度数据")
-        xlsxwriter_row(sheet, 0, headers(categories))
-        for number, row in enumerate(rows(select, categories), start=1):
-            xlsxwriter_row(sheet, number, row)  # text as text, never a formula
-        workbook.close()
-
-    # The same data and reviewer scope give the same file until something is written.
-    out = cached_file(("reports", engine.review_scope_key(user), year, month_from, month_to, city_code, status), write)
+def period_label(year, month_from, month_to):
     if year:
-        period = f"{year}年{month_from}月" if month_from == month_to else f"{year}年{month_from}-{month_to}月"
-    else:
-        period = "全部"
-    name = f"核心服务机构调度数据_{period}_{format_date(local_today())}.xlsx"
-    return send_file(out, mimetype=XLSX, as_attachment=True, download_name=name)
+        return f"{year}年{month_from}月" if month_from == month_to else f"{year}年{month_from}-{month_to}月"
+    return "全部"
+
+
+def export_name(*, year=None, month_from=1, month_to=12, **_criteria):
+    """核心服务机构调度数据_2024年1-12月_2024-07-08.xlsx"""
+    return f"核心服务机构调度数据_{period_label(year, month_from, month_to)}_{format_date(local_today())}.xlsx"
+
+
+def export_write(out, *, progress=None, **criteria):
+    """Write the .xlsx of the chosen reports into ``out``; ``progress(done, total)`` is told as rows go."""
+    select = reports_select(**criteria)
+    categories = categories_in(reports_select(**criteria, columns=[MonthlyReport.id]))
+    total = None
+    if progress is not None:
+        total = db.session.scalar(reports_select(**criteria, columns=[sa.func.count(MonthlyReport.id)]).order_by(None))
+        progress(0, total, f"共 {total} 份报表，正在导出")
+    # constant_memory: each row is flushed to disk as it is written.
+    workbook = xlsx_workbook(out, constant_memory=True)
+    sheet = workbook.add_worksheet("核心服务机构调度数据")
+    xlsxwriter_row(sheet, 0, headers(categories))
+    for number, row in enumerate(rows(select, categories), start=1):
+        xlsxwriter_row(sheet, number, row)  # text as text, never a formula
+        if progress is not None:
+            progress(number, total, f"已导出 {number} / {total} 份报表")
+    workbook.close()
+
+
+def export_response(*, user, year=None, month_from=1, month_to=12, city_code=None, status=None):
+    """The .xlsx download of the chosen reports (one 调度期 from the review queue; a longer range
+    is an export job: app/blueprints/reports/jobs.py)."""
+    criteria = dict(user=user, year=year, month_from=month_from, month_to=month_to, city_code=city_code, status=status)
+    # The same data and reviewer scope give the same file until something is written.
+    out = cached_file(
+        ("reports", engine.review_scope_key(user), year, month_from, month_to, city_code, status),
+        lambda out: export_write(out, **criteria),
+    )
+    return send_file(out, mimetype=XLSX, as_attachment=True, download_name=export_name(**criteria))

@@ -181,7 +181,7 @@ class ReportReopenRequest(db.Model):
         return REOPEN_LABELS.get(self.status, self.status)
 
 
-REMINDER_LEVELS = {"province": "省级", "city": "市级"}
+REMINDER_LEVELS = {"province": "省级", "city": "市级", "system": "定时提醒"}
 
 
 class ReportReminder(db.Model):
@@ -200,8 +200,10 @@ class ReportReminder(db.Model):
     institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id"), index=True)
     first_sent_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sent_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))  # who pressed 发送提醒 last
-    sender_level: Mapped[str] = mapped_column(sa.String(10))  # province / city
+    sent_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id")
+    )  # who pressed 发送提醒 last (None: 定时任务)
+    sender_level: Mapped[str] = mapped_column(sa.String(10))  # province / city / system (定时任务)
     phone: Mapped[str | None] = mapped_column(sa.String(20))  # the last SMS went here; None: 站内消息 only
     times: Mapped[int] = mapped_column(default=1)  # reminders sent for this period
 

@@ -1,6 +1,6 @@
 """What the reports module contributes to the app (app/modules.py)."""
 
-from app.blueprints.reports import admin_routes, bp, routes, stats  # noqa: F401  (importing the views puts them on bp)
+from app.blueprints.reports import admin_routes, bp, jobs, routes, stats  # noqa: F401  (importing the views puts them on bp)
 from app.blueprints.reports.wizard import wizard
 from app.modules import Entry, MenuItem, Module
 
@@ -26,4 +26,6 @@ module = Module(
     wizards=(wizard,),
     action_labels=admin_routes.ACTION_LABELS,
     target_labels=admin_routes.TARGET_LABELS,
+    jobs=jobs.JOBS,
+    schedules=jobs.SCHEDULES,
 )

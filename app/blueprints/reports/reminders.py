@@ -41,7 +41,24 @@ def interval_label(interval):
     return f"{max(1, seconds // 60)} 分钟"
 
 
+@dataclass(frozen=True)
+class SystemSender:
+    """The 定时任务 as a sender: the province's reach, no account."""
+
+    id = None
+    role = "province_admin"
+    city_code = None
+    city = None
+    username = ""
+    display_name = "定时任务"
+
+
+SYSTEM = SystemSender()
+
+
 def sender_level(user):
+    if user is SYSTEM:
+        return "system"
     return "province" if user.role == "province_admin" else "city"
 
 
@@ -173,10 +190,18 @@ def _reminder_phone(institution):
     return phone if is_mobile(phone) else None
 
 
-def reminders_send(*, round, user, city_code=None):
-    """催报: an in-app message and an SMS (outbox) to each institution that has not reported and
-    that nobody reminded for this period within ``REMINDER_INTERVAL``; to no one else. Records
-    each reminder (``ReportReminder``). Commits; safe to repeat (the repeat reminds no one)."""
+def reminders_send(*, round, user, city_code=None, progress=None):
+    """催报 (a job, or a 定时任务 with ``user=SYSTEM``): an in-app message and an SMS (outbox) to each
+    institution that has not reported and that nobody reminded for this period within
+    ``REMINDER_INTERVAL``; to no one else. Records each reminder (``ReportReminder``). Commits; safe
+    to repeat (the repeat reminds no one); the texts go out after the commit."""
+    result = reminders_record(round=round, user=user, city_code=city_code, progress=progress)
+    db.session.commit()
+    return result
+
+
+def reminders_record(*, round, user, city_code=None, progress=None):
+    """What ``reminders_send`` does, in the caller's transaction (a schedule commits it with its claim)."""
     today = local_today()
     if today > round.closes_on:
         deadline = f"已于 {round.closes_on:%Y-%m-%d} 截止，请尽快申请补报"
@@ -190,7 +215,9 @@ def reminders_send(*, round, user, city_code=None):
     phones = {institution.id: _reminder_phone(institution) for institution in institutions}
     claimed = _claim(round=round, user=user, phones=phones, now=utcnow())
     sms = 0
-    for institution in institutions:
+    for number, institution in enumerate(institutions, start=1):
+        if progress is not None:
+            progress(number, len(institutions), f"已处理 {number} / {len(institutions)} 家机构")
         if institution.id not in claimed:
             continue
         notify(institution.user, title, body, link=link)
@@ -200,11 +227,12 @@ def reminders_send(*, round, user, city_code=None):
     result = ReminderResult(
         reminded=len(claimed), sms=sms, skipped=len(institutions) - len(claimed), interval=reminder_interval()
     )
-    scope = (
-        "全省"
-        if user.role == "province_admin" and not city_code
-        else (user.city.name if user.role == "city_admin" and user.city else region_name(city_code))
-    )
+    if user is SYSTEM:
+        scope = "全省（定时提醒）"
+    elif user.role == "province_admin" and not city_code:
+        scope = "全省"
+    else:
+        scope = user.city.name if user.role == "city_admin" and user.city else region_name(city_code)
     audit(
         "report.remind",
         summary=(
@@ -218,7 +246,23 @@ def reminders_send(*, round, user, city_code=None):
             "skipped": result.skipped,
             "city_code": city_code or user.city_code,
         },
-        actor=user,
+        actor=None if user is SYSTEM else user,
     )
-    db.session.commit()
     return result
+
+
+def reminder_message(result):
+    """The lines the page shows after a 催报: (category, text)."""
+    lines = []
+    if result.reminded:
+        lines.append(
+            (
+                "success",
+                f"已向 {result.reminded} 家未报送的机构发送提醒（站内消息 {result.reminded} 条，短信 {result.sms} 条）。",
+            )
+        )
+    if result.skipped:
+        lines.append(("info", f"{result.skipped} 家机构在 {result.interval_label}内已提醒过，本次未重复发送。"))
+    if not result.reminded and not result.skipped:
+        lines.append(("info", "所有应报机构均已报送，无需提醒。"))
+    return lines
