@@ -383,7 +383,7 @@ def main():
     run("attachment download", step_download, institution, path, content, name, args.upstream, args.x_accel_prefix)
 
     if args.skip_jobs:
-        print("smoke SKIPPED export job: no job queue (app/jobs.py) in this build")
+        print("smoke SKIPPED export job (--skip-jobs: no job queue in this build)")
     else:
         admin = Browser(args.base, verify, nginx=not args.direct)
         run("admin login", sign_in, admin, args.database_url, args.admin, args.admin_password)
