@@ -122,6 +122,7 @@ class Defaults:
     JOBS_URL = None
     JOBS_EMBEDDED_WORKER = None  # in-process worker threads; unset: on in development, off otherwise
     JOBS_BASE_URL = None  # links in messages written by jobs (e.g. https://example.gov.cn/)
+    JOBS_DIR = None  # the jobs' files (exports, 通报): instance/jobs unless set
     SMS_RETRIES = 4  # a failed gateway call is tried again this many times,
     SMS_RETRY_DELAY = 30  # first after this many seconds,
     SMS_RETRY_BACKOFF = 2  # each wait this many times the one before

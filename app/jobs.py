@@ -400,7 +400,8 @@ def jobs_recent(*, user, kind=None, limit=10):
 
 
 def jobs_folder(app=None):
-    folder = Path((app or current_app).instance_path) / "jobs"
+    app = app or current_app
+    folder = Path(app.config.get("JOBS_DIR") or Path(app.instance_path) / "jobs")
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 
@@ -609,17 +610,15 @@ def schedules_check(now=None):
     """The periodic check (every minute): run each enabled schedule whose time has come today and
     whose slot nobody has claimed; then recover lost jobs."""
     now = now or local_now()
+    slot = now.date().isoformat()
     ran = []
     for name in registry().schedules:
         row = schedule_row(name)
-        db.session.commit()
-        if not row.enabled or now.hour < int(schedule_params(row)["hour"]):
-            continue
-        slot = now.date().isoformat()
-        if row.last_slot == slot:
-            continue
-        if schedule_run(name, slot, now.date()) is not None:
+        due = row.enabled and now.hour >= int(schedule_params(row)["hour"]) and row.last_slot != slot
+        db.session.commit()  # no transaction held while another runner claims
+        if due and schedule_run(name, slot, now.date()) is not None:
             ran.append(name)
+    db.session.commit()
     jobs_recover()
     return ran
 
