@@ -197,19 +197,24 @@ class MoneyField(DecimalField):
         kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
         super().__init__(label, validators, places=2, description=kwargs.pop("description", unit), **kwargs)
 
+    example = "请输入数字，如 120.50。"
+
+    def clean_number(self, text):
+        return text.replace(",", "").replace("，", "").strip()
+
     def process_formdata(self, valuelist):
         if not valuelist or valuelist[0] in ("", None):
             self.data = None
             return
-        text = valuelist[0].replace(",", "").replace("，", "").strip()
+        text = self.clean_number(valuelist[0])
         try:
             value = Decimal(text)
         except InvalidOperation:
             self.data = None
-            raise ValueError("请输入数字，如 120.50。")
+            raise ValueError(self.example)
         if not value.is_finite():
             self.data = None
-            raise ValueError("请输入数字，如 120.50。")
+            raise ValueError(self.example)
         self.data = value
 
     def pre_validate(self, form):
@@ -224,7 +229,12 @@ class MoneyField(DecimalField):
 
 
 class PercentField(MoneyField):
-    """A percentage, 0-100 with at most two decimals."""
+    """A percentage, 0-100 with at most two decimals; "50%" (or "50％") is read as 50."""
+
+    example = "请输入 0 到 100 之间的数字，如 50 或 50%。"
+
+    def clean_number(self, text):
+        return super().clean_number(text).rstrip("%％").strip()
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, maximum=Decimal("100"), unit="%", **kwargs)

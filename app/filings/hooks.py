@@ -60,6 +60,11 @@ class Hooks:
         """Short notes shown above a filing on 查看 / 审核 (e.g. 逾期报送, an explained anomaly)."""
         return []
 
+    def locked_rows(self, wizard, filings):
+        """{filing id: (label, url or None)} for the owner's list: rows the owner may not edit now,
+        with what they offer instead of 编辑 (e.g. 申请补报 after a deadline)."""
+        return {}
+
     def list_context(self, wizard, *, user):
         """Extra context for the owner's list page (with ``wizard.list_template``)."""
         return {}

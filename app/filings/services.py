@@ -117,6 +117,24 @@ def visible_filing_or_404(wizard, filing_id, user):
 # ---- drafts and steps -------------------------------------------------------------------------
 
 
+def _duplicate(wizard, existing):
+    """The refusal of a second filing, saying what the first one really is: a draft not yet
+    submitted (继续填写), a returned one (修改), or one submitted already (the module's message)."""
+    if existing.status == workflow.DRAFT:
+        return FilingError(
+            f"本期已有一份尚未提交的{wizard.title}草稿，不能重复新建，请继续填写该草稿。",
+            link=(wizard.step_url(existing, wizard.first_incomplete(existing)), "继续填写草稿"),
+        )
+    if existing.status == workflow.RETURNED:
+        return FilingError(
+            f"本期的{wizard.title}已被退回，不能重复新建，请修改后重新提交。",
+            link=(wizard.step_url(existing, wizard.steps[0].slug), "修改退回的填报"),
+        )
+    return FilingError(
+        wizard.duplicate_message, link=(url_for(wizard.endpoints.show, filing_id=existing.id), "查看已有的填报记录")
+    )
+
+
 def filing_create(*, wizard, user, round_id=None):
     """Create a draft in the open round (or the chosen one of the hooks' ``creatable_rounds``).
     Commits; raises FilingError with the reason otherwise (a duplicate links to the existing one)."""
@@ -131,10 +149,9 @@ def filing_create(*, wizard, user, round_id=None):
     if wizard.needs_institution and institution is None:
         raise FilingError("只有服务机构帐户可以填报。")
     key = wizard.hooks.unique_key(wizard, user=user, round=current)
-    existing = db.session.scalar(sa.select(Filing.id).where(Filing.unique_key == key)) if key else None
+    existing = db.session.scalar(sa.select(wizard.model).where(Filing.unique_key == key)) if key else None
     if existing:
-        link = (url_for(wizard.endpoints.show, filing_id=existing), "查看已有的填报记录")
-        raise FilingError(wizard.duplicate_message, link=link)
+        raise _duplicate(wizard, existing)
     filing = wizard.model(
         owner_id=user.id,
         institution_id=institution.id if institution else None,

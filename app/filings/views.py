@@ -110,6 +110,7 @@ class FilingViews:
             status_label=w.status_label,
             workflow=workflow,
             form=EmptyForm(),
+            locked_rows=w.hooks.locked_rows(w, page.items),
             breadcrumb=[(w.breadcrumb_root, None), (w.breadcrumb_section, None)]
             + ([(w.list_label, None)] if w.list_label else []),
         )
@@ -153,7 +154,7 @@ class FilingViews:
             return self._not_editable(filing, refused)
         first = w.first_incomplete(filing)
         if w.slugs().index(slug) > w.slugs().index(first):
-            return redirect(w.step_url(filing, first))
+            return self._ahead(filing, first, step.title)
         form = step.make_form(filing, submitted=request.method == "POST")
         if request.method == "POST" and form.validate():
             try:
@@ -176,6 +177,13 @@ class FilingViews:
             return redirect_303(w.step_url(filing, following))
         status = 422 if request.method == "POST" else 200
         return self._render_step(filing, slug, form=form, status=status)
+
+    def _ahead(self, filing, first, wanted):
+        """A step opened before the ones ahead of it are done: to the first incomplete, saying why."""
+        w = self.wizard
+        title = w.step(first).title if w.step(first) else w.attachment_title
+        flash(f"请先完成“{title}”并点击下一步，再填写“{wanted}”。", "info")
+        return redirect(w.step_url(filing, first))
 
     def _step_context(self, filing, current):
         w = self.wizard
@@ -231,7 +239,7 @@ class FilingViews:
             return self._not_editable(filing, refused)
         first = w.first_incomplete(filing)
         if first != w.ATTACHMENTS:
-            return redirect(w.step_url(filing, first))
+            return self._ahead(filing, first, w.attachment_title)
         if request.method == "GET":
             return self._render_step(filing, w.ATTACHMENTS)
         form = EmptyForm()

@@ -1,21 +1,35 @@
 /* Small opt-in helpers; every page works without this file.
-   data-counter="N" on a textarea shows "已输入 x / N 字";
+   data-counter="N" on a textarea shows "已输入 x / N 字" (with data-counter-min="M": "已输入 x 字（要求 M-N 字）"),
+   counted as the server counts;
    data-confirm="..." on a form asks before submitting;
    data-upload on a form shows its <progress> while htmx uploads;
    data-native-submit on a formaction button submits without htmx (file downloads);
    a plain POST form is sent once per click burst (htmx forms: hx-disabled-elt on each form).
    Without this file the server alone makes a repeated POST harmless. */
 (function () {
+  // Characters as the server counts them (app/forms.py clean_text + CharCount): control
+  // characters dropped, a line break is one character, surrounding whitespace not counted,
+  // and a character outside the BMP is one, not two.
+  var CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff]/g;
+  function serverLength(text) {
+    return Array.from(text.replace(CONTROL, "").replace(/\r\n?/g, "\n").trim()).length;
+  }
   function counter(el) {
     var max = parseInt(el.getAttribute("data-counter"), 10);
+    var min = parseInt(el.getAttribute("data-counter-min") || "0", 10);
     var out = document.createElement("span");
     out.className = "counter";
     out.setAttribute("aria-live", "polite");
     el.parentNode.appendChild(out);
     function update() {
-      var n = el.value.length;
-      out.textContent = "已输入 " + n + " / " + max + " 字";
-      out.className = n > max ? "counter over" : "counter";
+      var n = serverLength(el.value);
+      if (min) {
+        out.textContent = "已输入 " + n + " 字（要求 " + min + "-" + max + " 字）";
+        out.className = n > max || (n > 0 && n < min) ? "counter over" : n >= min ? "counter ok" : "counter";
+      } else {
+        out.textContent = "已输入 " + n + " / " + max + " 字";
+        out.className = n > max ? "counter over" : "counter";
+      }
     }
     el.addEventListener("input", update);
     update();

@@ -251,7 +251,21 @@ def test_one_application_per_round(client, people):
     login(client, people.institution.username)
     new_draft(client)
     response = client.post("/applications/new", follow_redirects=True)
-    assert "每个机构每批次只能申报一次" in response.get_data(as_text=True)
+    # only a draft exists: the message says so and leads to it, not "已提交过"
+    body = response.get_data(as_text=True)
+    assert "本期已有一份尚未提交的核心服务机构申报草稿" in body
+    assert "已提交过" not in body
+    assert "继续填写草稿" in body
+
+
+def test_second_application_after_submitting_says_it_was_submitted(client, people):
+    login(client, people.institution.username)
+    filing_id = ready_application(client)
+    client.post(f"/applications/{filing_id}/submit")
+    response = client.post("/applications/new", follow_redirects=True)
+    body = response.get_data(as_text=True)
+    assert "本批次已提交过核心服务机构申报，每个机构每批次只能申报一次" in body
+    assert "查看已有的填报记录" in body
 
 
 def test_edit_after_submit_withdraws_to_draft_until_a_reviewer_acts(client, app, people):

@@ -110,7 +110,8 @@ def test_one_institution_nomination_per_year(client, app, people):
     login(client, people.institution.username)
     new_draft(client, "institutions")
     response = client.post("/awards/institutions/new", follow_redirects=True)
-    assert "每个机构每年只能申报一次" in response.get_data(as_text=True)
+    # only a draft exists: the message says so (not "已填报过") and leads to it
+    assert "本期已有一份尚未提交的优秀服务机构申报草稿" in response.get_data(as_text=True)
     # a second 评选年度 in the same year does not open the door
     with app.app_context():
         db.session.execute(sa.delete(Round).where(Round.id != people.round_id).where(Round.kind == "award"))
@@ -125,7 +126,8 @@ def test_one_institution_nomination_per_year(client, app, people):
         db.session.add(later)
         db.session.commit()
     response = client.post("/awards/institutions/new", follow_redirects=True)
-    assert "每个机构每年只能申报一次" in response.get_data(as_text=True)
+    # only a draft exists: the message says so (not "已填报过") and leads to it
+    assert "本期已有一份尚未提交的优秀服务机构申报草稿" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(InstitutionNomination.id))) == 1
     # another institution may nominate itself
@@ -194,7 +196,7 @@ def test_an_expert_nominates_itself_once_a_year(client, app, people):
         filing = db.session.get(ExpertNomination, filing_id)
         assert filing.nominee_id == people.expert.id and filing.institution_id is None and filing.city_code == "430200"
     response = client.post("/awards/experts/new", follow_redirects=True)
-    assert "本人每年只能申报一次" in response.get_data(as_text=True)
+    assert "尚未提交的" in response.get_data(as_text=True) and "继续填写草稿" in response.get_data(as_text=True)
     own_name = soup.select_one("#name")["value"]
     data = dict(EXPERT_BASIC, category_id=people.category_id, name=own_name, employer="湘潭大学")
     assert client.post(f"/awards/experts/{filing_id}/step/basic", data=data).status_code == 303

@@ -1,6 +1,6 @@
 """调度期管理, 核心服务机构认定, 管理首页 counts, seed-demo, the pages each admin can open."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -24,7 +24,8 @@ def test_open_a_period_with_the_default_deadline(client, app, people):
     with app.app_context():
         round = db.session.scalar(sa.select(Round).where(Round.kind == "report", Round.year == 2025, Round.month == 6))
         assert (
-            str(round.opens_on) == "2025-06-01"
+            # June's 调度期 opens when June has ended, by default
+            str(round.opens_on) == "2025-07-01"
             and str(round.closes_on) == "2025-07-10"
             and round.title == "2025年6月调度"
         )
@@ -126,7 +127,7 @@ def _china(*args):
         ((2027, 1, 1, 0, 30), None, "2027-2030"),  # 00:30 in China is still 2026 in UTC
     ],
 )
-def test_seed_demo_opens_this_month_and_recognises_the_demo_institution(app, moment, existing, term):
+def test_seed_demo_opens_last_month_and_recognises_the_demo_institution(app, moment, existing, term):
     from app.blueprints.auth.models import User
     from app.demo import seed_demo_data
 
@@ -140,7 +141,10 @@ def test_seed_demo_opens_this_month_and_recognises_the_demo_institution(app, mom
         seed_demo_data()
         seed_demo_data()  # idempotent
         rounds = db.session.scalars(sa.select(Round).where(Round.kind == "report")).all()
-        assert [(r.year, r.month) for r in rounds] == [moment[:2]]
+        # the month that has ended: its 调度期 is open now (the current month's opens when it ends)
+        year, month = moment[:2]
+        assert [(r.year, r.month) for r in rounds] == [(year - 1, 12) if month == 1 else (year, month - 1)]
+        assert rounds[0].opens_on <= date(*moment[:3]) <= rounds[0].closes_on
         institution = db.session.scalar(sa.select(User).where(User.username == "jigou@example.com")).institution
         assert (
             db.session.scalar(

@@ -151,8 +151,9 @@ def test_one_report_per_month_with_a_link_to_the_existing_one(client, people):
     report_id = new_report(client)
     response = client.post("/reports/new", data={"round_id": people.round_id}, follow_redirects=True)
     soup = page(response)
-    assert "每个机构每月只能填报一次" in text_of(soup)
-    assert soup.find("a", href=f"/reports/{report_id}", string="查看已有的填报记录") is not None
+    # a draft: the message says it is not submitted yet and leads back into it
+    assert "本期已有一份尚未提交的" in text_of(soup)
+    assert soup.find("a", href=f"/reports/{report_id}/step/basic", string="继续填写草稿") is not None
 
 
 def test_an_institution_without_recognition_cannot_file(client, people):

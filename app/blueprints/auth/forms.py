@@ -1,5 +1,6 @@
 """Forms of the auth blueprint. Database checks call the rule helpers in services.py."""
 
+from flask import request
 from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import EqualTo, Length, Optional, ValidationError
@@ -142,7 +143,20 @@ class EnterpriseRegisterForm(AccountFieldsMixin, RegionMixin, BaseForm):
         _check(services.uscc_problem(field.data, role="enterprise"))
 
 
-class LoginForm(BaseForm):
+class CaptchaRefreshMixin:
+    """看不清？换一张 without JavaScript posts the form back with ``captcha_refresh``: nothing is
+    checked or sent, the page comes back with what was typed and a new image."""
+
+    def captcha_refresh_requested(self):
+        return self.is_submitted() and bool(request.form.get("captcha_refresh"))
+
+    def validate_on_submit(self, extra_validators=None):
+        if self.captcha_refresh_requested():
+            return False
+        return super().validate_on_submit(extra_validators)
+
+
+class LoginForm(CaptchaRefreshMixin, BaseForm):
     """登录. Field names are relied on by tests/helpers.login()."""
 
     username = StringField(
@@ -154,7 +168,7 @@ class LoginForm(BaseForm):
     captcha = StringField("验证码", validators=[required("请输入验证码。")])
 
 
-class CaptchaMixin:
+class CaptchaMixin(CaptchaRefreshMixin):
     """An image captcha checked (and used up) when the form validates."""
 
     captcha_scope = None

@@ -1,9 +1,10 @@
 """注册, 登录, 退出, 图形验证码, 忘记密码, 手机号变更申诉."""
 
+import secrets
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import abort, flash, make_response, redirect, request, session, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
@@ -213,6 +214,16 @@ def captcha_image(scope):
     response.headers["Content-Type"] = "image/png"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/captcha/<scope>/new")
+@public
+@limiter.limit("60 per minute")
+def new_captcha(scope):
+    """看不清？换一张 with htmx: the image tag alone, pointing at a fresh image; 404 for an unknown scope."""
+    if scope not in CAPTCHA_SCOPES:
+        abort(404)
+    return render_template("auth/_partials/_captcha_image.html", scope=scope, refresh=secrets.token_hex(4))
 
 
 # --- 忘记密码 ---------------------------------------------------------------------------------

@@ -310,7 +310,9 @@ def start_export():
 def list_periods():
     """调度期: every month opened so far and 开启调度期 (deadline defaults to the 10th of the next month)."""
     today = local_today()
-    form = PeriodForm(year=today.year, month=today.month) if request.method == "GET" else PeriodForm()
+    # the month to open is the one that has just ended (its 调度期 opens on the 1st of this month)
+    year, month = services.previous_month(today.year, today.month)
+    form = PeriodForm(year=year, month=month) if request.method == "GET" else PeriodForm()
     error = None
     if form.validate_on_submit():
         try:

@@ -5,10 +5,11 @@ Each function that changes data is ``<entity>_<verb>(*, ...)``, owns its commit 
 audit trail; a request that cannot be carried out raises ``ReportError`` with a message for the user.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import url_for
 
 from app.blueprints.applications.models import Recognition
 from app.blueprints.applications.services import recognition_current
@@ -56,10 +57,17 @@ def default_deadline(year, month):
     return date(y, m, DEADLINE_DAY)
 
 
+def default_opening(year, month):
+    """A month's 调度期 opens when the month has ended: the 1st of the next month."""
+    y, m = next_month(year, month)
+    return date(y, m, 1)
+
+
 def period_open(*, year, month, opens_on=None, closes_on=None, actor):
-    """开启调度期: a report Round for the month (opens on its 1st, closes on the 10th of the next
-    month unless given). Commits; ReportError when that month is open already."""
-    opens_on = opens_on or date(year, month, 1)
+    """开启调度期: a report Round for the month (opens on the 1st of the next month, when the month
+    has ended, and closes on the 10th, unless given). Commits; ReportError when that month is open
+    already."""
+    opens_on = opens_on or default_opening(year, month)
     closes_on = closes_on or default_deadline(year, month)
     if closes_on < opens_on:
         raise ReportError("截止日期不能早于开始日期。")
@@ -129,7 +137,8 @@ def recognised_years(institution_id, years):
 
 def creatable_rounds(user, today=None):
     """Periods the institution may start a report in: open ones, plus those with a running 补报
-    exception; only years its recognition covers. Newest first."""
+    exception; only years its recognition covers. The months it has not filed come first, the
+    earliest of them first (the default of 基础数据填报), then the filed ones, newest first."""
     institution = user.institution
     if institution is None:
         return []
@@ -148,7 +157,52 @@ def creatable_rounds(user, today=None):
         .order_by(Round.year.desc(), Round.month.desc())
     ).all()
     years = recognised_years(institution.id, [r.year for r in rounds])
-    return [r for r in rounds if r.year in years]
+    rounds = [r for r in rounds if r.year in years]
+    filed = filed_round_ids(institution.id, [r.id for r in rounds])
+    unfiled = sorted((r for r in rounds if r.id not in filed), key=lambda r: (r.year, r.month))
+    return unfiled + [r for r in rounds if r.id in filed]
+
+
+def filed_round_ids(institution_id, round_ids):
+    """The periods among ``round_ids`` the institution has a report in (a draft counts)."""
+    if not round_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(MonthlyReport.round_id).where(
+                MonthlyReport.institution_id == institution_id, MonthlyReport.round_id.in_(round_ids)
+            )
+        )
+    )
+
+
+def reports_locked(reports, today=None):
+    """{report id: (label, url or None)} for the owner's list: a report past its deadline without
+    a running 补报 exception offers 申请补报 (or says one is waiting) instead of 编辑. One query."""
+    today = today or local_today()
+    late = [r for r in reports if r.status in (workflow.DRAFT, workflow.SUBMITTED) and today > r.round.closes_on]
+    if not late:
+        return {}
+    latest = {}
+    for req in db.session.scalars(
+        sa.select(ReportReopenRequest)
+        .where(
+            ReportReopenRequest.institution_id.in_({r.institution_id for r in late}),
+            ReportReopenRequest.round_id.in_({r.round_id for r in late}),
+        )
+        .order_by(ReportReopenRequest.id)
+    ):
+        latest[(req.institution_id, req.round_id)] = req
+    locked = {}
+    for report in late:
+        req = latest.get((report.institution_id, report.round_id))
+        if req is not None and req.status == REOPEN_GRANTED and req.until and req.until >= today:
+            continue  # a running exception: 编辑 works
+        if req is not None and req.status == REOPEN_PENDING:
+            locked[report.id] = ("补报申请待处理", None)
+        else:
+            locked[report.id] = ("申请补报", url_for("reports.new_reopen_request", round_id=report.round_id))
+    return locked
 
 
 def report_locked_message(report, today=None):
@@ -165,6 +219,12 @@ def report_locked_message(report, today=None):
         f"{round.year}年{round.month}月的调度数据已于 {round.closes_on:%Y-%m-%d} 截止填报，不能再{verb}。"
         "如需补报，请在“核心服务机构调度数据”列表中点击“申请补报”。"
     )
+
+
+def all_filed_message(rounds):
+    """What the list says when every open 调度期 has this institution's report already."""
+    months = "、".join(f"{r.year}年{r.month}月" for r in sorted(rounds, key=lambda r: (r.year, r.month)))
+    return f"开放填报的调度期（{months}）均已填报，可在下方列表中查看或编辑。"
 
 
 def closed_message(user):
@@ -287,24 +347,52 @@ def report_prefill(report, *, user):
     report.activities = [
         ReportActivity(category_id=c.id, category_name=c.name, sort_order=c.sort_order) for c in categories
     ]
-    earlier = db.session.scalar(
-        sa.select(MonthlyReport)
-        .where(
-            MonthlyReport.institution_id == report.institution_id,
-            MonthlyReport.status != workflow.DRAFT,
-            sa.or_(
-                MonthlyReport.year < round.year,
-                sa.and_(MonthlyReport.year == round.year, MonthlyReport.month < round.month),
-            ),
-        )
-        .order_by(MonthlyReport.year.desc(), MonthlyReport.month.desc())
-        .limit(1)
-    )
+    earlier = report_carried_from(report)
     if earlier is not None:
         for name in STOCK_FIELDS:
             setattr(report, name, getattr(earlier, name))
     elif user.institution is not None:
         report.institution_type_id = user.institution.institution_type_id
+
+
+def report_carried_from(report):
+    """The institution's latest report (not a draft) before this one's month: where a new draft's
+    standing figures come from."""
+    return db.session.scalar(
+        sa.select(MonthlyReport)
+        .where(
+            MonthlyReport.institution_id == report.institution_id,
+            MonthlyReport.status != workflow.DRAFT,
+            sa.or_(
+                MonthlyReport.year < report.year,
+                sa.and_(MonthlyReport.year == report.year, MonthlyReport.month < report.month),
+            ),
+        )
+        .order_by(MonthlyReport.year.desc(), MonthlyReport.month.desc())
+        .limit(1)
+    )
+
+
+def report_carried_note(report):
+    """The "沿用上月" note: which earlier report the draft's standing figures still equal, or None (nothing
+    to carry, or they have been changed)."""
+    earlier = report_carried_from(report)
+    if earlier is None:
+        return None
+    carried = [name for name in STOCK_FIELDS if getattr(earlier, name) is not None]
+    if not carried or any(getattr(report, name) != getattr(earlier, name) for name in carried):
+        return None
+    return earlier
+
+
+def report_offered_category_ids(report):
+    """The 服务类别 shown first: those the institution offers (基本资料) and any with figures in
+    this draft; None when the institution has not chosen any (then every category is shown)."""
+    institution = report.institution
+    offered = set(institution.service_category_ids) if institution is not None else set()
+    if not offered:
+        return None
+    return offered | {r.category_id for r in report.activities if r.activities or r.participants or r.served}
 
 
 def report_load_activities(form, report):
@@ -447,19 +535,20 @@ def report_on_transition(report, transition, actor):
 
 
 def demo_setup(username="jigou@example.com"):
-    """`flask seed-demo`: open this month's 调度期 and recognise the demo institution (idempotent)."""
+    """`flask seed-demo`: open last month's 调度期 (the month that has ended) and recognise the
+    demo institution (idempotent)."""
     today = local_today()
-    if not db.session.scalar(
-        sa.select(Round.id).where(Round.kind == KIND, Round.year == today.year, Round.month == today.month)
-    ):
+    year, month = previous_month(today.year, today.month)
+    if not db.session.scalar(sa.select(Round.id).where(Round.kind == KIND, Round.year == year, Round.month == month)):
         db.session.add(
             Round(
                 kind=KIND,
-                title=period_title(today.year, today.month),
-                year=today.year,
-                month=today.month,
-                opens_on=date(today.year, today.month, 1),
-                closes_on=default_deadline(today.year, today.month),
+                title=period_title(year, month),
+                year=year,
+                month=month,
+                opens_on=default_opening(year, month),
+                # past the 10th the demo keeps the month open a while, so there is something to file
+                closes_on=max(default_deadline(year, month), today + timedelta(days=14)),
             )
         )
     user = db.session.scalar(sa.select(User).where(User.username_key == username.lower()))

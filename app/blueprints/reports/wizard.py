@@ -41,12 +41,22 @@ class ReportHooks(Hooks):
     def list_options(self, wizard):
         return [selectinload(MonthlyReport.institution), selectinload(MonthlyReport.round)]
 
+    def locked_rows(self, wizard, filings):
+        return services.reports_locked(filings)
+
     def list_context(self, wizard, *, user):
+        # 基础数据填报 starts the earliest open month not yet filed; filed months are not offered
         creatable = services.creatable_rounds(user)
+        institution = user.institution
+        filed = services.filed_round_ids(institution.id, [r.id for r in creatable]) if institution else set()
+        unfiled = [r for r in creatable if r.id not in filed]
+        closed = None
+        if not unfiled:
+            closed = services.all_filed_message(creatable) if creatable else services.closed_message(user)
         return {
-            "current_round": creatable[0] if creatable else None,
-            "creatable_rounds": creatable,
-            "closed_message": None if creatable else services.closed_message(user),
+            "current_round": unfiled[0] if unfiled else None,
+            "creatable_rounds": unfiled,
+            "closed_message": closed,
             "periods": services.institution_periods(user),
         }
 
@@ -104,6 +114,8 @@ def _context(filing):
     return {
         "activity_hint": ACTIVITY_HINT,
         "summary_url": url_for("reports.export_work_summary", filing_id=filing.id),
+        "carried_from": services.report_carried_note(filing),
+        "offered_ids": services.report_offered_category_ids(filing),
     }
 
 
