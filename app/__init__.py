@@ -11,7 +11,6 @@ from app import (
 )
 from app.blueprints import MENU_GROUPS, MODULES
 from app.blueprints.auth.sessions import load_user
-from app.cache import watch_writes
 from app.cli import register_cli
 from app.config import load_config, prepare_files
 from app.database import configure_engine
@@ -51,15 +50,14 @@ def create_app(test_config=None, modules=None):
 
     with app.app_context():
         configure_engine(db.engine)
-        watch_writes(db.engine)
 
     install_converters(app)  # before the blueprints: <int:...> ids bounded to the database's integer range
     wire_modules(app, MODULES if modules is None else modules, MENU_GROUPS)
     app.register_blueprint(health.bp)
     register_web(app)
+    init_static(app)  # fingerprinted static names, compressed responses
     # The background jobs: the core's SMS delivery, then each module's, in the modules' order.
     init_jobs(app, [delivery_kind(app.config), *wiring(app).jobs], wiring(app).schedules)
-    init_static(app)  # fingerprinted static names, compressed responses
     init_sms_log()
     register_cli(app)
 

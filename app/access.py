@@ -12,6 +12,8 @@ endpoint ships undeclared.
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
+from app.saved_forms import signed_out_post
+
 PUBLIC = "public"
 LOGIN = "login"
 ALL_ROLES = ("enterprise", "institution", "expert", "city_admin", "province_admin")
@@ -64,6 +66,8 @@ def enforce_access():
     if policy == PUBLIC:
         return None
     if not current_user.is_authenticated:
+        if request.method == "POST":
+            return signed_out_post()  # what was typed is kept for after the login
         flash("请先登录。", "info")
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ALLOWED:

@@ -1,100 +1,138 @@
-"""Whole-page cache for read-only pages, invalidated by a content version.
+"""Cache of the public portal pages an anonymous visitor sees, keyed by the data they show.
 
-Every committed transaction that wrote to a table a page may show bumps ``content_version``
-in that same transaction (just before COMMIT). A cached page is keyed by that version, the
-current minute, the visitor's session (or "anon") and the full URL, so
+Only anonymous visitors get cached pages; a signed-in user's pages are always rendered for them
+(they are cheap enough: docs/benchmarks.md). A portal view declares the *topics* it shows::
 
-- a write anywhere (web, CLI, import) makes every earlier page unreachable at once;
-- anything that turns on the clock (a notice scheduled for 09:00, a filing deadline, the day an
-  认定 expires) is at most a minute old — and those are all set to the minute; so is a change
-  made behind the application's back (by hand in the database);
-- a signed-in user only ever gets pages rendered for their own session (access is still checked
-  by ``enforce_access`` before the view runs; the cache sits inside the view).
+    @bp.route("/notices")
+    @public
+    @public_page(NOTICES)
+    def list_notices(): ...
 
-Pages are only stored when nothing personal leaked into them: a flash message, or, for an
-anonymous visitor, a CSRF token. Storage is Flask-Caching (``CACHE_TYPE``: SimpleCache per
-worker by default, RedisCache to share it between workers); the version row makes either correct.
+and a page is keyed by each topic's current token, the minute, htmx or not, and the URL. So a
+notice scheduled for 09:00 or an 认定 that ends today shows within the minute.
+
+A topic changes when a transaction that wrote its rows commits. Which rows feed which topic is
+declared on the tables themselves (``cache_topics`` in a model's ``__table_args__`` info, or a
+``Table(..., info={"cache_topics": ...})``), so every writer — a service, the importer, a CLI
+command, a bulk ``UPDATE`` — invalidates what it changes without having to remember to; nothing
+reads SQL text. Just before COMMIT the touched topics get a new random token (table
+``cache_topic``), in that same transaction: a page rendered from the new data can never be stored
+under the old token, and a token never comes back (a restore or a downgrade cannot revive a stale
+page, unlike a counter would).
+
+Storage is Flask-Caching (``CACHE_TYPE``: SimpleCache per worker by default, RedisCache to share
+it between workers); the tokens are in the database, so either is correct.
 """
 
-import hashlib
-import os
-import re
-import tempfile
-import time
-from pathlib import Path
+import secrets
 
 import sqlalchemy as sa
-from flask import current_app, g, request, session
+from flask import g, request, session
 from flask.signals import message_flashed
 from flask_login import current_user
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.extensions import cache, db
 from app.htmx import is_htmx
 from app.utils import utcnow
 
-# Bookkeeping tables no cached page shows: writing them does not change any page.
-# (A page that shows one of these must not use ``cached_page``.)
-UNCACHED_TABLES = frozenset(
-    {
-        "content_version",
-        "alembic_version",
-        "user_session",
-        "login_log",
-        "audit_log",
-        "sms_message",
-        "sms_code",
-        "captcha_challenge",
-        "complaint_lookup",
-        "job",  # a job's progress and status (app/jobs.py); what a job changes bumps the version itself
-        "schedule_run",
-    }
-)
-
-_WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)"?', re.I)
-BUMP = "UPDATE content_version SET version = version + 1 WHERE id = 1"
-CURRENT = "SELECT version FROM content_version WHERE id = 1"
+# The topics, and what each covers.
+NOTICES = "notices"  # 通知公告 / 工作动态 and their attachments
+DIRECTORY = "directory"  # recognised institutions, their public profile and 服务类别
+AWARDS = "awards"  # published 优秀评选 results
+BIG_DATA = "big_data"  # the approved monthly reports' rollups (调度大数据)
+REFERENCE = "reference"  # 市州 / 区县 names, 机构类型, 服务类别, 所属平台
+TOPICS = (NOTICES, DIRECTORY, AWARDS, BIG_DATA, REFERENCE)
 
 
-class ContentVersion(db.Model):
-    """One row: how many content-changing transactions have committed."""
+class CacheTopic(db.Model):
+    """One row per topic: the token cached pages of that topic are keyed by."""
 
-    __tablename__ = "content_version"
+    __tablename__ = "cache_topic"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-
-
-def content_version():
-    """The current version, or None when the row is missing (then nothing is cached)."""
-    # On the request's own connection and transaction, without the ORM's statement machinery.
-    return db.session.connection().exec_driver_sql(CURRENT).scalar()
+    name: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(32))
 
 
-def watch_writes(engine):
-    """Bump the version in every transaction that wrote to a page's tables."""
+def topics(*names):
+    """``__table_args__``/``Table`` info declaring which topics a table's rows feed."""
+    unknown = set(names) - set(TOPICS)
+    if unknown:
+        raise ValueError(f"unknown cache topics: {sorted(unknown)}")
+    return {"cache_topics": tuple(names)}
 
-    @event.listens_for(engine, "after_cursor_execute")
-    def _note_write(conn, _cursor, statement, _parameters, _context, _executemany):
-        match = _WRITE.match(statement)
-        if match and match.group(1).lower() not in UNCACHED_TABLES:
-            conn.info["content_changed"] = True
 
-    @event.listens_for(engine, "commit")
-    def _bump(conn):
-        if conn.info.pop("content_changed", False):
-            # Straight to the driver, inside the transaction being committed (no events, no
-            # autoflush); the row lock is held only for the instant before COMMIT.
-            cursor = conn.connection.cursor()
-            try:
-                cursor.execute(BUMP)
-            finally:
-                cursor.close()
+def _table_topics(table):
+    return table.info.get("cache_topics", ()) if table is not None else ()
 
-    @event.listens_for(engine, "rollback")
-    def _forget(conn):
-        conn.info.pop("content_changed", None)
+
+def _note(session, names):
+    if names:
+        session.info.setdefault("cache_topics", set()).update(names)
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session, _context):
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        of_row = getattr(instance, "cache_topics_of", None)  # a table whose rows differ (attachment)
+        if of_row is not None:
+            _note(session, set(of_row()))
+            continue
+        mapper = sa.inspect(instance).mapper
+        _note(session, {name for table in mapper.tables for name in _table_topics(table)})
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk(state):
+    """INSERT / UPDATE / DELETE statements run through the session (ORM-enabled or Core)."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    names = set(_table_topics(table))
+    if state.bind_mapper is not None:  # joined inheritance: an UPDATE of the base may touch a subclass row
+        names.update(name for t in state.bind_mapper.tables for name in _table_topics(t))
+    _note(state.session, names)
+
+
+@event.listens_for(Session, "before_commit")
+def _renew_tokens(session):
+    session.flush()  # what is still pending counts too
+    names = sorted(session.info.pop("cache_topics", ()))
+    if not names:
+        return
+    # new random tokens, in the transaction being committed (sorted: two commits lock in one order)
+    table = CacheTopic.__table__
+    session.execute(
+        table.update().where(table.c.name == sa.bindparam("topic")).values(token=sa.bindparam("fresh")),
+        [{"topic": name, "fresh": secrets.token_hex(16)} for name in names],
+    )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session):
+    session.info.pop("cache_topics", None)
+
+
+def topic_tokens(names):
+    """{topic: token} as committed (None when the rows are missing: then nothing is cached)."""
+    found = dict(
+        db.session.execute(sa.select(CacheTopic.name, CacheTopic.token).where(CacheTopic.name.in_(names))).all()
+    )
+    return found if len(found) == len(names) else None
+
+
+def topics_renew(names=TOPICS):
+    """Give ``names`` fresh tokens now, creating missing rows (after a restore, or a change made
+    behind the ORM's back). Commits on a connection of its own."""
+    with db.engine.begin() as connection:
+        present = set(connection.execute(sa.select(CacheTopic.name).where(CacheTopic.name.in_(names))).scalars())
+        for name in names:
+            token = secrets.token_hex(16)
+            if name in present:
+                connection.execute(sa.update(CacheTopic).where(CacheTopic.name == name).values(token=token))
+            else:
+                connection.execute(sa.insert(CacheTopic).values(name=name, token=token))
 
 
 @message_flashed.connect
@@ -102,74 +140,26 @@ def _flashed(_app, **_kw):
     g._page_flashed = True
 
 
-def _bypass():
-    """Not cacheable: not a GET, a pending flash message, or no version row."""
-    if request.method != "GET" or session.get("_flashes"):
-        return True
-    g._page_version = content_version()
-    return g._page_version is None
+def public_page(*names):
+    """Decorator: serve this GET view from the cache to anonymous visitors, keyed by ``names``."""
+    names = tuple(sorted(names))
 
+    def bypass():
+        if request.method != "GET" or current_user.is_authenticated or session.get("_flashes"):
+            return True
+        g._page_tokens = topic_tokens(names)
+        return g._page_tokens is None
 
-def _key(*_args, **_kwargs):
-    scope = session.get("sid") if current_user.is_authenticated else "anon"
-    part = "fragment" if is_htmx() else "page"
-    return f"page:{g._page_version}:{utcnow():%Y%m%d%H%M}:{scope}:{part}:{request.host}{request.full_path}"
+    def key(*_args, **_kwargs):
+        tokens = ".".join(g._page_tokens[name] for name in names)
+        part = "fragment" if is_htmx() else "page"
+        return f"page:{tokens}:{utcnow():%Y%m%d%H%M}:{part}:{request.host}{request.full_path}"
+
+    return cache.cached(unless=bypass, make_cache_key=key, response_filter=_storable)
 
 
 def _storable(response):
-    """Only a plain 200 with nothing personal in it for someone else to see."""
+    """Only a plain 200 with nothing personal in it: no flash, no CSRF token."""
     if getattr(response, "status_code", 200) != 200 or g.get("_page_flashed"):
         return False
-    return current_user.is_authenticated or "csrf_token" not in g
-
-
-cached_page = cache.cached(unless=_bypass, make_cache_key=_key, response_filter=_storable)
-cached_page.__doc__ = "Decorator: serve this GET view from the page cache (see the module docstring)."
-
-
-def cached_file(parts, write, suffix=".xlsx"):
-    """A generated download kept on disk for the current content version: an open file.
-
-    ``parts`` say what the file depends on besides the data (kind, reviewer scope, filters);
-    ``write(out)`` writes it into a binary file when it is not there yet. The file is written
-    aside and renamed into place, so a reader never sees half of one; files of older versions
-    are removed when a new one is written. Exports never turn on the clock, so no minute here.
-    """
-    version = content_version()
-    if version is None:  # no version row: build a private copy every time
-        out = tempfile.TemporaryFile()
-        write(out)
-        out.seek(0)
-        return out
-    folder = Path(current_app.config["DOWNLOAD_CACHE_DIR"] or Path(current_app.instance_path) / "cache" / "downloads")
-    digest = hashlib.sha256(repr(tuple(parts)).encode()).hexdigest()[:32]
-    path = folder / f"{version}-{digest}{suffix}"
-    try:
-        return path.open("rb")
-    except FileNotFoundError:
-        pass
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=folder, prefix=".part-", delete=False) as out:
-        try:
-            write(out)
-        except BaseException:
-            os.unlink(out.name)
-            raise
-    handle = open(out.name, "rb")  # opened first: a newer version's writer may prune it any time
-    os.replace(out.name, path)
-    _prune(folder, keep=f"{version}-")
-    return handle
-
-
-def _prune(folder, keep):
-    """Remove the files of older versions, and half-written ones left by a killed worker an hour ago."""
-    an_hour_ago = time.time() - 3600
-    for old in folder.iterdir():
-        try:
-            if old.name.startswith(".part-"):
-                if old.stat().st_mtime < an_hour_ago:
-                    old.unlink()
-            elif not old.name.startswith(keep):
-                old.unlink()  # a download already under way keeps its open file
-        except FileNotFoundError:
-            pass  # another worker pruned it first
+    return "csrf_token" not in g

@@ -24,7 +24,7 @@ from app.blueprints.awards.models import (  # noqa: F401
 from app.blueprints.complaints.models import Complaint, ComplaintEvent, ComplaintLookup, ComplaintTicketCounter  # noqa: F401
 from app.blueprints.portal.models import Notice  # noqa: F401
 from app.blueprints.reports.models import MonthlyReport, ReportActivity, ReportReopenRequest  # noqa: F401
-from app.cache import ContentVersion  # noqa: F401
+from app.cache import CacheTopic  # noqa: F401
 from app.filings.models import Attachment, Filing, ReviewEvent, Round  # noqa: F401
 from app.inbox import Message  # noqa: F401
 from app.jobs import Job, Schedule, ScheduleRun  # noqa: F401

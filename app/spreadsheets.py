@@ -14,6 +14,7 @@ Exports carry what users typed (机构名称, 联系人, 异常说明 ...). Two 
 """
 
 import re
+import tempfile
 import zipfile
 import zlib
 
@@ -140,3 +141,16 @@ def xlsx_problem(
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError):
         return unreadable  # damaged, encrypted (RuntimeError) or oddly compressed (NotImplementedError)
     return None
+
+
+def xlsx_file(write):
+    """A workbook written by ``write(out)`` into a temporary file, rewound for send_file (which
+    closes it; the file is gone then). Built afresh for every download: the data is read as of now."""
+    out = tempfile.TemporaryFile()
+    try:
+        write(out)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out

@@ -5,12 +5,13 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from app import utils
-from app.access import enforce_access
+from app.access import PUBLIC, enforce_access, policy_of
 from app.errors import NotFound
 from app.extensions import db
 from app.inbox import unread_count
 from app.inputs import refuse_nul
 from app.menus import side_menu
+from app.saved_forms import signed_out_post
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -71,6 +72,10 @@ def register_web(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        # after 退出 (here or in another tab) the token went with the session: what was typed is
+        # kept for after the login rather than lost on a bare 页面已过期 page
+        if not current_user.is_authenticated and policy_of(request.endpoint) not in (None, PUBLIC):
+            return signed_out_post()
         return render_template(
             "error.html", code=400, title="页面已过期", text="页面已过期或表单令牌无效，请刷新页面后重新提交。"
         ), 400

@@ -110,13 +110,16 @@ def test_the_refusals_say_why(app, client):
         "p", class_="flash"
     )
     assert notice.get_text(strip=True) == "请先登录。"
-    # a refused POST is not a page to come back to: no next=
+    # a signed-out POST with nothing typed has nothing to come back to: no next=
     response = client.post("/workspace/profile", data={})
     assert (
-        response.status_code == 302
+        response.status_code == 303
         and "/auth/login" in response.headers["Location"]
         and "next" not in response.headers["Location"]
     )
+    # with something typed, it is kept and the login leads back to the page (tests/test_saved_forms.py)
+    response = client.post("/workspace/profile", data={"contact": "张三"})
+    assert response.status_code == 303 and "restore%3D" in response.headers["Location"]
     with app.app_context():
         user = make_institution()
         user.must_change_password = True

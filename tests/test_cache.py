@@ -1,31 +1,30 @@
-"""The page cache (app/cache.py): a page is reused until something is written or the minute turns,
-and never across sessions; access is checked before the cache is consulted."""
+"""The cache of anonymous portal pages (app/cache.py): a page is reused until a commit writes a
+table of a topic it shows, or the minute turns; signed-in users always get a fresh render."""
 
-import io
-import os
 from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from flask import g
-from openpyxl import load_workbook
 
 from app import cache as page_cache
-from app.blueprints.auth.models import LoginLog, UserSession
+from app.blueprints.auth.models import Institution, LoginLog, UserSession
 from app.blueprints.portal import services as portal_services
-from app.blueprints.reports import export as export_module
+from app.blueprints.portal.models import Notice
 from app.extensions import db
 from app.filings import services as filing_services
+from app.filings.models import Attachment
+from app.reference.models import Region
 from app.utils import utcnow
-from tests.factories import make_city_admin, make_institution, make_province_admin, make_round
+from tests.factories import make_institution, make_province_admin, make_round
 from tests.helpers import login, page, text_of
-from tests.portal.conftest import add_notice
+from tests.portal.conftest import add_notice, recognise
 
 
-def version():
-    """The committed version, read on a connection of its own (not the test's snapshot)."""
+def tokens():
+    """The committed tokens, read on a connection of their own (not the test's snapshot)."""
     with db.engine.connect() as connection:
-        return connection.execute(sa.text("SELECT version FROM content_version WHERE id = 1")).scalar_one()
+        return dict(connection.execute(sa.select(page_cache.CacheTopic.name, page_cache.CacheTopic.token)).all())
 
 
 @pytest.fixture
@@ -48,29 +47,61 @@ def renders(monkeypatch):
     return calls
 
 
-def test_a_content_write_bumps_the_version_in_its_transaction(app_ctx):
-    before = version()
+def changed(before, after):
+    return {name for name in before if before[name] != after[name]}
+
+
+def test_a_commit_renews_the_topics_of_the_tables_it_wrote_and_no_others(app_ctx):
+    before = tokens()
     add_notice("新通知")
-    assert version() == before + 1
-    # a Core statement (imports, seed-scale, rebuild-stats) counts too
-    with db.engine.begin() as connection:
-        connection.execute(sa.text("UPDATE notice SET pinned = pinned"))
-    assert version() == before + 2
+    assert changed(before, tokens()) == {"notices"}
+    before = tokens()
+    make_institution()  # an institution (and its account): the 核心服务机构 directory
+    assert changed(before, tokens()) == {"directory"}
 
 
-def test_bookkeeping_writes_and_rollbacks_leave_the_version_alone(app_ctx):
+def test_bulk_statements_through_the_session_count_too(app_ctx):
+    add_notice("新通知")
+    before = tokens()
+    db.session.execute(sa.update(Notice).values(pinned=True))  # ORM-enabled bulk UPDATE
+    db.session.commit()
+    middle = tokens()
+    assert changed(before, middle) == {"notices"}
+    db.session.execute(Region.__table__.update().where(Region.code == "430100").values(sort_order=1))  # Core
+    db.session.commit()
+    assert changed(middle, tokens()) == {"reference"}
+
+
+def test_bookkeeping_writes_and_rollbacks_leave_the_tokens_alone(app_ctx):
     user = make_institution()
-    before = version()
+    before = tokens()
     db.session.add(UserSession(id="s" * 40, user_id=user.id, ip="127.0.0.1", user_agent="test"))
     db.session.add(LoginLog(username=user.username, user_id=user.id, ip="127.0.0.1", success=True, detail="登录成功"))
     db.session.commit()
-    assert version() == before
-    db.session.execute(sa.text("UPDATE notice SET pinned = pinned"))
+    assert tokens() == before
+    db.session.execute(sa.update(Notice).values(pinned=True))
     db.session.rollback()
-    assert version() == before
+    db.session.commit()
+    assert tokens() == before
 
 
-def test_a_public_page_is_reused_until_something_is_written(client, app_ctx, renders):
+def test_a_filing_attachment_is_not_a_notice_attachment(app_ctx):
+    user = make_institution()
+    notice = add_notice("附件通知")
+    before = tokens()
+    db.session.add(
+        Attachment(original_name="a.pdf", stored_name="x" * 40, size=1, sha256="0" * 64, uploaded_by_id=user.id)
+    )
+    db.session.commit()
+    assert tokens() == before
+    db.session.add(
+        Attachment(notice_id=notice.id, original_name="b.pdf", stored_name="y" * 40, size=1, sha256="1" * 64)
+    )
+    db.session.commit()
+    assert changed(before, tokens()) == {"notices"}
+
+
+def test_a_public_page_is_reused_until_its_topic_changes(client, app_ctx, renders):
     add_notice("第一条通知")
     assert "第一条通知" in text_of(page(client.get("/notices")))
     assert "第一条通知" in text_of(page(client.get("/notices")))
@@ -78,9 +109,54 @@ def test_a_public_page_is_reused_until_something_is_written(client, app_ctx, ren
     # another query string is another page
     page(client.get("/notices?page=1"))
     assert renders["notices"] == 2
+    # a write elsewhere (a login, a new institution) keeps the notices list
+    make_institution()
+    page(client.get("/notices"))
+    assert renders["notices"] == 2
     add_notice("第二条通知")
     text = text_of(page(client.get("/notices")))
     assert "第二条通知" in text and renders["notices"] == 3
+
+
+def test_a_renamed_institution_shows_at_once_in_the_directory(client, app_ctx):
+    user = make_institution(name="旧名称服务中心")
+    recognise(user)
+    institution = user.institution
+    assert "旧名称服务中心" in text_of(page(client.get("/institutions")))
+    db.session.execute(sa.update(Institution).where(Institution.id == institution.id).values(name="新名称服务中心"))
+    db.session.commit()
+    text = text_of(page(client.get("/institutions")))
+    assert "新名称服务中心" in text and "旧名称服务中心" not in text
+
+
+def test_a_change_behind_the_orms_back_shows_after_topics_renew(client, app_ctx, renders):
+    """A restore or a hand-made SQL change: ``topics_renew`` (run by flask restore) gives every
+    topic a new token, and tokens are random, so no earlier page is served again."""
+    add_notice("第一条通知")
+    page(client.get("/notices"))
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE notice SET title = '手工改过的通知'")
+    assert "第一条通知" in text_of(page(client.get("/notices")))  # cached: nothing told the cache
+    before = tokens()
+    page_cache.topics_renew()
+    assert changed(before, tokens()) == set(page_cache.TOPICS)
+    assert "手工改过的通知" in text_of(page(client.get("/notices")))
+
+
+def test_signed_in_users_always_get_a_fresh_page(app, app_ctx, renders):
+    make_round(kind="report")
+    one = make_institution(name="甲服务机构")
+    client = app.test_client()
+    login(client, one)
+    for _ in range(2):
+        assert "甲服务机构" in text_of(page(client.get("/reports/")))
+        page(client.get("/notices"))
+    assert renders["filings"] == 2 and renders["notices"] == 2
+    # 管理首页 shows who is online (user_session): never cached, always current
+    admin = make_province_admin()
+    admin_client = app.test_client()
+    login(admin_client, admin)
+    assert admin_client.get("/admin/").status_code == 200
 
 
 def test_pages_turn_over_with_the_minute(client, app_ctx, renders, monkeypatch):
@@ -107,32 +183,6 @@ def test_a_scheduled_notice_appears_when_its_minute_comes(client, app_ctx, monke
     assert "定时发布的通知" in text_of(page(client.get("/notices")))
 
 
-def test_each_session_gets_its_own_pages(app, app_ctx, renders):
-    make_round(kind="report")
-    one, two = make_institution(name="甲服务机构"), make_institution(name="乙服务机构")
-    first, second = app.test_client(), app.test_client()
-    login(first, one)
-    login(second, two)
-    for client, name in ((first, "甲服务机构"), (second, "乙服务机构"), (first, "甲服务机构")):
-        text = text_of(page(client.get("/reports/")))
-        assert name in text
-    assert renders["filings"] == 2  # one render per session; the third request was a hit
-
-
-def test_access_is_checked_before_the_cache(app, app_ctx):
-    admin, institution = make_province_admin(), make_institution()
-    admin_client, other = app.test_client(), app.test_client()
-    login(admin_client, admin)
-    page(admin_client.get("/reports/review"))
-    login(other, institution)
-    assert other.get("/reports/review").status_code == 403
-    # an ended session sees the login page, not the page cached for it
-    db.session.execute(sa.update(UserSession).where(UserSession.user_id == admin.id).values(ended_at=utcnow()))
-    db.session.commit()
-    response = admin_client.get("/reports/review")
-    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
-
-
 def test_a_page_that_shows_a_flash_message_is_not_stored(client, app_ctx, renders):
     with client.session_transaction() as session:
         session["_flashes"] = [("success", "已保存")]
@@ -148,32 +198,6 @@ def test_an_anonymous_page_with_a_csrf_token_is_not_stored(app):
         g.csrf_token = "a token for this visitor only"
         assert not page_cache._storable(response)
         assert not page_cache._storable(app.response_class("", status=404))
-
-
-def test_an_export_is_kept_per_version_and_reviewer_scope(app, app_ctx, monkeypatch):
-    writes = []
-    real_rows = export_module.rows
-    monkeypatch.setattr(export_module, "rows", lambda *a: (writes.append(1), real_rows(*a))[1])
-    province, city = make_province_admin(), make_city_admin(city_code="430100")
-    province_client, city_client = app.test_client(), app.test_client()
-    login(province_client, province)
-    login(city_client, city)
-
-    def sheet(client):
-        response = client.get("/reports/export.xlsx?year=2025")
-        assert response.status_code == 200
-        return load_workbook(io.BytesIO(response.data)).active.max_row
-
-    assert sheet(province_client) == sheet(province_client) == 1  # headers only, written once
-    assert len(writes) == 1
-    sheet(city_client)  # another scope, another file
-    assert len(writes) == 2
-    add_notice("任意写入")  # any write: the next export is written afresh
-    sheet(province_client)
-    assert len(writes) == 3
-    # only the current version's files stay on disk
-    folder = app.config["DOWNLOAD_CACHE_DIR"]
-    assert all(name.startswith(f"{version()}-") for name in os.listdir(folder))
 
 
 def test_an_htmx_fragment_and_the_full_page_are_kept_apart(client, app_ctx):

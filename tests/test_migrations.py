@@ -31,30 +31,36 @@ def test_sqlite_migrations_match_models(tmp_path):
     assert {"user_account", "institution", "user_session", "audit_log", "notice"} <= tables
 
 
-def test_a_migrated_database_counts_content_writes(tmp_path):
-    """Migration 0003 puts in the page cache's version row; a content write bumps it, a login log row does not."""
+def test_a_migrated_database_has_every_cache_topic_and_a_write_renews_its_own(tmp_path):
+    """Migration 0008 puts in one token per topic; a session's write renews the topics of the tables
+    it wrote (a region: 参考数据), and a login log row renews none."""
+    from app.blueprints.auth.models import LoginLog
+    from app.cache import TOPICS, CacheTopic
+    from app.extensions import db
+    from app.reference.models import Region
+
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'v.db'}", "SECRET_KEY": "x", "TESTING": True})
     with app.app_context():
         upgrade()
-        engine = app.extensions["sqlalchemy"].engine
-        read = sa.text("SELECT version FROM content_version WHERE id = 1")
-        # (migrations that rewrite content tables, e.g. SQLite's batch ALTER, bump it themselves)
-        with engine.begin() as connection:
-            start = connection.execute(read).scalar_one()
-            connection.execute(
-                sa.text(
-                    "INSERT INTO login_log (username, success, detail, created_at) "
-                    "VALUES ('someone', 0, '密码错误', '2026-01-01')"
-                )
-            )
-        with engine.begin() as connection:
-            assert connection.execute(read).scalar_one() == start
-            connection.execute(
-                sa.text("INSERT INTO region (code, name, level, sort_order) VALUES ('439900', '测试市', 'city', 0)")
-            )
-        with engine.connect() as connection:
-            assert connection.execute(read).scalar_one() == start + 1
-        engine.dispose()
+
+        def tokens():
+            with db.engine.connect() as connection:
+                return dict(connection.execute(sa.select(CacheTopic.name, CacheTopic.token)).all())
+
+        start = tokens()
+        assert set(start) == set(TOPICS) and len(set(start.values())) == len(TOPICS)
+        db.session.add(LoginLog(username="someone", success=False, detail="密码错误"))
+        db.session.commit()
+        assert tokens() == start
+        db.session.add(Region(code="439900", name="测试市", level="city", sort_order=0))
+        db.session.commit()
+        after = tokens()
+        assert after["reference"] != start["reference"]
+        assert {k: v for k, v in after.items() if k != "reference"} == {
+            k: v for k, v in start.items() if k != "reference"
+        }
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _postgres_reachable():

@@ -1,8 +1,6 @@
 """Explicit wiring (app/modules.py): an app built from a subset of the modules has only their pages,
 menu entries and 首页 blocks, and nothing of a module is registered by importing it."""
 
-import sqlalchemy as sa
-
 from app import create_app
 from app.blueprints import (
     MODULES,
@@ -11,7 +9,7 @@ from app.blueprints import (
     auth_module,
     portal_module,
 )
-from app.cache import ContentVersion
+from app.cache import topics_renew
 from app.extensions import db
 from app.modules import wiring
 from tests.factories import make_province_admin
@@ -29,14 +27,12 @@ def _subset_app(tmp_path, modules):
             "CAPTCHA_TEST_CODE": "TEST",
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "UPLOAD_DIR": str(tmp_path / "uploads"),
-            "DOWNLOAD_CACHE_DIR": str(tmp_path / "downloads"),
         },
         modules=modules,
     )
     with app.app_context():
         db.create_all()
-        with db.engine.begin() as connection:
-            connection.execute(sa.insert(ContentVersion).values(id=1, version=0))
+        topics_renew()
     return app
 
 

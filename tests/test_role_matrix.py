@@ -58,6 +58,7 @@ MATRIX = {
     "/auth/forgot-password/reset": EVERYONE,
     "/auth/phone-appeal": EVERYONE,
     "/auth/phone-appeal/submitted": EVERYONE,
+    "/auth/session/keep-alive": SIGNED_IN,  # 继续 on the idle-timeout warning
     # 企业投诉 / 处理结果 (manual 6): anonymous visitors
     "/complaints/": EVERYONE,
     "/complaints/confirm": EVERYONE,

@@ -6,22 +6,18 @@ import sqlalchemy as sa
 from flask import send_file
 from sqlalchemy.orm import selectinload
 
-from app.cache import cached_file
 from app.extensions import db
 from app.filings import services, workflow
 from app.reference.services import region_name
-from app.spreadsheets import xlsx_workbook, xlsxwriter_row
+from app.spreadsheets import xlsx_file, xlsx_workbook, xlsxwriter_row
 from app.utils import format_date, format_datetime, local_today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def export_filings(wizard, user, *, round_id=None):
-    """The .xlsx of every filing in the reviewer's scope (optionally one round), kept per content version."""
-    out = cached_file(
-        (wizard.kind, services.review_scope_key(user), round_id),
-        lambda out: _write_filings(out, wizard, user, round_id),
-    )
+    """The .xlsx of every filing in the reviewer's scope (optionally one round), as of now."""
+    out = xlsx_file(lambda out: _write_filings(out, wizard, user, round_id))
     name = f"{wizard.title}_{format_date(local_today())}.xlsx"
     return send_file(out, mimetype=XLSX, as_attachment=True, download_name=name)  # RFC 5987 name
 

@@ -5,6 +5,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.cache import NOTICES
 from app.extensions import db
 from app.utils import local_today, utcnow
 
@@ -117,6 +118,10 @@ class Attachment(db.Model):
 
     filing: Mapped[Filing | None] = relationship(back_populates="attachments")
     uploaded_by = relationship("User")
+
+    def cache_topics_of(self):
+        """A notice's file is on the public notice page (app/cache.py); a filing's is not."""
+        return (NOTICES,) if self.notice_id else ()
 
     @property
     def size_label(self):

@@ -96,11 +96,6 @@ def review_scope(select, model, user):
     return select.where(sa.false())
 
 
-def review_scope_key(user):
-    """What ``review_scope`` depends on: reviewers with the same key see the same filings."""
-    return (user.role, user.city_code if user.role == "city_admin" else None)
-
-
 def visible_filing_or_404(wizard, filing_id, user):
     """The filing for its owner or a reviewer in scope (drafts stay private to the owner)."""
     select = sa.select(wizard.model).where(wizard.model.id == filing_id)

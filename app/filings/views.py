@@ -11,7 +11,6 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.access import roles
-from app.cache import cached_page
 from app.filings import services, workflow
 from app.filings.attachments import ALLOWED_NOTICE, attachment_response
 from app.filings.export import export_filings
@@ -19,6 +18,7 @@ from app.forms import EmptyForm
 from app.htmx import is_htmx, redirect_303, render
 from app.inputs import db_int, year_int
 from app.reference.services import cities
+from app.saved_forms import restored_formdata
 from app.utils import paginate_list
 
 ADMINS = ("city_admin", "province_admin")
@@ -60,13 +60,11 @@ class FilingViews:
         admin = roles(*ADMINS)
         e = w.endpoints
         export = w.export_view or self.view_export
-        list_, step, queue = cached_page(self.view_list), cached_page(self.view_step), cached_page(self.view_queue)
-        # (rule, endpoint, view, methods): each view gets its access policy below; the lists and
-        # the steps are served from the page cache (app/cache.py) until something is written
+        # (rule, endpoint, view, methods): each view gets its access policy below
         rules = [
-            ("/", e.list, (owner, list_), ["GET"]),
+            ("/", e.list, (owner, self.view_list), ["GET"]),
             ("/new", e.new, (owner, self.view_new), ["POST"]),
-            ("/<int:filing_id>/step/<slug>", e.edit, (owner, step), ["GET", "POST"]),
+            ("/<int:filing_id>/step/<slug>", e.edit, (owner, self.view_step), ["GET", "POST"]),
             ("/<int:filing_id>/attachments", e.attachments, (owner, self.view_attachments), ["GET", "POST"]),
             (
                 "/<int:filing_id>/attachments/<int:attachment_id>/delete",
@@ -79,7 +77,7 @@ class FilingViews:
             ("/<int:filing_id>", e.show, (both, self.view_show), ["GET"]),
             ("/<int:filing_id>/delete", e.delete, (owner, self.view_delete), ["POST"]),
             ("/<int:filing_id>/withdraw", e.withdraw, (owner, self.view_withdraw), ["GET", "POST"]),
-            ("/review", e.queue, (admin, queue), ["GET"]),
+            ("/review", e.queue, (admin, self.view_queue), ["GET"]),
             ("/<int:filing_id>/review", e.review, (admin, self.view_review), ["GET", "POST"]),
             ("/export.xlsx", e.export, (admin, export), ["GET"]),
         ]
@@ -155,6 +153,12 @@ class FilingViews:
         first = w.first_incomplete(filing)
         if w.slugs().index(slug) > w.slugs().index(first):
             return self._ahead(filing, first, step.title)
+        kept = restored_formdata() if request.method == "GET" else None
+        if kept is not None:  # typed before the session ended: shown again, not saved yet
+            form = step.form_class(filing)(formdata=kept)
+            if step.prepare:
+                step.prepare(form, filing)
+            return self._render_step(filing, slug, form=form)
         form = step.make_form(filing, submitted=request.method == "POST")
         if request.method == "POST" and form.validate():
             try:

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.cache import REFERENCE, topics
 from app.extensions import db
 
 
@@ -10,6 +11,7 @@ class Region(db.Model):
     """A 市州 (level "city") or 区县 (level "county") with its NBS code."""
 
     __tablename__ = "region"
+    __table_args__ = {"info": topics(REFERENCE)}
 
     code: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(40))
@@ -25,7 +27,7 @@ class DictItem(db.Model):
     """One entry of an editable list; ``kind`` says which list (字典管理)."""
 
     __tablename__ = "dict_item"
-    __table_args__ = (sa.UniqueConstraint("kind", "name", name="uq_dict_item_kind_name"),)
+    __table_args__ = (sa.UniqueConstraint("kind", "name", name="uq_dict_item_kind_name"), {"info": topics(REFERENCE)})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(30), index=True)
@@ -71,6 +73,7 @@ class Platform(db.Model):
     """所属平台 (窗口平台)."""
 
     __tablename__ = "platform"
+    __table_args__ = {"info": topics(REFERENCE)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(80), unique=True)

@@ -4,7 +4,9 @@
    data-confirm="..." on a form asks before submitting;
    data-upload on a form shows its <progress> while htmx uploads;
    data-native-submit on a formaction button submits without htmx (file downloads);
-   a plain POST form is sent once per click burst (htmx forms: hx-disabled-elt on each form).
+   a plain POST form is sent once per click burst (htmx forms: hx-disabled-elt on each form);
+   an htmx error shows a message in the page, and focus goes to an error summary swapped in;
+   data-idle-timeout on <body> warns before the session's idle timeout and offers 继续.
    Without this file the server alone makes a repeated POST harmless. */
 (function () {
   // Characters as the server counts them (app/forms.py clean_text + CharCount): control
@@ -75,6 +77,98 @@
     HTMLFormElement.prototype.submit.call(form);
     form.setAttribute("action", action);
   });
-  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  // Every htmx error shows a message in the page (409 and 422 are swapped: they carry their
+  // own). The text is the error page's own (its <h1> and first paragraph) when there is one.
+  var ERRORS = {
+    0: "网络连接失败，您填写的内容仍在页面上，请检查网络后重试。",
+    400: "提交的内容无法识别或页面已过期，请刷新页面后重试。",
+    401: "登录已过期，请重新登录。",
+    403: "您的帐户没有进行此操作的权限。",
+    404: "您访问的内容不存在或已被删除。",
+    409: "该记录已被修改，请刷新页面后重试。",
+    413: "上传的文件过大：单个文件不超过 50MB。",
+    422: "提交的信息有误，请按提示修改。",
+    429: "您的操作过于频繁，请稍后再试。"
+  };
+  function statusBox() {
+    var box = document.getElementById("htmx-status");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "htmx-status";
+      box.className = "flash flash-error htmx-status";
+      box.setAttribute("role", "alert");
+      box.setAttribute("tabindex", "-1");
+      var main = document.getElementById("main") || document.body;
+      main.insertBefore(box, main.firstChild);
+    }
+    return box;
+  }
+  function showError(status, html) {
+    var text = ERRORS[status] || "系统繁忙，请稍后再试。";
+    if (html) {
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      var h1 = doc.querySelector("main h1"), p = doc.querySelector("main h1 ~ p");
+      if (h1 && p) text = h1.textContent.trim() + "：" + p.textContent.trim();
+    }
+    var box = statusBox();
+    box.textContent = text + "（您填写的内容仍在页面上。）";
+    box.hidden = false;
+    box.focus();
+  }
+  document.addEventListener("htmx:responseError", function (e) {
+    var xhr = e.detail.xhr;
+    if (xhr.getResponseHeader("HX-Redirect")) return; // htmx is going to the login page
+    showError(xhr.status, xhr.responseText);
+  });
+  document.addEventListener("htmx:sendError", function () { showError(0); });
+  document.addEventListener("htmx:beforeRequest", function () {
+    var box = document.getElementById("htmx-status");
+    if (box) box.hidden = true;
+  });
+  // After a swap that brought an error summary (a 422), focus moves to it, as on a full page.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var summary = e.detail.target && e.detail.target.querySelector && e.detail.target.querySelector(".error-summary");
+    if (summary) summary.focus();
+  });
+  // data-idle-timeout="S" on <body> (signed-in pages): warn two minutes before the server ends an
+  // idle session; 继续 asks data-keepalive (any signed-in GET counts as activity).
+  function idleWarning() {
+    var body = document.body, seconds = parseInt(body.getAttribute("data-idle-timeout") || "0", 10);
+    var ping = body.getAttribute("data-keepalive");
+    if (!seconds || !ping) return;
+    var warnAt = Math.max(seconds - 120, 30) * 1000, timers = [], bar = null;
+    function clear() { timers.forEach(clearTimeout); timers = []; if (bar) bar.hidden = true; }
+    function expired() {
+      if (!bar) return;
+      bar.querySelector("p").textContent = "由于长时间未操作，登录已过期。您填写的内容仍在页面上：提交时系统会暂存这些内容，重新登录后自动恢复。";
+      bar.querySelector("button").hidden = true;
+    }
+    function warn() {
+      if (!bar) {
+        bar = document.createElement("div");
+        bar.className = "idle-warning";
+        bar.setAttribute("role", "alertdialog");
+        bar.setAttribute("aria-live", "assertive");
+        bar.innerHTML = "<p></p><button type=\"button\" class=\"btn btn-primary\">继续</button>";
+        bar.querySelector("button").addEventListener("click", function () {
+          var xhr = new XMLHttpRequest();
+          xhr.open("GET", ping);
+          xhr.onload = function () { if (xhr.status === 204) start(); else expired(); };
+          xhr.onerror = expired;
+          xhr.send();
+        });
+        document.body.appendChild(bar);
+      }
+      bar.querySelector("p").textContent = "由于长时间未操作，您的登录将在 2 分钟后过期。点击“继续”保持登录，填写的内容不会丢失。";
+      bar.querySelector("button").hidden = false;
+      bar.hidden = false;
+      bar.querySelector("button").focus();
+      timers.push(setTimeout(expired, seconds * 1000 - warnAt));
+    }
+    function start() { clear(); timers.push(setTimeout(warn, warnAt)); }
+    document.addEventListener("htmx:afterRequest", start);
+    start();
+  }
+  document.addEventListener("DOMContentLoaded", function () { init(document); idleWarning(); });
   document.addEventListener("htmx:load", function (e) { init(e.target); });
 })();

@@ -160,11 +160,12 @@ PROFILE_FORMS = {
 }
 
 
-def profile_form(user):
-    """The 基本资料 form for the user's role: filled from the record on GET, from the post on POST;
-    choices include retired entries the record still uses."""
+def profile_form(user, formdata=None):
+    """The 基本资料 form for the user's role: filled from the record on GET, from the post on POST
+    (or from ``formdata``, fields kept when the session ended); choices include retired entries the
+    record still uses."""
     record = user.profile if user.profile is not None else user
-    form = PROFILE_FORMS[user.role](obj=record)
+    form = PROFILE_FORMS[user.role](obj=record) if formdata is None else PROFILE_FORMS[user.role](formdata=formdata)
     form.fill_choices(record)
     return form
 

@@ -6,9 +6,9 @@ from flask_login import current_user
 from app.access import login
 from app.blueprints.account import bp, services
 from app.blueprints.account.forms import ChangePasswordForm, profile_form
-from app.cache import cached_page
 from app.htmx import redirect_303, render
 from app.inputs import db_int
+from app.saved_forms import restored_formdata
 
 
 def _crumbs(*items):
@@ -17,7 +17,6 @@ def _crumbs(*items):
 
 @bp.route("/")
 @login
-@cached_page
 def home():
     """工作台; admins are sent on to the administration home. No error cases."""
     if current_user.is_admin:
@@ -29,7 +28,8 @@ def home():
 @login
 def edit_profile():
     """基本资料; invalid input comes back with messages beside the fields."""
-    form = profile_form(current_user)
+    kept = restored_formdata() if request.method == "GET" else None  # typed before the session ended
+    form = profile_form(current_user, formdata=kept) if kept is not None else profile_form(current_user)
     if form.validate_on_submit():
         changed = services.profile_update(user=current_user, data=form.data)
         flash("基本资料已保存。" if changed else "基本资料没有变化。", "success" if changed else "info")

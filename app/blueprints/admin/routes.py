@@ -15,7 +15,6 @@ from app.blueprints.admin.forms import (
     UserFilterForm,
 )
 from app.blueprints.admin.services import AdminError
-from app.cache import cached_page
 from app.filings.attachments import attachment_response
 from app.htmx import redirect_303, render
 from app.inputs import db_int
@@ -66,7 +65,6 @@ def form_error(form, error):
 
 @bp.route("/")
 @roles(*ADMINS)
-@cached_page
 def home():
     """管理首页: counts of waiting work from every registered provider."""
     return render("admin/home.html", counts=services.home_counts(current_user), breadcrumb=crumbs(("管理首页", None)))

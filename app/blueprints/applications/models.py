@@ -6,6 +6,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.cache import DIRECTORY, topics
 from app.extensions import db
 from app.filings.models import Filing
 from app.utils import utcnow
@@ -40,6 +41,7 @@ class Recognition(db.Model):
     """A 核心服务机构 recognition for a term of years (from an application or set directly)."""
 
     __tablename__ = "recognition"
+    __table_args__ = {"info": topics(DIRECTORY)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id"), index=True)

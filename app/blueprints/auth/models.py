@@ -7,6 +7,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.cache import DIRECTORY, topics
 from app.extensions import db
 from app.reference.services import region_name
 from app.utils import utcnow
@@ -104,6 +105,7 @@ institution_service_category = sa.Table(
     db.metadata,
     sa.Column("institution_id", sa.ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("category_id", sa.ForeignKey("dict_item.id"), primary_key=True, index=True),
+    info=topics(DIRECTORY),
 )
 
 
@@ -111,6 +113,7 @@ class Institution(RegionMixin, db.Model):
     """服务机构 (社会服务帐户): the organisation behind an institution account."""
 
     __tablename__ = "institution"
+    __table_args__ = {"info": topics(DIRECTORY)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), unique=True)

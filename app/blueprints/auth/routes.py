@@ -8,7 +8,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from app.access import public
+from app.access import login, public
 from app.blueprints.auth import bp, services
 from app.blueprints.auth.forms import (
     EnterpriseRegisterForm,
@@ -201,6 +201,14 @@ def logout():
     services.user_logout()
     flash("您已安全退出。", "success")
     return redirect_303(url_for("portal.index"))
+
+
+@bp.route("/session/keep-alive")
+@login
+def keep_alive():
+    """继续 on the idle-timeout warning: a signed-in request counts as activity (204). A session
+    that has ended already is sent to 登录 like any other page."""
+    return "", 204
 
 
 @bp.route("/captcha/<scope>.png")

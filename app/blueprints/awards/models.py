@@ -6,6 +6,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.cache import AWARDS, topics
 from app.extensions import db
 from app.filings import workflow
 from app.filings.models import Filing
@@ -21,6 +22,7 @@ class InstitutionNomination(Filing):
     """优秀服务机构申报: one per institution per 评选年度."""
 
     __tablename__ = "institution_nomination"
+    __table_args__ = {"info": topics(AWARDS)}
 
     id: Mapped[int] = mapped_column(sa.ForeignKey("filing.id"), primary_key=True)
     staff_count: Mapped[int | None]  # 服务人员数 (人)
@@ -41,6 +43,7 @@ class ProductNomination(Filing):
     """优秀服务产品申报: several per institution."""
 
     __tablename__ = "product_nomination"
+    __table_args__ = {"info": topics(AWARDS)}
 
     id: Mapped[int] = mapped_column(sa.ForeignKey("filing.id"), primary_key=True)
     product_name: Mapped[str | None] = mapped_column(sa.String(100))
@@ -67,6 +70,7 @@ class ExpertNomination(Filing):
     """优秀服务专家申报: by an institution, or by an expert for itself (nominee_id set)."""
 
     __tablename__ = "expert_nomination"
+    __table_args__ = {"info": topics(AWARDS)}
 
     id: Mapped[int] = mapped_column(sa.ForeignKey("filing.id"), primary_key=True)
     # the expert account nominated, when an expert nominates itself
@@ -176,6 +180,7 @@ class AwardResult(db.Model):
     """The province admin's 入选 / 未入选 for a nomination, before it is published."""
 
     __tablename__ = "award_result"
+    __table_args__ = {"info": topics(AWARDS)}
 
     filing_id: Mapped[int] = mapped_column(sa.ForeignKey("filing.id"), primary_key=True)
     selected: Mapped[bool]
@@ -187,6 +192,7 @@ class AwardPublication(db.Model):
     """公示 and 发布 of one 评选年度's results (all three kinds together)."""
 
     __tablename__ = "award_publication"
+    __table_args__ = {"info": topics(AWARDS)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(sa.ForeignKey("round.id"), unique=True)

@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.cache import NOTICES, topics
 from app.extensions import db
 from app.utils import utcnow
 
@@ -13,6 +14,7 @@ NOTICE_CATEGORIES = ("通知公告", "工作动态")
 
 class Notice(db.Model):
     __tablename__ = "notice"
+    __table_args__ = {"info": topics(NOTICES)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(200))

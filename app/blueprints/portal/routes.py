@@ -8,7 +8,7 @@ from app.blueprints.portal import bp, directory, notices, services
 from app.blueprints.portal.forms import DirectoryFilterForm
 from app.blueprints.portal.manual import DOWNLOAD_NAME, manual_docx
 from app.blueprints.portal.models import NOTICE_CATEGORIES
-from app.cache import cached_page
+from app.cache import AWARDS, BIG_DATA, DIRECTORY, NOTICES, REFERENCE, TOPICS, public_page
 from app.filings.attachments import attachment_response
 from app.htmx import render
 from app.inputs import db_int, year_int
@@ -20,7 +20,7 @@ def _page_arg():
 
 @bp.route("/")
 @public
-@cached_page
+@public_page(*TOPICS)
 def index():
     """首页. No error cases."""
     return render("portal/index.html", **services.home_page())
@@ -28,7 +28,7 @@ def index():
 
 @bp.route("/notices")
 @public
-@cached_page
+@public_page(NOTICES)
 def list_notices():
     """通知公告 / 工作动态 list; an unknown category shows all."""
     category = request.args.get("category", "")
@@ -40,7 +40,7 @@ def list_notices():
 
 @bp.route("/notices/<int:notice_id>")
 @public
-@cached_page
+@public_page(NOTICES)
 def show_notice(notice_id):
     """One notice; 404 when it does not exist, or is unpublished or scheduled (except to the province
     admins who manage notices, who see it marked)."""
@@ -65,7 +65,7 @@ def download_notice_attachment(notice_id, attachment_id):
 
 @bp.route("/institutions")
 @public
-@cached_page
+@public_page(DIRECTORY, REFERENCE)
 def list_institutions():
     """核心服务机构 名单 with filters (市州, 机构类型, 服务类别, 关键词); unknown filter values are ignored."""
     form = DirectoryFilterForm(request.args)
@@ -91,7 +91,7 @@ def list_institutions():
 
 @bp.route("/institutions/<int:institution_id>")
 @public
-@cached_page
+@public_page(DIRECTORY, REFERENCE, AWARDS, BIG_DATA)
 def show_institution(institution_id):
     """A recognised institution's public page; 404 when it is not (or no longer) recognised."""
     entry = directory.institution_public(institution_id=institution_id)
@@ -107,7 +107,7 @@ def _directory(key):
 
 @bp.route("/excellent/institutions")
 @public
-@cached_page
+@public_page(AWARDS, DIRECTORY, REFERENCE)
 def list_excellent_institutions():
     """优秀服务机构. No error cases."""
     return _directory("excellent_institutions")
@@ -115,7 +115,7 @@ def list_excellent_institutions():
 
 @bp.route("/excellent/products")
 @public
-@cached_page
+@public_page(AWARDS, DIRECTORY, REFERENCE)
 def list_excellent_products():
     """优秀服务产品. No error cases."""
     return _directory("excellent_products")
@@ -123,7 +123,7 @@ def list_excellent_products():
 
 @bp.route("/excellent/experts")
 @public
-@cached_page
+@public_page(AWARDS, DIRECTORY, REFERENCE)
 def list_excellent_experts():
     """优秀服务专家. No error cases."""
     return _directory("excellent_experts")
@@ -131,7 +131,7 @@ def list_excellent_experts():
 
 @bp.route("/big-data")
 @public
-@cached_page
+@public_page(BIG_DATA, REFERENCE)
 def big_data():
     """调度大数据 (``year`` optional, default the latest year with data). No error cases."""
     return render(

@@ -11,7 +11,6 @@ from app.blueprints.reports.export import period_label
 from app.blueprints.reports.forms import PeriodForm, RecognitionForm, ReopenDecisionForm
 from app.blueprints.reports.models import REOPEN_LABELS, REOPEN_PENDING
 from app.blueprints.reports.wizard import wizard
-from app.cache import cached_page
 from app.filings import workflow
 from app.filings.services import waiting_count
 from app.forms import EmptyForm
@@ -42,7 +41,6 @@ def _city_choice():
 
 @bp.route("/completeness")
 @roles(*ADMINS)
-@cached_page
 def show_completeness():
     """报送情况 of one 调度期 (default the latest opened): by 市州, who has not reported, their last reminder."""
     round = services.period_get(request.args.get("round_id", type=db_int)) or services.period_latest_started()

@@ -10,14 +10,13 @@ from flask import send_file
 
 from app.blueprints.auth.models import Institution
 from app.blueprints.reports.models import MonthlyReport, ReportActivity, status_label
-from app.cache import cached_file
 from app.extensions import db
 from app.filings import services as engine
 from app.filings import workflow
 from app.filings.export import XLSX
 from app.reference.models import DictItem, InstitutionType
 from app.reference.services import region_name
-from app.spreadsheets import xlsx_workbook, xlsxwriter_row
+from app.spreadsheets import xlsx_file, xlsx_workbook, xlsxwriter_row
 from app.utils import format_date, format_datetime, local_today
 
 BATCH = 500
@@ -215,9 +214,5 @@ def export_response(*, user, year=None, month_from=1, month_to=12, city_code=Non
     """The .xlsx download of the chosen reports (one 调度期 from the review queue; a longer range
     is an export job: app/blueprints/reports/jobs.py)."""
     criteria = dict(user=user, year=year, month_from=month_from, month_to=month_to, city_code=city_code, status=status)
-    # The same data and reviewer scope give the same file until something is written.
-    out = cached_file(
-        ("reports", engine.review_scope_key(user), year, month_from, month_to, city_code, status),
-        lambda out: export_write(out, **criteria),
-    )
+    out = xlsx_file(lambda out: export_write(out, **criteria))
     return send_file(out, mimetype=XLSX, as_attachment=True, download_name=export_name(**criteria))

@@ -6,6 +6,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.cache import BIG_DATA, topics
 from app.extensions import db
 from app.filings import workflow
 from app.filings.models import Filing
@@ -106,6 +107,7 @@ class ReportMonthStat(db.Model):
     """
 
     __tablename__ = "report_month_stat"
+    __table_args__ = {"info": topics(BIG_DATA)}
 
     year: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[int] = mapped_column(primary_key=True)
@@ -124,6 +126,7 @@ class ReportCategoryStat(db.Model):
     """调度大数据 rollup per 服务类别: the same key plus the category."""
 
     __tablename__ = "report_category_stat"
+    __table_args__ = {"info": topics(BIG_DATA)}
 
     year: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[int] = mapped_column(primary_key=True)
