@@ -170,6 +170,8 @@ class JobKind:
     # write lock while it runs, so its progress is shown only at the end; a job that only reads
     # (an export) reads in a deferred transaction and never blocks a writer.
     writes: bool = False
+    # Errors whose message is for the user (shown as is) and that a retry would not cure.
+    user_errors: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -459,8 +461,9 @@ def _job_runner(kind):
         except Exception as error:
             db.session.rollback()
             part.unlink(missing_ok=True)
-            final = task is None or not task.retries
-            text = f"{type(error).__name__}: {error}"[:500]
+            told = isinstance(error, kind.user_errors)
+            final = told or task is None or not task.retries
+            text = (str(error) if told else f"{type(error).__name__}: {error}")[:500]
             with db.engine.begin() as connection:
                 connection.execute(
                     sa.update(table)
@@ -468,12 +471,16 @@ def _job_runner(kind):
                     .values(
                         status=FAILED if final else QUEUED,
                         error=text,
-                        message="处理失败，请稍后重试或联系管理员" if final else "出错，稍后自动重试",
+                        message=("处理失败，请稍后重试或联系管理员" if final else "出错，稍后自动重试")
+                        if not told
+                        else "",
                         active_key=None if final else table.c.active_key,
                         finished_at=utcnow() if final else None,
                         updated_at=utcnow(),
                     )
                 )
+            if told:
+                return None  # said to the user; nothing for Huey to retry
             raise
         db.session.rollback()  # whatever the handler left open; its own work committed already
         values = dict(

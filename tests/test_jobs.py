@@ -74,7 +74,7 @@ def test_the_queue_follows_jobs_url(tmp_path):
 
 def test_every_declared_kind_is_a_task(app):
     reg = registry(app)
-    assert {"sms.deliver", "reports.export", "reports.bulletin", "reports.remind"} <= set(reg.tasks)
+    assert {"sms.deliver", "reports.export", "reports.bulletin", "reports.remind", "portal.import"} <= set(reg.tasks)
     assert set(reg.kinds) <= set(reg.tasks) and "schedules.check" in reg.tasks
     result = app.test_cli_runner().invoke(args=["jobs", "list"])
     assert "job reports.export" in result.output and "schedule reports.deadline_reminders" in result.output

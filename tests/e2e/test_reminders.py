@@ -37,7 +37,8 @@ def test_remind_twice_then_look(web, app):
     web.goto("/reports/completeness")
     assert "本期尚未发送提醒" in web.inner_text("#reminder-summary")
     web.click("button:has-text('发送提醒')")
-    web.wait_for_selector("text=已向 2 家未报送的机构发送提醒")
+    web.wait_for_selector("text=已向 2 家未报送的机构发送提醒")  # the 催报 job's page
+    web.click("#job-progress a:has-text('返回')")
     assert "本期已提醒 2 家" in web.inner_text("#reminder-summary") and "（市级，长沙市工信局李四）" in web.inner_text(
         "#reminder-summary"
     )
@@ -47,8 +48,9 @@ def test_remind_twice_then_look(web, app):
     web.goto("/reports/completeness")
     web.click("button:has-text('发送提醒')")
     web.wait_for_selector("text=2 家机构在 24 小时内已提醒过，本次未重复发送")
+    assert "已向 2 家未报送的机构发送提醒" in web.inner_text("main")  # 株洲 and 湘潭, not 长沙 again
+    web.click("#job-progress a:has-text('返回')")
     main = web.inner_text("main")
-    assert "已向 2 家未报送的机构发送提醒" in main  # 株洲 and 湘潭, not 长沙 again
     assert "本期已提醒 4 家" in web.inner_text("#reminder-summary") and "（省级，省中心张三）" in web.inner_text(
         "#reminder-summary"
     )

@@ -144,8 +144,10 @@ def test_commit_creates_accounts_and_recognitions(client, admin, mixed, app):
     preview_url = response.headers["Location"]
     token = preview_url.rsplit("/", 1)[-1]
     response = client.post(f"/institutions/import/{token}/commit")
-    assert response.status_code == 303 and response.headers["Location"] == "/institutions"
-    text = text_of(page(client.get("/institutions")))
+    assert response.status_code == 303 and response.headers["Location"].startswith("/jobs/")  # a job's page
+    soup = page(client.get(response.headers["Location"]))
+    text = text_of(soup)
+    assert "已完成" in text and soup.find(id="job-progress").find("a", href="/institutions").text == "返回"
     assert "导入完成：新建帐户并认定 2 家，已有帐户新增认定 1 家，跳过 1 行，不导入 8 行" in text
     assert "湘潭市中小企业服务中心（" in text and "请在用户管理中为其重置密码" in text
     new1, new2 = mixed["new"]

@@ -502,14 +502,16 @@ def _create(row, actor):
     return institution
 
 
-def import_commit(*, token, actor):
+def import_commit(*, token, actor, progress=None):
     """Write every row the plan can write, in one transaction; remove the sheet. Returns a
-    Result, or None when the sheet is gone. Raises SheetError."""
+    Result, or None when the sheet is gone. Raises SheetError. (Run as a job: portal/jobs.py.)"""
     plan = import_plan(token=token)
     if plan is None:
         return None
     result = Result(skipped=plan.count("skip"), refused=plan.count("refuse"))
-    for row in plan.rows:
+    for number, row in enumerate(plan.rows, start=1):
+        if progress is not None:
+            progress(number, len(plan.rows), f"已处理 {number} / {len(plan.rows)} 行")
         if row.outcome not in ("create", "recognise"):
             continue
         if row.outcome == "create":

@@ -12,6 +12,7 @@ from app.filings.attachments import ALLOWED_NOTICE
 from app.forms import EmptyForm
 from app.htmx import redirect_303, render
 from app.inputs import db_int
+from app.jobs import job_start
 from app.utils import format_datetime, paginate_list
 
 PROVINCE = ("province_admin",)
@@ -266,30 +267,19 @@ def preview_institution_import(token):
 @bp.route("/institutions/import/<token>/commit", methods=["POST"])
 @roles(*PROVINCE)
 def commit_institution_import(token):
-    """确认导入: writes what the preview showed (checked again); 404 for another session's sheet."""
+    """确认导入 as a job: writes what the preview showed (checked again) and its page says what was
+    done; 404 for another session's sheet. Posting it twice lands on the same job."""
     _checked()
     _own_token_or_404(token)
-    try:
-        result = importer.import_commit(token=token, actor=current_user)
-    except importer.SheetError as error:
-        flash(str(error), "error")
-        return redirect_303(url_for("portal.preview_institution_import", token=token))
-    session.pop(IMPORT_SESSION_KEY, None)
-    if result is None:
-        flash("预览已失效，请重新选择文件。", "info")
-        return redirect_303(url_for("portal.import_institutions"))
-    flash(
-        f"导入完成：新建帐户并认定 {result.created} 家，已有帐户新增认定 {result.recognised} 家，"
-        f"跳过 {result.skipped} 行，不导入 {result.refused} 行。",
-        "success",
+    job = job_start(
+        kind="portal.import",
+        params={"token": token, "back": url_for("portal.list_institutions")},
+        user=current_user,
+        title="核心服务机构名单导入",
+        token=f"import:{token}",
     )
-    if result.texted:
-        flash(f"已向 {result.texted} 个新帐户的手机发送开通短信（帐户名称及设置密码的方法）。", "info")
-    if result.not_texted:
-        names = "、".join(f"{name}（{username}）" for name, username in result.not_texted[:20])
-        more = f"等 {len(result.not_texted)} 个" if len(result.not_texted) > 20 else ""
-        flash(f"以下新帐户的电话不是手机号，无法短信通知：{names}{more}。请在用户管理中为其重置密码并告知。", "warning")
-    return redirect_303(url_for("portal.list_institutions"))
+    session.pop(IMPORT_SESSION_KEY, None)
+    return redirect_303(url_for("jobs.show_job", job_id=job.id))
 
 
 @bp.route("/institutions/import/<token>/discard", methods=["POST"])

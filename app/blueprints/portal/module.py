@@ -1,6 +1,6 @@
 """What the portal module contributes to the app (app/modules.py)."""
 
-from app.blueprints.portal import bp, manage, routes, services  # noqa: F401  (importing the views puts them on bp)
+from app.blueprints.portal import bp, jobs, manage, routes, services  # noqa: F401  (importing the views puts them on bp)
 from app.modules import MenuItem, Module
 
 module = Module(
@@ -23,4 +23,5 @@ module = Module(
         "recognition.import": "导入名单认定",
         "directory.import": "导入核心服务机构名单",
     },
+    jobs=jobs.JOBS,
 )
