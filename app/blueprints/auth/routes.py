@@ -8,7 +8,8 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from app.access import login, public
+from app.access import login as login_required
+from app.access import public
 from app.blueprints.auth import bp, services
 from app.blueprints.auth.forms import (
     EnterpriseRegisterForm,
@@ -204,7 +205,7 @@ def logout():
 
 
 @bp.route("/session/keep-alive")
-@login
+@login_required
 def keep_alive():
     """继续 on the idle-timeout warning: a signed-in request counts as activity (204). A session
     that has ended already is sent to 登录 like any other page."""

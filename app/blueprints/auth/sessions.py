@@ -4,7 +4,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 
 from app.blueprints.auth.models import User, UserSession
 from app.database import write_aside
@@ -80,6 +80,8 @@ def load_user(user_id):
         return None
     row, user = found
     if not session_is_open(row, now):
+        # for this request's answer (app/saved_forms.py): whose session ended, and how
+        g.ended_session = (row.user_id, row.end_reason or "timeout")
         if row.ended_at is None:
             write_aside(
                 sa.update(UserSession)
