@@ -237,6 +237,21 @@ def config_findings(config):
                 "请接入实际短信通道；确需使用发件箱时设置 SMS_OUTBOX_IN_PRODUCTION=1。",
             )
         )
+    jobs = str(config.get("JOBS_URL") or "")
+    if jobs.startswith("memory"):
+        findings.append(
+            (
+                "error",
+                "JOBS_URL 为 memory://：后台任务会在网页请求中直接执行，导出、催报会让请求长时间等待。请使用 Redis，如 redis://127.0.0.1:6379/1。",
+            )
+        )
+    elif jobs.startswith("sqlite"):
+        findings.append(
+            (
+                "warning",
+                "JOBS_URL 为 SQLite：后台任务队列仅适合单机使用，多台服务器时请改用 Redis（并运行 flask jobs worker 和 flask jobs scheduler）。",
+            )
+        )
     if config.get("CAPTCHA_TEST_CODE"):
         findings.append(("error", "CAPTCHA_TEST_CODE 只能用于测试环境，生产配置下禁止设置。"))
     if str(config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("sqlite"):

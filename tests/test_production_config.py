@@ -58,6 +58,7 @@ def test_a_complete_production_config_starts_and_warns_about_sqlite(production, 
         ("RATELIMIT_STORAGE_URI", "memory://", "RATELIMIT_STORAGE_URI 为 memory://"),
         ("SMS_OUTBOX_IN_PRODUCTION", "0", "SMS_BACKEND 为 outbox"),
         ("CAPTCHA_TEST_CODE", "TEST", "CAPTCHA_TEST_CODE 只能用于测试环境"),
+        ("JOBS_URL", "memory://", "JOBS_URL 为 memory://"),
     ],
 )
 def test_unsafe_settings_refuse_to_start(production, key, value, message):

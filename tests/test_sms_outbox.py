@@ -172,3 +172,20 @@ def test_flask_sms_deliver_sends_what_was_left(app, app_ctx, gateway, monkeypatc
     result = app.test_cli_runner().invoke(args=["sms-deliver"])
     assert result.exit_code == 0 and "已发送" in result.output
     assert all(row.status == "sent" for row in _rows()) and len(Recorder.sent) == 3
+
+
+def test_failed_texts_are_shown_to_the_province(client, app, app_ctx, gateway):
+    """The 管理首页 counts the texts that could not be sent and links to the 短信日志 filtered to them."""
+    from tests.factories import make_province_admin
+
+    gateway("Broken")
+    send_sms("13800000007", "审核结果：已通过")
+    db.session.commit()
+    run_retries(app)
+    admin = make_province_admin()
+    login(client, admin.username)
+    home = client.get("/admin/").get_data(as_text=True)
+    assert "发送失败的短信" in home and "/admin/sms?status=failed" in home
+    listing = client.get("/admin/sms?status=failed").get_data(as_text=True)
+    assert "13800000007" in listing and "短信网关无响应" in listing and "发送失败" in listing
+    assert "13800000007" not in client.get("/admin/sms?status=sent").get_data(as_text=True)

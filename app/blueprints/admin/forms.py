@@ -11,6 +11,7 @@ from app.extensions import db
 from app.forms import BaseForm, Mobile, PasswordPolicy, input_required, required
 from app.reference.models import DICT_KINDS, Platform
 from app.reference.services import cities, region_name
+from app.sms import STATUS_LABELS as SMS_STATUS_LABELS
 
 
 def sort_order_range(form, field):
@@ -74,6 +75,7 @@ class AuditFilterForm(DateRangeMixin, FilterForm):
 
 class SmsFilterForm(FilterForm):
     phone = StringField("手机号", validators=[Length(max=20)])
+    status = SelectField("状态", choices=[("", "全部"), *SMS_STATUS_LABELS.items()], validate_choice=False)
 
 
 class PhoneRequestFilterForm(FilterForm):

@@ -15,7 +15,7 @@ from app.audit import AuditLog
 from app.blueprints.auth.models import Enterprise, Expert, Institution, LoginLog, PhoneChangeRequest, User, UserSession
 from app.extensions import db
 from app.reference.models import DICT_KINDS, DictItem, Platform
-from app.sms import SmsMessage
+from app.sms import STATUS_LABELS, SmsMessage
 from app.utils import CHINA, utcnow
 
 
@@ -153,8 +153,10 @@ def audit_actions_present():
     return db.session.scalars(sa.select(AuditLog.action).distinct().order_by(AuditLog.action)).all()
 
 
-def sms_select(*, phone=None):
+def sms_select(*, phone=None, status=None):
     query = sa.select(SmsMessage)
+    if status in STATUS_LABELS:
+        query = query.where(SmsMessage.status == status)
     if phone:
         query = query.where(SmsMessage.phone.contains(phone, autoescape=True))
     return query.order_by(SmsMessage.created_at.desc(), SmsMessage.id.desc())

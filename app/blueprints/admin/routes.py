@@ -301,7 +301,7 @@ def list_sms():
         "admin/sms.html",
         "admin/_partials/_sms_results.html",
         form=form,
-        page=_page(queries.sms_select(phone=filters["phone"])),
+        page=_page(queries.sms_select(phone=filters["phone"], status=filters["status"])),
         outbox=current_app.config["SMS_BACKEND"] == "outbox",
         push_url=request.full_path,
         breadcrumb=crumbs(("短信日志", None)),

@@ -23,7 +23,9 @@ def parse_days(text):
 
 
 class DaysList:
-    """A list of whole days within [minimum, maximum]."""
+    """A list of whole days within [minimum, maximum] (required)."""
+
+    field_flags = {"required": True}
 
     def __init__(self, minimum, maximum):
         self.minimum, self.maximum = minimum, maximum
