@@ -19,7 +19,7 @@ from app.htmx import is_htmx, redirect_303, render
 from app.inputs import db_int, year_int
 from app.reference.services import cities
 from app.saved_forms import restored_formdata
-from app.utils import paginate_list
+from app.utils import paginate_list, to_local, utcnow
 
 ADMINS = ("city_admin", "province_admin")
 
@@ -175,9 +175,12 @@ class FilingViews:
                 return self._render_step(filing, slug, form=form, status=409, conflict=conflict)
             except services.NotEditable as refused:  # it changed since the check above
                 return self._not_editable(filing, refused)
-            following = w.slugs()[w.slugs().index(slug) + 1]
+            saved = f"“{step.title}”已保存 {to_local(filing.updated_at or utcnow()):%H:%M}。"
+            # 保存草稿 stays on the step; 下一步 moves on; both say what was saved and when
+            following = slug if request.form.get("save_draft") else w.slugs()[w.slugs().index(slug) + 1]
             if is_htmx():
-                return self._render_step(filing, following, push=True)
+                return self._render_step(filing, following, push=following != slug, saved_note=saved)
+            flash(saved, "success")
             return redirect_303(w.step_url(filing, following))
         status = 422 if request.method == "POST" else 200
         return self._render_step(filing, slug, form=form, status=status)

@@ -147,11 +147,15 @@ class Wizard:
         return url_for(self.endpoints.edit, filing_id=filing.id, slug=slug)
 
     def tabs(self, filing, current):
-        """The step tabs: (title, url or None when not reachable yet, is current)."""
+        """The step tabs: (title, url or None when not reachable yet, is current, is complete);
+        the attachment step is complete with at least ``min_attachments`` files."""
         reachable = self.slugs()[: self.slugs().index(self.first_incomplete(filing)) + 1]
         titles = [(s.slug, s.title) for s in self.steps] + [(self.ATTACHMENTS, self.attachment_title)]
+        done = set(filing.steps_done or [])
+        if len(filing.attachments) >= max(self.min_attachments, 1):
+            done.add(self.ATTACHMENTS)
         return [
-            (title, self.step_url(filing, slug) if slug in reachable else None, slug == current)
+            (title, self.step_url(filing, slug) if slug in reachable else None, slug == current, slug in done)
             for slug, title in titles
         ]
 

@@ -6,7 +6,8 @@
    data-native-submit on a formaction button submits without htmx (file downloads);
    a plain POST form is sent once per click burst (htmx forms: hx-disabled-elt on each form);
    an htmx error shows a message in the page, and focus goes to an error summary swapped in;
-   data-idle-timeout on <body> warns before the session's idle timeout and offers 继续.
+   data-idle-timeout on <body> warns before the session's idle timeout and offers 继续;
+   data-unsaved-warning on a form asks before leaving it with unsaved changes.
    Without this file the server alone makes a repeated POST harmless. */
 (function () {
   // Characters as the server counts them (app/forms.py clean_text + CharCount): control
@@ -169,6 +170,27 @@
     document.addEventListener("htmx:afterRequest", start);
     start();
   }
+  // data-unsaved-warning on a form: leaving the page (返回, the side menu, closing the tab) with
+  // changes not yet saved asks first; submitting the form is not leaving.
+  var dirty = null;
+  document.addEventListener("input", function (e) {
+    var form = e.target.form || (e.target.closest && e.target.closest("form"));
+    if (form && form.hasAttribute("data-unsaved-warning")) dirty = form;
+  });
+  document.addEventListener("submit", function (e) { if (e.target === dirty) dirty = null; });
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    if (dirty && e.detail.elt && (e.detail.elt === dirty || dirty.contains(e.detail.elt))) dirty = null;
+  });
+  window.addEventListener("beforeunload", function (e) {
+    if (dirty && document.body.contains(dirty)) { e.preventDefault(); e.returnValue = ""; }
+  });
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest && e.target.closest("a[href]");
+    if (!link || !dirty || !document.body.contains(dirty) || dirty.contains(link) && link.hasAttribute("hx-get")) return;
+    if (link.target === "_blank" || link.getAttribute("href").charAt(0) === "#") return;
+    if (!window.confirm("本页有尚未保存的修改，离开后将丢失。确定离开吗？（点击“保存草稿”可先保存）")) { e.preventDefault(); return; }
+    dirty = null;
+  }, true);
   document.addEventListener("DOMContentLoaded", function () { init(document); idleWarning(); });
   document.addEventListener("htmx:load", function (e) { init(e.target); });
 })();

@@ -112,7 +112,8 @@ def test_steps_save_and_move_on_with_and_without_htmx(client, people):
     )
     assert "选择..." in text and "上传" in text and "当前显示第 1 页 共 0 条记录" in text
     tabs = [t.get_text(strip=True) for t in soup.select(".tabs li")]
-    assert tabs == ["基本信息", "服务经营情况", "申报证明材料上传"]
+    # the two steps saved are marked complete (issue 18 item 2); no attachment yet
+    assert tabs == ["✓（已完成）基本信息", "✓（已完成）服务经营情况", "申报证明材料上传"]
     assert "申报管理 / 核心服务机构调度管理 / 编辑服务机构申报信息" in text_of(soup.select_one(".breadcrumb"))
     # 返回 keeps what was saved.
     soup = page(client.get(f"/applications/{filing_id}/step/basic"))

@@ -79,7 +79,12 @@ def test_file_a_month_and_see_it_counted(web, app, tmp_path):
 
     # (4) 附件材料上传: the work summary, then 提交
     web.wait_for_url(re.compile(r"/attachments$"))
-    assert [t.strip() for t in web.locator(".tabs li").all_inner_texts()] == ["基本信息", "附件材料上传"]
+    # 基本信息 is marked complete (issue 18 item 2), 已保存 HH:MM says so
+    assert [" ".join(t.split()) for t in web.locator(".tabs li").all_inner_texts()] == [
+        "✓ （已完成） 基本信息",
+        "附件材料上传",
+    ]
+    assert re.search(r"“基本信息”已保存 \d\d:\d\d", web.locator("main").inner_text())
     web.set_input_files("input[name=files]", str(summary))
     web.click("button:has-text('上传')")
     web.wait_for_selector("table.attachments >> text=工作总结.docx")
