@@ -4,13 +4,14 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from app.audit import AuditLog
 from app.blueprints.complaints.models import Complaint, ComplaintLookup
 from app.extensions import db
 from app.inbox import Message
 from app.utils import utcnow
-from tests.complaints.conftest import PHONE, fresh, last_code, make_complaint, sms_texts
+from tests.complaints.conftest import PHONE, file_complaint, fresh, last_code, make_complaint, sms_texts
 from tests.helpers import page, text_of
 
 OTHER = "13900139000"
@@ -245,3 +246,17 @@ def test_end_lookup(client, app_ctx):
     assert client.post("/complaints/results/end").status_code == 303
     assert client.get("/complaints/results/list").headers["Location"] == "/complaints/results"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ComplaintLookup)) == 0
+
+
+def test_right_after_filing_the_same_browser_sees_the_result_without_a_second_code(client, app_ctx):
+    """Issue 18 item 7: the phone verified while filing counts for 处理结果 for 30 minutes."""
+    complaint = file_complaint(client)
+    response = client.get("/complaints/results")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/complaints/results/list")
+    text = text_of(page(client.get("/complaints/results/list")))
+    assert complaint.ticket_no in text
+    with time_machine.travel(utcnow() + timedelta(minutes=31), tick=False):
+        assert client.get("/complaints/results").status_code == 200  # the code again after 30 minutes
+    # another browser is not let in by it
+    other = client.application.test_client()
+    assert other.get("/complaints/results").status_code == 200

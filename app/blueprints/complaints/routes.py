@@ -107,6 +107,8 @@ def confirm_complaint():
         else:
             session.pop(DRAFT, None)
             session[DONE] = complaint.id
+            # the phone was just verified: 处理结果 in this browser needs no second code for 30 minutes
+            session[LOOKUP] = services.lookup_grant(phone=complaint.phone)
             return redirect_303(url_for("complaints.show_receipt"))
     return render("complaints/confirm.html", form=form, draft=draft, masked_phone=mask_phone(draft.phone))
 
@@ -182,7 +184,9 @@ def verify_lookup():
             return redirect_303(url_for("complaints.start_lookup"))
         else:
             return redirect_303(url_for("complaints.list_results"))
-    return render("complaints/lookup_verify.html", form=form, masked_phone=mask_phone(pending.phone))
+    return render(
+        "complaints/lookup_verify.html", form=form, masked_phone=mask_phone(pending.phone), sent_at=pending.code_sent_at
+    )
 
 
 @bp.route("/results/resend", methods=["POST"])

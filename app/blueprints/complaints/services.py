@@ -319,6 +319,25 @@ def lookup_start(*, phone):
     return token
 
 
+def lookup_grant(*, phone):
+    """处理结果 without a second code right after filing: the phone was verified by the complaint's
+    own SMS code a moment ago, so this browser gets a verified lookup for LOOKUP_LIFETIME. Returns
+    its token. Commits."""
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        ComplaintLookup(
+            token_hash=_token_hash(token),
+            phone=phone,
+            code_sent_at=None,
+            verified_at=now,
+            expires_at=now + LOOKUP_LIFETIME,
+        )
+    )
+    db.session.commit()
+    return token
+
+
 def lookup_pending(*, token):
     """The pending (code sent, not yet typed) lookup of this token, or None."""
     row = _lookup_row(token)
