@@ -24,18 +24,24 @@ Storage is Flask-Caching (``CACHE_TYPE``: SimpleCache per worker by default, Red
 it between workers); the tokens are in the database, so either is correct.
 """
 
+import hashlib
+import logging
 import secrets
 
 import sqlalchemy as sa
-from flask import g, request, session
+from flask import g, has_request_context, request, session
 from flask.signals import message_flashed
 from flask_login import current_user
+from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.extensions import cache, db
 from app.htmx import is_htmx
 from app.utils import utcnow
+
+log = logging.getLogger(__name__)
+CACHE_DOWN = (RedisError, OSError)  # what a RedisCache raises when its server cannot be reached
 
 # The topics, and what each covers.
 NOTICES = "notices"  # 通知公告 / 工作动态 and their attachments
@@ -115,11 +121,47 @@ def _forget(session):
 
 
 def topic_tokens(names):
-    """{topic: token} as committed (None when the rows are missing: then nothing is cached)."""
-    found = dict(
-        db.session.execute(sa.select(CacheTopic.name, CacheTopic.token).where(CacheTopic.name.in_(names))).all()
-    )
-    return found if len(found) == len(names) else None
+    """{topic: token} of ``names`` as committed (None when a row is missing: then nothing is
+    cached). Read once per request — one small query — and again after the request commits."""
+    # kept on the request itself (an app context, and so ``g``, may outlive a request)
+    tokens = getattr(request, "_topic_tokens", None) if has_request_context() else None
+    if tokens is None:
+        tokens = dict(db.session.execute(sa.select(CacheTopic.name, CacheTopic.token)).all())
+        if has_request_context():
+            request._topic_tokens = tokens
+    if any(name not in tokens for name in names):
+        return None
+    return {name: tokens[name] for name in names}
+
+
+@event.listens_for(Session, "after_commit")
+def _tokens_moved(_session):
+    if has_request_context():
+        request._topic_tokens = None
+
+
+def by_topics(names, key, compute, timeout=None):
+    """``compute()``, kept in the cache store until a topic in ``names`` changes (or ``timeout``
+    seconds pass): for data that every visitor's page shows, signed in or not (the 首页 blocks,
+    the 调度大数据 figures). ``key`` says what else the value depends on; values must pickle.
+    When the store cannot be reached the value is computed afresh."""
+    tokens = topic_tokens(names)
+    if tokens is None:
+        return compute()
+    name = "data:" + hashlib.sha256(repr((key, sorted(tokens.items()))).encode()).hexdigest()[:32]
+    try:
+        kept = cache.get(name)
+    except CACHE_DOWN as error:
+        log.warning("cache store unavailable: %s", error)
+        return compute()
+    if kept is not None:
+        return kept[0]
+    value = compute()
+    try:
+        cache.set(name, (value,), timeout=timeout)
+    except CACHE_DOWN as error:
+        log.warning("cache store unavailable: %s", error)
+    return value
 
 
 def topics_renew(names=TOPICS):

@@ -211,3 +211,30 @@ def test_an_htmx_fragment_and_the_full_page_are_kept_apart(client, app_ctx):
     assert (
         "<html" not in client.get("/institutions?q=服务", headers={"HX-Request": "true"}).get_data(as_text=True).lower()
     )
+
+
+def test_data_kept_by_topic_is_computed_again_only_when_its_topic_moves(app):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"figure": len(calls)}
+
+    with app.test_request_context():
+        assert page_cache.by_topics((page_cache.DIRECTORY,), "k", compute) == {"figure": 1}
+        assert page_cache.by_topics((page_cache.DIRECTORY,), "k", compute) == {"figure": 1}
+        assert page_cache.by_topics((page_cache.DIRECTORY,), "other key", compute) == {"figure": 2}
+        add_notice("别的主题")  # another topic: kept
+        assert page_cache.by_topics((page_cache.DIRECTORY,), "k", compute) == {"figure": 1}
+        make_institution()  # the directory: computed again (the commit renews the request's tokens too)
+        assert page_cache.by_topics((page_cache.DIRECTORY,), "k", compute) == {"figure": 3}
+
+
+def test_a_signed_in_home_page_counts_a_new_recognition_at_once(app, app_ctx):
+    viewer = make_institution(name="看首页的机构")
+    client = app.test_client()
+    login(client, viewer)
+    before = text_of(page(client.get("/")))
+    recognise(make_institution(name="刚认定的机构"))
+    after = text_of(page(client.get("/")))
+    assert "刚认定的机构" not in before and "刚认定的机构" in after

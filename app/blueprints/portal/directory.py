@@ -12,10 +12,11 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from app.blueprints.applications.services import recognised_terms
 from app.blueprints.auth.models import Institution, institution_service_category
 from app.blueprints.portal.matching import contains, like_pattern
+from app.cache import DIRECTORY, REFERENCE, by_topics
 from app.extensions import db
 from app.reference.models import Region, ServiceCategory
 from app.reference.services import cities, dict_items, region_name
-from app.utils import paginate
+from app.utils import local_today, paginate
 
 
 @dataclass
@@ -115,7 +116,14 @@ def institution_count():
 
 
 def home_institutions(limit=6):
-    """(count, [(id, name)] of a few, the term(s) as "2023-2026") for the 首页 block."""
+    """(count, [(id, name)] of a few, the term(s) as "2023-2026") for the 首页 block: three queries
+    over every recognition, so kept until the directory changes (every 首页 visitor sees it)."""
+    return by_topics(
+        (DIRECTORY, REFERENCE), ("home_institutions", limit, local_today()), lambda: _home_institutions(limit)
+    )
+
+
+def _home_institutions(limit):
     terms = recognised_terms()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(terms))
     if not total:

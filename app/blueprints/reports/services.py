@@ -131,8 +131,17 @@ def exception_until(institution_id, round_id, today=None):
 
 
 def recognised_years(institution_id, years):
-    """The subset of ``years`` in which the institution's recognition is in force."""
-    return {year for year in set(years) if recognition_current(institution_id=institution_id, year=year)}
+    """The subset of ``years`` in which the institution's recognition is in force (one query: its
+    terms, as ``recognition_in_force`` reads them)."""
+    years = set(years)
+    if not years:
+        return set()
+    terms = db.session.execute(
+        sa.select(Recognition.term_start, Recognition.term_end).where(
+            Recognition.institution_id == institution_id, Recognition.revoked_at.is_(None)
+        )
+    ).all()
+    return {year for year in years if any(start <= year <= end for start, end in terms)}
 
 
 def creatable_rounds(user, today=None):
@@ -244,8 +253,9 @@ def closed_message(user):
     return "当前没有开放的调度期。逾期未报的月份可在下方“调度期”中申请补报。"
 
 
-def institution_periods(user, today=None, limit=6):
+def institution_periods(user, today=None, limit=6, creatable=None):
     """The list page's 调度期 table: recent periods with this institution's report and what it may do.
+    ``creatable``: ``creatable_rounds(user, today)`` when the caller has it already.
 
     Each row: dict(round, report, can_create, exception_until, reopen (latest request), locked).
     """
@@ -277,7 +287,7 @@ def institution_periods(user, today=None, limit=6):
         .order_by(ReportReopenRequest.id)
     ):
         requests[req.round_id] = req  # the latest one wins
-    creatable = {r.id for r in creatable_rounds(user, today)}
+    creatable = {r.id for r in (creatable_rounds(user, today) if creatable is None else creatable)}
     years = recognised_years(institution.id, [r.year for r in rounds])
     rows = []
     for round in rounds:

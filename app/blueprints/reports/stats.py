@@ -6,26 +6,23 @@ report is approved. The approval adds the report to two small rollup tables (per
 report and every category block; distinct institutions and the top lists read the reports
 through a covering index. ``stats_rebuild`` recomputes the rollups from the reports.
 
-Results are also kept in the app's cache (Flask-Caching: per worker, or shared in Redis), keyed
-by a cheap version (the latest approval and the number of reports counted), so a busy dashboard
-does not repeat even those queries: the 首页 and 调度大数据 are rendered for every signed-in session
-and after every write (the page cache cannot help there), and a hit costs 0.4 ms against 16 ms
-(portal figures) and 32 ms (the admin dashboard) on the benchmark data.
+Results are also kept in the app's cache (Flask-Caching: per worker, or shared in Redis) until the
+调度大数据 topic moves (app/cache.py ``by_topics``: an approval or a rebuild writes the rollups),
+so a busy dashboard does not repeat even those queries: the 首页 and 调度大数据 are rendered for every
+signed-in session (only anonymous pages are cached whole).
 """
 
-import hashlib
-import logging
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
-from redis.exceptions import RedisError
 
 from app.blueprints.auth.models import Institution
 from app.blueprints.reports.charts import BLUE, ORANGE, bar_chart, column_chart
 from app.blueprints.reports.models import MonthlyReport, ReportActivity, ReportCategoryStat, ReportMonthStat
-from app.extensions import cache, db
+from app.cache import BIG_DATA, REFERENCE, by_topics
+from app.extensions import db
 from app.filings.models import Filing
 from app.reference.models import DictItem
 from app.reference.services import cities, region_name
@@ -208,48 +205,18 @@ def stats_rebuild():
         )
     )
     db.session.commit()
-    _bump_generation()  # the counts the version reads may be unchanged
 
 
 # ---- cache --------------------------------------------------------------------------------------
 
-log = logging.getLogger(__name__)
-CACHE_DOWN = (RedisError, OSError)  # what a RedisCache raises when its server cannot be reached
-GENERATION_KEY = "report-stats:generation"  # bumped by a rebuild, which may leave the version as it was
-
-
-def _version():
-    latest = db.session.scalar(sa.select(sa.func.max(REPORTS.c.approved_at)).where(REPORTS.c.counted.is_(True)))
-    counted = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(ReportMonthStat.reports), 0)))
-    return (str(db.engine.url), latest, int(counted))
-
 
 def cached(key, compute):
-    """``compute()``, reused while no report was approved since (and for at most the TTL)."""
+    """``compute()``, reused until a report is approved or the rollups are rebuilt (both write the
+    rollup tables, so the 调度大数据 topic moves: app/cache.py), and for at most the TTL."""
     ttl = current_app.config.get("REPORT_STATS_CACHE_SECONDS", 300)
     if not ttl:
         return compute()
-    try:
-        version = (_version(), cache.get(GENERATION_KEY), key)
-        name = "report-stats:" + hashlib.sha256(repr(version).encode()).hexdigest()[:32]
-        value = cache.get(name)
-    except CACHE_DOWN as error:  # the cache's Redis is down: the figures still show, computed afresh
-        log.warning("report stats cache unavailable: %s", error)
-        return compute()
-    if value is None:
-        value = compute()
-        try:
-            cache.set(name, value, timeout=ttl)
-        except CACHE_DOWN as error:
-            log.warning("report stats cache unavailable: %s", error)
-    return value
-
-
-def _bump_generation():
-    try:
-        cache.set(GENERATION_KEY, (cache.get(GENERATION_KEY) or 0) + 1, timeout=0)
-    except CACHE_DOWN as error:  # nothing is cached while it is down; entries made before expire by the TTL
-        log.warning("report stats cache unavailable: %s", error)
+    return by_topics((BIG_DATA, REFERENCE), ("report-stats", key), compute, timeout=ttl)
 
 
 # ---- the queries ----------------------------------------------------------------------------------

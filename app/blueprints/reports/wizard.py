@@ -57,7 +57,7 @@ class ReportHooks(Hooks):
             "current_round": unfiled[0] if unfiled else None,
             "creatable_rounds": unfiled,
             "closed_message": closed,
-            "periods": services.institution_periods(user),
+            "periods": services.institution_periods(user, creatable=creatable),
         }
 
     def detail_sections(self, wizard, filing):
