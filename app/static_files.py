@@ -46,6 +46,7 @@ def init_static(app):
     @app.after_request
     def cache_fingerprinted(response):
         if request.endpoint == "static" and FINGERPRINTED.search(request.path) and response.status_code in (200, 304):
+            response.cache_control.no_cache = None  # send_file's default: revalidate every time
             response.cache_control.public = True
             response.cache_control.max_age = A_YEAR
             response.cache_control.immutable = True

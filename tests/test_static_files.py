@@ -60,6 +60,7 @@ def test_fingerprinted_names_are_linked_and_cached_for_a_year(client, digested):
     assert response.status_code == 200
     cache_control = response.headers["Cache-Control"]
     assert "max-age=31536000" in cache_control and "immutable" in cache_control and "public" in cache_control
+    assert "no-cache" not in cache_control
     response.close()
     plain = client.get("/static/app.css")
     assert "max-age=31536000" not in plain.headers.get("Cache-Control", "")
