@@ -548,8 +548,8 @@ def caches_clear(*, floor=0):
                 )
     cache.clear()
     instance = Path(current_app.instance_path)
-    downloads = Path(current_app.config.get("DOWNLOAD_CACHE_DIR") or instance / "cache" / "downloads")
-    for folder in (downloads, instance / "jobs"):
+    legacy_downloads = instance / "cache" / "downloads"  # the export cache of revisions before 0008
+    for folder in (legacy_downloads, Path(current_app.config.get("JOBS_DIR") or instance / "jobs")):
         if folder.is_dir():
             for path in folder.iterdir():
                 if path.is_file():

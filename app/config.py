@@ -25,7 +25,6 @@ ENV_KEYS = (
     "CAPTCHA_TEST_CODE",
     "CACHE_TYPE",
     "CACHE_REDIS_URL",
-    "DOWNLOAD_CACHE_DIR",
     "TRUSTED_PROXIES",
     "HSTS_MAX_AGE",
     "HEALTH_MIN_FREE_MB",
@@ -69,13 +68,13 @@ class Defaults:
     # Number of reverse proxies in front of the app (nginx: 1). Each appends the address it saw to
     # X-Forwarded-For; with 0 the header is ignored, so a visitor cannot pick its own address.
     TRUSTED_PROXIES = 0
-    # Page cache (app/cache.py): per worker by default; CACHE_TYPE=RedisCache + CACHE_REDIS_URL
-    # shares it between workers. Entries are keyed by the content version and the minute.
+    # Cache of anonymous portal pages and of data every visitor sees (app/cache.py): per worker by
+    # default; CACHE_TYPE=RedisCache + CACHE_REDIS_URL shares it between workers. Entries are keyed
+    # by the tokens of the data topics they show (in the database) and, for pages, the minute.
     CACHE_TYPE = "SimpleCache"
     CACHE_DEFAULT_TIMEOUT = 120
     CACHE_THRESHOLD = 500  # entries per worker (a page is 3-90 KB)
     CACHE_KEY_PREFIX = "smehn:"
-    DOWNLOAD_CACHE_DIR = None  # generated exports kept per content version: instance/cache/downloads
     SMS_BACKEND = "outbox"
     SMS_INLINE_SECONDS = 20  # delivery after a commit stops after this; the rest waits for flask sms-deliver
     SMS_OUTBOX_IN_PRODUCTION = False  # the outbox sends nothing: production refuses it unless allowed

@@ -26,7 +26,7 @@ bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")]
 
 # Sync workers: uploads reach gunicorn only once nginx has buffered the whole body, and exports
 # run as jobs, so no request holds a worker for long. Several processes share nothing in memory:
-# sessions, captchas and the content version are in the database, limits and the page cache in Redis.
+# sessions, captchas and the cache topics' tokens are in the database, limits and the page cache in Redis.
 workers = _int("GUNICORN_WORKERS", _int("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 8)))
 threads = _int("GUNICORN_THREADS", 1)
 # A worker silent this long is killed and replaced (seconds); nginx's proxy_read_timeout is longer.

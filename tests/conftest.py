@@ -50,7 +50,6 @@ def app(tmp_path_factory):
             "CAPTCHA_TEST_CODE": "TEST",
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "UPLOAD_DIR": str(tmp / "uploads"),
-            "DOWNLOAD_CACHE_DIR": str(tmp / "downloads"),
             "JOBS_DIR": str(tmp / "jobs"),
             "SERVER_NAME": None,
         }

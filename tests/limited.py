@@ -10,7 +10,7 @@ import copy
 from app import create_app
 from app.extensions import limiter
 
-SHARED_SETTINGS = ("SQLALCHEMY_DATABASE_URI", "UPLOAD_DIR", "SECRET_KEY", "DOWNLOAD_CACHE_DIR", "PASSWORD_HASH_METHOD")
+SHARED_SETTINGS = ("SQLALCHEMY_DATABASE_URI", "UPLOAD_DIR", "SECRET_KEY", "PASSWORD_HASH_METHOD")
 
 
 def keep_limiter(request):

@@ -76,7 +76,7 @@ def make_instance(tmp_path, dialect):
                 "SECRET_KEY": "backup-test",
                 "SQLALCHEMY_DATABASE_URI": url,
                 "UPLOAD_DIR": str(tmp_path / name / "uploads"),
-                "DOWNLOAD_CACHE_DIR": str(tmp_path / name / "downloads"),
+                "JOBS_DIR": str(tmp_path / name / "jobs"),
                 "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
                 "CACHE_TYPE": "SimpleCache",
             }
@@ -168,7 +168,7 @@ def test_round_trip_into_an_empty_instance(make_instance, tmp_path):
     target = make_instance("target")
     with target.app_context():
         cache.set("page:stale", "old page")
-        downloads = Path(target.config["DOWNLOAD_CACHE_DIR"])
+        downloads = Path(target.config["JOBS_DIR"])  # an export job's file of the old data
         downloads.mkdir(parents=True)
         (downloads / "999-stale.xlsx").write_bytes(b"stale export")
     target_keys, source_keys = cache_keys(target), cache_keys(source)
