@@ -52,8 +52,10 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
 
 install-bench: $(VENV)/.installed-bench
 
-# Province-scale benchmark (not part of `make test`): needs Debian's wrk (`sudo apt-get install wrk`)
-# and /usr/bin/chromium; writes docs/benchmarks.md and fails when a performance budget is missed.
+# Province-scale benchmark (not part of `make test`): a deadline-day mix (Locust), each page against a
+# minimal peer (wrk), low-end Chromium; needs Debian's wrk (`sudo apt-get install wrk`), /usr/bin/chromium
+# and Redis (production's rate limits); BENCH_DATABASE_URL=<an empty PostgreSQL database> adds PostgreSQL.
+# Writes docs/benchmarks.md and fails when a performance budget is missed.
 bench: install-bench
 	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py

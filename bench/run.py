@@ -1,243 +1,273 @@
-"""`make bench`: province-scale data, page speed against bare Flask, page weight, upload and export memory.
+"""`make bench`: a deadline day at province scale, each page against its minimal peer, low-end clients.
 
-Steps (DESIGN.md "Performance budgets", issue 8):
-1. A fresh SQLite database in a temp dir: `flask db upgrade` + `flask seed-scale` (2,000 institutions,
-   36 months), or a copy of the cached seeded file in instance/bench-cache/ (keyed by the migration
-   head, the generator's source and the size). With BENCH_DATABASE_URL (an EMPTY PostgreSQL database)
-   the load test is repeated on PostgreSQL.
-2. Query counts per page, in-process with a SQLAlchemy event listener, on the big database and on a
-   tiny one (14 institutions, 2 months): the count must not grow with the rows shown; and the
-   in-process time of a render with the page cache emptied (what a request costs after a write).
-3. The app under gunicorn (2 sync workers, APP_ENV=production with a throw-away SECRET_KEY). Logins
-   are server-side session rows written here plus a cookie signed with that key (the captcha is not
-   weakened; CAPTCHA_TEST_CODE is refused in production anyway).
-4. wrk over loopback, 16 connections, for each page and for a bare Flask "hello" app served the
-   same way: requests/s, ratio to hello, p50, p95. Nothing is written meanwhile, so after its first
-   render in each worker a page is answered by the page cache (app/cache.py), as it would be
-   between two writes in production.
-5. Page weight in headless Chromium (HTML + CSS + JS as gzip would send them: production serves
-   through nginx with `gzip on`; sizes are gzip level 1 = nginx's default gzip_comp_level), and the
-   htmx step swap.
-6. Upload of a 50 MB attachment: the worker's RSS sampled from /proc during the upload, and the time.
-7. The full-year Excel export: time and the worker's peak RSS.
+Steps (DESIGN.md "Performance budgets", issue 17):
+1. Data: a fresh SQLite database (`flask db upgrade` + `flask seed-scale`: 2,000 institutions × 36
+   months; a copy of the cached seeded file in instance/bench-cache/ when its key matches) and, with
+   BENCH_DATABASE_URL (an EMPTY PostgreSQL database), the same data there.
+2. In-process, per page: statements per request (few rows vs many rows) and the median render ms.
+3. Per page, wrk (16 connections, Accept-Encoding as Chromium sends it) against the app, its
+   minimal peer (bench/peer.py: bare Flask + SQLAlchemy + Jinja rendering the same rows from the
+   same database) and bare hello (bench/hello.py), all three under deploy/gunicorn.conf.py with
+   2 workers: throughput as a ratio to the peer (budget ≥ 0.5×) and to hello.
+4. The deadline-day mix (bench/mix.py, run by Locust in bench/loadmix.py): ≥ 300 signed-in sessions
+   (institutions, city and province admins; server-side session rows written here plus a cookie
+   signed with the throw-away key: the captcha is not weakened) and anonymous visitors, 16 clients,
+   each request a random page of its session's role, one in five a write (step saves with the
+   form's `version`, submits, 撤回, approvals and returns) with the app's real CSRF (tokens read from
+   the forms). On SQLite and PostgreSQL, with 2 and 4 workers. Budgets: zero errors, p95 ≤ 100 ms.
+5. Page weight as `make run` serves it (no nginx: the app's own compression, fingerprinted static
+   files after `flask digest compile`), in headless Chromium; the htmx step swap.
+6. Low-end client (bench/lowend.py): Chromium with 4× CPU throttling and slow 3G runs the
+   institution's flow; time until each step is usable (≤ 4 s per full page, ≤ 2 s per htmx swap).
+7. A 50 MB upload (worker RSS), the full-year export as a background job (time; the job worker's RSS).
 Writes docs/benchmarks.md; exits 1 when a budget is missed.
 
-wrk is Debian's package: `apt-get install wrk`. Chromium: /usr/bin/chromium (`apt-get install chromium`).
-Environment: BENCH_DURATION (seconds per page, default 10), BENCH_INSTITUTIONS, BENCH_MONTHS,
-BENCH_DATABASE_URL, BENCH_KEEP (keep the temp dir).
+Environment: BENCH_DURATION (seconds per wrk page, default 10), BENCH_MIX_SECONDS (per mix run,
+default 30), BENCH_INSTITUTIONS, BENCH_MONTHS, BENCH_DATABASE_URL, BENCH_KEEP (keep the temp dir),
+BENCH_SKIP_BROWSER.
 """
 
-import gzip
-import hashlib
-import http.client
 import json
 import os
-import platform
 import re
+import secrets
 import shutil
-import signal
-import socket
-import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-CACHE = ROOT / "instance" / "bench-cache"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import mix  # noqa: E402
+from common import (  # noqa: E402
+    BIN,
+    CONNECTIONS,
+    DURATION,
+    MB,
+    ROOT,
+    Gunicorn,
+    RssSampler,
+    env_for,
+    flask,
+    get,
+    load_average,
+    log,
+    make_app,
+    seeded_sqlite,
+    settle,
+    wrk,
+)
+
 DOC = ROOT / "docs" / "benchmarks.md"
-SECRET = "bench-secret-key-not-for-production-" + "0" * 16
-CONNECTIONS = 16
-WORKERS = 2
-DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 INSTITUTIONS = int(os.environ.get("BENCH_INSTITUTIONS", "2000"))
 MONTHS = int(os.environ.get("BENCH_MONTHS", "36"))
-MB = 1024 * 1024
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
+MIX_SECONDS = int(os.environ.get("BENCH_MIX_SECONDS", "30"))
+MIX_INSTITUTION_SESSIONS = 270
+MIX_USERS = 16
 BUDGET_FIRST_LOAD = 60 * 1024
 BUDGET_SWAP = 15 * 1024
-BUDGET_P95_MS = 50
 BUDGET_UPLOAD = 16 * MB
-BUDGET_RATIO = 0.15
-BUDGET_RATIO_PUBLIC = 0.30
 
 
-def log(*args):
-    print("[bench]", *args, flush=True)
+# ---- sessions ---------------------------------------------------------------------------------------
 
 
-# ---- setup ------------------------------------------------------------------------------------------
+def _session_for(app, user_id):
+    """A server-side session row and its signed cookie (what a login would have made)."""
+    from app.blueprints.auth.models import UserSession
+    from app.extensions import db
+
+    sid = secrets.token_urlsafe(32)
+    db.session.add(UserSession(id=sid, user_id=user_id, ip="127.0.0.1", user_agent="bench"))
+    serializer = app.session_interface.get_signing_serializer(app)
+    return serializer.dumps({"sid": sid, "_user_id": str(user_id), "_fresh": True})
 
 
-def env_for(database_url, upload_dir, app_env="development"):
-    env = {k: v for k, v in os.environ.items() if k not in ("CAPTCHA_TEST_CODE", "FLASK_APP")}
-    env.update(
-        {
-            "DATABASE_URL": database_url,
-            "UPLOAD_DIR": str(upload_dir),
-            "APP_ENV": app_env,
-            "SECRET_KEY": SECRET,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "PYTHONUNBUFFERED": "1",
-            "DOWNLOAD_CACHE_DIR": str(Path(upload_dir).parent / f"{Path(upload_dir).name}-downloads"),
-        }
+def _extra_admin(username, role, city_code, like):
+    """A second account for an admin role (seed-scale makes one per 市州 and one for the province)."""
+    import sqlalchemy as sa
+
+    from app.blueprints.auth.models import User
+    from app.extensions import db
+
+    found = db.session.scalar(sa.select(User.id).where(User.username_key == username))
+    if found:
+        return found
+    user = User(
+        username=username,
+        username_key=username,
+        password_hash=like.password_hash,
+        role=role,
+        city_code=city_code,
+        display_name=f"{like.display_name}（基准测试）",
+        status="active",
+        must_change_password=False,
+        password_changed_at=like.password_changed_at,
     )
-    return env
+    db.session.add(user)
+    db.session.flush()
+    return user.id
 
 
-def flask(args, env):
-    started = time.perf_counter()
-    result = subprocess.run(
-        [str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    if result.returncode:
-        sys.exit(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout, time.perf_counter() - started
-
-
-def cache_key(institutions, months):
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    head = ScriptDirectory.from_config(config).get_current_head()
-    source = hashlib.sha256((ROOT / "app" / "scale.py").read_bytes()).hexdigest()[:12]
-    return f"{head}-{source}-{institutions}x{months}"
-
-
-def seeded_sqlite(workdir, name, institutions, months):
-    """A fresh seeded SQLite database in ``workdir`` (copied from the cache when possible)."""
-    db_path, uploads = workdir / f"{name}.db", workdir / f"{name}-uploads"
-    key = cache_key(institutions, months)
-    cached_db, cached_up = CACHE / f"{key}.db", CACHE / f"{key}-uploads"
-    if cached_db.exists() and cached_up.exists():
-        shutil.copyfile(cached_db, db_path)
-        shutil.copytree(cached_up, uploads)
-        log(f"{name}: reused the cached seeded database {cached_db.name}")
-        return db_path, uploads, None
-    env = env_for(f"sqlite:///{db_path}", uploads)
-    flask(["db", "upgrade"], env)
-    out, seconds = flask(["seed-scale", "--institutions", str(institutions), "--months", str(months)], env)
-    log(f"{name}: seeded in {seconds:.0f} s\n" + out.strip())
-    with sqlite3.connect(db_path) as connection:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    for old in CACHE.glob(f"*-{institutions}x{months}*"):
-        shutil.rmtree(old) if old.is_dir() else old.unlink()
-    shutil.copyfile(db_path, cached_db)
-    shutil.copytree(uploads, cached_up)
-    return db_path, uploads, seconds
-
-
-def make_app(database_url, upload_dir):
-    """An in-process app on that database (same secret key as the served one)."""
-    for key, value in env_for(database_url, upload_dir).items():
-        os.environ[key] = value
-    sys.path.insert(0, str(ROOT))
-    from app import create_app
-
-    return create_app()
-
-
-def login_cookies(app):
-    """Server-side sessions for the benchmark's accounts and their signed cookies (no captcha)."""
-    import secrets
-
+def bench_context(app):
+    """Cookies and ids the per-page runs use: the province admin, institution 1 and its drafts."""
     import sqlalchemy as sa
 
     from app.blueprints.applications.models import CoreApplication
-    from app.blueprints.auth.models import User, UserSession
+    from app.blueprints.auth.models import User
     from app.blueprints.reports.models import MonthlyReport
     from app.extensions import db
+    from app.filings.models import Round
 
-    serializer = app.session_interface.get_signing_serializer(app)
-    out = {}
     with app.app_context():
-        for label, username in (("admin", "bench-admin"), ("institution", "bench-inst-00001")):
-            user = db.session.scalar(sa.select(User).where(User.username_key == username))
-            sid = secrets.token_urlsafe(32)
-            db.session.add(UserSession(id=sid, user_id=user.id, ip="127.0.0.1", user_agent="bench"))
-            db.session.commit()
-            out[label] = serializer.dumps({"sid": sid, "_user_id": str(user.id), "_fresh": True})
-            if label == "institution":
-                out["draft_application"] = db.session.scalar(
-                    sa.select(CoreApplication.id).where(
-                        CoreApplication.owner_id == user.id, CoreApplication.status == "draft"
-                    )
-                )
-                out["draft_report"] = db.session.scalar(
-                    sa.select(MonthlyReport.id)
-                    .where(MonthlyReport.owner_id == user.id, MonthlyReport.status == "draft")
-                    .order_by(MonthlyReport.year.desc(), MonthlyReport.month.desc())
-                )
-        from app.filings.models import Round
-
+        admin = db.session.scalar(sa.select(User).where(User.username_key == "bench-admin"))
+        inst = db.session.scalar(sa.select(User).where(User.username_key == "bench-inst-00001"))
+        ctx = {"admin": _session_for(app, admin.id), "institution": _session_for(app, inst.id)}
+        ctx["draft_application"] = db.session.scalar(
+            sa.select(CoreApplication.id).where(CoreApplication.owner_id == inst.id, CoreApplication.status == "draft")
+        )
+        ctx["draft_report"] = db.session.scalar(
+            sa.select(MonthlyReport.id)
+            .where(MonthlyReport.owner_id == inst.id, MonthlyReport.status == "draft")
+            .order_by(MonthlyReport.year.desc(), MonthlyReport.month.desc())
+        )
         latest = db.session.execute(
-            sa.select(Round.id, Round.year)
-            .where(Round.kind == "report")
-            .order_by(Round.year.desc(), Round.month.desc())
-            .limit(2)
+            sa.select(Round.year).where(Round.kind == "report").order_by(Round.year.desc(), Round.month.desc())
+        ).first()
+        ctx["full_year"] = latest.year - 1
+        db.session.commit()
+    ctx["dev_cookie"] = app.config["SESSION_COOKIE_NAME"]  # the in-process (development) app's
+    ctx["cookie_name"] = "__Host-" + ctx["dev_cookie"]  # production's (app/config.py), for the served app
+    return ctx
+
+
+def mix_sessions(app):
+    """The deadline day's sessions from the database as it is now (a PostgreSQL run follows the one
+    before it): institutions with this month's report open (draft or submitted, with an
+    attachment, so a submit can pass), two sessions per 市州 and four for the province, each
+    admin with its own pool of filings to decide; and anonymous visitors."""
+    import sqlalchemy as sa
+
+    from app.blueprints.auth.models import Institution, User
+    from app.extensions import db
+    from app.filings.models import Attachment, Filing, Round
+
+    out = []
+    with app.app_context():
+        open_round = db.session.scalar(
+            sa.select(Round.id).where(Round.kind == "report").order_by(Round.year.desc(), Round.month.desc()).limit(1)
+        )
+        with_file = sa.select(Attachment.filing_id).where(Attachment.filing_id.is_not(None))
+        mine = db.session.execute(
+            sa.select(Filing.id, Filing.owner_id, Filing.status, Filing.institution_id)
+            .where(
+                Filing.round_id == open_round,
+                Filing.kind == "monthly_report",
+                Filing.status.in_(("draft", "submitted")),
+                Filing.id.in_(with_file),
+                Filing.institution_id != db.session.scalar(sa.select(sa.func.min(Institution.id))),
+            )
+            .order_by(Filing.id)
+            .limit(MIX_INSTITUTION_SESSIONS)
         ).all()
-        out["review_round"] = latest[-1].id  # the last closed month (its export is the review queue's button)
-        out["full_year"] = latest[0].year - 1  # the last whole calendar year of reports
+        taken = {row.id for row in mine}
+        for row in mine:
+            approved = db.session.scalar(
+                sa.select(Filing.id)
+                .where(Filing.owner_id == row.owner_id, Filing.status == "approved", Filing.kind == "monthly_report")
+                .order_by(Filing.id.desc())
+                .limit(1)
+            )
+            session = {"role": "institution", "cookie": _session_for(app, row.owner_id), "draft": row.id}
+            session["state"] = "submitted" if row.status == "submitted" else "draft"
+            if approved:
+                session["approved"] = approved
+            out.append(session)
+        admins = db.session.scalars(sa.select(User).where(User.role == "city_admin").order_by(User.id)).all()
+        cities = sorted({a.city_code for a in admins if a.username_key.startswith("bench-city-")})
+        for city in cities:
+            first = next(a for a in admins if a.city_code == city)
+            ids = [first.id, _extra_admin(f"bench-city2-{city}", "city_admin", city, first)]
+            pool = db.session.scalars(
+                sa.select(Filing.id)
+                .where(
+                    Filing.kind == "monthly_report",
+                    Filing.status == "submitted",
+                    Filing.city_code == city,
+                    Filing.id.not_in(taken) if taken else sa.true(),
+                )
+                .order_by(Filing.id)
+            ).all()
+            target = db.session.scalar(
+                sa.select(Filing.id)
+                .where(Filing.kind == "monthly_report", Filing.status == "approved", Filing.city_code == city)
+                .limit(1)
+            )
+            for n, user_id in enumerate(ids):
+                out.append(
+                    {
+                        "role": "city_admin",
+                        "cookie": _session_for(app, user_id),
+                        "pool": pool[n :: len(ids)],
+                        "review_target": target,
+                    }
+                )
+        province = db.session.scalar(sa.select(User).where(User.username_key == "bench-admin"))
+        ids = [province.id] + [_extra_admin(f"bench-prov-{n}", "province_admin", None, province) for n in (2, 3, 4)]
+        pool = db.session.scalars(
+            sa.select(Filing.id).where(Filing.kind == "core_application", Filing.status == "city_approved")
+        ).all()
+        for n, user_id in enumerate(ids):
+            out.append({"role": "province_admin", "cookie": _session_for(app, user_id), "pool": pool[n :: len(ids)]})
+        db.session.commit()
+        from app.blueprints.applications.models import Recognition
+        from app.blueprints.portal.models import Notice
+
+        notices = db.session.scalars(
+            sa.select(Notice.id).where(Notice.is_published.is_(True)).order_by(Notice.id).limit(50)
+        ).all()
+        recognised = db.session.scalars(sa.select(Recognition.institution_id).limit(200)).all()
+    for n in range(MIX_USERS * 2):
+        out.append(
+            {
+                "role": "anonymous",
+                "notice_id": notices[n % len(notices)],
+                "institution_id": recognised[n * 7 % len(recognised)],
+            }
+        )
     return out
 
 
+# ---- per page ---------------------------------------------------------------------------------------
+
+
 def pages(ctx):
-    """(key, label, path, cookie, headers, kind) — kind: public / list / swap / export."""
+    """(key, label, path, who, headers): the pages measured one by one against their peer."""
+    draft = ctx["draft_report"]
     return [
-        ("home", "首页", "/", None, {}, "public"),
-        ("notices", "通知公告", "/notices", None, {}, "public"),
-        ("directory", "核心服务机构", "/institutions", None, {}, "public"),
-        ("big_data", "调度大数据", "/big-data", None, {}, "public"),
-        ("my_reports", "机构调度数据列表", "/reports/", "institution", {}, "list"),
-        ("review", "调度数据审核（管理员）", "/reports/review", "admin", {}, "list"),
-        ("completeness", "报送完整性（管理员）", "/reports/completeness", "admin", {}, "list"),
-        (
-            "step_swap",
-            "申报向导换步 (htmx)",
-            f"/applications/{ctx['draft_application']}/step/operations",
-            "institution",
-            {"HX-Request": "true"},
-            "swap",
-        ),
-        (
-            "export",
-            "调度数据导出 Excel（一个调度期）",
-            f"/reports/export.xlsx?round_id={ctx['review_round']}",
-            "admin",
-            {},
-            "export",
-        ),
+        ("home", "首页", "/", None, {}),
+        ("notices", "通知公告", "/notices", None, {}),
+        ("directory", "核心服务机构", "/institutions", None, {}),
+        ("big_data", "调度大数据", "/big-data", None, {}),
+        ("my_reports", "机构调度数据列表", "/reports/", "institution", {}),
+        ("review", "调度数据审核（省级）", "/reports/review", "admin", {}),
+        ("completeness", "报送完整性（省级）", "/reports/completeness", "admin", {}),
+        ("report_step", "调度数据填报步骤", f"/reports/{draft}/step/basic", "institution", {}),
+        ("step_swap", "调度数据填报换步 (htmx)", f"/reports/{draft}/step/basic", "institution", {"HX-Request": "true"}),
     ]
 
 
-# ---- query counts -----------------------------------------------------------------------------------
-
-
-def query_counts(app, ctx):
-    """{page key: (cold, warm, hit, render ms)}: statements per request, counted with a cursor event
-    listener, for a first and a second render (page cache emptied before each), for a request
-    the page cache answers, and the in-process time of a render (a cache miss, mean of 10)."""
+def in_process(app, ctx):
+    """{key: (statements, median render ms)} per page on this database (anonymous pages with the
+    page cache emptied before each request: what a miss costs)."""
     from sqlalchemy import event
 
     from app.extensions import cache, db
 
-    counts = {}
     with app.app_context():
         engine = db.engine
     seen = [0]
@@ -245,254 +275,156 @@ def query_counts(app, ctx):
     def count(*_args, **_kw):
         seen[0] += 1
 
+    out = {}
     event.listen(engine, "before_cursor_execute", count)
     try:
         client = app.test_client()
-        for key, _label, path, who, headers, _kind in pages(ctx):
-            if key == "export":
-                continue
-            client.delete_cookie(app.config["SESSION_COOKIE_NAME"], domain="localhost")
+        for key, _label, path, who, headers in pages(ctx):
+            client.delete_cookie(ctx["dev_cookie"], domain="localhost")
             if who:
-                client.set_cookie(app.config["SESSION_COOKIE_NAME"], ctx[who], domain="localhost")
-            results = []
-            for clear in (True, True, False):
-                if clear:
-                    with app.app_context():
-                        cache.clear()
-                seen[0] = 0
-                response = client.get(path, headers=headers)
-                if response.status_code != 200:
-                    raise SystemExit(f"{path}: HTTP {response.status_code} in the query-count harness")
-                results.append(seen[0])
-            spent = 0.0
-            for _ in range(10):
+                client.set_cookie(ctx["dev_cookie"], ctx[who], domain="localhost")
+            times, counts = [], []
+            for _ in range(11):
                 with app.app_context():
                     cache.clear()
+                seen[0] = 0
                 started = time.perf_counter()
-                client.get(path, headers=headers)
-                spent += time.perf_counter() - started
-            counts[key] = (*results, spent / 10 * 1000)
+                response = client.get(path, headers=headers)
+                times.append((time.perf_counter() - started) * 1000)
+                counts.append(seen[0])
+                if response.status_code != 200:
+                    sys.exit(f"{path}: HTTP {response.status_code} in-process")
+            out[key] = (counts[-1], statistics.median(times[1:]))
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    return counts
+    return out
 
 
-def count_rows(app, ctx):
-    """Rows each list shows on its first page (to say what "many rows" means)."""
-    client = app.test_client()
-    rows = {}
-    for key, _label, path, who, headers, _kind in pages(ctx):
-        if key == "export":
-            continue
-        client.delete_cookie(app.config["SESSION_COOKIE_NAME"], domain="localhost")
-        if who:
-            client.set_cookie(app.config["SESSION_COOKIE_NAME"], ctx[who], domain="localhost")
-        html = client.get(path, headers=headers).get_data(as_text=True)
-        rows[key] = html.count("<tr") - html.count("<thead")
-    return rows
-
-
-# ---- serving ----------------------------------------------------------------------------------------
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Gunicorn:
-    def __init__(self, target, env, cwd):
-        self.port = free_port()
-        self.log = open(Path(tempfile.gettempdir()) / f"bench-gunicorn-{self.port}.log", "w")
-        self.proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{self.port}", "--timeout", "120", target],
-            cwd=cwd,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
+def per_page(name, server, peer, ctx, hello_rps):
+    """wrk each page on the app and on its peer; {key: {"app": r, "peer": r}}."""
+    out = {}
+    for key, label, path, who, headers in pages(ctx):
+        cookie = f"{ctx['cookie_name']}={ctx[who]}" if who else None
+        for target, tag in ((server, "app"), (peer, "peer")):
+            response, _ = get(target.port, path, cookie, headers)
+            if response.status != 200:
+                sys.exit(f"{name} {tag} {path}: HTTP {response.status} (see {target.log.name})")
+            wrk(target.url(path), cookie, headers, duration=2)  # warm both workers up
+            settle(server)
+            out.setdefault(key, {})[tag] = wrk(target.url(path), cookie, headers)
+            settle(server)
+        a, p = out[key]["app"], out[key]["peer"]
+        log(
+            f"{name} {label}: app {a['rps']:.0f} req/s, peer {p['rps']:.0f} req/s ({a['rps'] / p['rps']:.2f}× peer, "
+            f"{a['rps'] / hello_rps:.2f}× hello), app p95 {a['p95_us'] / 1000:.1f} ms, errors {a['errors']}"
         )
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    break
-            except OSError:
-                if self.proc.poll() is not None:
-                    sys.exit(f"gunicorn {target} exited; see {self.log.name}")
-                time.sleep(0.2)
-        while len(self.workers()) < WORKERS and time.time() < deadline:
-            time.sleep(0.1)
-
-    def url(self, path="/"):
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def workers(self):
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    status = (entry / "status").read_text()
-                except OSError:
-                    continue
-                if re.search(rf"^PPid:\s+{self.proc.pid}$", status, re.M):
-                    pids.append(int(entry.name))
-        return pids
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
+    return out
 
 
-def rss(pid):
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+# ---- the mix ----------------------------------------------------------------------------------------
 
 
-class RssSampler(threading.Thread):
-    """Samples the workers' RSS every 5 ms; .peak_delta is the largest rise of one worker."""
-
-    def __init__(self, pids):
-        super().__init__(daemon=True)
-        self.pids = pids
-        self.base = {pid: rss(pid) for pid in pids}
-        self.peak = dict(self.base)
-        self.running = True
-
-    def run(self):
-        while self.running:
-            for pid in self.pids:
-                self.peak[pid] = max(self.peak[pid], rss(pid))
-            time.sleep(0.005)
-
-    def stop(self):
-        self.running = False
-        self.join()
-        pid = max(self.pids, key=lambda p: self.peak[p] - self.base[p])
-        return self.peak[pid] - self.base[pid], self.base[pid], self.peak[pid]
-
-
-def wrk(url, cookie=None, headers=None, duration=DURATION):
-    command = [
-        "wrk",
-        "-t2",
-        f"-c{CONNECTIONS}",
-        f"-d{duration}s",
-        "--timeout",
-        "30s",
-        "-s",
-        str(ROOT / "bench" / "stats.lua"),
-    ]
-    if cookie:
-        command += ["-H", f"Cookie: {cookie}"]
-    for name, value in (headers or {}).items():
-        command += ["-H", f"{name}: {value}"]
-    out = subprocess.run(command + [url], capture_output=True, text=True).stdout
-    match = re.search(r"BENCHJSON (\{.*\})", out)
-    if not match:
-        sys.exit(f"wrk gave no result for {url}:\n{out}")
-    data = json.loads(match.group(1))
-    data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
-    data["errors"] = sum(data[k] for k in ("connect", "read", "write", "status", "timeout"))
+def run_mix(name, server, sessions, ctx, workdir):
+    config = {
+        "host": server.url("").rstrip("/"),
+        "users": MIX_USERS,
+        "seconds": MIX_SECONDS,
+        "warmup": 3,
+        "visits_per_user": 400,
+        "cookie_name": ctx["cookie_name"],
+        "sessions": sessions,
+    }
+    path, out = workdir / f"mix-{name}.json", workdir / f"mix-{name}-result.json"
+    path.write_text(json.dumps(config, ensure_ascii=False))
+    load = load_average()[0]
+    result = subprocess.run(
+        [str(BIN / "python"), str(ROOT / "bench" / "loadmix.py"), str(path), str(out)], capture_output=True, text=True
+    )
+    if result.returncode or not out.exists():
+        sys.exit(f"the mix {name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    data = json.loads(out.read_text())
+    if not data["overall"]["requests"]:
+        sys.exit(f"the mix {name} sent no request:\n{result.stderr[-4000:]}")
+    data["name"], data["load_before"] = name, load
+    o = data["overall"]
+    log(
+        f"mix {name}: {o['requests']} requests ({o['writes']} writes), {o['rps']:.0f} req/s, p50 {o['p50_ms']:.0f} ms, "
+        f"p95 {o['p95_ms']:.0f} ms, p99 {o['p99_ms']:.0f} ms, errors {o['errors']}"
+    )
+    for sample in data["samples"][:5]:
+        log("  error:", sample)
     return data
 
 
-def settle(server, limit=120):
-    """Wait until the workers have worked off what wrk left queued (a quick static file answers fast)."""
-    deadline = time.time() + limit
-    while time.time() < deadline:
-        started = time.perf_counter()
-        try:
-            get(server.port, "/static/app.css")
-        except OSError:
-            pass
-        if time.perf_counter() - started < 0.05:
-            return
-        time.sleep(0.2)
+# ---- page weight, upload, export --------------------------------------------------------------------
 
 
-def cookie_header(app_cookie_name, value):
-    return f"{app_cookie_name}={value}" if value else None
+def page_weights(server, ctx):
+    """{key: (bytes sent, raw bytes, {type: sent}, encodings)} of a first load in a fresh Chromium."""
+    from lowend import CHROMIUM, CHROMIUM_ARGS, chromium_available
 
-
-def get(port, path, cookie=None, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    conn.request("GET", path, headers={**({"Cookie": cookie} if cookie else {}), **(headers or {})})
-    response = conn.getresponse()
-    body = response.read()
-    conn.close()
-    return response, body
-
-
-# ---- page weight ------------------------------------------------------------------------------------
-
-
-def gz(data):
-    return len(gzip.compress(data, compresslevel=1))
-
-
-def page_weights(server, ctx, cookie_name):
-    """{key: (compressed bytes, raw bytes, {type: compressed})} of a first load in a fresh browser."""
-    if not os.path.exists(CHROMIUM):
-        log("no /usr/bin/chromium: page weight skipped (apt-get install chromium)")
+    if not chromium_available():
         return {}
     from playwright.sync_api import sync_playwright
 
-    weights = {}
+    out = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        for key, _label, path, who, _headers, kind in pages(ctx):
-            if kind == "export":
+        for key, _label, path, who, headers in pages(ctx):
+            if headers:
                 continue
             context = browser.new_context()
             if who:
-                context.add_cookies([{"name": cookie_name, "value": ctx[who], "url": server.url("/")}])
+                context.add_cookies(
+                    [
+                        {
+                            "name": ctx["cookie_name"],
+                            "value": ctx[who],
+                            "domain": "127.0.0.1",
+                            "path": "/",
+                            "secure": True,
+                        }
+                    ]
+                )
             tab = context.new_page()
-            bodies = []
-            tab.on("response", lambda response, bodies=bodies: bodies.append(response))
+            seen = []
+            tab.on("requestfinished", lambda request, seen=seen: seen.append(request))
             tab.goto(server.url(path), wait_until="load", timeout=60_000)
-            by_type, raw = {}, 0
-            for response in bodies:
-                kind_of = response.request.resource_type
-                if kind_of not in ("document", "stylesheet", "script"):
+            by_type, raw, encodings = {}, 0, set()
+            for request in seen:
+                kind = request.resource_type
+                if kind not in ("document", "stylesheet", "script"):
                     continue
-                try:
-                    body = response.body()
-                except Exception:
-                    continue
-                by_type[kind_of] = by_type.get(kind_of, 0) + gz(body)
-                raw += len(body)
-            weights[key] = (sum(by_type.values()), raw, by_type)
+                sizes = request.sizes()
+                response = request.response()
+                by_type[kind] = by_type.get(kind, 0) + sizes["responseBodySize"]
+                raw += len(response.body())
+                encodings.add(response.headers.get("content-encoding", "identity"))
+            out[key] = (sum(by_type.values()), raw, by_type, sorted(encodings))
             context.close()
         browser.close()
-    return weights
+    return out
 
 
-# ---- upload and export ------------------------------------------------------------------------------
-
-
-def upload(server, ctx, cookie_name, workdir):
-    """POST a 50 MB .pdf to the institution's draft report; (seconds, rss rise, base, peak, status)."""
-    path = f"/reports/{ctx['draft_report']}/attachments"
-    cookie = f"{cookie_name}={ctx['institution']}"
-    response, body = get(server.port, path, cookie)
-    token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', body) or re.search(
-        rb'name="csrf_token" value="([^"]+)"', body
-    )
-    if response.status != 200 or not token:
-        sys.exit(f"upload page {path}: HTTP {response.status}, csrf token {'found' if token else 'missing'}")
+def csrf_form(server, path, cookie, action=None):
+    """(fields, cookie) of the form posting to ``action`` on ``path`` (the cookie as the app set it)."""
+    response, body = get(server.port, path, cookie, {"Accept-Encoding": "identity"})
     set_cookie = response.getheader("Set-Cookie")
-    if set_cookie:  # the CSRF token lives in the (signed) session cookie
+    if set_cookie:
         cookie = set_cookie.split(";", 1)[0]
+    fields = mix.form_fields(body.decode(), action or path)
+    if response.status != 200 or fields is None:
+        sys.exit(f"{path}: HTTP {response.status}, form {action or path} {'found' if fields else 'missing'}")
+    return fields, cookie
+
+
+def upload(server, ctx, workdir):
+    """POST a 50 MB .pdf to the institution's draft report; (seconds, rss rise, base, peak, status)."""
+    import http.client
+
+    path = f"/reports/{ctx['draft_report']}/attachments"
+    fields, cookie = csrf_form(server, path, f"{ctx['cookie_name']}={ctx['institution']}")
+    token = dict(fields)["csrf_token"]
     big = workdir / "upload-50mb.pdf"
     size = 50 * MB - 4096
     with open(big, "wb") as out:
@@ -502,7 +434,7 @@ def upload(server, ctx, cookie_name, workdir):
             out.write(block[: min(MB, size - out.tell())])
     boundary = "----bench" + os.urandom(8).hex()
     head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token.group(1).decode()}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
         f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="bench-50mb.pdf"\r\n'
         f"Content-Type: application/pdf\r\n\r\n"
     ).encode()
@@ -541,57 +473,90 @@ def upload(server, ctx, cookie_name, workdir):
     return seconds, rise, base, peak, response.status
 
 
-def export_full_year(server, ctx, cookie_name):
-    path = f"/reports/export.xlsx?year={ctx['full_year']}"
-    sampler = RssSampler(server.workers())
-    sampler.start()
-    started = time.perf_counter()
-    response, body = get(server.port, path, f"{cookie_name}={ctx['admin']}")
-    seconds = time.perf_counter() - started
-    rise, base, peak = sampler.stop()
-    return seconds, rise, base, peak, len(body), response.status, path
-
-
-# ---- report -----------------------------------------------------------------------------------------
-
-
-def machine():
-    cpu = "unknown CPU"
+def export_job(server, ctx, env):
+    """The full-year export as 调度数据导出 starts it (a job): a `flask jobs worker` runs it.
+    (seconds from the POST to the file, worker RSS rise, base, peak, file bytes, note)."""
+    worker_log = open(Path(tempfile.gettempdir()) / f"bench-jobs-worker-{server.port}.log", "w")
+    worker = subprocess.Popen(
+        [str(BIN / "flask"), "--app", "wsgi", "jobs", "worker"], cwd=ROOT, env=env, stdout=worker_log, stderr=worker_log
+    )
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
-    return f"{cpu}, {os.cpu_count()} CPUs, {mem:.0f} GB RAM, {platform.platform()}, Python {platform.python_version()}"
+        time.sleep(4)  # the worker imports the app
+        if worker.poll() is not None:
+            return None, f"flask jobs worker exited (see {worker_log.name})"
+        cookie = f"{ctx['cookie_name']}={ctx['admin']}"
+        fields, cookie = csrf_form(server, "/reports/exports", cookie)
+        for name, value in (("year", str(ctx["full_year"])), ("month_from", "1"), ("month_to", "12")):
+            mix.set_field(fields, name, value)
+        mix.set_field(fields, "city_code", "")
+        mix.set_field(fields, "status", "")
+        pids = [worker.pid] + [int(p) for p in _children(worker.pid)]
+        sampler = RssSampler(pids)
+        sampler.start()
+        started = time.perf_counter()
+        response, _ = get(
+            server.port,
+            "/reports/exports",
+            cookie,
+            {"Content-Type": "application/x-www-form-urlencoded", "Referer": server.url("/reports/exports")},
+            method="POST",
+            body=urlencode([tuple(f) for f in fields]),
+        )
+        location = response.getheader("Location") or ""
+        job = re.search(r"/jobs/(\d+)", location)
+        if response.status != 303 or not job:
+            sampler.stop()
+            return None, f"POST /reports/exports: HTTP {response.status} {location}"
+        download = f"/jobs/{job.group(1)}/download"
+        deadline = time.time() + 600
+        while time.time() < deadline:
+            _, body = get(server.port, f"/jobs/{job.group(1)}", cookie, {"Accept-Encoding": "identity"})
+            if download.encode() in body:
+                break
+            if "失败".encode() in body and b"retry" not in body:
+                pass
+            time.sleep(0.25)
+        seconds = time.perf_counter() - started
+        rise, base, peak = sampler.stop()
+        response, body = get(server.port, download, cookie)
+        if response.status != 200:
+            return None, f"{download}: HTTP {response.status}"
+        return (seconds, rise, base, peak, len(body)), f"job {job.group(1)}"
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        worker_log.close()
 
 
-def kb(n):
-    return f"{n / 1024:.1f} KB"
-
-
-def run_backend(name, server_env, ctx, cookie_name, hello_rps):
-    """wrk every page on one served database; returns {key: wrk result}."""
-    server = Gunicorn("wsgi:app", server_env, ROOT)
-    results = {}
+def _children(pid):
     try:
-        for key, label, path, who, headers, _kind in pages(ctx):
-            cookie = cookie_header(cookie_name, ctx[who]) if who else None
-            response, _ = get(server.port, path, cookie, headers)
-            if response.status != 200:
-                sys.exit(f"{name} {path}: HTTP {response.status} (see {server.log.name})")
-            wrk(server.url(path), cookie, headers, duration=2)  # warm up both workers
-            settle(server)
-            results[key] = wrk(server.url(path), cookie, headers)
-            settle(server)
-            r = results[key]
-            log(
-                f"{name} {label}: {r['rps']:.0f} req/s ({r['rps'] / hello_rps:.2f}× hello), p50 {r['p50_us'] / 1000:.1f} ms, "
-                f"p95 {r['p95_us'] / 1000:.1f} ms, errors {r['errors']}"
-            )
-    except BaseException:
-        server.stop()
-        raise
-    return server, results
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+
+
+# ---- databases --------------------------------------------------------------------------------------
+
+
+def postgres_database(url, workdir):
+    """Migrate and seed the EMPTY database at ``url``; refuses one that has tables."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        tables = sa.inspect(connection).get_table_names()
+    engine.dispose()
+    if tables:
+        sys.exit(f"BENCH_DATABASE_URL must name an EMPTY database (it has {len(tables)} tables); create a fresh one.")
+    uploads = workdir / "pg-uploads"
+    env = env_for(url, uploads)
+    flask(["db", "upgrade"], env)
+    _, seconds = flask(["seed-scale", "--institutions", str(INSTITUTIONS), "--months", str(MONTHS)], env)
+    log(f"postgresql: seeded in {seconds:.0f} s")
+    return uploads
 
 
 def main():
@@ -599,20 +564,10 @@ def main():
         sys.exit("wrk is missing: install Debian's package with `sudo apt-get install wrk`.")
     started_at = datetime.now(timezone.utc)
     workdir = Path(tempfile.mkdtemp(prefix="smehn-bench-"))
-    failures = []
+    results = {"databases": {}, "started": started_at, "load": [load_average()]}
     try:
-        big_db, big_up, seed_seconds = seeded_sqlite(workdir, "scale", INSTITUTIONS, MONTHS)
-        small_db, small_up, _ = seeded_sqlite(workdir, "small", 14, 2)
-        small_app = make_app(f"sqlite:///{small_db}", small_up)
-        small_ctx = login_cookies(small_app)
-        small_counts = query_counts(small_app, small_ctx)
-        small_rows = count_rows(small_app, small_ctx)
-        big_app = make_app(f"sqlite:///{big_db}", big_up)
-        ctx = login_cookies(big_app)
-        cookie_name = big_app.config["SESSION_COOKIE_NAME"]
-        big_counts = query_counts(big_app, ctx)
-        big_rows = count_rows(big_app, ctx)
-
+        seed_db, seed_up, seed_seconds = seeded_sqlite(workdir, "seed", INSTITUTIONS, MONTHS)
+        flask(["digest", "compile"], env_for("sqlite://", workdir / "none"))  # as make run does
         hello = Gunicorn("hello:app", env_for("sqlite://", workdir, "production"), ROOT / "bench")
         try:
             wrk(hello.url(), duration=2)
@@ -620,188 +575,90 @@ def main():
         finally:
             hello.stop()
         hello_rps = hello_result["rps"]
-        log(
-            f"bare Flask hello: {hello_rps:.0f} req/s, p50 {hello_result['p50_us'] / 1000:.1f} ms, p95 {hello_result['p95_us'] / 1000:.1f} ms"
-        )
+        results["hello"] = hello_result
+        log(f"bare Flask hello: {hello_rps:.0f} req/s, p95 {hello_result['p95_us'] / 1000:.1f} ms")
 
-        server_env = env_for(f"sqlite:///{big_db}", big_up, "production")
-        server, results = run_backend("sqlite", server_env, ctx, cookie_name, hello_rps)
-        try:
-            weights = page_weights(server, ctx, cookie_name)
-            swap_path = pages(ctx)[7][2]
-            _, swap_body = get(server.port, swap_path, f"{cookie_name}={ctx['institution']}", {"HX-Request": "true"})
-            swap_size = gz(swap_body)
-            up = upload(server, ctx, cookie_name, workdir)
-            exp = export_full_year(server, ctx, cookie_name)
-        finally:
-            server.stop()
-
-        pg_results = None
+        databases = [("SQLite", None)]
         if os.environ.get("BENCH_DATABASE_URL"):
-            pg_url = os.environ["BENCH_DATABASE_URL"]
-            pg_up = workdir / "pg-uploads"
-            env = env_for(pg_url, pg_up)
-            flask(["db", "upgrade"], env)
-            _, pg_seed = flask(["seed-scale", "--institutions", str(INSTITUTIONS), "--months", str(MONTHS)], env)
-            log(f"postgresql: seeded in {pg_seed:.0f} s")
-            pg_app = make_app(pg_url, pg_up)
-            pg_ctx = login_cookies(pg_app)
-            pg_server, pg_results = run_backend(
-                "postgresql", env_for(pg_url, pg_up, "production"), pg_ctx, cookie_name, hello_rps
-            )
-            pg_server.stop()
+            databases.append(("PostgreSQL", os.environ["BENCH_DATABASE_URL"]))
+        for name, url in databases:
+            data = results["databases"][name] = {"mix": []}
+            if url is None:
 
-        # ---- budgets ----
-        def check(ok, what):
-            if not ok:
-                failures.append(what)
-            return "✅" if ok else "❌ 未达标"
+                def fresh(tag):
+                    db_path, uploads = workdir / f"{tag}.db", workdir / f"{tag}-uploads"
+                    shutil.copyfile(seed_db, db_path)
+                    if not uploads.exists():
+                        shutil.copytree(seed_up, uploads)
+                    return f"sqlite:///{db_path}", uploads
 
-        lines = [
-            "# 性能基准 (Benchmarks)",
-            "",
-            "Generated by `make bench` (bench/run.py); do not edit by hand — the before/after notes below the tables are kept "
-            "in bench/NOTES.md and copied in.",
-            "",
-            f"- Machine: {machine()}",
-            f"- Date: {started_at:%Y-%m-%d %H:%M} UTC",
-            f"- Command: `make bench` (BENCH_DURATION={DURATION} s per page, wrk -t2 -c{CONNECTIONS}, gunicorn -w {WORKERS} sync "
-            "workers, APP_ENV=production, SQLite in WAL mode; wrk, gunicorn and the app share this machine's CPUs)",
-            f"- Data: `flask seed-scale --institutions {INSTITUTIONS} --months {MONTHS}`"
-            + (f" (seeded in {seed_seconds:.0f} s)" if seed_seconds else " (copy of the cached seeded database)"),
-            f"- Bare Flask hello under the same gunicorn: **{hello_rps:.0f} req/s**, p50 {hello_result['p50_us'] / 1000:.1f} ms, "
-            f"p95 {hello_result['p95_us'] / 1000:.1f} ms",
-            "",
-            "## Throughput and latency (16 concurrent clients)",
-            "",
-            "| Page | Path | req/s | × hello | budget | p50 ms | p95 ms | budget | errors |",
-            "|---|---|---:|---:|---|---:|---:|---|---:|",
-        ]
-        for key, label, path, _who, _headers, kind in pages(ctx):
-            r = results[key]
-            ratio = r["rps"] / hello_rps
-            need = BUDGET_RATIO_PUBLIC if kind == "public" else BUDGET_RATIO
-            ratio_mark = check(ratio >= need, f"{label}: throughput {ratio:.2f}× hello < {need}")
-            if kind in ("public", "list"):
-                p95_mark = f"≤ {BUDGET_P95_MS} " + check(
-                    r["p95_us"] / 1000 <= BUDGET_P95_MS,
-                    f"{label}: p95 {r['p95_us'] / 1000:.0f} ms > {BUDGET_P95_MS} ms",
-                )
             else:
-                p95_mark = "—"
-            check(r["errors"] == 0, f"{label}: {r['errors']} wrk errors (non-2xx or socket)")
-            lines.append(
-                f"| {label} | `{path}` | {r['rps']:.0f} | {ratio:.2f} | ≥ {need} {ratio_mark} | {r['p50_us'] / 1000:.1f} | "
-                f"{r['p95_us'] / 1000:.1f} | {p95_mark} | {r['errors']} |"
-            )
-        if pg_results:
-            lines += [
-                "",
-                "### PostgreSQL (BENCH_DATABASE_URL)",
-                "",
-                "| Page | req/s | × hello | p50 ms | p95 ms | errors |",
-                "|---|---:|---:|---:|---:|---:|",
-            ]
-            for key, label, *_ in pages(ctx):
-                r = pg_results[key]
-                lines.append(
-                    f"| {label} | {r['rps']:.0f} | {r['rps'] / hello_rps:.2f} | {r['p50_us'] / 1000:.1f} | "
-                    f"{r['p95_us'] / 1000:.1f} | {r['errors']} |"
-                )
-        lines += [
-            "",
-            "## Page weight (first load in headless Chromium, empty cache)",
-            "",
-            "HTML + CSS + JS, each body gzip-compressed at level 1 (production: nginx in front of gunicorn with "
-            "`gzip on; gzip_types text/css application/javascript;`, nginx's default level is 1).",
-            "",
-            "| Page | compressed | raw | HTML | CSS | JS | budget |",
-            "|---|---:|---:|---:|---:|---:|---|",
-        ]
-        for key, label, *_rest in pages(ctx):
-            if key not in weights:
-                continue
-            total, raw, by_type = weights[key]
-            mark = check(total <= BUDGET_FIRST_LOAD, f"{label}: first load {kb(total)} > 60 KB")
-            lines.append(
-                f"| {label} | {kb(total)} | {kb(raw)} | {kb(by_type.get('document', 0))} | {kb(by_type.get('stylesheet', 0))} | "
-                f"{kb(by_type.get('script', 0))} | ≤ 60 KB {mark} |"
-            )
-        if not weights:
-            failures.append("page weight not measured (no /usr/bin/chromium)")
-        mark = check(swap_size <= BUDGET_SWAP, f"step swap {kb(swap_size)} > 15 KB")
-        lines += [
-            "",
-            f"htmx step swap (`{swap_path}` with HX-Request): **{kb(swap_size)}** compressed "
-            f"({kb(len(swap_body))} raw); budget ≤ 15 KB {mark}",
-            "",
-        ]
-        seconds, rise, base, peak, status = up
-        mark = check(
-            rise <= BUDGET_UPLOAD and status in (200, 303), f"upload: worker RSS +{rise / MB:.1f} MB (HTTP {status})"
-        )
-        lines += [
-            "## Upload and export",
-            "",
-            "| Measure | Figure | Budget |",
-            "|---|---|---|",
-            f"| 50 MB attachment upload (`/reports/<draft>/attachments`, HTTP {status}) | {seconds:.2f} s; worker RSS "
-            f"{base / MB:.1f} → {peak / MB:.1f} MB (**+{rise / MB:.1f} MB**) | ≤ +16 MB {mark} |",
-        ]
-        seconds, rise, base, peak, size, status, path = exp
-        check(status == 200, f"full-year export: HTTP {status}")
-        lines.append(
-            f"| Full-year Excel export (`{path}`, HTTP {status}, {size / MB:.1f} MB) | {seconds:.2f} s; worker RSS "
-            f"{base / MB:.1f} → {peak / MB:.1f} MB (+{rise / MB:.1f} MB) | — (no budget; reported) |"
-        )
-        lines += [
-            "",
-            "## Queries per request (must not grow with the rows shown) and the cost of a render",
-            "",
-            "Counted with a `before_cursor_execute` listener, in-process: a first and a second render (the page "
-            "cache emptied before each), then a request the page cache answers (hit). *Render ms* is the in-process "
-            "time of a cache miss on the benchmark data (mean of 10): what a request costs right after a write. "
-            "Few rows: `seed-scale --institutions 14 --months 2`; many rows: the benchmark data.",
-            "",
-            "| Page | rows shown (few → many) | queries, few rows (first/second/hit) | queries, many rows (first/second/hit) "
-            "| render ms (miss) | |",
-            "|---|---|---|---|---:|---|",
-        ]
-        for key, label, *_rest in pages(ctx):
-            if key not in big_counts:
-                continue
-            few, many = small_counts[key], big_counts[key]
-            mark = check(
-                many[1] <= few[1] and many[0] <= few[0] + 1 and many[2] <= few[2],
-                f"{label}: queries grow with rows {few[:3]} → {many[:3]}",
-            )
-            lines.append(
-                f"| {label} | {small_rows[key]} → {big_rows[key]} | {few[0]} / {few[1]} / {few[2]} | "
-                f"{many[0]} / {many[1]} / {many[2]} | {many[3]:.1f} | {mark} |"
-            )
-        notes = ROOT / "bench" / "NOTES.md"
-        lines += [
-            "",
-            "## Result",
-            "",
-            ("All budgets hold." if not failures else "Missed budgets:\n\n" + "\n".join(f"- {f}" for f in failures)),
-            "",
-        ]
-        if notes.exists():
-            lines += [notes.read_text(encoding="utf-8").rstrip(), ""]
-        DOC.parent.mkdir(exist_ok=True)
-        DOC.write_text("\n".join(lines), encoding="utf-8")
+                pg_uploads = postgres_database(url, workdir)
+
+                def fresh(tag, url=url, pg_uploads=pg_uploads):
+                    return url, pg_uploads
+
+            db_url, uploads = fresh("pages")
+            app = make_app(db_url, uploads)
+            ctx = bench_context(app)
+            data["in_process"] = in_process(app, ctx)
+            server_env = env_for(db_url, uploads, "production")
+            server = Gunicorn("wsgi:app", server_env, ROOT, workers=2)
+            peer = Gunicorn("peer:app", server_env, ROOT / "bench", workers=2)
+            try:
+                data["pages"] = per_page(name, server, peer, ctx, hello_rps)
+                if url is None:
+                    data["weights"] = page_weights(server, ctx)
+                    _, swap = get(
+                        server.port,
+                        pages(ctx)[-1][2],
+                        f"{ctx['cookie_name']}={ctx['institution']}",
+                        {"HX-Request": "true", "Accept-Encoding": "gzip, deflate, br"},
+                    )
+                    data["swap_bytes"] = len(swap)
+                    if not os.environ.get("BENCH_SKIP_BROWSER"):
+                        from lowend import institution_flow
+
+                        data["lowend"] = institution_flow(server, db_url)
+                    data["upload"] = upload(server, ctx, workdir)
+                    data["export"] = export_job(server, ctx, server_env)
+            finally:
+                server.stop()
+                peer.stop()
+            for workers in (2, 4):
+                db_url, uploads = fresh(f"mix-{workers}")
+                app = make_app(db_url, uploads)
+                sessions = mix_sessions(app)
+                ctx = bench_context(app)
+                server = Gunicorn("wsgi:app", env_for(db_url, uploads, "production"), ROOT, workers=workers)
+                try:
+                    run = run_mix(f"{name}-{workers}w", server, sessions, ctx, workdir)
+                finally:
+                    server.stop()
+                run["workers"], run["sessions"] = workers, sessions_by_role(sessions)
+                data["mix"].append(run)
+            results["load"].append(load_average())
+        import report
+
+        missed = report.write(DOC, results, INSTITUTIONS, MONTHS, seed_seconds, DURATION, CONNECTIONS, MIX_SECONDS)
         log(f"wrote {DOC.relative_to(ROOT)}")
     finally:
         if os.environ.get("BENCH_KEEP"):
             log(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    if failures:
-        log("budgets missed:\n  " + "\n  ".join(failures))
-        return 1
-    log("all budgets hold")
-    return 0
+    if missed:
+        log("budgets missed:\n  " + "\n  ".join(missed))
+    else:
+        log("all budgets hold")
+    return mix.exit_code(missed)
+
+
+def sessions_by_role(sessions):
+    counts = {}
+    for session in sessions:
+        counts[session["role"]] = counts.get(session["role"], 0) + 1
+    return counts
 
 
 if __name__ == "__main__":
