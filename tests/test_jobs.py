@@ -186,3 +186,46 @@ def test_redis_storage_round_trip(app):
     huey.execute(huey.dequeue())
     assert seen == [7] and huey.pending_count() == 0
     huey.flush()
+
+
+def test_the_embedded_worker_starts_once_on_the_first_request(app, tmp_path, monkeypatch):
+    """make run (SQLite storage, JOBS_EMBEDDED_WORKER): the web process runs jobs itself; the
+    consumer starts on the first request (never for a CLI command) and only once per process."""
+    from app import jobs
+
+    monkeypatch.setattr(jobs, "_embedded", {"pid": None})
+    other = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "JOBS_URL": f"sqlite:///{tmp_path / 'jobs.db'}",
+            "JOBS_DIR": str(tmp_path / "files"),
+            "JOBS_EMBEDDED_WORKER": True,
+            "UPLOAD_DIR": app.config["UPLOAD_DIR"],
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    assert other.test_cli_runner().invoke(args=["jobs", "list"]).exit_code == 0
+    assert jobs._embedded["pid"] is None  # a command starts no consumer
+    client = other.test_client()
+    client.get("/healthz")
+    consumer = jobs._embedded["consumer"]
+    client.get("/healthz")
+    assert jobs._embedded["consumer"] is consumer
+    try:
+        with other.test_request_context("/", method="POST"):
+            job = job_start(kind="reports.export", params={"year": 2025}, user=make_province_admin(), title="导出")
+            job_id = job.id
+            db.session.remove()
+        deadline = time.monotonic() + 30
+        with other.app_context():
+            while (row := db.session.get(Job, job_id)).status not in (DONE, FAILED) and time.monotonic() < deadline:
+                db.session.remove()
+                time.sleep(0.1)
+            assert row.status == DONE, (row.status, row.error)
+            db.session.remove()
+    finally:
+        consumer.stop(graceful=True)
+        with other.app_context():
+            db.engine.dispose()

@@ -203,9 +203,8 @@ class ReportReminder(db.Model):
     institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id"), index=True)
     first_sent_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sent_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user_account.id")
-    )  # who pressed 发送提醒 last (None: 定时任务)
+    # who pressed 发送提醒 last; None when a 定时任务 (schedule) sent it
+    sent_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     sender_level: Mapped[str] = mapped_column(sa.String(10))  # province / city / system (定时任务)
     phone: Mapped[str | None] = mapped_column(sa.String(20))  # the last SMS went here; None: 站内消息 only
     times: Mapped[int] = mapped_column(default=1)  # reminders sent for this period
