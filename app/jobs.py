@@ -293,6 +293,8 @@ def enqueue_now(name, *args):
 
 @sa.event.listens_for(sa.orm.Session, "after_commit")
 def _enqueue_after_commit(session):
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy 2.1 fires this then too): wait for the real commit
     pending = session.info.pop(ENQUEUE_KEY, [])
     by_app = {}
     for app, name, args in pending:
@@ -303,6 +305,8 @@ def _enqueue_after_commit(session):
 
 @sa.event.listens_for(sa.orm.Session, "after_rollback")
 def _forget(session):
+    if session.in_nested_transaction():
+        return  # a savepoint rolled back: the enclosing transaction's jobs still stand
     session.info.pop(ENQUEUE_KEY, None)
 
 

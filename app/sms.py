@@ -119,6 +119,8 @@ def _note_ids(session, _context):
 
 @event.listens_for(Session, "after_commit")
 def _deliver_after_commit(session):
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy 2.1 fires this then too): wait for the real commit
     # The session itself may not run SQL here; deliver() uses connections of its own.
     entries = session.info.pop(OUTBOX_KEY, [])
     secret = {e["id"]: e["text"] for e in entries if e["id"] is not None and e["message"].has_secret}
@@ -134,6 +136,8 @@ def _deliver_after_commit(session):
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session):
+    if session.in_nested_transaction():
+        return  # a savepoint rolled back: the enclosing transaction's messages still stand
     session.info.pop(OUTBOX_KEY, None)
 
 

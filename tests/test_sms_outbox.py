@@ -74,6 +74,21 @@ def test_nothing_goes_out_before_the_commit(app, app_ctx, gateway):
     assert row.status == "sent" and row.sent_at is not None and row.attempts == 1
 
 
+def test_a_savepoint_neither_sends_early_nor_loses_a_text(app, app_ctx, gateway):
+    """SQLAlchemy 2.1 runs after_commit / after_rollback for savepoints too: a released savepoint
+    is not the commit, and a rolled-back one keeps the enclosing transaction's texts."""
+    gateway("Recorder")
+    send_sms("13800000001", "审核结果：已通过")
+    with db.session.begin_nested():
+        db.session.execute(sa.select(1))
+    assert Recorder.sent == []  # released, not committed
+    savepoint = db.session.begin_nested()
+    db.session.execute(sa.select(1))
+    savepoint.rollback()
+    db.session.commit()
+    assert Recorder.sent == [("13800000001", "审核结果：已通过")]
+
+
 def test_codes_are_masked_at_rest_and_sent_whole(app, app_ctx, gateway):
     gateway("Recorder")
     send_sms("13800000001", "您的验证码 482913，10 分钟内有效。", secret="482913")
