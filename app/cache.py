@@ -117,6 +117,8 @@ def _renew_tokens(session):
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session):
+    if session.in_nested_transaction():
+        return  # a savepoint rolled back (SQLAlchemy 2.1 says so here too): the rest still commits
     session.info.pop("cache_topics", None)
 
 

@@ -238,3 +238,14 @@ def test_a_signed_in_home_page_counts_a_new_recognition_at_once(app, app_ctx):
     recognise(make_institution(name="刚认定的机构"))
     after = text_of(page(client.get("/")))
     assert "刚认定的机构" not in before and "刚认定的机构" in after
+
+
+def test_a_rolled_back_savepoint_does_not_forget_the_enclosing_writes(app_ctx):
+    before = tokens()
+    db.session.add(Notice(title="外层事务的通知", body="正文"))
+    db.session.flush()
+    savepoint = db.session.begin_nested()
+    db.session.execute(sa.select(1))
+    savepoint.rollback()
+    db.session.commit()
+    assert changed(before, tokens()) == {"notices"}
