@@ -8,7 +8,7 @@ from app.audit import AuditLog, audit
 from app.errors import NotFound
 from app.extensions import db
 from app.filings import workflow
-from app.filings.attachments import AttachmentError, attachment_remove_file, attachment_store
+from app.filings.attachments import AttachmentError, attachment_remove_file, attachment_store, is_disk_full
 from app.filings.models import Attachment, Filing, ReviewEvent, Round
 from app.forms import is_mobile
 from app.inbox import notify
@@ -545,11 +545,16 @@ def filing_add_attachments(*, filing, files, user, wizard=None):
         attachment.filing_id = filing.id
         try:
             db.session.commit()
-        except Exception:
+        except Exception as error:
             # The row did not land: take the file away too, so nothing is orphaned.
             db.session.rollback()
             attachment_remove_file(attachment)
-            raise
+            if not is_disk_full(error):
+                raise
+            # the database's disk is full: this file and the rest are not saved; say which
+            for rest in [attachment.original_name, *(f.filename for f in files[files.index(file_storage) + 1 :])]:
+                errors.append(f"服务器存储空间不足，请联系管理员。“{rest}”未保存。")
+            break
         saved.append(attachment.original_name)
     return saved, errors
 

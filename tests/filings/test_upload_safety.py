@@ -132,6 +132,35 @@ def test_a_multi_file_upload_that_fills_the_disk_says_which_files_were_saved(cli
         assert stored_files(app) == [saved.stored_name]
 
 
+def test_a_database_that_runs_out_of_disk_at_the_commit_says_which_files_were_saved(client, app, monkeypatch):
+    filing_id = draft_with_steps_filled(app, client)
+    real_commit, commits = db.session.commit, []
+
+    def commit():
+        commits.append(1)
+        if len(commits) == 2:  # the second file's row: SQLite's own words for a full disk
+            raise sa.exc.OperationalError("INSERT INTO attachment ...", {}, Exception("database or disk is full"))
+        return real_commit()
+
+    monkeypatch.setattr(db.session, "commit", commit)
+    response = client.post(
+        f"/applications/{filing_id}/attachments",
+        data={"files": [(io.BytesIO(PDF + bytes([n])), f"{name}.pdf") for n, name in enumerate("一二三")]},
+        content_type="multipart/form-data",
+        headers={"HX-Request": "true"},
+    )
+    soup = page(response, fragment=True)
+    assert [text_of(p) for p in soup.select("p.flash")] == [
+        "已上传：一.pdf",
+        "服务器存储空间不足，请联系管理员。“二.pdf”未保存。",
+        "服务器存储空间不足，请联系管理员。“三.pdf”未保存。",
+    ]
+    monkeypatch.setattr(db.session, "commit", real_commit)
+    with app.app_context():
+        [saved] = db.session.scalars(sa.select(Attachment)).all()
+        assert saved.original_name == "一.pdf" and stored_files(app) == [saved.stored_name]
+
+
 def test_a_full_disk_under_a_notice_saves_nothing(client, app, app_ctx, monkeypatch):
     login(client, make_province_admin())
     fill_disk_after(monkeypatch, 1)
