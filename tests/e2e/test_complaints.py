@@ -70,8 +70,13 @@ def test_file_look_up_handle_and_rate(web, live_server, app, monkeypatch):
     assert re.fullmatch(r"TS\d{8}-0001", ticket)
     snap(web, "complaint-receipt")
 
-    # 处理结果: phone + captcha → SMS code → the list
+    # 处理结果 right after filing: the phone was just verified, so no second code (issue 18 item 7)
     web.click("text=查询处理结果")
+    web.wait_for_url(re.compile(r"/complaints/results/list$"))
+    assert PHONE not in web.url
+    # after 退出查询 the phone + captcha → SMS code → the list
+    web.click("button:has-text('退出查询')")
+    web.goto("/complaints/results")
     web.fill("#phone", PHONE)
     web.fill("#captcha", "TEST")
     web.click("button:has-text('获取短信验证码')")
@@ -79,7 +84,6 @@ def test_file_look_up_handle_and_rate(web, live_server, app, monkeypatch):
     web.fill("#sms_code", sms_code(app))
     web.click("main button:has-text('查询')")
     web.wait_for_url(re.compile(r"/complaints/results/list$"))
-    assert PHONE not in web.url
     card = web.inner_text(f".complaint-card:has-text('{ticket}')")
     assert "待受理" in card and "某某中小企业服务中心" in card
 
