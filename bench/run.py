@@ -329,7 +329,7 @@ def run_mix(name, server, sessions, ctx, workdir):
         "host": server.url("").rstrip("/"),
         "users": MIX_USERS,
         "seconds": MIX_SECONDS,
-        "warmup": 3,
+        "warmup": 8,
         "visits_per_user": 400,
         "cookie_name": ctx["cookie_name"],
         "sessions": sessions,
