@@ -1,11 +1,14 @@
 """Reading and loading reference data."""
 
 import json
+from collections import namedtuple
 from pathlib import Path
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import current_app
 
+from app.cache import REFERENCE, topic_tokens
 from app.extensions import db
 from app.reference.models import DICT_KINDS, InstitutionType, Platform, Region, ServiceCategory, UnitNature
 
@@ -74,32 +77,54 @@ def load_reference():
             db.session.add(Platform(name=name, city_code=city_code, sort_order=index))
             created += 1
     db.session.commit()
-    current_app.extensions.pop("region_names", None)
+    current_app.extensions.pop("reference_regions", None)
     return created
 
 
-def _names():
-    names = current_app.extensions.get("region_names")
-    if not names:
-        names = dict(db.session.execute(sa.select(Region.code, Region.name)).all())
-        current_app.extensions["region_names"] = names
-    return names
+Place = namedtuple("Place", "code name level parent_code sort_order")
+
+
+def _regions():
+    """Every 市州 and 区县, read once per version of the reference data (the REFERENCE cache topic:
+    an edit of a region renews it) and kept per process: names by code, the 市州 in order, the 区县
+    of each 市州 in order. Plain tuples, so no request shares another's ORM objects."""
+    tokens = topic_tokens((REFERENCE,))
+    token = tokens[REFERENCE] if tokens else None
+    kept = current_app.extensions.get("reference_regions")
+    if kept is not None and token is not None and kept[0] == token:
+        return kept[1]
+    rows = db.session.execute(
+        sa.select(Region.code, Region.name, Region.level, Region.parent_code, Region.sort_order).order_by(
+            Region.sort_order, Region.code
+        )
+    ).all()
+    places = [Place(*row) for row in rows]
+    children = {}
+    for place in places:
+        if place.parent_code:
+            children.setdefault(place.parent_code, []).append(place)
+    regions = SimpleNamespace(
+        names={place.code: place.name for place in places},
+        cities=tuple(place for place in places if place.level == "city"),
+        counties={code: tuple(found) for code, found in children.items()},
+    )
+    if token is not None:
+        current_app.extensions["reference_regions"] = (token, regions)
+    return regions
 
 
 def region_name(code):
-    return _names().get(code, "") if code else ""
+    return _regions().names.get(code, "") if code else ""
 
 
 def cities():
-    return db.session.scalars(sa.select(Region).where(Region.level == "city").order_by(Region.sort_order)).all()
+    """The 市州 in their reference order (Place tuples: code, name, level, parent_code, sort_order)."""
+    return _regions().cities
 
 
 def counties(city_code):
-    return (
-        db.session.scalars(sa.select(Region).where(Region.parent_code == city_code).order_by(Region.sort_order)).all()
-        if city_code
-        else []
-    )
+    """The 区县 of a 市州 in order (Place tuples); none for an empty or unknown code."""
+    return _regions().counties.get(city_code, ()) if city_code else ()
 
 
 def county_belongs(county_code, city_code):
