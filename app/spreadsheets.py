@@ -19,6 +19,7 @@ import zipfile
 import zlib
 
 from xlsxwriter import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 # Everything outside XML 1.0's Char production (tab, LF and CR are allowed).
 XML_ILLEGAL_RE = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -39,11 +40,30 @@ def _cell_text(value):
     return xml_text(value)[:EXCEL_CELL_LIMIT]
 
 
+class PrintableWorksheet(Worksheet):
+    """A sheet that prints on A4 as offices file it: landscape, fitted to the page width, the
+    header row repeated on every page, centred horizontally."""
+
+    def _initialize(self, init_data):  # the workbook names the sheet here; repeat_rows needs the name
+        super()._initialize(init_data)
+        self.set_paper(9)  # A4
+        self.set_landscape()
+        self.fit_to_pages(1, 0)  # one page wide, as many tall as needed
+        self.repeat_rows(0)
+        self.center_horizontally()
+        self.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+
+
+class PrintableWorkbook(Workbook):
+    worksheet_class = PrintableWorksheet
+
+
 def xlsx_workbook(out, *, constant_memory=False):
     """An XlsxWriter workbook writing into ``out`` (a path or a binary file; call ``close()``) that
-    never makes text a formula, a link or a number. With ``constant_memory`` each row goes to disk
-    as it is written, so rows must come in order (big exports)."""
-    return Workbook(out, {"constant_memory": constant_memory, **XLSXWRITER_OPTIONS})
+    never makes text a formula, a link or a number, and whose sheets print on A4 (landscape, fit to
+    width, repeated header row). With ``constant_memory`` each row goes to disk as it is written,
+    so rows must come in order (big exports)."""
+    return PrintableWorkbook(out, {"constant_memory": constant_memory, **XLSXWRITER_OPTIONS})
 
 
 def xlsxwriter_cell(sheet, row, column, value, cell_format=None):

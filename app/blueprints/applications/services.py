@@ -3,11 +3,10 @@
 from io import BytesIO
 
 import sqlalchemy as sa
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from app.audit import audit
 from app.blueprints.applications.models import RECOGNITION_YEARS, Recognition
+from app.documents import official_document, right_aligned
 from app.extensions import db
 from app.spreadsheets import xlsx_workbook, xlsxwriter_cell, xlsxwriter_merge, xml_text
 from app.utils import local_today
@@ -73,9 +72,8 @@ def recognised_terms(year=None):
 
 
 def _docx(title, institution, sections, *, closing=None):
-    document = Document()
-    heading = document.add_heading(title, level=1)
-    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document = official_document()
+    document.add_heading(title, level=1)
     document.add_paragraph(xml_text(f"申报机构：{institution.name}"))  # python-docx refuses control characters
     document.add_paragraph(xml_text(f"统一社会信用代码：{institution.uscc}"))
     for section_title, hint in sections:
@@ -83,8 +81,7 @@ def _docx(title, institution, sections, *, closing=None):
         document.add_paragraph(hint)
     if closing:
         for line in closing:
-            paragraph = document.add_paragraph(line)
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            right_aligned(document, line)
     buffer = BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -10,6 +10,8 @@ import re
 from io import BytesIO
 from pathlib import Path
 
+from app.documents import official_document
+
 MANUAL_TEXT = Path(__file__).resolve().parents[2] / "reference" / "operations-manual.txt"
 DOWNLOAD_NAME = "湖南省中小微企业核心服务机构调度管理系统操作手册.docx"
 SECTION_RE = re.compile(r"^(\d{1,2})\.\s*(\S.*)$")
@@ -26,15 +28,7 @@ def manual_sections(text=None):
 
 
 def _build(text):
-    from docx import Document
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    document = Document()
-    normal = document.styles["Normal"]
-    normal.font.size = Pt(11)
-    normal.font.name = "Microsoft YaHei"
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "Microsoft YaHei")
+    document = official_document()
     lines = text.splitlines()
     title = next((line for line in lines if line.strip()), "操作手册")
     document.add_heading(title.strip(), level=0)

@@ -4,8 +4,6 @@ from dataclasses import dataclass, field
 from io import BytesIO
 
 import sqlalchemy as sa
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from app.blueprints.applications.models import Recognition
 from app.blueprints.applications.services import recognition_in_force
@@ -13,6 +11,7 @@ from app.blueprints.auth.models import Institution
 from app.blueprints.reports import stats
 from app.blueprints.reports.completeness import CityRow, completeness
 from app.blueprints.reports.models import MonthlyReport
+from app.documents import official_document, right_aligned, table_text
 from app.extensions import db
 from app.filings import workflow
 from app.filings.models import Round
@@ -194,12 +193,12 @@ def _table(document, headers, rows):
         cells = table.add_row().cells
         for cell, value in zip(cells, row):
             cell.text = xml_text(value)  # institution names as typed; python-docx refuses control characters
+    table_text(table)
 
 
 def bulletin_docx(b):
-    document = Document()
-    heading = document.add_heading(b.title, level=1)
-    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document = official_document()
+    document.add_heading(b.title, level=1)
     for title, paragraphs in b.paragraphs():
         if title:
             document.add_heading(title, level=2)
@@ -239,7 +238,7 @@ def bulletin_docx(b):
             document.add_paragraph("未按期报送的机构（部分）：")
             _table(document, ("机构名称", "所在市州", "缺报月数"), b.shortfall)
     for line in (ORGANISER, f"{local_today():%Y年%m月%d日}"):
-        document.add_paragraph(line).alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        right_aligned(document, line)
     buffer = BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -3,10 +3,8 @@ and headed sections to write in."""
 
 from io import BytesIO
 
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-
 from app.blueprints.reports.forms import category_field_names
+from app.documents import official_document, right_aligned, table_text
 from app.reference.services import dict_items
 from app.spreadsheets import xml_text
 
@@ -69,10 +67,9 @@ def _text(value, unit=""):
 def work_summary_docx(report, form=None):
     basic, categories, type_name = summary_values(report, form)
     institution = report.institution
-    document = Document()
+    document = official_document()
     # python-docx refuses text with control characters: what users typed goes through xml_text
-    heading = document.add_heading(xml_text(f"{institution.name}{report.year}年{report.month}月工作总结"), level=1)
-    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document.add_heading(xml_text(f"{institution.name}{report.year}年{report.month}月工作总结"), level=1)
     document.add_paragraph(xml_text(f"机构名称：{institution.name}"))
     document.add_paragraph(xml_text(f"机构代码：{institution.uscc}"))
     document.add_paragraph(f"填报年度：{report.year}年    月份：{report.month}月")
@@ -85,6 +82,7 @@ def work_summary_docx(report, form=None):
         cells = table.add_row().cells
         cells[0].text = f"{label}({unit})" if unit else label
         cells[1].text = xml_text(_text(value))
+    table_text(table)
     document.add_heading("本月服务活动情况", level=2)
     table = document.add_table(rows=1, cols=4)
     table.style = "Table Grid"
@@ -101,13 +99,14 @@ def work_summary_docx(report, form=None):
     cells[0].text = "合计"
     for index, figure in enumerate(totals):
         cells[index + 1].text = str(figure)
+    table_text(table)
 
     for title, hint in SECTIONS:
         document.add_heading(title, level=2)
         document.add_paragraph(f"（{hint}）")
         document.add_paragraph("")
     for line in ("填报单位（盖章）：", "日期：      年    月    日"):
-        document.add_paragraph(line).alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        right_aligned(document, line)
     buffer = BytesIO()
     document.save(buffer)
     return buffer.getvalue()
