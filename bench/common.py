@@ -2,6 +2,7 @@
 
 import hashlib
 import http.client
+import importlib.metadata
 import json
 import os
 import platform
@@ -275,11 +276,9 @@ def versions(pg_url=None):
     out = {"gunicorn": subprocess.run([str(BIN / "gunicorn"), "--version"], capture_output=True, text=True).stdout}
     out["gunicorn"] = out["gunicorn"].strip().replace("gunicorn (version ", "").rstrip(")")
     out["SQLite"] = sqlite3.sqlite_version
-    try:
-        import locust
-
-        out["Locust"] = locust.__version__
-    except ImportError:
+    try:  # not imported: Locust patches the standard library for gevent on import
+        out["Locust"] = importlib.metadata.version("locust")
+    except importlib.metadata.PackageNotFoundError:
         out["Locust"] = "missing"
     if pg_url:
         try:

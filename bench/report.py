@@ -55,7 +55,8 @@ def write(doc, results, institutions, months, seed_seconds, duration, connection
         "- Serving: every server (app, peer, hello) under `deploy/gunicorn.conf.py` as `make run` uses it "
         "(sync workers, keep-alive 5 s, max_requests 2000 ± 10 %), access log off, APP_ENV=production, "
         "no nginx; the app compresses its own responses (Flask-Compress) and serves fingerprinted static files "
-        "(`flask digest compile`). Requests carry `Accept-Encoding: gzip, deflate` as Chromium does over http.",
+        "(`flask digest compile`). wrk sends Chromium's `Accept-Encoding: gzip, deflate, br, zstd` (the app answers "
+        "with brotli); the Locust mix asks for `gzip, deflate` (it reads the forms it posts).",
         f"- Bare Flask hello (bench/hello.py), 2 workers: **{hello['rps']:.0f} req/s**, p50 {ms(hello['p50_us'])} ms, "
         f"p95 {ms(hello['p95_us'])} ms",
         "",
