@@ -71,7 +71,7 @@ def enforce_access():
         flash("请先登录。", "info")
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ALLOWED:
-        flash("管理员已重置您的密码，请先设置新密码。", "warning")
+        flash("您的密码是管理员设置的（新建帐户或重置密码），请先设置只有您自己知道的新密码。", "warning")
         return redirect(url_for("account.change_password"))
     if policy == LOGIN:
         return None

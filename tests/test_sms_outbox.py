@@ -204,3 +204,20 @@ def test_failed_texts_are_shown_to_the_province(client, app, app_ctx, gateway):
     listing = client.get("/admin/sms?status=failed").get_data(as_text=True)
     assert "13800000007" in listing and "短信网关无响应" in listing and "发送失败" in listing
     assert "13800000007" not in client.get("/admin/sms?status=sent").get_data(as_text=True)
+
+
+def test_a_review_result_text_names_the_filing_and_its_month(client, app, app_ctx, people):  # noqa: F811 (fixture)
+    login(client, people.institution.username)
+    report_id = new_report(client)
+    fill(client, people, report_id)
+    assert upload_and_submit(client, report_id).status_code == 303
+    login(client, people.city.username)
+    assert client.post(f"/reports/{report_id}/review", data={"action": "approve"}).status_code == 303
+    run_retries(app)  # the delivery job
+    from app.blueprints.reports.models import MonthlyReport
+
+    report = db.session.get(MonthlyReport, report_id)
+    texts = [text for text in sms_capture.delivered() if "审核结果" in text]
+    assert texts == [
+        f"【湖南省中小企业服务中心】您的核心服务机构调度数据（{report.round.title}）审核结果：已通过。请登录系统查看详情。"
+    ]

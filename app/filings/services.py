@@ -455,7 +455,9 @@ def _actor_label(user):
 
 def _tell_owner(wizard, filing, transition, comment):
     label = wizard.status_label(transition.target)
-    title = f"您的{wizard.title}审核结果：{label}"
+    # which filing: the round it belongs to (e.g. 2026年11月调度, 2026年度优秀评选)
+    which = f"（{filing.round.title}）" if filing.round is not None else ""
+    title = f"您的{wizard.title}{which}审核结果：{label}"
     body = f"审核意见：{comment}" if comment else ""
     notify(filing.owner, title, body, link=url_for(wizard.endpoints.show, filing_id=filing.id))
     if is_mobile(filing.owner.phone):
