@@ -1,4 +1,5 @@
-"""Demo data for a new installation: one account per user type and a few notices."""
+"""Demo data for a new installation: one account per user type, a dozen notices and a living province
+(app/demo_province.py: institutions in every 市州, a year of approved reports, applications, awards, complaints)."""
 
 from datetime import datetime
 
@@ -9,6 +10,7 @@ from app.blueprints.auth import services as accounts
 from app.blueprints.auth.models import Institution, User
 from app.blueprints.portal.models import Notice
 from app.blueprints.reports.services import demo_setup
+from app.demo_province import seed_province
 from app.extensions import db
 from app.filings.models import Round
 from app.reference.models import InstitutionType, Platform, ServiceCategory, UnitNature
@@ -24,6 +26,12 @@ DEMO_NOTICES = [
     ("关于组织开展2024年湖南省中小微企业核心服务机构认定工作的通知", "通知公告", datetime(2024, 6, 26, 2), False),
     ("2023年全省中小微企业核心服务机构运营情况通报", "通知公告", datetime(2024, 7, 8, 2), False),
     ("全省中小企业数字化转型城市试点工作推进会召开", "工作动态", datetime(2024, 8, 14, 2), False),
+    ("关于征集全省中小企业融资促进典型案例的通知", "通知公告", datetime(2024, 8, 15, 2), False),
+    ("关于开展2024年度优秀服务机构、优秀服务产品、优秀服务专家评选的通知", "通知公告", datetime(2024, 8, 20, 2), False),
+    ("竞跑数字化转型，湖南中小企业服务体系持续发力", "工作动态", datetime(2024, 8, 14, 6), False),
+    ("湖南专精特新中小企业“一月一链”投融资路演活动举行", "工作动态", datetime(2024, 7, 29, 2), False),
+    ("“智赋万企”行动稳步推进 湖南核心服务机构服务企业超万家次", "工作动态", datetime(2024, 7, 29, 6), False),
+    ("2024年上半年全省中小微企业核心服务机构运营情况通报", "通知公告", datetime(2024, 7, 25, 2), False),
 ]
 
 NOTICE_BODY = (
@@ -126,6 +134,7 @@ def seed_demo_data():
                 Notice(title=title, category=category_name, body=NOTICE_BODY, published_at=when, pinned=pinned)
             )
         db.session.commit()
+    seed_province(password=PASSWORD)
     return [(role, username, PASSWORD) for role, username, _ in accounts_made]
 
 

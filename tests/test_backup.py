@@ -105,6 +105,7 @@ FILES = {
     "人员名单.xlsx": b"PK\x03\x04" + os.urandom(3000),
     "说明.txt": "机构情况说明\n".encode() * 50,
 }
+DEMO_FILES = 5  # the demo's submitted applications carry one file each (app/demo_province.py)
 
 
 def populate(app):
@@ -161,7 +162,7 @@ def test_round_trip_into_an_empty_instance(make_instance, tmp_path):
         archive.read_bytes()
     ).hexdigest()
     assert manifest["created_at"].endswith("+08:00") and manifest["alembic_revision"]
-    assert manifest["tables"]["notice"] >= 1 and manifest["tables"]["attachment"] == 3
+    assert manifest["tables"]["notice"] >= 1 and manifest["tables"]["attachment"] == 3 + DEMO_FILES
     assert sorted(entry["path"] for entry in manifest["files"]) == sorted(file_hashes(source))
     assert manifest["missing_files"] == []
 
@@ -178,7 +179,7 @@ def test_round_trip_into_an_empty_instance(make_instance, tmp_path):
         assert cache.get("page:stale") is None
     assert list(downloads.iterdir()) == []
     assert rows_per_table(target) == rows_per_table(source) != empty_rows
-    assert file_hashes(target) == file_hashes(source) and len(file_hashes(target)) == 3
+    assert file_hashes(target) == file_hashes(source) and len(file_hashes(target)) == 3 + DEMO_FILES
     # the page cache's keys never go back: past both the target's old values and the backup's
     assert_never_seen(cache_keys(target), target_keys, source_keys, {"version": manifest["content_version"]})
     # the restored instance serves the restored files
@@ -298,7 +299,7 @@ def test_the_commands(make_instance, tmp_path):
     populate(source)
     result = source.test_cli_runner().invoke(args=["backup", "--output", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert "备份完成" in result.output and "3 个文件" in result.output
+    assert "备份完成" in result.output and f"{3 + DEMO_FILES} 个文件" in result.output
     [archive] = (tmp_path / "out").glob("*.tar.gz")
     target = make_instance("target")
     refused = target.test_cli_runner().invoke(args=["restore", str(archive)], input="n\n")

@@ -66,7 +66,10 @@ def test_seed_demo_prints_one_line_per_account_and_is_idempotent(app):
     second = run(app, "seed-demo")
     assert second.exit_code == 0 and second.output == first.output
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 5
+        # the printed accounts, plus the province's institutions (app/demo_province.py), made once
+        generated = sa.select(sa.func.count(User.id)).where(User.username_key.like("demo-jg-%"))
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 5 + db.session.scalar(generated)
+        assert db.session.scalar(generated) >= 42
 
 
 def test_seed_demo_refuses_production_settings(app, monkeypatch):

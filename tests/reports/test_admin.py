@@ -140,11 +140,13 @@ def test_seed_demo_opens_last_month_and_recognises_the_demo_institution(app, mom
             db.session.commit()
         seed_demo_data()
         seed_demo_data()  # idempotent
-        rounds = db.session.scalars(sa.select(Round).where(Round.kind == "report")).all()
-        # the month that has ended: its 调度期 is open now (the current month's opens when it ends)
+        rounds = db.session.scalars(sa.select(Round).where(Round.kind == "report").order_by(Round.opens_on)).all()
+        # the month that has ended: its 调度期 is open now (the current month's opens when it ends);
+        # the twelve before it are closed, with the demo province's approved reports (app/demo_province.py)
         year, month = moment[:2]
-        assert [(r.year, r.month) for r in rounds] == [(year - 1, 12) if month == 1 else (year, month - 1)]
-        assert rounds[0].opens_on <= date(*moment[:3]) <= rounds[0].closes_on
+        assert (rounds[-1].year, rounds[-1].month) == ((year - 1, 12) if month == 1 else (year, month - 1))
+        assert rounds[-1].opens_on <= date(*moment[:3]) <= rounds[-1].closes_on
+        assert len(rounds) == 13 and all(r.closes_on < date(*moment[:3]) for r in rounds[:-1])
         institution = db.session.scalar(sa.select(User).where(User.username == "jigou@example.com")).institution
         assert (
             db.session.scalar(
