@@ -128,5 +128,7 @@ def test_the_refusals_say_why(app, client):
     login(client, username)
     response = client.get("/workspace/messages", follow_redirects=True)
     assert "您的密码是管理员设置的（新建帐户或重置密码），请先设置只有您自己知道的新密码。" in said(response)
-    warning = BeautifulSoup(response.data, "html.parser").find("p", string="您的密码是管理员设置的（新建帐户或重置密码），请先设置只有您自己知道的新密码。")
+    warning = BeautifulSoup(response.data, "html.parser").find(
+        "p", string="您的密码是管理员设置的（新建帐户或重置密码），请先设置只有您自己知道的新密码。"
+    )
     assert "flash-warning" in warning["class"] and warning["role"] == "alert"  # shown as a warning, not a note

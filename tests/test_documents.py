@@ -73,5 +73,7 @@ def test_spreadsheets_print_on_a4_landscape_fitted_to_the_width(client, applicat
     sheet = load_workbook(io.BytesIO(response.data)).active
     setup = sheet.page_setup
     assert setup.paperSize == 9 and setup.orientation == "landscape"
-    assert sheet.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth in (None, 1) and setup.fitToHeight == 0  # 1 is the default XlsxWriter leaves out
+    assert (
+        sheet.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth in (None, 1) and setup.fitToHeight == 0
+    )  # 1 is the default XlsxWriter leaves out
     assert sheet.print_title_rows in ("1:1", "$1:$1")  # the header row on every page

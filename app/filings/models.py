@@ -79,6 +79,12 @@ class Filing(db.Model):
 
     __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "filing"}
 
+    @property
+    def audit_name(self):
+        """How the 操作日志 names it: the institution (or the nominee) and the round."""
+        who = self.institution.name if self.institution is not None else getattr(self, "display_name", "")
+        return " ".join(part for part in (who, self.round.title if self.round is not None else "") if part)
+
 
 class ReviewEvent(db.Model):
     """One transition of a filing: who, when, from, to, the comment and what it pins."""

@@ -178,8 +178,13 @@ class Wizard:
     def audit_labels(self):
         """({action code: name}, {model name: name}) of this kind, for the 操作日志 page."""
         actions = {f"{self.kind}.create": f"新建{self.title}", f"{self.kind}.delete": f"删除{self.title}"}
-        for transition in workflow.transitions(self.levels):
-            actions.setdefault(f"{self.kind}.{transition.name}", f"{self.title}：{self.action_label(transition)}")
+        transitions = workflow.transitions(self.levels)
+        plain = [self.action_label(t) for t in transitions]
+        for transition, label in zip(transitions, plain):
+            if plain.count(label) > 1 and transition.level in ("city", "province"):
+                # both levels may 退回: say which one did
+                label = f"{'市级' if transition.level == 'city' else '省级'}{label}"
+            actions.setdefault(f"{self.kind}.{transition.name}", f"{self.title}：{label}")
         return actions, {self.model.__name__: self.title}
 
     def step_sections(self, filing):

@@ -157,9 +157,13 @@ def test_audit_list_filters_and_details(province, app_ctx, province_admin):
     assert headers == ["序号", "时间", "操作人", "操作", "对象", "摘要", "IP", "详情"]
     text = text_of(soup)
     assert "停用帐户" in text and "custom.code" in text  # a label, and an unknown code as it is
-    assert "帐户 #" in text
+    # the object by its name (the account's display name or username), with the institution
+    assert f"帐户 {inst.display_name or inst.username}" in text and "LocalProxy" not in text
     only = page(province.get("/admin/audit?action=user.disable")).select("#results tbody tr")
     assert len(only) == 1
+    by_institution = page(province.get(f"/admin/audit?institution={inst.institution.name[:4]}"))
+    assert len(by_institution.select("#results tbody tr")) == 1  # the other line concerns no institution
+    assert len(page(province.get("/admin/audit?target_type=User")).select("#results tbody tr")) == 1
     assert page(province.get("/admin/audit?actor=nobody")).select("#results tbody tr") == []
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "user.disable"))
     detail = page(province.get(f"/admin/audit/{entry.id}"))

@@ -6,32 +6,21 @@ from app.blueprints.auth.models import ROLE_LABELS
 from app.modules import wiring
 from app.reference.services import region_name
 
-# 操作日志: action codes written with app.audit.audit(); unknown codes are shown as they are.
+# 操作日志: action codes written with app.audit.audit() (tests/test_audit_labels.py checks that every
+# code the app writes has a name, and that no two codes share one); unknown codes show as they are.
 # These are the admin module's own; every module declares its labels in its Module (app/modules.py)
 # and the pages read the app's merged labels through wiring().
 ACTION_LABELS = {
     "account.register": "注册帐户",
     "account.password_reset": "找回密码",
     "account.password_change": "修改密码",
-    "account.change_password": "修改密码",
     "account.profile_update": "修改基本资料",
-    "account.update_profile": "修改基本资料",
     "account.phone_appeal": "提交手机号变更申诉",
-    "user.register": "注册帐户",
     "user.create_admin": "创建管理员",
     "user.disable": "停用帐户",
     "user.enable": "启用帐户",
     "user.reset_password": "重置密码",
-    "user.change_password": "修改密码",
-    "user.password_change": "修改密码",
-    "user.password_reset": "找回密码",
-    "user.forgot_password": "找回密码",
-    "user.profile_update": "修改基本资料",
-    "user.update_profile": "修改基本资料",
-    "profile.update": "修改基本资料",
     "session.force_logout": "强制下线",
-    "phone_request.create": "提交手机号变更申诉",
-    "phone_request.submit": "提交手机号变更申诉",
     "phone_request.approve": "通过手机号变更申诉",
     "phone_request.reject": "驳回手机号变更申诉",
     "dict.create": "新增字典项",
@@ -42,7 +31,7 @@ ACTION_LABELS = {
     "platform.update": "修改所属平台",
     "platform.retire": "停用所属平台",
     "platform.restore": "启用所属平台",
-    "notice.create": "发布通知公告",
+    "notice.create": "新建通知公告",
     "notice.update": "修改通知公告",
     "notice.delete": "删除通知公告",
 }
@@ -152,6 +141,29 @@ def action_label(code):
 
 def target_label(target_type):
     return wiring().target_labels.get(target_type, target_type)
+
+
+def audit_action_choices(present):
+    """The 操作 filter: one entry per name, in name order, for every declared code and every code
+    found in the log (a code without a name shows as itself); codes that share a name are one
+    entry (its value lists them, joined by ",")."""
+    labels = wiring().action_labels
+    by_name = {}
+    for code in sorted(set(labels) | set(present)):
+        by_name.setdefault(labels.get(code, code), []).append(code)
+    return sorted(((",".join(codes), name) for name, codes in by_name.items()), key=lambda item: item[1])
+
+
+def audit_target_choices():
+    """The 对象 filter: each kind of object the log names."""
+    return sorted(wiring().target_labels.items(), key=lambda item: item[1])
+
+
+def audit_target(entry):
+    """How a log line names its object: 服务机构 长沙示范服务中心 (or #9 for lines before names were kept)."""
+    if not entry.target_type:
+        return ""
+    return f"{target_label(entry.target_type)} {entry.target_name or '#' + entry.target_id}"
 
 
 def login_detail(detail):

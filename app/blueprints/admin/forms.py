@@ -71,6 +71,8 @@ class LoginLogFilterForm(DateRangeMixin, FilterForm):
 class AuditFilterForm(DateRangeMixin, FilterForm):
     actor = StringField("操作人", validators=[Length(max=120)])
     action = SelectField("操作", validate_choice=False)
+    target_type = SelectField("对象", validate_choice=False)
+    institution = StringField("机构", validators=[Length(max=100)])
 
 
 class SmsFilterForm(FilterForm):

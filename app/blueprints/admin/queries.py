@@ -139,12 +139,19 @@ def session_ref(sid):
     return hashlib.sha256(sid.encode()).hexdigest()[:24]
 
 
-def audit_select(*, actor=None, action=None, date_from=None, date_to=None):
+def audit_select(*, actor=None, action=None, target_type=None, institution=None, date_from=None, date_to=None):
+    """``action``: one code, or several joined by "," (codes that share a name); ``institution``:
+    part of an institution's name (the institution the action concerned)."""
     query = sa.select(AuditLog)
     if actor:
         query = query.where(AuditLog.actor_name.icontains(actor, autoescape=True))
     if action:
-        query = query.where(AuditLog.action == action)
+        query = query.where(AuditLog.action.in_(action.split(",")))
+    if target_type:
+        query = query.where(AuditLog.target_type == target_type)
+    if institution:
+        named = sa.select(Institution.id).where(Institution.name.icontains(institution, autoescape=True))
+        query = query.where(AuditLog.institution_id.in_(named))
     query = query.where(*_in_range(AuditLog.created_at, date_from, date_to))
     return query.order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
 

@@ -18,7 +18,6 @@ from app.blueprints.admin.services import AdminError
 from app.filings.attachments import attachment_response
 from app.htmx import redirect_303, render
 from app.inputs import db_int
-from app.modules import wiring
 from app.reference.models import DICT_KINDS
 from app.reference.services import region_name
 from app.utils import paginate
@@ -33,6 +32,7 @@ def admin_helpers():
         "browser_family": display.browser_family,
         "action_label": display.action_label,
         "target_label": display.target_label,
+        "audit_target": display.audit_target,
         "login_detail": display.login_detail,
         "mask_sms": display.mask_sms,
         "session_ref": queries.session_ref,
@@ -259,14 +259,16 @@ def force_logout():
 def list_audit():
     """操作日志. Bad filter values are ignored and marked."""
     form = AuditFilterForm(request.args)
-    known = set(wiring().action_labels)
-    codes = sorted(
-        known | set(queries.audit_actions_present()), key=lambda code: (display.action_label(code) == code, code)
-    )
-    form.action.choices = [("", "全部")] + [(code, display.action_label(code)) for code in codes]
+    form.action.choices = [("", "全部"), *display.audit_action_choices(queries.audit_actions_present())]
+    form.target_type.choices = [("", "全部"), *display.audit_target_choices()]
     filters = form.values()
     select = queries.audit_select(
-        actor=filters["actor"], action=filters["action"], date_from=filters["date_from"], date_to=filters["date_to"]
+        actor=filters["actor"],
+        action=filters["action"],
+        target_type=filters["target_type"],
+        institution=filters["institution"],
+        date_from=filters["date_from"],
+        date_to=filters["date_to"],
     )
     return render(
         "admin/audit.html",

@@ -14,4 +14,5 @@ module = Module(
     ),
     home_counts=(routes.waiting_applications,),
     wizards=(wizard,),
+    action_labels={"recognition.grant": "认定核心服务机构（申报终审通过）"},
 )

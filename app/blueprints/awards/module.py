@@ -40,5 +40,17 @@ module = Module(
     action_labels={
         "award.employer_verify": "核实专家工作单位",
         "award.assignment_conflict": "评审分配出现利益冲突",
+        "award.criteria_save": "保存评分标准",
+        "award.reviewer_set": "设为评审专家",
+        "award.reviewer_unset": "取消评审专家",
+        "award.assign": "分配评审专家",
+        "award.assign_auto": "自动分配评审专家",
+        "award.unassign": "取消评审分配",
+        "award.remind": "提醒评审专家评分",
+        "award.score": "提交评分",
+        "award.results_save": "保存评选结果",
+        "award.publicity_open": "开始评选结果公示",
+        "award.publicity_update": "修改评选结果公示",
+        "award.publish": "发布评选结果",
     },
 )

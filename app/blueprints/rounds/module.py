@@ -8,4 +8,5 @@ module = Module(
     blueprint=bp,
     url_prefix="/rounds",
     menu=(MenuItem("审核管理", "批次管理", "rounds.list_rounds"),),
+    action_labels={"round.create": "新增批次", "round.update": "修改批次"},
 )
