@@ -39,6 +39,7 @@ def institution_form(**over):
         "uscc": code_with_check_digit("91430100MA9000001"),
         "contact": "张三",
         "phone": "0731-88886666",
+        "mobile": "13800001111",  # 电话 is a landline: the mobile for SMS codes is asked for beside it
         "city_code": "430100",
         "county_code": "430102",
     }

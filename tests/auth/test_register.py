@@ -64,6 +64,7 @@ def test_institution_form_has_the_manual_fields_in_order(client):
         "机构代码",
         "联系人",
         "电话",
+        "手机",  # issue 18 item 6: the mobile for SMS codes, beside a landline 电话
         "所在地区",
     ]
     assert "社会性服务类 (C)" in text_of(soup)
@@ -94,13 +95,15 @@ def test_institution_register_happy_path(client, app_ctx):
     assert response.status_code == 303
     assert response.headers["Location"] == "/workspace/"
     user = db.session.scalar(sa.select(User).where(User.username_key == "neworg@example.com"))
-    assert user.role == "institution" and user.phone == "0731-88886666" and user.city_code == "430100"
+    # the bound phone (SMS codes) is the mobile; 电话 stays the institution's contact number
+    assert user.role == "institution" and user.phone == "13800001111" and user.city_code == "430100"
     assert user.display_name == "湖南新星企业服务有限公司"
     assert user.check_password(NEW_PASSWORD)
     institution = db.session.scalar(sa.select(Institution).where(Institution.user_id == user.id))
     assert institution.service_kind == "社会性服务类 (C)"
     assert institution.uscc == code_with_check_digit("91430100MA9000001")
     assert institution.unit_nature_id == unit_id() and institution.county_code == "430102"
+    assert institution.phone == "0731-88886666"
     assert db.session.scalar(sa.select(sa.func.count(UserSession.id)).where(UserSession.user_id == user.id)) == 1
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "account.register"))
     assert entry.actor_id == user.id and entry.target_id == str(user.id)
@@ -274,16 +277,43 @@ def test_institution_with_an_enterprise_code_is_refused(client, app_ctx):
     assert any("已注册为企业" in e and "0731-89706287" in e for e in errors_of(soup))
 
 
-def test_uscc_warnings_are_shown_after_registration(client, app_ctx):
-    # 事业单位 expects 12…, and 110100 is Beijing: both are warnings, not errors.
+def test_a_uscc_mismatch_is_confirmed_before_the_account_exists(client, app_ctx):
+    # 事业单位 expects 12…, and 110100 is Beijing: both are warnings, not errors, shown before the
+    # account is made; the form comes back with what was typed and a confirm button
     code = code_with_check_digit("91110100MA9000003")
-    response = client.post(INSTITUTION_URL, data=institution_form(uscc=code, unit_nature_id=str(unit_id("事业单位"))))
+    data = institution_form(uscc=code, unit_nature_id=str(unit_id("事业单位")))
+    soup = page(client.post(INSTITUTION_URL, data=data))
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+    summary = text_of(soup.select_one("#confirm-summary"))
+    assert (
+        "帐户尚未创建" in summary and "与单位性质“事业单位”通常的 12 开头不一致" in summary and "不在湖南省" in summary
+    )
+    beside = [text_of(p) for p in soup.select("#field-uscc .warning-message")]
+    assert any("通常的 12 开头" in w for w in beside)
+    assert soup.select_one("#uscc")["value"] == code and soup.select_one("#name")["value"] == data["name"]
+    assert soup.select_one("#password")["value"] == NEW_PASSWORD  # not typed again
+    form = soup.select_one("#confirm-summary ~ form")
+    assert [text_of(b) for b in form.select("button[type=submit]")] == ["确认无误，立即注册"]
+    confirmed = soup.select_one("input[name=uscc_confirmed]")["value"]
+    # confirmed: the account is made, and no warning is repeated after it
+    response = client.post(INSTITUTION_URL, data={**data, "uscc_confirmed": confirmed})
     assert response.status_code == 303
     soup = page(client.get(response.headers["Location"]))
-    warnings = [p.get_text() for p in soup.select(".flash-warning")]
-    assert any("与单位性质“事业单位”通常的 12 开头不一致" in w for w in warnings)
-    assert any("不在湖南省" in w for w in warnings)
-    assert soup.select(".flash-success")
+    assert soup.select(".flash-success") and not soup.select(".flash-warning")
+
+
+def test_a_corrected_code_needs_no_confirmation_and_a_changed_one_is_looked_at_again(client, app_ctx):
+    code = code_with_check_digit("91430100MA9000003")
+    data = institution_form(uscc=code, unit_nature_id=str(unit_id("事业单位")))
+    confirmed = page(client.post(INSTITUTION_URL, data=data)).select_one("input[name=uscc_confirmed]")["value"]
+    # the code changed after the confirm step (still a mismatch): asked again, nothing made
+    other = code_with_check_digit("91430100MA9000005")
+    soup = page(client.post(INSTITUTION_URL, data={**data, "uscc": other, "uscc_confirmed": confirmed}))
+    assert soup.select_one("#confirm-summary") is not None
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+    # corrected to the nature's own prefix: no step, the account is made at once
+    fixed = code_with_check_digit("12430100MA9000003")
+    assert client.post(INSTITUTION_URL, data={**data, "uscc": fixed}).status_code == 303
 
 
 def test_no_warning_for_a_matching_hunan_code(client, app_ctx):
@@ -292,11 +322,34 @@ def test_no_warning_for_a_matching_hunan_code(client, app_ctx):
     assert not soup.select(".flash-warning")
 
 
-def test_enterprise_non_hunan_code_warns(client, app_ctx):
-    response = client.post(ENTERPRISE_URL, data=enterprise_form(uscc=code_with_check_digit("91110100MA9000004")))
+def test_enterprise_non_hunan_code_is_confirmed_first(client, app_ctx):
+    data = enterprise_form(uscc=code_with_check_digit("91110100MA9000004"))
+    soup = page(client.post(ENTERPRISE_URL, data=data))
+    assert "不在湖南省" in text_of(soup.select_one("#confirm-summary"))
+    confirmed = soup.select_one("input[name=uscc_confirmed]")["value"]
+    assert client.post(ENTERPRISE_URL, data={**data, "uscc_confirmed": confirmed}).status_code == 303
+
+
+@pytest.mark.parametrize(
+    "phone, mobile, bound, error",
+    [
+        ("0731-88886666", "", None, "电话为固定电话时，请填写手机号码"),
+        ("0731-88886666", "0731-88886667", None, "请输入正确的 11 位手机号码。"),
+        ("0731-88886666", "13800001111", "13800001111", None),
+        ("13900002222", "", "13900002222", None),  # 电话 is a mobile: it is the bound phone
+        ("13900002222", "13800001111", "13800001111", None),
+    ],
+)
+def test_a_mobile_is_asked_for_beside_a_landline(client, app_ctx, phone, mobile, bound, error):
+    response = client.post(INSTITUTION_URL, data=institution_form(phone=phone, mobile=mobile))
+    if error:
+        soup = page(response)
+        assert any(error in e for e in [text_of(p) for p in soup.select("#field-mobile .error-message")])
+        assert soup.select_one("#phone")["value"] == phone
+        return
     assert response.status_code == 303
-    soup = page(client.get(response.headers["Location"]))
-    assert any("不在湖南省" in p.get_text() for p in soup.select(".flash-warning"))
+    user = db.session.scalar(sa.select(User).where(User.username_key == "neworg@example.com"))
+    assert user.phone == bound and user.institution.phone == phone
 
 
 def test_password_may_not_contain_the_account_name(client, app_ctx):

@@ -2,12 +2,12 @@
 
 from flask import request
 from flask_wtf.file import FileField, FileRequired
-from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import EqualTo, Length, Optional, ValidationError
-from wtforms.widgets import MonthInput, TelInput
+from wtforms.widgets import MonthInput, PasswordInput, TelInput
 
 from app.blueprints.auth import services
-from app.forms import BaseForm, Mobile, PasswordPolicy, Phone, RegionMixin, Uscc, required
+from app.forms import BaseForm, Mobile, PasswordPolicy, Phone, RegionMixin, Uscc, is_mobile, required
 from app.passwords import password_problem
 from app.reference.services import dict_items, platforms
 from app.utils import local_today
@@ -50,7 +50,29 @@ def _account_fields(label="帐户密码"):
     )
 
 
-class InstitutionRegisterForm(AccountFieldsMixin, RegionMixin, BaseForm):
+class UsccConfirmMixin:
+    """The confirm step of a registration whose code deserves a second look (app/forms.uscc_warnings):
+    the warnings are shown before the account exists; the user corrects the code or confirms it.
+    ``uscc_confirmed`` carries what was confirmed, so a changed code or 单位性质 is looked at again."""
+
+    uscc_confirmed = HiddenField()
+
+    def confirm_key(self):
+        unit = getattr(self, "unit_nature_id", None)
+        return f"{(self.uscc.data or '').strip().upper()}|{unit.data if unit is not None else ''}"
+
+    def confirmed(self):
+        return self.uscc_confirmed.data == self.confirm_key()
+
+    def ask_to_confirm(self):
+        """Show the form again for confirmation, keeping the typed passwords (they are the user's own
+        input on the user's own page; retyping them would be the needless work the step avoids)."""
+        self.uscc_confirmed.data = self.confirm_key()
+        for name in ("password", "confirm"):
+            self[name].widget = PasswordInput(hide_value=False)
+
+
+class InstitutionRegisterForm(UsccConfirmMixin, AccountFieldsMixin, RegionMixin, BaseForm):
     """社会服务帐户注册 — exactly the manual's fields, in its order."""
 
     username, password, confirm = _account_fields()
@@ -62,8 +84,14 @@ class InstitutionRegisterForm(AccountFieldsMixin, RegionMixin, BaseForm):
     uscc = StringField("机构代码", validators=[required(), Uscc()])
     contact = StringField("联系人", validators=[required(), Length(max=40)])
     phone = StringField("电话", validators=[required(), Phone()], widget=TelInput())
+    # the bound mobile for SMS codes (忘记密码, 手机号变更申诉); not needed when 电话 is a mobile
+    mobile = StringField("手机", validators=[Mobile()], widget=TelInput())
     city_code = _after(RegionMixin.city_code)
     county_code = _after(RegionMixin.county_code)
+
+    def validate_mobile(self, field):
+        landline = self.phone.data and not is_mobile(self.phone.data)
+        _check(services.MOBILE_NEEDED if landline and not field.data else None)
 
     def fill_choices(self):
         self.fill_region_choices()
@@ -125,7 +153,7 @@ class ExpertRegisterForm(AccountFieldsMixin, RegionMixin, BaseForm):
         _check(None if field.data in {value for value, _ in field.choices[1:]} else "请选择专业领域。")
 
 
-class EnterpriseRegisterForm(AccountFieldsMixin, RegionMixin, BaseForm):
+class EnterpriseRegisterForm(UsccConfirmMixin, AccountFieldsMixin, RegionMixin, BaseForm):
     """企业注册."""
 
     username, password, confirm = _account_fields()

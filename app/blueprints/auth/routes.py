@@ -23,7 +23,6 @@ from app.blueprints.auth.forms import (
 from app.blueprints.auth.models import PhoneChangeRequest
 from app.extensions import db, limiter
 from app.filings.attachments import ALLOWED_NOTICE
-from app.forms import uscc_warnings
 from app.htmx import redirect_303, render
 from app.verification import VerificationError, captcha_new
 
@@ -78,12 +77,18 @@ def register_institution_choice():
 
 
 def _register(form, template, service, fields, warnings=None):
-    """The shared flow: validate, call the service, sign in, show warnings, go to the workspace.
+    """The shared flow: validate, ask to confirm what deserves a second look, call the service,
+    sign in, go to the workspace.
 
-    ``warnings(user)`` lists what deserves a second look but does not stop registration.
+    ``warnings(form)`` lists what deserves a second look but does not stop registration: the form
+    comes back with them beside the field and a confirm button, before the account exists.
     """
     form.fill_choices()
     if form.validate_on_submit():
+        pending = warnings(form) if warnings else []
+        if pending and not form.confirmed():
+            form.ask_to_confirm()
+            return render(template, form=form, warnings=pending)
         try:
             user = service(**{name: form[name].data for name in fields})
         except services.AccountError as error:
@@ -91,8 +96,6 @@ def _register(form, template, service, fields, warnings=None):
         else:
             services.account_sign_in(user)
             flash("注册成功，欢迎使用！请在基本资料中完善您的信息。", "success")
-            for message in warnings(user) if warnings else ():
-                flash(message, "warning")
             return redirect_303(url_for("account.home"))
     return render(template, form=form)
 
@@ -111,6 +114,7 @@ def register_institution():
         "uscc",
         "contact",
         "phone",
+        "mobile",
         "city_code",
         "county_code",
     )
@@ -119,7 +123,7 @@ def register_institution():
         "auth/register_institution.html",
         services.institution_register,
         fields,
-        lambda user: uscc_warnings(user.institution.uscc, user.institution.unit_nature),
+        lambda form: services.registration_warnings(uscc=form.uscc.data, unit_nature_id=form.unit_nature_id.data),
     )
 
 
@@ -156,7 +160,7 @@ def register_enterprise():
         "auth/register_enterprise.html",
         services.enterprise_register,
         fields,
-        lambda user: uscc_warnings(user.enterprise.uscc),
+        lambda form: services.registration_warnings(uscc=form.uscc.data),
     )
 
 

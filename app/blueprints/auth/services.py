@@ -22,7 +22,7 @@ from app.blueprints.auth.sessions import session_end, session_start, sessions_en
 from app.database import end_read_transaction
 from app.extensions import db
 from app.filings.attachments import AttachmentError, attachment_remove_file, attachment_store
-from app.forms import LANDLINE_RE, MOBILE_RE, is_mobile
+from app.forms import LANDLINE_RE, MOBILE_RE, is_mobile, uscc_warnings
 from app.passwords import password_problem
 from app.reference.models import Platform, ServiceCategory, UnitNature
 from app.reference.services import county_belongs, region_name
@@ -185,10 +185,22 @@ def _commit_registration(user, profile, summary):
     return user
 
 
+def registration_warnings(*, uscc, unit_nature_id=None):
+    """What deserves a second look before the account is made: the code's prefix against 单位性质,
+    a code registered outside Hunan (app/forms.uscc_warnings). Warnings, not errors."""
+    unit = _active(UnitNature, unit_nature_id)
+    return uscc_warnings((uscc or "").strip().upper(), unit)
+
+
+MOBILE_NEEDED = "电话为固定电话时，请填写手机号码：忘记密码和手机号变更申诉的验证码只能发送到手机。"
+
+
 def institution_register(
-    *, username, password, unit_nature_id, platform_id, name, uscc, contact, phone, city_code, county_code
+    *, username, password, unit_nature_id, platform_id, name, uscc, contact, phone, city_code, county_code, mobile=None
 ):
-    """社会服务帐户注册: the account and its 服务机构. Commits; raises AccountError."""
+    """社会服务帐户注册: the account and its 服务机构. The account's bound phone (SMS codes) is
+    ``mobile``, or ``phone`` when that is a mobile; 电话 stays the institution's contact number.
+    Commits; raises AccountError."""
     uscc = (uscc or "").strip().upper()
     _required(name=name, contact=contact)
     unit_nature = _active(UnitNature, unit_nature_id)
@@ -201,11 +213,13 @@ def institution_register(
         else "请输入手机号码，或带区号的固定电话。",
         "phone",
     )
+    mobile = (mobile or "").strip() or (phone if is_mobile(phone) else None)
+    _refuse(None if is_mobile(mobile) else MOBILE_NEEDED if not mobile else "请输入正确的 11 位手机号码。", "mobile")
     user = _new_user(
         username=username,
         password=password,
         role="institution",
-        phone=phone,
+        phone=mobile,
         city_code=city_code,
         county_code=county_code,
         display_name=name,
