@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.audit import AuditLog
 from app.blueprints.auth.models import Expert
-from app.blueprints.awards.models import ReviewAssignment, ScoringCriterion
+from app.blueprints.awards.models import AwardResult, ReviewAssignment, ScoringCriterion
 from app.extensions import db
 from app.filings.models import Filing
 from app.inbox import Message
@@ -322,8 +322,16 @@ def test_results_publicity_and_publication_on_the_portal(client, app, people):
     assert "株洲创新服务公司" not in text and "未审产品" not in text_of(page(client.get("/excellent/products")))
 
     login(client, people.province.username)
-    assert client.post(f"/awards/admin/publish{base}").status_code == 303
+    # during the 公示期 发布 needs a reason, which the 操作日志 keeps
+    refused = text_of(page(client.post(f"/awards/admin/publish{base}", follow_redirects=True)))
+    assert f"公示期至 {dates['ends']} 结束，公示期满后才能发布" in refused
     with app.app_context():
+        assert db.session.get(Filing, winner).status != "approved"
+    early = {"early_reason": "年度表彰大会提前召开"}
+    assert client.post(f"/awards/admin/publish{base}", data=early).status_code == 303
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "award.publish"))
+        assert entry.after["early_reason"] == "年度表彰大会提前召开"
         statuses = dict(db.session.execute(sa.select(Filing.id, Filing.status)).all())
         assert statuses[winner] == "approved" and statuses[loser] == "rejected" and statuses[waiting] == "submitted"
         owners = db.session.scalars(
@@ -454,3 +462,79 @@ def test_province_return_clears_the_result_and_export_shows_labels(client, app, 
     with app.app_context():
         assert db.session.get(AwardResult, product) is None
         assert db.session.get(Filing, product).status == "returned"
+
+
+def test_a_result_waits_for_every_assigned_score(client, app, people):
+    with app.app_context():
+        first = expert_at("甲大学", reviewer=True, name="评审甲")
+        second = expert_at("乙大学", reviewer=True, name="评审乙")
+        nomination = make_nomination("institution", people.institution.id, people.round_id)
+        first_id, second_id, first_name, second_name = first.id, second.id, first.username, second.username
+    login(client, people.province.username)
+    for reviewer in (first_id, second_id):
+        client.post(f"/awards/admin/nominations/{nomination}/reviewers", data={"reviewer_id": reviewer})
+    logout(client)
+    login(client, first_name)
+    assert (
+        score(client, app, assignment_id(app, nomination, first_id), [90, 80, 70, 60], people.round_id).status_code
+        == 303
+    )
+    logout(client)
+
+    login(client, people.province.username)
+    base = f"?round_id={people.round_id}"
+    soup = page(
+        client.post(
+            f"/awards/admin/institutions/results{base}", data={f"result_{nomination}": "0"}, follow_redirects=True
+        )
+    )
+    assert "还有评审专家未提交评分，全部评分提交后才能确定入选或未入选" in text_of(soup)
+    with app.app_context():
+        assert db.session.get(AwardResult, nomination) is None
+    logout(client)
+    login(client, second_name)
+    assert (
+        score(client, app, assignment_id(app, nomination, second_id), [60, 60, 60, 60], people.round_id).status_code
+        == 303
+    )
+    logout(client)
+    login(client, people.province.username)
+    client.post(f"/awards/admin/institutions/results{base}", data={f"result_{nomination}": "0"})
+    with app.app_context():
+        assert db.session.get(AwardResult, nomination).selected is False
+
+
+def test_nominations_close_once_the_publicity_has_begun(client, app, people):
+    from app.blueprints.awards.models import AwardPublication
+
+    with app.app_context():
+        draft = make_nomination("product", people.institution.id, people.round_id, status="draft")
+        today = local_today()
+        db.session.add(
+            AwardPublication(round_id=people.round_id, publicity_starts=today, publicity_ends=today + timedelta(days=6))
+        )
+        db.session.commit()
+    login(client, people.institution.username)
+    response = client.post("/awards/products/new", follow_redirects=True)
+    assert "/step/" not in response.request.path  # no new nomination
+    soup = page(client.get(f"/awards/products/{draft}/step/basic", follow_redirects=True))
+    assert "已进入公示，申报不能再修改或提交" in text_of(soup)
+    client.post(f"/awards/products/{draft}/submit")
+    with app.app_context():
+        assert db.session.get(Filing, draft).status == "draft"
+
+
+def test_the_reviewer_does_not_see_how_to_reach_the_applicant(client, app, people):
+    with app.app_context():
+        reviewer = expert_at("甲大学", reviewer=True, name="评审甲")
+        nomination = make_nomination("institution", people.institution.id, people.round_id)
+        reviewer_id, reviewer_name = reviewer.id, reviewer.username
+        institution = db.session.get(Filing, nomination).institution
+        contact, phone = institution.contact, institution.phone
+    login(client, people.province.username)
+    client.post(f"/awards/admin/nominations/{nomination}/reviewers", data={"reviewer_id": reviewer_id})
+    assert phone in text_of(page(client.get(f"/awards/institutions/{nomination}/review")))  # the admin does
+    logout(client)
+    login(client, reviewer_name)
+    text = text_of(page(client.get(f"/awards/reviews/{assignment_id(app, nomination, reviewer_id)}")))
+    assert "联系人" not in text and phone not in text and (not contact or contact not in text)

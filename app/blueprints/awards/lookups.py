@@ -4,7 +4,7 @@ services so the declaration imports nothing that imports it."""
 import sqlalchemy as sa
 from flask import current_app
 
-from app.blueprints.awards.models import AwardResult
+from app.blueprints.awards.models import AwardPublication, AwardResult
 from app.blueprints.reports.models import MonthlyReport
 from app.extensions import db
 
@@ -41,3 +41,12 @@ def report_totals(filing):
         "revenue": f"{revenue or 0:,.2f}",
         "months": count,
     }
+
+
+def publication_started(round):
+    """Whether the round's 公示 has been opened (or its results published): nominations close then."""
+    if round is None:
+        return False
+    return (
+        db.session.scalar(sa.select(AwardPublication.round_id).where(AwardPublication.round_id == round.id)) is not None
+    )

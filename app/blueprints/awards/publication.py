@@ -75,10 +75,13 @@ def publicity_open(*, round, starts, ends, actor):
     return publication
 
 
-def results_publish(*, round, actor):
+def results_publish(*, round, actor, early_reason=None):
     """发布: 入选 nominations become approved and appear on the portal, the others 未入选;
     every owner is told. One transaction. Commits. Under the round's row lock: a second 发布 (a
-    double click, another admin) waits, then finds it published; the same admin's repeat is done."""
+    double click, another admin) waits, then finds it published; the same admin's repeat is done.
+
+    Only once the 公示期 has ended; before that only with ``early_reason`` (why it cannot wait),
+    which the 操作日志 keeps."""
     filings.round_lock(round)
     publication = publication_of(round)
     if publication is None:
@@ -89,6 +92,12 @@ def results_publish(*, round, actor):
         raise AwardError("评选结果已发布。")
     if publication.publicity_starts > local_today():
         raise AwardError(f"公示将于 {publication.publicity_starts:%Y-%m-%d} 开始，公示开始后才能发布。")
+    early_reason = (early_reason or "").strip() or None
+    if publication.publicity_ends >= local_today() and early_reason is None:
+        raise AwardError(
+            f"公示期至 {publication.publicity_ends:%Y-%m-%d} 结束，公示期满后才能发布。"
+            "如确需提前发布，请填写提前发布的理由（记入操作日志）。"
+        )
     undecided = _undecided(round)
     if undecided:
         raise AwardError(f"还有 {undecided} 项申报未确定“入选”或“未入选”，请先在各类评审排名中确定。")
@@ -119,7 +128,11 @@ def results_publish(*, round, actor):
         "award.publish",
         summary=f"发布{round.title}评选结果：入选 {sum(results.values())} 项",
         target=round,
-        after={"selected": sum(results.values()), "total": len(results)},
+        after={
+            "selected": sum(results.values()),
+            "total": len(results),
+            **({"early_reason": early_reason} if publication.publicity_ends >= local_today() else {}),
+        },
         actor=actor,
     )
     db.session.commit()

@@ -237,6 +237,12 @@ def results_save(*, round, wizard, decisions, actor):
     if publication is not None and publication.published_at is not None:
         raise AwardError("评选结果已发布，不能再修改。")
     nominations = {n.id: n for n in db.session.scalars(stage_select(round, wizard))}
+    decided = [fid for fid, selected in decisions.items() if selected is not None and fid in nominations]
+    unscored = _unscored(decided)
+    if unscored:
+        names = "、".join(f"“{nominations[fid].display_name}”" for fid in unscored[:5])
+        more = f"等 {len(unscored)} 项" if len(unscored) > 5 else ""
+        raise AwardError(f"{names}{more}还有评审专家未提交评分，全部评分提交后才能确定入选或未入选。")
     changed = 0
     for filing_id, selected in decisions.items():
         if filing_id not in nominations:
@@ -266,6 +272,23 @@ def results_save(*, round, wizard, decisions, actor):
         )
     db.session.commit()
     return changed
+
+
+def _unscored(filing_ids):
+    """Those of ``filing_ids`` with an assigned reviewer (without a conflict of interest) who has
+    not submitted the scores yet."""
+    if not filing_ids:
+        return []
+    waiting = set(
+        db.session.scalars(
+            sa.select(ReviewAssignment.filing_id).where(
+                ReviewAssignment.filing_id.in_(filing_ids),
+                ReviewAssignment.submitted_at.is_(None),
+                ReviewAssignment.conflict.is_(None),
+            )
+        )
+    )
+    return [fid for fid in filing_ids if fid in waiting]
 
 
 def reminders_send(*, round, wizard, actor):

@@ -28,6 +28,7 @@ for _wizard in WIZARDS:
 
 
 ROOT = ("优秀评选管理", None)
+CONTACT_FIELDS = {"phone", "contact", "email"}  # not shown to 评审专家 (blind review)
 
 
 def _crumbs(*items):
@@ -103,7 +104,7 @@ def publish_results():
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        publication.results_publish(round=chosen, actor=current_user)
+        publication.results_publish(round=chosen, actor=current_user, early_reason=request.form.get("early_reason"))
     except services.AwardError as error:
         flash(str(error), "error")
     else:
@@ -461,7 +462,12 @@ def score_nomination(assignment_id):
     filing = assignment.filing
     wizard = wizard_of(filing)
     context = show_context(wizard, filing)
+    # blind review: the reviewer sees the nomination, not how to reach the applicant
+    context["sections"] = [
+        (title, [row for row in rows if row[3] not in CONTACT_FIELDS]) for title, rows in context["sections"]
+    ]
     context.update(
+        blind=True,
         assignment=assignment,
         criteria=criteria,
         form=form,

@@ -4,7 +4,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from app.blueprints.awards.forms import ExpertBasicForm, InstitutionBasicForm, ProductBasicForm, prepare_category
-from app.blueprints.awards.lookups import report_totals, result_clear
+from app.blueprints.awards.lookups import publication_started, report_totals, result_clear
 from app.blueprints.awards.models import ExpertNomination, InstitutionNomination, ProductNomination
 from app.filings import workflow
 from app.filings.hooks import Hooks
@@ -36,6 +36,19 @@ class AwardHooks(Hooks):
 
     def list_options(self, wizard):
         return [selectinload(wizard.model.institution), selectinload(wizard.model.round)]
+
+    def locked_message(self, wizard, filing):
+        """Nominations close at the round's deadline and for good once the 公示 has begun (a
+        nomination sent back for correction stays open until the 公示)."""
+        if publication_started(filing.round):
+            return f"{filing.round.title}已进入公示，申报不能再修改或提交。"
+        if filing.status != workflow.RETURNED and local_today() > filing.round.closes_on:
+            return f"{filing.round.title}的申报已于 {filing.round.closes_on:%Y-%m-%d} 截止，不能再修改或提交。"
+        return None
+
+    def creatable_rounds(self, wizard, user):
+        rounds = super().creatable_rounds(wizard, user)
+        return [r for r in rounds if not publication_started(r)]
 
     def on_transition(self, wizard, filing, transition, actor):
         """A nomination the province sends back loses its recorded 入选 / 未入选."""
