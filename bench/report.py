@@ -2,6 +2,7 @@
 
 import os
 import platform
+import subprocess
 
 from common import MB, ROOT, load_average, machine, versions
 from lowend import CPU_SLOWDOWN, SLOW_3G
@@ -42,7 +43,7 @@ def write(doc, results, institutions, months, seed_seconds, duration, connection
         f"- Versions: Python {platform.python_version()}, gunicorn {v['gunicorn']}, SQLite {v['SQLite']}"
         + (f", PostgreSQL {v['PostgreSQL']}" if "PostgreSQL" in v else "")
         + f", Locust {v['Locust']}, wrk {v['wrk']}",
-        f"- Date: {results['started']:%Y-%m-%d %H:%M} UTC",
+        f"- Date: {results['started']:%Y-%m-%d %H:%M} UTC; code: {code_version()}",
         "- Command: `make bench`"
         + (" with `BENCH_DATABASE_URL=<an empty PostgreSQL database>`" if pg_url else "")
         + f" (BENCH_DURATION={duration} s per page, BENCH_MIX_SECONDS={mix_seconds} s per mix run)",
@@ -221,6 +222,19 @@ def write(doc, results, institutions, months, seed_seconds, duration, connection
     doc.write_text("\n".join(lines), encoding="utf-8")
     _ = ROOT
     return missed
+
+
+def code_version():
+    """The commit measured: BENCH_COMMIT (a run from an exported copy), else the checkout's HEAD."""
+    if os.environ.get("BENCH_COMMIT"):
+        return f"commit {os.environ['BENCH_COMMIT']}"
+    found = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"], capture_output=True, text=True)
+    if found.returncode:
+        return "not a git checkout"
+    return f"commit {found.stdout.strip()}" + (
+        " with uncommitted changes in the checkout" if dirty.stdout.strip() else ""
+    )
 
 
 def _ctx_stub():
