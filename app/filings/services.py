@@ -625,14 +625,43 @@ def _institution_model():
     return sa.inspect(Filing).relationships["institution"].mapper.class_
 
 
-def review_filings(*, wizard, user, round_id=None, city_code=None, status=None, keyword=None, page=1):
+QUEUE_SORTS = ("submitted", "name", "region", "status")  # the review queue's sortable columns
+PAGE_SIZES = (20, 50, 100)
+
+
+def _queue_order(model, sort, descending):
+    institution = _institution_model()
+    column = {
+        "name": institution.name,
+        "region": model.city_code,
+        "status": model.status,
+    }.get(sort, model.submitted_at)
+    first = column.desc().nullslast() if descending else column.asc().nullsfirst()
+    return (first, model.id.desc() if descending else model.id.asc())
+
+
+def review_filings(
+    *,
+    wizard,
+    user,
+    round_id=None,
+    city_code=None,
+    status=None,
+    keyword=None,
+    page=1,
+    per_page=20,
+    sort="submitted",
+    descending=True,
+):
+    """The review queue in the reviewer's scope, filtered, sorted by one of QUEUE_SORTS (default:
+    newest submission first) and paged by one of PAGE_SIZES."""
     model = wizard.model
     select = (
         sa.select(model)
         .outerjoin(model.institution)
         .where(model.status != workflow.DRAFT)
         .options(*wizard.hooks.list_options(wizard))
-        .order_by(model.submitted_at.desc().nullslast(), model.id.desc())
+        .order_by(*_queue_order(model, sort, descending))
     )
     select = review_scope(select, model, user)
     if round_id:
@@ -643,7 +672,42 @@ def review_filings(*, wizard, user, round_id=None, city_code=None, status=None, 
         select = select.where(model.status == status)
     if keyword:
         select = select.where(institution_keyword(keyword))
-    return paginate(select, page=page, per_page=20)
+    return paginate(select, page=page, per_page=per_page if per_page in PAGE_SIZES else PAGE_SIZES[0])
+
+
+def filings_approve(*, wizard, ids, actor, comment=None):
+    """通过所选: each chosen filing the actor may approve now is approved by its own transition
+    (compare-and-set, audited, its owner told), one after another. Returns (approved filings,
+    [(filing or id, why not)]): a filing outside the actor's scope, already decided, or kept for
+    the module (优秀评选's 入选) is left as it is, with the reason."""
+    approved, skipped = [], []
+    for filing_id in dict.fromkeys(ids):  # each once, in the order chosen
+        try:
+            filing = visible_filing_or_404(wizard, filing_id, actor)
+        except NotFound:
+            skipped.append((filing_id, "不在您的审核范围内"))
+            continue
+        approve = next(
+            (
+                t
+                for t in review_actions(wizard=wizard, filing=filing, user=actor)
+                if t.target in (workflow.CITY_APPROVED, workflow.APPROVED)
+            ),
+            None,
+        )
+        if approve is None:
+            skipped.append((filing, f"当前状态为“{wizard.status_label(filing.status)}”，不能通过"))
+            continue
+        try:
+            filing_review(wizard=wizard, filing=filing, action=approve.name, actor=actor, comment=comment)
+        except AlreadyDone:
+            pass
+        except FilingError as error:
+            db.session.rollback()
+            skipped.append((filing, str(error)))
+            continue
+        approved.append(filing)
+    return approved, skipped
 
 
 def institution_keyword(keyword):

@@ -78,6 +78,7 @@ class FilingViews:
             ("/<int:filing_id>/delete", e.delete, (owner, self.view_delete), ["POST"]),
             ("/<int:filing_id>/withdraw", e.withdraw, (owner, self.view_withdraw), ["GET", "POST"]),
             ("/review", e.queue, (admin, self.view_queue), ["GET"]),
+            ("/review/approve", e.approve_selected, (admin, self.view_approve_selected), ["POST"]),
             ("/<int:filing_id>/review", e.review, (admin, self.view_review), ["GET", "POST"]),
             ("/export.xlsx", e.export, (admin, export), ["GET"]),
         ]
@@ -384,6 +385,10 @@ class FilingViews:
             )
         if status and status not in workflow.STATUS_LABELS:
             status = ""
+        sort = args.get("sort") if args.get("sort") in services.QUEUE_SORTS else "submitted"
+        descending = args.get("dir", "desc" if sort == "submitted" else "asc") != "asc"
+        per_page = args.get("per_page", type=db_int)
+        per_page = per_page if per_page in services.PAGE_SIZES else services.PAGE_SIZES[0]
         page = services.review_filings(
             wizard=w,
             user=current_user,
@@ -392,6 +397,9 @@ class FilingViews:
             status=status or None,
             keyword=(args.get("q") or "").strip() or None,
             page=args.get("page", 1, type=db_int),
+            per_page=per_page,
+            sort=sort,
+            descending=descending,
         )
         return render(
             "filings/review_queue.html",
@@ -403,8 +411,48 @@ class FilingViews:
             status_label=w.status_label,
             workflow=workflow,
             waiting=services.waiting_count(wizard=w, user=current_user),
+            sort=sort,
+            descending=descending,
+            per_page=per_page,
+            page_sizes=services.PAGE_SIZES,
+            can_approve={
+                f.id
+                for f in page.items
+                if any(
+                    t.target in (workflow.CITY_APPROVED, workflow.APPROVED)
+                    for t in services.review_actions(wizard=w, filing=f, user=current_user)
+                )
+            },
+            form=EmptyForm(),
             breadcrumb=[("审核管理", None), (f"{w.title}审核", None)],
         )
+
+    def view_approve_selected(self):
+        """通过所选: each chosen filing approved by its own audited transition; what could not be
+        approved is listed with the reason. Back to the queue as it was (its filters are kept)."""
+        w = self.wizard
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        ids = []
+        for value in request.form.getlist("ids"):
+            try:
+                ids.append(db_int(value))
+            except ValueError:
+                continue  # not an id of ours: nothing to approve
+        back = request.form.get("back") or ""
+        target = url_for(w.endpoints.queue) + (back if back.startswith("?") else "")
+        if not ids:
+            flash("请先勾选要通过的记录。", "warning")
+            return redirect_303(target)
+        approved, skipped = services.filings_approve(
+            wizard=w, ids=ids, actor=current_user, comment=request.form.get("comment")
+        )
+        if approved:
+            flash(f"已通过 {len(approved)} 项{w.title}。", "success")
+        for filing, why in skipped:
+            name = filing.institution.name if getattr(filing, "institution", None) else f"#{filing}"
+            flash(f"“{name}”未处理：{why}。", "warning")
+        return redirect_303(target)
 
     def view_review(self, filing_id):
         """Review page: the filing, its history and the decisions this admin may make."""

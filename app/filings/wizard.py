@@ -72,6 +72,7 @@ class Endpoints:
     withdraw: str
     queue: str  # the review queue
     review: str  # one review decision
+    approve_selected: str  # 通过所选 on the review queue
     export: str  # Excel
 
 

@@ -55,6 +55,7 @@ wizard = Wizard(
         withdraw="applications.withdraw_application",
         queue="applications.review_applications",
         review="applications.review_application",
+        approve_selected="applications.approve_selected_applications",
         export="applications.export_applications",
     ),
     title="核心服务机构申报",

@@ -138,6 +138,7 @@ wizard = Wizard(
         withdraw="reports.withdraw_report",
         queue="reports.review_reports",
         review="reports.review_report",
+        approve_selected="reports.approve_selected_reports",
         export="reports.export_reports",
     ),
     title="核心服务机构调度数据",
@@ -170,7 +171,7 @@ wizard = Wizard(
         ("月份", lambda f: f.month, ""),
         ("服务活动数(场次)", lambda f: f.activities_total, "num"),
         ("服务企业数(家次)", lambda f: f.served_total, "num"),
-        ("报送情况", lambda f: ("逾期报送" if f.late else "按时报送") if f.first_submitted_at else "未提交", ""),
+        ("报送情况", lambda f: ("逾期报送" if f.late else "按时报送") if f.first_submitted_at else "未提交", "nowrap"),
     ],
     list_template="reports/list.html",
     owner_columns=False,  # an institution lists its own reports

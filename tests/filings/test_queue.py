@@ -1,0 +1,67 @@
+"""The review queue at scale (issue 14): 通过所选 (each an ordinary audited transition), sortable
+columns and page sizes."""
+
+import sqlalchemy as sa
+
+from app.audit import AuditLog
+from app.blueprints.reports.models import MonthlyReport
+from app.extensions import db
+from app.filings.models import ReviewEvent
+from tests.helpers import login, page, text_of
+from tests.reports.conftest import make_report, people  # noqa: F401  (the fixture)
+
+
+def submitted(people, *owners):  # noqa: F811 (fixture name)
+    ids = []
+    for owner in owners:
+        ids.append(make_report(owner.id, people.round_id, status="submitted"))
+    db.session.commit()
+    return [getattr(i, "id", i) for i in ids]
+
+
+def test_approve_selected_approves_each_with_its_own_event(client, app, app_ctx, people):  # noqa: F811
+    mine, theirs = submitted(people, people.institution, people.other)
+    login(client, people.city.username)
+    soup = page(client.get("/reports/review"))
+    boxes = [box["value"] for box in soup.select("input[name=ids]")]
+    assert boxes == [str(mine)]  # only what this 市州 admin may approve is offered
+    response = client.post(
+        "/reports/review/approve", data={"ids": [str(mine), str(theirs), "99999999999999999999"], "comment": "同意"}
+    )
+    assert response.status_code == 303
+    soup = page(client.get(response.headers["Location"]))
+    text = text_of(soup)
+    assert "已通过 1 项核心服务机构调度数据" in text and "不在您的审核范围内" in text
+    db.session.expire_all()
+    assert db.session.get(MonthlyReport, mine).status == "approved"
+    assert db.session.get(MonthlyReport, theirs).status == "submitted"
+    events = db.session.scalars(sa.select(ReviewEvent).where(ReviewEvent.filing_id == mine)).all()
+    assert [(e.action, e.comment) for e in events] == [("approve", "同意")]
+    assert db.session.scalar(sa.select(sa.func.count(AuditLog.id)).where(AuditLog.action == "report.approve")) == 1
+    # the same batch again (a double click): nothing applied twice, and it says why
+    client.post("/reports/review/approve", data={"ids": [str(mine)]})
+    assert db.session.scalar(sa.select(sa.func.count(ReviewEvent.id)).where(ReviewEvent.filing_id == mine)) == 1
+
+
+def test_nothing_chosen_says_so(client, app_ctx, people):  # noqa: F811
+    login(client, people.city.username)
+    response = client.post("/reports/review/approve", data={}, follow_redirects=True)
+    assert "请先勾选要通过的记录" in text_of(page(response))
+
+
+def test_sortable_columns_and_page_sizes(client, app_ctx, people):  # noqa: F811
+    submitted(people, people.institution, people.other)
+    login(client, people.province.username)
+    by_name = page(client.get("/reports/review?status=submitted&sort=name&dir=asc"))
+    names = [row.select("td")[2].get_text(strip=True) for row in by_name.select("table.list tbody tr")]
+    assert names == sorted(names) and len(names) == 2
+    reverse = page(client.get("/reports/review?status=submitted&sort=name&dir=desc"))
+    assert [row.select("td")[2].get_text(strip=True) for row in reverse.select("table.list tbody tr")] == names[::-1]
+    header = by_name.select_one("th a.sorted")
+    assert header is not None and header["aria-sort"] == "ascending"
+    sizes = [o["value"] for o in by_name.select("select[name=per_page] option")]
+    assert sizes == ["20", "50", "100"]
+    assert (
+        page(client.get("/reports/review?per_page=7")).select_one("select[name=per_page] option[selected]")["value"]
+        == "20"
+    )
