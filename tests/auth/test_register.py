@@ -51,7 +51,7 @@ def test_institution_form_has_the_manual_fields_in_order(client):
     soup = page(client.get(INSTITUTION_URL))
     labels = [
         label.get_text(strip=True).lstrip("*")
-        for label in soup.select("form .field > label, form .field > .field-label")
+        for label in soup.select("form .field > label, form .field > legend, form .field > .field-label")
     ]
     assert labels == [
         "服务机构",
@@ -124,7 +124,7 @@ def test_expert_register_happy_path(client, app_ctx):
 
 def test_expert_form_fields(client):
     soup = page(client.get(EXPERT_URL))
-    labels = [label.get_text(strip=True).lstrip("*") for label in soup.select("form .field > label")]
+    labels = [label.get_text(strip=True).lstrip("*") for label in soup.select("form .field > label, form .field > legend")]
     assert labels == [
         "帐户名称",
         "帐户密码",
