@@ -100,6 +100,8 @@ class ReviewEvent(db.Model):
     comment: Mapped[str | None] = mapped_column(sa.Text)
     # names of fields ("field:注册资本" style keys) and attachments a reviewer pointed at
     pinned: Mapped[list | None] = mapped_column(sa.JSON)
+    # on a submission: {key: [label, value as shown]} of every field, to show what a resubmission changed
+    submitted_values: Mapped[dict | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     filing: Mapped[Filing] = relationship(back_populates="events")

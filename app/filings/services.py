@@ -387,6 +387,7 @@ def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=Non
             to_status=transition.target,
             comment=comment,
             pinned=list(pinned or []) or None,
+            submitted_values=submitted_values(wizard, filing) if action == "submit" else None,
         )
     )
     audit(
@@ -423,6 +424,45 @@ def filing_review(*, wizard, filing, action, actor, comment=None, pinned=None):
     if transition.level == "owner" or transition.name in wizard.hidden_actions:
         raise FilingError("当前状态下不能执行该操作，请刷新页面查看最新状态。")
     return filing_transition(wizard=wizard, filing=filing, action=action, actor=actor, comment=comment, pinned=pinned)
+
+
+def submitted_values(wizard, filing):
+    """{key: [label, value as shown with its unit]} of every field 查看 shows (the module's own
+    lines included, e.g. one per 服务类别): what the filing said at this submission."""
+    values = {}
+    for _title, rows in wizard.hooks.detail_sections(wizard, filing):
+        for label, value, unit, key in rows:
+            shown = "" if value is None else str(value)
+            values[key] = [str(label), f"{shown} {unit}".strip() if unit and shown not in ("", "—") else shown]
+    return values
+
+
+def filing_changes(filing):
+    """[(label, before, now)] of what the latest submission changed against the one before it
+    (a resubmission after 退回); [] for a first submission or a filing submitted before values were
+    kept."""
+    submissions = [e for e in filing.events if e.action == "submit" and e.submitted_values is not None]
+    if len(submissions) < 2:
+        return []
+    before, now = submissions[-2].submitted_values, submissions[-1].submitted_values
+    changes = []
+    for key, (label, value) in now.items():
+        old = before.get(key, [label, ""])[1]
+        if old != value:
+            changes.append((label, old or "—", value or "—"))
+    for key, (label, value) in before.items():
+        if key not in now:
+            changes.append((label, value or "—", "—"))
+    return changes
+
+
+def last_pins(filing):
+    """The fields and attachments the latest 退回 pointed at, and its comment (for the reviewer of
+    the resubmission as much as for the owner)."""
+    for event in reversed(filing.events):
+        if event.to_status == workflow.RETURNED:
+            return set(event.pinned or []), event.comment
+    return set(), None
 
 
 def _refuse_stale(wizard, filing, transition, actor):

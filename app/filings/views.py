@@ -481,7 +481,11 @@ class FilingViews:
                 flash(f"已{w.action_label(transition)}：{w.title}状态为“{w.status_label(filing.status)}”。", "success")
                 return redirect_303(url_for(w.endpoints.queue))
         context = show_context(w, filing)
+        if filing.status != workflow.RETURNED:
+            # a resubmission: what the last 退回 pointed at, and what the owner changed since
+            context["pinned_fields"], context["earlier_comment"] = services.last_pins(filing)
         context.update(
+            changes=services.filing_changes(filing),
             actions=services.review_actions(wizard=w, filing=filing, user=current_user),
             error=error,
             comment=request.form.get("comment", ""),
