@@ -286,14 +286,28 @@ class FilingViews:
                 return self._render_step(filing, w.ATTACHMENTS, upload_saved=[], upload_errors=[])
             flash("该附件已删除。", "success")
             return redirect_303(w.step_url(filing, w.ATTACHMENTS))
+        if request.form.get("confirmed") != "1":
+            # without JavaScript 删除 asks on a page of its own; with it the browser asked (app.js)
+            return render(
+                "filings/confirm_delete.html",
+                "filings/_partials/_confirm_delete.html",
+                wizard=w,
+                filing=filing,
+                attachment=attachment,
+            )
         try:
             services.filing_delete_attachment(filing=filing, attachment=attachment, user=current_user, wizard=w)
             message = (f"已删除：{attachment.original_name}", "success")
         except services.FilingError as error:
             message = (str(error), "error")
         if is_htmx():
+            done = message[1] == "success"
             return self._render_step(
-                filing, w.ATTACHMENTS, upload_saved=[], upload_errors=[] if message[1] == "success" else [message[0]]
+                filing,
+                w.ATTACHMENTS,
+                upload_saved=[],
+                upload_deleted=[attachment.original_name] if done else [],
+                upload_errors=[] if done else [message[0]],
             )
         flash(*message)
         return redirect_303(w.step_url(filing, w.ATTACHMENTS))

@@ -2,7 +2,8 @@
    data-counter="N" on a textarea shows "已输入 x / N 字" (with data-counter-min="M": "已输入 x 字（要求 M-N 字）"),
    counted as the server counts;
    data-confirm="..." on a form asks before submitting;
-   data-upload on a form shows its <progress> while htmx uploads;
+   data-upload on a form lists the chosen files (size, type), checks them as the server will, warns
+   of a file already attached, and shows its <progress> while htmx uploads;
    data-native-submit on a formaction button submits without htmx (file downloads);
    a plain POST form is sent once per click burst (htmx forms: hx-disabled-elt on each form);
    an htmx error shows a message in the page, and focus goes to an error summary swapped in;
@@ -43,7 +44,81 @@
   }
   document.addEventListener("submit", function (e) {
     var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");
-    if (msg && !window.confirm(msg)) { e.preventDefault(); e.stopImmediatePropagation(); }
+    if (msg && !window.confirm(msg)) { e.preventDefault(); e.stopImmediatePropagation(); return; }
+    // answered here: the server need not ask again on a page of its own (删除 without JavaScript)
+    var marks = msg ? e.target.querySelectorAll("[data-confirmed]") : [];
+    for (var i = 0; i < marks.length; i++) marks[i].value = "1";
+  }, true);
+  // data-upload: the chosen files with size and type, checked before sending as the server checks
+  // them (the server still does): the allowed types (the input's accept), the size of each file
+  // and of the request, and what the filing may still take (data-max-*). A file already attached
+  // is named: by SHA-256 (crypto.subtle, as the server stores it) where the browser offers it,
+  // else by the same name and size.
+  function sizeLabel(n) {
+    return n >= 1048576 ? (n / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(n / 1024)) + " KB";
+  }
+  function sha256(file) {
+    if (!(window.crypto && window.crypto.subtle && file.arrayBuffer)) return Promise.resolve(null);
+    return file.arrayBuffer().then(function (buffer) { return window.crypto.subtle.digest("SHA-256", buffer); })
+      .then(function (digest) {
+        return Array.from(new Uint8Array(digest)).map(function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+      }, function () { return null; });
+  }
+  function note(li, text, cls) {
+    var span = document.createElement("span");
+    span.className = cls;
+    span.textContent = " " + text;
+    li.appendChild(span);
+  }
+  function checkUpload(input) {
+    var form = input.form, list = form.querySelector(".upload-list");
+    if (!list) return;
+    var accept = (input.getAttribute("accept") || "").toLowerCase().split(",");
+    var num = function (name) { return parseInt(form.getAttribute(name) || "0", 10); };
+    var maxFile = num("data-max-file"), maxRequest = num("data-max-request");
+    var maxFiles = num("data-max-files"), maxBytes = num("data-max-bytes");
+    var attached = Array.from(document.querySelectorAll("[data-attached]")).map(function (cell) {
+      return { name: cell.getAttribute("data-name"), size: parseInt(cell.getAttribute("data-size"), 10), sha: cell.getAttribute("data-sha256") };
+    });
+    var files = Array.from(input.files), total = 0, blocked = [];
+    list.innerHTML = "";
+    list.hidden = !files.length;
+    files.forEach(function (file) {
+      var ext = ((file.name.match(/\.[^.]+$/) || [""])[0]).toLowerCase();
+      var li = document.createElement("li");
+      li.textContent = file.name + "（" + sizeLabel(file.size) + "，" + (ext ? ext.slice(1).toUpperCase() : "无扩展名") + "）";
+      var problem = accept.indexOf(ext) < 0 ? "格式不允许上传" : file.size > maxFile ? "超过 " + Math.round(maxFile / 1048576) + "MB，不能上传" : file.size === 0 ? "是空文件" : "";
+      if (problem) { note(li, problem, "error-message"); blocked.push(file.name); }
+      total += file.size;
+      list.appendChild(li);
+      if (problem) return;
+      sha256(file).then(function (hash) {
+        var same = attached.filter(function (a) { return hash ? a.sha === hash : a.name === file.name && a.size === file.size; })[0];
+        if (same) note(li, hash ? "与已上传的“" + same.name + "”内容相同，无需重复上传。" : "与已上传的“" + same.name + "”文件名和大小相同，可能是同一文件。", "warning-message");
+      });
+    });
+    var summary = [];
+    if (files.length > maxFiles) summary.push("本申报最多还能上传 " + Math.max(maxFiles, 0) + " 个文件。");
+    if (total > maxRequest) summary.push("一次上传的文件合计不能超过 " + Math.round(maxRequest / 1048576) + "MB，请分几次上传。");
+    else if (total > maxBytes) summary.push("本申报的附件合计还能上传 " + sizeLabel(Math.max(maxBytes, 0)) + "。");
+    if (blocked.length) summary.push("请去掉不能上传的文件后再点击“上传”。");
+    summary.forEach(function (text) {
+      var li = document.createElement("li");
+      li.className = "error-message";
+      li.textContent = text;
+      list.appendChild(li);
+    });
+    if (summary.length) form.setAttribute("data-upload-blocked", "1"); else form.removeAttribute("data-upload-blocked");
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("[data-upload] input[type=file]")) checkUpload(e.target);
+  });
+  document.addEventListener("submit", function (e) {
+    if (!e.target.hasAttribute || !e.target.hasAttribute("data-upload-blocked")) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    var list = e.target.querySelector(".upload-list");
+    if (list) { list.setAttribute("tabindex", "-1"); list.focus(); }
   }, true);
   // A double click on a plain (non-htmx) POST form sends it once; a file download leaves the
   // page in place, so the form is usable again after a few seconds.
@@ -66,6 +141,8 @@
     if (!bar || !e.detail.lengthComputable) return;
     bar.hidden = false;
     bar.value = Math.round((e.detail.loaded / e.detail.total) * 100);
+    var percent = form.querySelector(".upload-percent");
+    if (percent) percent.textContent = "正在上传 " + bar.value + "%";
   });
   // data-native-submit on a submit button with formaction: a plain (non-htmx) submission, for a
   // button that downloads a file built from the form's current values.

@@ -167,9 +167,14 @@ def test_attachments_upload_validate_and_delete(client, app, people):
     assert download.data == PDF
     assert "filename*=UTF-8''%E7%94%B3%E6%8A%A5%E6%9D%90%E6%96%99.pdf" in download.headers["Content-Disposition"]
     # htmx delete returns the step fragment without the file.
-    response = client.post(f"/applications/{filing_id}/attachments/{chinese.id}/delete", headers={"HX-Request": "true"})
+    response = client.post(
+        f"/applications/{filing_id}/attachments/{chinese.id}/delete",
+        data={"confirmed": "1"},  # the browser's confirm was answered (app.js)
+        headers={"HX-Request": "true"},
+    )
     soup = page(response, fragment=True)
     assert "申报材料.pdf" not in text_of(soup.select_one("table.attachments"))
+    assert "已删除：申报材料.pdf" in text_of(soup)
     with app.app_context():
         assert len(stored_files(app)) == 1
 
@@ -413,3 +418,46 @@ def test_the_list_reminds_that_drafts_are_not_submitted(client, people):
     new_draft(client)
     text = text_of(page(client.get("/applications/")))
     assert "尚未提交，审核人员看不到" in text and "点击“提交申报”" in text
+
+
+def test_delete_without_javascript_asks_on_a_page_then_says_deleted(client, app, people):
+    login(client, people.institution.username)
+    filing_id = new_draft(client)
+    client.post(f"/applications/{filing_id}/step/basic", data=BASIC)
+    client.post(f"/applications/{filing_id}/step/operations", data=OPERATIONS)
+    data = {"files": [(io.BytesIO(PDF), "营业执照.pdf")]}
+    client.post(f"/applications/{filing_id}/attachments", data=data, content_type="multipart/form-data")
+    with app.app_context():
+        attachment_id = db.session.scalar(sa.select(Attachment.id).where(Attachment.filing_id == filing_id))
+    url = f"/applications/{filing_id}/attachments/{attachment_id}/delete"
+    # the step's 删除 carries an empty confirmed field, which app.js fills once the browser asked
+    step = page(client.get(f"/applications/{filing_id}/attachments"))
+    assert step.select_one(f"form[action='{url}'] input[name=confirmed]")["value"] == ""
+    # without JavaScript: a page asks first, and nothing is deleted yet
+    soup = page(client.post(url))
+    assert "确定删除附件“营业执照.pdf”" in text_of(soup)
+    assert soup.select_one(f"form[action='{url}'] input[name=confirmed]")["value"] == "1"
+    with app.app_context():
+        assert db.session.get(Attachment, attachment_id) is not None
+    response = client.post(url, data={"confirmed": "1"})
+    assert response.status_code == 303
+    assert "已删除：营业执照.pdf" in text_of(page(client.get(response.headers["Location"])))
+    with app.app_context():
+        assert db.session.get(Attachment, attachment_id) is None
+
+
+def test_the_upload_control_is_one_picker_with_the_limits_for_the_browser(client, app, people):
+    login(client, people.institution.username)
+    filing_id = new_draft(client)
+    client.post(f"/applications/{filing_id}/step/basic", data=BASIC)
+    client.post(f"/applications/{filing_id}/step/operations", data=OPERATIONS)
+    data = {"files": [(io.BytesIO(PDF), "营业执照.pdf")]}
+    client.post(f"/applications/{filing_id}/attachments", data=data, content_type="multipart/form-data")
+    soup = page(client.get(f"/applications/{filing_id}/attachments"))
+    form = soup.select_one("form[data-upload]")
+    assert len(form.select("input[type=file]")) == 1 and not form.select(".file-pick")
+    assert int(form["data-max-file"]) == app.config["MAX_FILE_SIZE"]
+    assert int(form["data-max-files"]) == app.config["FILING_MAX_FILES"] - 1
+    assert int(form["data-max-bytes"]) == app.config["FILING_MAX_BYTES"] - len(PDF)
+    cell = soup.select_one("[data-attached]")
+    assert cell["data-name"] == "营业执照.pdf" and len(cell["data-sha256"]) == 64

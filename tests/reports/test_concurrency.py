@@ -289,7 +289,7 @@ def test_repeated_deletes_land_where_the_first_did(client, app, app_ctx, people)
     )
     attachment_id = db.session.scalar(sa.select(Attachment.id).where(Attachment.filing_id == report_id))
     for _ in range(2):
-        response = client.post(f"/reports/{report_id}/attachments/{attachment_id}/delete")
+        response = client.post(f"/reports/{report_id}/attachments/{attachment_id}/delete", data={"confirmed": "1"})
         assert response.status_code == 303 and response.headers["Location"].endswith(
             f"/reports/{report_id}/attachments"
         )
