@@ -1,6 +1,7 @@
 """调度大数据: aggregates equal hand-computed sums; public page shows aggregates only; admin filters."""
 
 import io
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -8,6 +9,7 @@ from docx import Document
 
 from app.blueprints.reports import stats
 from app.extensions import db
+from app.utils import local_today
 from tests.factories import make_institution
 from tests.helpers import login, page, text_of
 from tests.jobs_queue import start_and_download
@@ -17,9 +19,10 @@ from tests.reports.conftest import make_report, recognise, report_round
 def _fixture(app, people):
     """Two months of 2025, three institutions, one draft and one submitted (neither counts)."""
     with app.app_context():
-        jan = report_round(2025, 1).id
-        feb = report_round(2025, 2).id
-        dec = report_round(2024, 12).id
+        # closed periods, as they are by now (an open month is not compared: see below)
+        jan = report_round(2025, 1, opens_on=date(2025, 2, 1), closes_on=date(2025, 2, 10)).id
+        feb = report_round(2025, 2, opens_on=date(2025, 3, 1), closes_on=date(2025, 3, 10)).id
+        dec = report_round(2024, 12, opens_on=date(2025, 1, 1), closes_on=date(2025, 1, 10)).id
         third = make_institution(name="长沙第三机构", city_code="430100", county_code="430102")
         recognise(third.institution.id, 2023, 2026)
         make_report(
@@ -211,3 +214,19 @@ def test_rebuild_command(app, people):
     _fixture(app, people)
     result = app.test_cli_runner().invoke(args=["reports", "rebuild-stats"])
     assert result.exit_code == 0 and "重新计算" in result.output
+
+
+def test_an_open_month_is_not_compared(app, people):
+    """A month still open for reporting would show a fall that is only missing reports: 环比 and
+    同比 say it is not closed yet instead of a percentage."""
+    _fixture(app, people)
+    with app.app_context():
+        march = report_round(2025, 3)  # closes in ten days
+        db.session.commit()
+        assert march.closes_on > local_today()
+    with app.test_request_context():
+        mom = stats.month_on_month(stats.Filters(2025, 1, 3))
+        assert mom.pending == "2025年3月尚未截止" and mom.pct("activities") is None
+        yoy = stats.year_on_year(stats.Filters(2025, 1, 3))
+        assert yoy.pending == "2025年3月尚未截止"
+        assert stats.month_on_month(stats.Filters(2025, 1, 2)).pending is None

@@ -20,10 +20,17 @@ from flask import current_app
 
 from app.blueprints.auth.models import Institution
 from app.blueprints.reports.charts import BLUE, ORANGE, bar_chart, column_chart
-from app.blueprints.reports.models import MonthlyReport, ReportActivity, ReportCategoryStat, ReportMonthStat
+from app.blueprints.reports.models import (
+    REOPEN_GRANTED,
+    MonthlyReport,
+    ReportActivity,
+    ReportCategoryStat,
+    ReportMonthStat,
+    ReportReopenRequest,
+)
 from app.cache import BIG_DATA, REFERENCE, by_topics
 from app.extensions import db
-from app.filings.models import Filing
+from app.filings.models import Filing, Round
 from app.reference.models import DictItem
 from app.reference.services import cities, region_name
 from app.utils import local_today
@@ -216,7 +223,8 @@ def cached(key, compute):
     ttl = current_app.config.get("REPORT_STATS_CACHE_SECONDS", 300)
     if not ttl:
         return compute()
-    return by_topics((BIG_DATA, REFERENCE), ("report-stats", key), compute, timeout=ttl)
+    # the day too: whether a month is still open for reporting turns on the date
+    return by_topics((BIG_DATA, REFERENCE), ("report-stats", key, local_today()), compute, timeout=ttl)
 
 
 # ---- the queries ----------------------------------------------------------------------------------
@@ -422,24 +430,70 @@ class Comparison:
     base_period: str
     current: Totals
     base: Totals
+    pending: str | None = None  # why there is no comparison yet (a month still open for reporting)
 
     def pct(self, measure):
+        if self.pending:
+            return None
         return change(getattr(self.current, measure), getattr(self.base, measure))
 
 
+def open_months(year, months, today=None):
+    """Those of ``months`` of ``year`` whose reporting has not closed: its deadline not passed, a
+    granted 补报 still running, or no 调度期 yet for a month not over. Their figures can still grow, so they are not
+    compared (an open month against a closed one would show a fall that is only missing reports)."""
+    today = today or local_today()
+    rounds = dict(
+        db.session.execute(
+            sa.select(Round.month, Round.closes_on).where(
+                Round.kind == "report", Round.year == year, Round.month.in_(list(months))
+            )
+        ).all()
+    )
+    extended = set(
+        db.session.scalars(
+            sa.select(Round.month)
+            .join(ReportReopenRequest, ReportReopenRequest.round_id == Round.id)
+            .where(
+                Round.kind == "report",
+                Round.year == year,
+                Round.month.in_(list(months)),
+                ReportReopenRequest.status == REOPEN_GRANTED,
+                ReportReopenRequest.until >= today,
+            )
+        )
+    )
+    current = (today.year, today.month)
+    # a month without a 调度期 is open until it has ended (no period was opened for a past one)
+    return [
+        m
+        for m in months
+        if (m in rounds and rounds[m] >= today) or m in extended or (m not in rounds and (year, m) >= current)
+    ]
+
+
 def month_on_month(f):
-    """The last month of the range against the month before it."""
+    """The last month of the range against the month before it; none while either is still open."""
     month = f.month_to
     year, prev = (f.year - 1, 12) if month == 1 else (f.year, month - 1)
     current_f = replace(f, month_from=month, month_to=month)
     base_f = replace(f, year=year, month_from=prev, month_to=prev)
-    return Comparison("环比", current_f.label, base_f.label, totals(current_f, False), totals(base_f, False))
+    pending = None
+    if open_months(f.year, [month]):
+        pending = f"{f.year}年{month}月尚未截止"
+    elif open_months(year, [prev]):
+        pending = f"{year}年{prev}月尚未截止"
+    return Comparison(
+        "环比", current_f.label, base_f.label, totals(current_f, False), totals(base_f, False), pending=pending
+    )
 
 
 def year_on_year(f):
-    """The range against the same months of the year before."""
+    """The range against the same months of the year before; none while a month of it is open."""
     base_f = replace(f, year=f.year - 1)
-    return Comparison("同比", f.label, base_f.label, totals(f, False), totals(base_f, False))
+    still_open = open_months(f.year, range(f.month_from, f.month_to + 1))
+    pending = f"{f.year}年{'、'.join(f'{m}月' for m in still_open)}尚未截止" if still_open else None
+    return Comparison("同比", f.label, base_f.label, totals(f, False), totals(base_f, False), pending=pending)
 
 
 # ---- what the pages show ----------------------------------------------------------------------------
