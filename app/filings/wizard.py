@@ -176,6 +176,12 @@ class Wizard:
             (label or self.edit_heading(), None),
         ]
 
+    def review_statuses(self):
+        """The statuses a filing of this kind can be in once submitted, in the engine's order (the
+        review queue's filter offers only these: a one-level kind has no 市级初审通过)."""
+        reachable = {workflow.SUBMITTED} | {t.target for t in workflow.transitions(self.levels)}
+        return [code for code in workflow.STATUS_LABELS if code in reachable and code != workflow.DRAFT]
+
     def audit_labels(self):
         """({action code: name}, {model name: name}) of this kind, for the 操作日志 page."""
         actions = {f"{self.kind}.create": f"新建{self.title}", f"{self.kind}.delete": f"删除{self.title}"}

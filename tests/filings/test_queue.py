@@ -65,3 +65,11 @@ def test_sortable_columns_and_page_sizes(client, app_ctx, people):  # noqa: F811
         page(client.get("/reports/review?per_page=7")).select_one("select[name=per_page] option[selected]")["value"]
         == "20"
     )
+
+
+def test_the_status_filter_offers_only_what_the_kind_reaches(client, app_ctx, people):  # noqa: F811
+    login(client, people.province.username)
+    reports = [o["value"] for o in page(client.get("/reports/review")).select("select[name=status] option")]
+    assert reports == ["", "submitted", "approved", "returned"]  # one level: no 市级初审通过, no 不予认定
+    applications = [o["value"] for o in page(client.get("/applications/review")).select("select[name=status] option")]
+    assert "city_approved" in applications and "rejected" in applications
