@@ -359,7 +359,13 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
         if submitted:
             e_rows.append(event(f["id"], inst_owner[inst_id], "submit", "draft", "submitted", submitted))
         if decided:
-            e_rows.append(event(f["id"], admin_id, "decide", "submitted", status, decided, "基准测试审核意见"))
+            action = {
+                "approved": "province_approve",
+                "rejected": "province_reject",
+                "returned": "city_return",
+                "city_approved": "city_approve",
+            }[status]
+            e_rows.append(event(f["id"], admin_id, action, "submitted", status, decided, "基准测试审核意见"))
         for label in ("营业执照.txt", "场地证明.txt"):
             attachment(f["id"], label, inst_owner[inst_id])
     _insert(filings, f_rows)

@@ -123,6 +123,13 @@ class Wizard:
     def action_label(self, transition):
         return self.action_labels.get(transition.name) or transition.label
 
+    def event_label(self, event):
+        """The name of a recorded transition (an action code no longer known shows as it is)."""
+        try:
+            return self.action_label(workflow.find(self.levels, event.action))
+        except workflow.TransitionError:
+            return event.action
+
     def edit_heading(self):
         return self.edit_label or f"编辑{self.title}信息"
 

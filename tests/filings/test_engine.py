@@ -100,3 +100,8 @@ def test_the_review_decision_refuses_what_the_page_does_not_offer(action):
     with pytest.raises(services.FilingError, match="当前状态下不能执行该操作"):
         services.filing_review(wizard=institution_wizard, filing=waiting, action=action, actor=actor)
     assert waiting.status == workflow.CITY_APPROVED
+
+
+def test_a_recorded_action_no_longer_known_is_shown_as_it_is():
+    assert application_wizard.event_label(SimpleNamespace(action="city_return")) == "退回"
+    assert application_wizard.event_label(SimpleNamespace(action="decide")) == "decide"  # not a 500
