@@ -124,7 +124,9 @@ def test_expert_register_happy_path(client, app_ctx):
 
 def test_expert_form_fields(client):
     soup = page(client.get(EXPERT_URL))
-    labels = [label.get_text(strip=True).lstrip("*") for label in soup.select("form .field > label, form .field > legend")]
+    labels = [
+        label.get_text(strip=True).lstrip("*") for label in soup.select("form .field > label, form .field > legend")
+    ]
     assert labels == [
         "帐户名称",
         "帐户密码",
