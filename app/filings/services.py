@@ -680,27 +680,23 @@ def _queue_order(model, sort, descending):
     return (first, model.id.desc() if descending else model.id.asc())
 
 
-def review_filings(
-    *,
+def _queue_select(
     wizard,
     user,
+    columns,
+    *,
     round_id=None,
     city_code=None,
     status=None,
     keyword=None,
-    page=1,
-    per_page=20,
     sort="submitted",
     descending=True,
 ):
-    """The review queue in the reviewer's scope, filtered, sorted by one of QUEUE_SORTS (default:
-    newest submission first) and paged by one of PAGE_SIZES."""
     model = wizard.model
     select = (
-        sa.select(model)
+        sa.select(*columns)
         .outerjoin(model.institution)
         .where(model.status != workflow.DRAFT)
-        .options(*wizard.hooks.list_options(wizard))
         .order_by(*_queue_order(model, sort, descending))
     )
     select = review_scope(select, model, user)
@@ -712,7 +708,25 @@ def review_filings(
         select = select.where(model.status == status)
     if keyword:
         select = select.where(institution_keyword(keyword))
+    return select
+
+
+def review_filings(*, wizard, user, page=1, per_page=20, **filters):
+    """The review queue in the reviewer's scope, filtered (round_id, city_code, status, keyword),
+    sorted by one of QUEUE_SORTS (``sort``, ``descending``; default: newest submission first) and
+    paged by one of PAGE_SIZES."""
+    select = _queue_select(wizard, user, [wizard.model], **filters).options(*wizard.hooks.list_options(wizard))
     return paginate(select, page=page, per_page=per_page if per_page in PAGE_SIZES else PAGE_SIZES[0])
+
+
+def queue_neighbours(*, wizard, user, filing_id, **filters):
+    """(previous id, next id) of ``filing_id`` in the review queue with ``filters``, in its order:
+    上一条 / 下一条 inside a review. One query of ids; (None, None) when it is not in that queue."""
+    ids = list(db.session.scalars(_queue_select(wizard, user, [wizard.model.id], **filters).limit(5000)))
+    if filing_id not in ids:
+        return None, None
+    at = ids.index(filing_id)
+    return (ids[at - 1] if at > 0 else None), (ids[at + 1] if at + 1 < len(ids) else None)
 
 
 def filings_approve(*, wizard, ids, actor, comment=None):

@@ -7,8 +7,11 @@ withdraw, the review queue, the review decision and the export. The views are th
 domain error that a view turns into a message and a redirect, or a 404 / 409.
 """
 
+from urllib.parse import parse_qsl
+
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from app.access import roles
 from app.filings import services, workflow
@@ -386,10 +389,9 @@ class FilingViews:
             return redirect_303(w.step_url(filing, w.steps[0].slug))
         return render("filings/withdraw.html", wizard=w, filing=filing, form=form, breadcrumb=w.breadcrumb(filing))
 
-    def view_queue(self):
-        """Review queue for this admin's level and scope, with filters."""
+    def _queue_filters(self, args):
+        """The review queue's filters and order from query arguments (bad values ignored)."""
         w = self.wizard
-        args = request.args
         status = args.get("status")
         if status is None:
             status = (
@@ -400,20 +402,25 @@ class FilingViews:
         if status and status not in workflow.STATUS_LABELS:
             status = ""
         sort = args.get("sort") if args.get("sort") in services.QUEUE_SORTS else "submitted"
-        descending = args.get("dir", "desc" if sort == "submitted" else "asc") != "asc"
-        per_page = args.get("per_page", type=db_int)
-        per_page = per_page if per_page in services.PAGE_SIZES else services.PAGE_SIZES[0]
-        page = services.review_filings(
-            wizard=w,
-            user=current_user,
+        return dict(
             round_id=args.get("round_id", type=db_int),
             city_code=args.get("city_code") or None,
             status=status or None,
             keyword=(args.get("q") or "").strip() or None,
-            page=args.get("page", 1, type=db_int),
-            per_page=per_page,
             sort=sort,
-            descending=descending,
+            descending=args.get("dir", "desc" if sort == "submitted" else "asc") != "asc",
+        )
+
+    def view_queue(self):
+        """Review queue for this admin's level and scope, with filters."""
+        w = self.wizard
+        args = request.args
+        filters = self._queue_filters(args)
+        status, sort, descending = filters["status"] or "", filters["sort"], filters["descending"]
+        per_page = args.get("per_page", type=db_int)
+        per_page = per_page if per_page in services.PAGE_SIZES else services.PAGE_SIZES[0]
+        page = services.review_filings(
+            wizard=w, user=current_user, page=args.get("page", 1, type=db_int), per_page=per_page, **filters
         )
         return render(
             "filings/review_queue.html",
@@ -477,6 +484,7 @@ class FilingViews:
             if not EmptyForm().validate_on_submit():
                 abort(400)
             action = request.form.get("action", "")
+            _, following = self._neighbours(filing)  # as the queue stood before this decision
             try:
                 transition = services.filing_review(
                     wizard=w,
@@ -493,8 +501,11 @@ class FilingViews:
                 error = str(exc)
             if error is None:
                 flash(f"已{w.action_label(transition)}：{w.title}状态为“{w.status_label(filing.status)}”。", "success")
-                return redirect_303(url_for(w.endpoints.queue))
+                if following is not None:  # on to the next one of the queue the reviewer came from
+                    return redirect_303(url_for(w.endpoints.review, filing_id=following, back=self._back() or None))
+                return redirect_303(url_for(w.endpoints.queue) + self._back())
         context = show_context(w, filing)
+        previous, following = self._neighbours(filing)
         if filing.status != workflow.RETURNED:
             # a resubmission: what the last 退回 pointed at, and what the owner changed since
             context["pinned_fields"], context["earlier_comment"] = services.last_pins(filing)
@@ -504,9 +515,30 @@ class FilingViews:
             error=error,
             comment=request.form.get("comment", ""),
             chosen_pins=set(request.form.getlist("pinned")),
-            breadcrumb=[("审核管理", None), (f"{w.title}审核", url_for(w.endpoints.queue)), ("审核", None)],
+            previous_id=previous,
+            next_id=following,
+            back=self._back(),
+            breadcrumb=[
+                ("审核管理", None),
+                (f"{w.title}审核", url_for(w.endpoints.queue) + self._back()),
+                ("审核", None),
+            ],
         )
         return render("filings/review.html", status=422 if error else 200, **context)
+
+    def _back(self):
+        """The query string of the queue the reviewer came from ("?status=...&sort=..."), or ""."""
+        back = request.values.get("back") or ""
+        return back if back.startswith("?") and len(back) < 500 else ""
+
+    def _neighbours(self, filing):
+        """(previous id, next id) of ``filing`` in the queue the reviewer came from (its filters
+        and order); (None, None) when it came from elsewhere."""
+        back = self._back()
+        if not back:
+            return None, None
+        filters = self._queue_filters(MultiDict(parse_qsl(back[1:])))
+        return services.queue_neighbours(wizard=self.wizard, user=current_user, filing_id=filing.id, **filters)
 
     def view_export(self):
         """Excel export of every filing in the admin's scope (optionally one round)."""

@@ -155,7 +155,9 @@ def test_nominate_score_and_publish(web, app, tmp_path):
     web.goto("/excellent/institutions")
     assert f"公示期 {today.isoformat()}" in web.inner_text("main") and "浏览器示范服务中心" in web.inner_text("main")
     web.goto("/awards/admin/")
-    web.click("button:has-text('发布评选结果')")
+    # still in the 公示期: 发布 needs the reason it cannot wait (kept in the 操作日志)
+    web.fill("[name=early_reason]", "表彰大会提前召开")
+    web.click("button:has-text('提前发布评选结果')")
     web.wait_for_selector("text=评选结果已发布")
     log_out(web)
 

@@ -73,3 +73,24 @@ def test_the_status_filter_offers_only_what_the_kind_reaches(client, app_ctx, pe
     assert reports == ["", "submitted", "approved", "returned"]  # one level: no 市级初审通过, no 不予认定
     applications = [o["value"] for o in page(client.get("/applications/review")).select("select[name=status] option")]
     assert "city_approved" in applications and "rejected" in applications
+
+
+def test_previous_and_next_inside_a_review_follow_the_queue(client, app_ctx, people):  # noqa: F811
+    first, second = submitted(people, people.institution, people.other)
+    login(client, people.province.username)
+    queue = page(client.get("/reports/review?status=submitted&sort=name&dir=asc"))
+    links = [a["href"] for a in queue.select("td.ops a") if a.get_text(strip=True) == "审核"]
+    assert len(links) == 2 and all("back=" in href for href in links)
+    one = page(client.get(links[0]))
+    assert one.select_one("a[rel=next]") is not None and one.select_one("a[rel=prev]") is None
+    two = page(client.get(one.select_one("a[rel=next]")["href"]))
+    assert two.select_one("a[rel=prev]") is not None and two.select_one("a[rel=next]") is None
+    # a decision goes on to the next one of the same queue
+    form = one.select_one("#decision form")
+    data = {"action": "approve", "back": form.select_one("input[name=back]")["value"]}
+    response = client.post(form["action"], data=data)
+    assert response.status_code == 303 and "back=" in response.headers["Location"]
+    assert links[1].split("?")[0] in response.headers["Location"]
+    # without a queue to follow there is nothing to step through
+    plain = page(client.get(links[1].split("?")[0]))
+    assert plain.select_one("a[rel=next]") is None and plain.select_one("a[rel=prev]") is None
