@@ -154,3 +154,32 @@ def test_refusing_needs_a_note(client, app, people):
     )
     login(client, people.institution.username)
     assert "补报申请未获同意：已超过补报期限" in text_of(page(client.get("/reports/")))
+
+
+def test_a_grant_needs_a_deadline_not_in_the_past_and_a_refusal_keeps_none(app, people):
+    """补报's decision, at its edges (mutation testing found them untested): a grant without an end
+    date or with one in the past is refused; a refusal records no end date even when one was sent."""
+    from app.blueprints.reports import reopen
+    from app.blueprints.reports.errors import ReportError
+    from tests.reports.conftest import user
+
+    close_round(app, people.round_id)
+    with app.test_request_context():
+        institution = user(people.institution.username)
+        province = user(people.province.username)
+        request = reopen.reopen_request_create(
+            user=institution, round_id=people.round_id, reason="系统故障未能按时填报"
+        )
+        for until in (None, local_today() - timedelta(days=1)):
+            try:
+                reopen.reopen_request_decide(request=request, grant=True, until=until, actor=province)
+            except ReportError as error:
+                assert "补报截止日期不能早于今天" in str(error)
+            else:
+                raise AssertionError(f"a grant until {until} was accepted")
+        db.session.refresh(request)
+        assert request.status == "pending"
+        refused = reopen.reopen_request_decide(
+            request=request, grant=False, until=local_today() + timedelta(days=5), note="已超过补报期限", actor=province
+        )
+        assert refused.status == "refused" and refused.until is None and refused.decided_at is not None
