@@ -101,14 +101,20 @@ class FilingViews:
         page = services.owner_filings(
             wizard=w, user=current_user, year=year, status=status, page=request.args.get("page", 1, type=db_int)
         )
-        current_round = services.round_current(w.round_kind)
+        extra = w.hooks.list_context(w, user=current_user)  # may give current_round and closed_message
+        if "current_round" in extra:
+            current_round = extra["current_round"]
+        else:
+            current_round = services.round_current(w.round_kind)
         context = dict(
             wizard=w,
             page=page,
             year=year,
             chosen_status=status,
             current_round=current_round,
-            closed_message=None if current_round else w.hooks.closed_message(w, user=current_user),
+            closed_message=None
+            if current_round or "closed_message" in extra
+            else w.hooks.closed_message(w, user=current_user),
             status_label=w.status_label,
             workflow=workflow,
             form=EmptyForm(),
@@ -116,7 +122,7 @@ class FilingViews:
             breadcrumb=[(w.breadcrumb_root, None), (w.breadcrumb_section, None)]
             + ([(w.list_label, None)] if w.list_label else []),
         )
-        context.update(w.hooks.list_context(w, user=current_user))  # may replace current_round, closed_message
+        context.update(extra)
         return render(w.list_template, **context)
 
     def view_new(self):

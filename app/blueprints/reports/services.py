@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import has_request_context, url_for
+from flask import request as http_request
 
 from app.blueprints.applications.models import Recognition
 from app.blueprints.applications.services import recognition_current
@@ -136,12 +137,25 @@ def recognised_years(institution_id, years):
     years = set(years)
     if not years:
         return set()
-    terms = db.session.execute(
-        sa.select(Recognition.term_start, Recognition.term_end).where(
-            Recognition.institution_id == institution_id, Recognition.revoked_at.is_(None)
-        )
-    ).all()
+    terms = _recognition_terms(institution_id)
     return {year for year in years if any(start <= year <= end for start, end in terms)}
+
+
+def _recognition_terms(institution_id):
+    """The institution's unrevoked terms [(start, end)], read once per request (the list page
+    asks for several sets of years)."""
+    kept = {}
+    if has_request_context():  # on the request itself: an app context (and ``g``) may outlive it
+        kept = getattr(http_request, "_recognition_terms", None)
+        if kept is None:
+            kept = http_request._recognition_terms = {}
+    if institution_id not in kept:
+        kept[institution_id] = db.session.execute(
+            sa.select(Recognition.term_start, Recognition.term_end).where(
+                Recognition.institution_id == institution_id, Recognition.revoked_at.is_(None)
+            )
+        ).all()
+    return kept[institution_id]
 
 
 def creatable_rounds(user, today=None):
