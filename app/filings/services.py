@@ -689,6 +689,7 @@ def _queue_select(
     city_code=None,
     status=None,
     keyword=None,
+    type_id=None,
     sort="submitted",
     descending=True,
 ):
@@ -708,6 +709,8 @@ def _queue_select(
         select = select.where(model.status == status)
     if keyword:
         select = select.where(institution_keyword(keyword))
+    if type_id:  # 机构类型
+        select = select.where(_institution_model().institution_type_id == type_id)
     return select
 
 

@@ -20,7 +20,7 @@ from app.filings.export import export_filings
 from app.forms import EmptyForm
 from app.htmx import is_htmx, redirect_303, render
 from app.inputs import db_int, year_int
-from app.reference.services import cities
+from app.reference.services import cities, dict_items
 from app.saved_forms import restored_formdata
 from app.utils import paginate_list, to_local, utcnow
 
@@ -413,6 +413,7 @@ class FilingViews:
             city_code=args.get("city_code") or None,
             status=status or None,
             keyword=(args.get("q") or "").strip() or None,
+            type_id=args.get("type_id", type=db_int),
             sort=sort,
             descending=args.get("dir", "desc" if sort == "submitted" else "asc") != "asc",
         )
@@ -435,6 +436,7 @@ class FilingViews:
             chosen_status=status,
             rounds=services.rounds_of(w.round_kind),
             cities=cities(),
+            institution_types=dict_items("institution_type") if w.needs_institution else [],
             status_label=w.status_label,
             workflow=workflow,
             waiting=services.waiting_count(wizard=w, user=current_user),

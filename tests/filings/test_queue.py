@@ -94,3 +94,25 @@ def test_previous_and_next_inside_a_review_follow_the_queue(client, app_ctx, peo
     # without a queue to follow there is nothing to step through
     plain = page(client.get(links[1].split("?")[0]))
     assert plain.select_one("a[rel=next]") is None and plain.select_one("a[rel=prev]") is None
+
+
+def test_the_queue_filters_by_institution_type(client, app_ctx, people):  # noqa: F811
+    import sqlalchemy as sa
+
+    from app.blueprints.auth.models import Institution
+    from app.reference.models import InstitutionType
+
+    mine, theirs = submitted(people, people.institution, people.other)
+    types = dict(db.session.execute(sa.select(InstitutionType.name, InstitutionType.id)).all())
+    for report_id, name in ((mine, "综合服务机构"), (theirs, "专业服务机构")):
+        institution = db.session.get(MonthlyReport, report_id).institution
+        db.session.execute(
+            sa.update(Institution).where(Institution.id == institution.id).values(institution_type_id=types[name])
+        )
+    db.session.commit()
+    login(client, people.province.username)
+    soup = page(client.get(f"/reports/review?status=submitted&type_id={types['专业服务机构']}"))
+    names = [row.select("td")[2].get_text(strip=True) for row in soup.select("table.list tbody tr")]
+    assert names == ["株洲调度测试机构"]
+    offered = [o.get_text(strip=True) for o in soup.select("select[name=type_id] option")]
+    assert offered[0] == "全部" and "专业服务机构" in offered
