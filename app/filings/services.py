@@ -732,6 +732,18 @@ def queue_neighbours(*, wizard, user, filing_id, **filters):
     return (ids[at - 1] if at > 0 else None), (ids[at + 1] if at + 1 < len(ids) else None)
 
 
+def approval_for(*, wizard, filing, user):
+    """The 通过 transition ``user`` may make on ``filing`` from the review queue now, or None."""
+    return next(
+        (
+            t
+            for t in review_actions(wizard=wizard, filing=filing, user=user)
+            if t.target in (workflow.CITY_APPROVED, workflow.APPROVED)
+        ),
+        None,
+    )
+
+
 def filings_approve(*, wizard, ids, actor, comment=None):
     """通过所选: each chosen filing the actor may approve now is approved by its own transition
     (compare-and-set, audited, its owner told), one after another. Returns (approved filings,
@@ -744,14 +756,7 @@ def filings_approve(*, wizard, ids, actor, comment=None):
         except NotFound:
             skipped.append((filing_id, "不在您的审核范围内"))
             continue
-        approve = next(
-            (
-                t
-                for t in review_actions(wizard=wizard, filing=filing, user=actor)
-                if t.target in (workflow.CITY_APPROVED, workflow.APPROVED)
-            ),
-            None,
-        )
+        approve = approval_for(wizard=wizard, filing=filing, user=actor)
         if approve is None:
             skipped.append((filing, f"当前状态为“{wizard.status_label(filing.status)}”，不能通过"))
             continue

@@ -445,12 +445,7 @@ class FilingViews:
             per_page=per_page,
             page_sizes=services.PAGE_SIZES,
             can_approve={
-                f.id
-                for f in page.items
-                if any(
-                    t.target in (workflow.CITY_APPROVED, workflow.APPROVED)
-                    for t in services.review_actions(wizard=w, filing=f, user=current_user)
-                )
+                f.id for f in page.items if services.approval_for(wizard=w, filing=f, user=current_user) is not None
             },
             form=EmptyForm(),
             breadcrumb=[("审核管理", None), (f"{w.title}审核", None)],

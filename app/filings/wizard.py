@@ -17,7 +17,7 @@ from typing import Callable
 
 from flask import url_for
 
-from app.filings import workflow
+from app.filings import services, workflow
 from app.filings.hooks import Hooks
 
 
@@ -168,13 +168,9 @@ class Wizard:
         ]
 
     def pinned(self, filing):
-        """Field and attachment keys the latest 退回 pinned, and its comment."""
-        if filing.status != workflow.RETURNED:
-            return set(), None
-        for event in reversed(filing.events):
-            if event.to_status == workflow.RETURNED:
-                return set(event.pinned or []), event.comment
-        return set(), None
+        """Field and attachment keys the latest 退回 pinned, and its comment, while the filing is
+        still returned (for its owner's steps)."""
+        return services.last_pins(filing) if filing.status == workflow.RETURNED else (set(), None)
 
     def breadcrumb(self, filing=None, label=None):
         return [
