@@ -251,7 +251,10 @@ def test_submit_review_return_pinned_and_approve(client, app, people):
         stat = db.session.scalar(sa.select(ReportMonthStat))
         assert (stat.city_code, stat.reports, str(stat.revenue)) == ("430100", 1, "160.00")  # counted in the rollup
         assert [
-            e.action for e in db.session.scalars(sa.select(ReviewEvent).where(ReviewEvent.filing_id == report_id))
+            e.action
+            for e in db.session.scalars(
+                sa.select(ReviewEvent).where(ReviewEvent.filing_id == report_id).order_by(ReviewEvent.id)
+            )
         ] == ["submit", "return", "submit", "approve"]
         assert (
             db.session.scalar(sa.select(sa.func.count(Message.id)).where(Message.user_id == people.institution.id)) == 2
