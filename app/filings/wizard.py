@@ -124,11 +124,12 @@ class Wizard:
         return self.action_labels.get(transition.name) or transition.label
 
     def event_label(self, event):
-        """The name of a recorded transition (an action code no longer known shows as it is)."""
+        """The name of a recorded transition, or of an event the module records itself (its
+        ``action_labels``, e.g. 撤销发布); an action code no longer known shows as it is."""
         try:
             return self.action_label(workflow.find(self.levels, event.action))
         except workflow.TransitionError:
-            return event.action
+            return self.action_labels.get(event.action, event.action)
 
     def edit_heading(self):
         return self.edit_label or f"编辑{self.title}信息"
