@@ -135,6 +135,7 @@ MATRIX = {
     "/complaints/admin/stats.xlsx": {PROV},
     "/awards/admin/": {PROV},
     "/awards/admin/reviewers": {PROV},
+    "/awards/admin/unpublish": {PROV},  # 撤销发布 (confirmation page)
 }
 
 # GET pages deliberately left out of the matrix, each with the reason (none so far)

@@ -2,7 +2,17 @@
 
 import re
 
-from wtforms import DateField, FieldList, FormField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from app.blueprints.awards.models import CHARGE_MODES
@@ -209,3 +219,29 @@ class PublicityForm(BaseForm):
     def validate_ends(self, field):
         if field.data and self.starts.data and field.data < self.starts.data:
             raise ValidationError("公示结束日期不能早于开始日期。")
+
+
+REASON_MAX = 300
+
+
+class UnpublishForm(BaseForm):
+    """撤销发布: why (required; the 操作日志 keeps it and the applicants are told); ``seen`` is the
+    发布 time the page showed, so a repeated request is recognised (publication.results_unpublish)."""
+
+    reason = TextAreaField(
+        "撤销发布的理由",
+        [required("请填写撤销发布的理由。"), Length(max=REASON_MAX, message=f"理由不能超过 {REASON_MAX} 字。")],
+    )
+    seen = HiddenField()
+
+
+class OverrideForm(BaseForm):
+    """未全部评分时确定评选结果: the reason the decision cannot wait for the missing scores (required)."""
+
+    override_reason = TextAreaField(
+        "未全部评分仍确定结果的理由",
+        [
+            required("请填写未全部评分仍确定结果的理由。"),
+            Length(max=REASON_MAX, message=f"理由不能超过 {REASON_MAX} 字。"),
+        ],
+    )

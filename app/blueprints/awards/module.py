@@ -1,6 +1,6 @@
 """What the awards module contributes to the app (app/modules.py)."""
 
-from app.blueprints.awards import bp, publication, routes, services  # noqa: F401  (importing the views puts them on bp)
+from app.blueprints.awards import bp, institution_section, publication, routes, services  # noqa: F401  (importing the views puts them on bp)
 from app.blueprints.awards.wizard import WIZARDS
 from app.modules import Entry, MenuItem, Module
 
@@ -35,6 +35,7 @@ module = Module(
         ),
     ),
     home_counts=(services.home_counts,),
+    admin_institution_sections=(institution_section.sections,),
     profile_hooks=(services.expert_profile_changed,),
     wizards=WIZARDS,
     action_labels={
@@ -52,5 +53,8 @@ module = Module(
         "award.publicity_open": "开始评选结果公示",
         "award.publicity_update": "修改评选结果公示",
         "award.publish": "发布评选结果",
+        "award.unpublish": "撤销发布评选结果",
+        "award.unpublish_nomination": "撤销申报的入选/未入选",
+        "award.results_override": "未全部评分确定评选结果",
     },
 )

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from functools import partial
 
 import sqlalchemy as sa
+from flask import url_for
 from sqlalchemy.orm import selectinload
 
-from app.audit import audit
+from app.audit import AuditLog, audit
 from app.blueprints.auth.models import Institution
 from app.blueprints.awards.models import AwardPublication, AwardResult
 from app.blueprints.awards.reviews import nomination_region
@@ -16,7 +17,10 @@ from app.blueprints.portal.services import DIRECTORIES, DirectorySource, HomeBlo
 from app.extensions import db
 from app.filings import services as filings
 from app.filings import workflow
-from app.filings.models import Filing, Round
+from app.filings.models import Filing, ReviewEvent, Round
+from app.forms import is_mobile
+from app.inbox import notify
+from app.sms import send_sms
 from app.utils import local_today, paginate, utcnow
 
 # ---- 公示 and 发布 -----------------------------------------------------------------------------------
@@ -137,6 +141,163 @@ def results_publish(*, round, actor, early_reason=None):
     )
     db.session.commit()
     return publication
+
+
+@dataclass
+class Withdrawal:
+    """What 撤销发布 did: how many nominations went back to 待评审, and whether this request found
+    it done already (a double click or a retry: ``repeated``; ``by`` names who withdrew it)."""
+
+    publication: AwardPublication
+    count: int
+    repeated: bool = False
+    by: str = ""
+
+
+def _last_withdrawal(round):
+    return db.session.scalar(
+        sa.select(AuditLog)
+        .where(
+            AuditLog.action == "award.unpublish", AuditLog.target_type == "Round", AuditLog.target_id == str(round.id)
+        )
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    )
+
+
+def last_withdrawal(round):
+    """The latest 撤销发布 of ``round`` (its AuditLog entry: who, when, ``after["reason"]``), or None."""
+    return _last_withdrawal(round) if round is not None else None
+
+
+def publication_token(publication):
+    """What the 撤销发布 form carries of the publication it was shown (its 发布 time), so a repeat of
+    the same request is told apart from an attempt on a publication that no longer stands."""
+    return publication.published_at.isoformat() if publication and publication.published_at else ""
+
+
+def published_counts(round):
+    """[(wizard, 入选, 未入选)] per kind of ``round``'s published results: what 撤销发布 takes back."""
+    counts = {
+        (kind, status): count
+        for kind, status, count in db.session.execute(
+            sa.select(Filing.kind, Filing.status, sa.func.count(Filing.id))
+            .join(AwardResult, AwardResult.filing_id == Filing.id)
+            .where(
+                Filing.round_id == round.id,
+                Filing.kind.in_(BY_KIND),
+                Filing.status.in_((workflow.APPROVED, workflow.REJECTED)),
+            )
+            .group_by(Filing.kind, Filing.status)
+        )
+    }
+    return [
+        (wizard, counts.get((kind, workflow.APPROVED), 0), counts.get((kind, workflow.REJECTED), 0))
+        for kind, wizard in BY_KIND.items()
+    ]
+
+
+def results_unpublish(*, round, reason, actor, seen=None):
+    """撤销发布: the round goes back to where it was before 发布 (公示 opened, 入选 / 未入选 kept and
+    editable): its nominations return from 入选 / 未入选 to 待评审 and leave the portal, each with a
+    review event and an audit line, and every owner who was told of the result is told it is
+    withdrawn (站内消息 and SMS, sent after the commit). Commits.
+
+    Under the round's row lock, and the publication and each nomination change by compare-and-set,
+    so a second 撤销 (a double click, another admin) applies nothing twice: finding the publication
+    withdrawn already with ``seen`` (the 发布 time the form showed) it returns ``repeated``."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise AwardError("请填写撤销发布的理由。")
+    filings.round_lock(round)
+    publication = publication_of(round)
+    if publication is None:
+        raise AwardError("本评选年度的评选结果尚未公示，无需撤销发布。")
+    if publication.published_at is None:
+        last = _last_withdrawal(round)
+        if seen and last is not None and (last.after or {}).get("published_at") == seen:
+            return Withdrawal(publication, (last.after or {}).get("count", 0), repeated=True, by=last.actor_name)
+        raise AwardError("评选结果尚未发布（或已撤销发布），无需撤销。")
+    if seen and seen != publication_token(publication):
+        raise AwardError("评选结果在您打开本页后已重新发布，请核对后再撤销。")
+    published_at = publication.published_at
+    nominations = db.session.scalars(
+        sa.select(Filing)
+        .join(AwardResult, AwardResult.filing_id == Filing.id)
+        .where(
+            Filing.round_id == round.id,
+            Filing.kind.in_(BY_KIND),
+            Filing.status.in_((workflow.APPROVED, workflow.REJECTED)),
+        )
+        .options(selectinload(Filing.owner))
+        .order_by(Filing.id)
+    ).all()
+    withdrawn = db.session.execute(
+        sa.update(AwardPublication)
+        .where(AwardPublication.id == publication.id, AwardPublication.published_at.is_not(None))
+        .values(published_at=None, published_by_id=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if withdrawn != 1:  # cannot happen under the round lock; never half-withdraw if it does
+        db.session.rollback()
+        raise AwardError("评选结果的状态已变化，请刷新页面后重试。")
+    now = utcnow()
+    before = {n.id: n.status for n in nominations}
+    changed = db.session.execute(
+        sa.update(Filing)
+        .where(Filing.id.in_(list(before)), Filing.status.in_((workflow.APPROVED, workflow.REJECTED)))
+        .values(status=PROVINCE_STAGE[0], version=Filing.version + 1, updated_at=now, decided_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != len(before):
+        db.session.rollback()
+        raise AwardError("部分申报的状态已变化，请刷新页面后重试。")
+    selected = sum(1 for status in before.values() if status == workflow.APPROVED)
+    for nomination in nominations:
+        wizard = wizard_of(nomination)
+        db.session.add(
+            ReviewEvent(
+                filing_id=nomination.id,
+                actor_id=actor.id,
+                action="unpublish",
+                from_status=before[nomination.id],
+                to_status=PROVINCE_STAGE[0],
+                comment=reason,
+            )
+        )
+        audit(
+            "award.unpublish_nomination",
+            summary=f"撤销发布{wizard.title}的评选结果（{wizard.status_label(before[nomination.id])}）",
+            target=nomination,
+            before={"status": before[nomination.id]},
+            after={"status": PROVINCE_STAGE[0], "reason": reason},
+            actor=actor,
+        )
+        _tell_withdrawn(wizard, nomination, round, reason)
+    audit(
+        "award.unpublish",
+        summary=f"撤销发布{round.title}评选结果：入选 {selected} 项，共 {len(nominations)} 项退回待评审",
+        target=round,
+        before={"published_at": published_at.isoformat()},
+        after={"published_at": published_at.isoformat(), "reason": reason, "count": len(nominations)},
+        actor=actor,
+    )
+    db.session.commit()
+    db.session.refresh(publication)
+    return Withdrawal(publication, len(nominations))
+
+
+def _tell_withdrawn(wizard, nomination, round, reason):
+    """The owner was told the result on 发布 (filings._tell_owner): tell it the result is withdrawn."""
+    title = f"您的{wizard.title}（{round.title}）评选结果已撤销发布"
+    notify(
+        nomination.owner,
+        title,
+        f"撤销理由：{reason}。评选结果更正后将重新发布，届时另行通知。",
+        link=url_for(wizard.endpoints.show, filing_id=nomination.id),
+    )
+    if is_mobile(nomination.owner.phone):
+        send_sms(nomination.owner.phone, f"【湖南省中小企业服务中心】{title}，更正后将重新发布。请登录系统查看详情。")
 
 
 # ---- what the portal shows ---------------------------------------------------------------------------
@@ -265,8 +426,6 @@ def published_count(key):
 
 def home_block():
     """The 首页 block 优秀评选: published counts, and the 公示 while it runs."""
-    from flask import url_for
-
     block = HomeBlock(
         "优秀评选",
         url_for("portal.list_excellent_institutions"),

@@ -13,6 +13,7 @@ from app.blueprints.awards.forms import (
     CriteriaForm,
     EmployerVerifyForm,
     PublicityForm,
+    UnpublishForm,
     score_form,
 )
 from app.blueprints.awards.wizard import WIZARDS, wizard_of
@@ -69,6 +70,7 @@ def _judging_page(chosen, form, status=200):
         round=chosen,
         rounds=services.award_rounds(),
         publication=pub,
+        withdrawal=publication.last_withdrawal(chosen) if pub and pub.published_at is None else None,
         progress=services.round_progress(chosen) if chosen else [],
         form=form,
         today=local_today(),
@@ -113,6 +115,47 @@ def publish_results():
             "success",
         )
     return redirect_303(url_for("awards.show_judging", round_id=chosen.id))
+
+
+@bp.route("/admin/unpublish", methods=["GET", "POST"])
+@roles("province_admin")
+def unpublish_results():
+    """撤销发布: a confirmation page asking the reason (required); the results leave the portal and
+    the round returns to its 公示. 404 without a 评选年度; when nothing is published the page says so;
+    a repeated request lands on 评审管理 as the first did."""
+    chosen = _round() or abort(404)
+    pub = services.publication_of(chosen)
+    form = UnpublishForm(data={"seen": publication.publication_token(pub)} if request.method == "GET" else None)
+    error = None
+    if form.validate_on_submit():
+        try:
+            done = publication.results_unpublish(
+                round=chosen, reason=form.reason.data, actor=current_user, seen=form.seen.data
+            )
+        except services.AwardError as exc:
+            error = str(exc)
+        else:
+            if done.repeated and done.by != current_user.username:
+                flash(f"评选结果已由 {done.by} 撤销发布。", "info")
+            else:
+                flash(
+                    f"已撤销发布评选结果：{done.count} 项申报退回待评审，门户网站不再显示，已通知各申报单位。"
+                    "更正后可重新发布。",
+                    "success",
+                )
+            return redirect_303(url_for("awards.show_judging", round_id=chosen.id))
+    return render(
+        "awards/unpublish.html",
+        status=422 if (form.errors or error) else 200,
+        round=chosen,
+        publication=pub,
+        counts=publication.published_counts(chosen) if pub and pub.published_at else [],
+        form=form,
+        error=error,
+        breadcrumb=_crumbs(
+            ("评审管理", url_for("awards.show_judging", round_id=chosen.id)), ("撤销发布评选结果", None)
+        ),
+    )
 
 
 @bp.route("/admin/reviewers")

@@ -17,7 +17,13 @@ STATUS_LABELS = {
     workflow.APPROVED: "入选",
     workflow.REJECTED: "未入选",
 }
-ACTION_LABELS = {"city_approve": "资格审查通过", "province_approve": "入选", "province_reject": "未入选"}
+# "unpublish" is no transition: 撤销发布 (publication.results_unpublish) records it on each nomination
+ACTION_LABELS = {
+    "city_approve": "资格审查通过",
+    "province_approve": "入选",
+    "province_reject": "未入选",
+    "unpublish": "撤销发布",
+}
 
 
 class AwardHooks(Hooks):
