@@ -155,11 +155,14 @@ class MixUser(FastHttpUser):
         fields = self.form(session, action, action, "审核详情（表单）")
         if fields is None:
             return
+        # the page's own default decision (通过: "approve" for a report, "province_approve" for an
+        # application at the province level); one in four is the 退回 of the same level instead
+        approve = dict(fields).get("action") or "approve"
         if self.rng.random() < 0.25:
-            mix.set_field(fields, "action", "return")
+            mix.set_field(fields, "action", approve.replace("approve", "return"))
             mix.set_field(fields, "comment", "请补充服务活动说明（基准测试）。")
         else:
-            mix.set_field(fields, "action", "approve")
+            mix.set_field(fields, "action", approve)
         self.post(session, action, fields, kind)
 
     @task
