@@ -46,6 +46,8 @@ class Module:
     directory_sources: tuple = ()  # (key, DirectorySource) for the portal's public lists
     big_data: object = None  # provider(year=None) of 调度大数据
     institution_sections: tuple = ()  # provider(institution) -> (title, items) or None
+    # provider(institution, *, viewer, args) -> [AdminSection]: the admins' 机构详情 page
+    admin_institution_sections: tuple = ()
     search_sources: tuple = ()  # SearchSource; a key declared earlier is replaced
     entries: tuple = ()  # Entry
     home_counts: tuple = ()  # provider(user) -> iterable of HomeCount, for the 管理首页
@@ -77,6 +79,18 @@ class Wiring:
     field_labels: dict
     jobs: list = field(default_factory=list)
     schedules: list = field(default_factory=list)
+    admin_institution_sections: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AdminSection:
+    """One section of the admins' 机构详情 page: ``template`` (the module's own partial) is
+    rendered with ``context``; ``key`` is the section's id on the page."""
+
+    key: str
+    title: str
+    template: str
+    context: dict = field(default_factory=dict)
 
 
 def merge(modules, menu_groups):
@@ -131,6 +145,7 @@ def merge(modules, menu_groups):
         field_labels=fields,
         jobs=[kind for module in modules for kind in module.jobs],
         schedules=[kind for module in modules for kind in module.schedules],
+        admin_institution_sections=[p for module in modules for p in module.admin_institution_sections],
     )
 
 

@@ -1,6 +1,6 @@
 """What the admin module contributes to the app (app/modules.py)."""
 
-from app.blueprints.admin import bp, display, reference_routes, routes, services  # noqa: F401  (importing the views puts them on bp)
+from app.blueprints.admin import bp, display, institutions, reference_routes, routes, services  # noqa: F401  (importing the views puts them on bp)
 from app.modules import MenuItem, Module
 
 module = Module(
