@@ -2,12 +2,11 @@
 
 from decimal import Decimal
 
-import sqlalchemy as sa
 from flask import send_file
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.filings import services, workflow
+from app.filings import services
 from app.reference.services import region_name
 from app.spreadsheets import xlsx_file, xlsx_workbook, xlsxwriter_row
 from app.utils import format_date, format_datetime, local_today
@@ -15,24 +14,33 @@ from app.utils import format_date, format_datetime, local_today
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def export_filings(wizard, user, *, round_id=None):
-    """The .xlsx of every filing in the reviewer's scope (optionally one round), as of now."""
-    out = xlsx_file(lambda out: _write_filings(out, wizard, user, round_id))
+def export_filings(wizard, user, **filters):
+    """The .xlsx of the review queue as filtered and ordered (``filters`` as for
+    ``services.review_filings``: round_id, city_code, status, keyword, type_id, late, sort,
+    descending): exactly its rows, every page. No filters: every filing in the reviewer's scope;
+    ``sort=None``: by 市州, then as filed."""
+    out = xlsx_file(lambda out: _write_filings(out, wizard, user, filters))
     name = f"{wizard.title}_{format_date(local_today())}.xlsx"
     return send_file(out, mimetype=XLSX, as_attachment=True, download_name=name)  # RFC 5987 name
 
 
-def _write_filings(out, wizard, user, round_id):
+def _write_filings(out, wizard, user, filters):
     model = wizard.model
-    select = (
-        sa.select(model)
-        .where(model.status != workflow.DRAFT)
-        .options(selectinload(model.institution), selectinload(model.round), selectinload(model.attachments))
-        .order_by(model.city_code, model.id)
+    filters = dict(filters)
+    by_region = filters.get("sort") is None
+    filters["sort"] = filters.get("sort") or "submitted"
+    select = services.queue_select(wizard=wizard, user=user, **filters).options(
+        selectinload(model.institution), selectinload(model.round), selectinload(model.attachments)
     )
-    select = services.review_scope(select, model, user)
-    if round_id:
-        select = select.where(model.round_id == round_id)
+    if by_region:
+        select = select.order_by(None).order_by(model.city_code, model.id)
+    late = set(
+        db.session.scalars(
+            services.queue_select(wizard=wizard, user=user, columns=[model.id], **{**filters, "late": True}).order_by(
+                None
+            )
+        )
+    )
     workbook = xlsx_workbook(out, constant_memory=True)
     sheet = workbook.add_worksheet(wizard.title[:30])
     headers = ["序号", "批次", "机构名称", "机构代码", "所在市州", "所在区县", "联系人", "联系方式"]
@@ -60,9 +68,10 @@ def _write_filings(out, wizard, user, round_id):
                 len(filing.attachments),
                 wizard.status_label(filing.status),
                 format_datetime(filing.submitted_at),
+                "逾期报送" if filing.id in late else "按时报送",
             ]
         )
-    xlsxwriter_row(sheet, 0, headers + (sample_labels or []) + ["附件数", "审核状态", "提交时间"])
+    xlsxwriter_row(sheet, 0, headers + (sample_labels or []) + ["附件数", "审核状态", "提交时间", "报送情况"])
     for number, row in enumerate(rows, start=1):
         xlsxwriter_row(sheet, number, row)  # text as text: a 联系人 of "=HYPERLINK(...)" is not a formula
     workbook.close()

@@ -60,6 +60,12 @@ class Hooks:
         """Short notes shown above a filing on 查看 / 审核 (e.g. 逾期报送, an explained anomaly)."""
         return []
 
+    def late_clause(self, wizard):
+        """逾期报送 as a SQL condition when the module records lateness itself (e.g. a column set at
+        the first submission); None: the engine derives it from the round's deadline and the first
+        submission (``services.first_submission_late``)."""
+        return None
+
     def locked_rows(self, wizard, filings):
         """{filing id: (label, url or None)} for the owner's list: rows the owner may not edit now,
         with what they offer instead of 编辑 (e.g. 申请补报 after a deadline)."""

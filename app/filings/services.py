@@ -1,5 +1,9 @@
 """Rules of the filing engine: drafts, steps, attachments, submission, review, scoping."""
 
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import datetime, time, timedelta, timezone
+
 import sqlalchemy as sa
 from flask import current_app, url_for
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +17,7 @@ from app.filings.models import Attachment, Filing, ReviewEvent, Round
 from app.forms import is_mobile
 from app.inbox import notify
 from app.sms import send_sms
-from app.utils import format_datetime, local_today, paginate, utcnow
+from app.utils import CHINA, format_datetime, local_today, paginate, utcnow
 
 
 class FilingError(ValueError):
@@ -426,34 +430,89 @@ def filing_review(*, wizard, filing, action, actor, comment=None, pinned=None):
     return filing_transition(wizard=wizard, filing=filing, action=action, actor=actor, comment=comment, pinned=pinned)
 
 
-def submitted_values(wizard, filing):
+def submitted_values(wizard, filing, sections=None):
     """{key: [label, value as shown with its unit]} of every field 查看 shows (the module's own
     lines included, e.g. one per 服务类别): what the filing said at this submission."""
     values = {}
-    for _title, rows in wizard.hooks.detail_sections(wizard, filing):
+    for _title, rows in sections if sections is not None else wizard.hooks.detail_sections(wizard, filing):
         for label, value, unit, key in rows:
             shown = "" if value is None else str(value)
             values[key] = [str(label), f"{shown} {unit}".strip() if unit and shown not in ("", "—") else shown]
     return values
 
 
-def filing_changes(filing):
-    """[(label, before, now)] of what the latest submission changed against the one before it
-    (a resubmission after 退回); [] for a first submission or a filing submitted before values were
-    kept."""
-    submissions = [e for e in filing.events if e.action == "submit" and e.submitted_values is not None]
-    if len(submissions) < 2:
-        return []
-    before, now = submissions[-2].submitted_values, submissions[-1].submitted_values
+@dataclass
+class Revision:
+    """What the latest 退回 asked for and what has changed since: the reviewer of a resubmission
+    and the owner editing a returned filing see the same list (``filing_revision``).
+
+    ``pinned``: [(key, "section：label", step slug or None)] the last 退回 pointed at; ``changes``:
+    [(label, before, now)]; ``pending``: "now" is the owner's draft, not submitted again yet."""
+
+    comment: str | None = None
+    pinned: list = dc_field(default_factory=list)
+    changes: list = dc_field(default_factory=list)
+    pending: bool = False
+    pinned_keys: set = dc_field(default_factory=set)
+    changed_keys: set = dc_field(default_factory=set)
+
+    def __bool__(self):
+        return bool(self.comment or self.pinned or self.changes)
+
+
+def _compare(before, now):
+    """[(key, label, before, now)] of each value that differs between two submitted_values."""
     changes = []
     for key, (label, value) in now.items():
         old = before.get(key, [label, ""])[1]
         if old != value:
-            changes.append((label, old or "—", value or "—"))
+            changes.append((key, label, old or "—", value or "—"))
     for key, (label, value) in before.items():
         if key not in now:
-            changes.append((label, value or "—", "—"))
+            changes.append((key, label, value or "—", "—"))
     return changes
+
+
+def filing_revision(wizard, filing):
+    """The last 退回's comment and pinned items, and each field changed (old -> new): against the
+    previous submission for a filing submitted again, against the latest submission while the owner
+    edits (returned or withdrawn to draft; ``pending``). Empty for a filing never returned nor
+    resubmitted, or submitted before values were kept."""
+    submissions = [e.submitted_values for e in filing.events if e.action == "submit" and e.submitted_values is not None]
+    pending = filing.status in workflow.EDITABLE
+    keys, comment = last_pins(filing)
+    if pending and filing.status != workflow.RETURNED:
+        keys, comment = set(), None  # withdrawn to draft: any 退回 was answered by a later submission
+    sections = wizard.hooks.detail_sections(wizard, filing) if pending or keys else None
+    changes = []
+    if pending and submissions:
+        changes = _compare(submissions[-1], submitted_values(wizard, filing, sections))
+    elif not pending and len(submissions) >= 2:
+        changes = _compare(submissions[-2], submissions[-1])
+    pinned, names = [], {}
+    if keys:
+        where = {key: f"{title}：{label}" for title, rows in sections for label, _v, _u, key in rows}
+        slugs = {}
+        for step in wizard.steps:
+            for name in step.field_names(step.make_form(filing)):
+                slugs.setdefault(name, step.slug)
+        names = {f"attachment:{a.id}": a.original_name for a in filing.attachments}
+        for key in sorted(keys, key=lambda k: (k.startswith("attachment:"), list(where).index(k) if k in where else 0)):
+            if key.startswith("attachment:"):
+                pinned.append((key, f"附件：{names.get(key, '（已删除）')}", wizard.ATTACHMENTS))
+            elif key in where:
+                pinned.append((key, where[key], slugs.get(key)))
+    changed = {key for key, *_ in changes}
+    # a pinned attachment deleted since has been dealt with as much as a changed field
+    changed |= {key for key in keys if key.startswith("attachment:") and key not in names} if keys else set()
+    return Revision(
+        comment=comment,
+        pinned=pinned,
+        changes=[(label, old, new) for _key, label, old, new in changes],
+        pending=pending,
+        pinned_keys=keys,
+        changed_keys=changed,
+    )
 
 
 def last_pins(filing):
@@ -680,6 +739,42 @@ def _queue_order(model, sort, descending):
     return (first, model.id.desc() if descending else model.id.asc())
 
 
+def first_submission_late(wizard):
+    """Whether a filing was first submitted after its round's deadline (逾期报送), as a SQL
+    condition (never NULL): the first 提交 is the earliest submit event (a filing without events,
+    e.g. imported, counts its submission time); late means on a China-time day after the round's
+    ``closes_on``. A module that records lateness itself says so with ``Hooks.late_clause``."""
+    model = wizard.model
+    first_event = (
+        sa.select(sa.func.min(ReviewEvent.created_at))
+        .where(ReviewEvent.filing_id == model.id, ReviewEvent.action == "submit")
+        .correlate(model)
+        .scalar_subquery()
+    )
+    first = sa.func.coalesce(first_event, model.submitted_at)
+    rounds = db.session.execute(sa.select(Round.id, Round.closes_on).where(Round.kind == wizard.round_kind)).all()
+    if not rounds:
+        return sa.false()
+    # the first moment past the deadline, as stored (naive UTC): the next China-time midnight
+    bound = sa.case({round_id: _day_after_utc(closes_on) for round_id, closes_on in rounds}, value=model.round_id)
+    return sa.and_(first.is_not(None), bound.is_not(None), first >= bound)
+
+
+def _day_after_utc(day):
+    """The China-time midnight that ends ``day``, as the naive UTC the columns store."""
+    midnight = datetime.combine(day + timedelta(days=1), time(), tzinfo=CHINA)
+    return midnight.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def late_clause(wizard):
+    """逾期报送 as a SQL condition for this kind (the module's record, or derived from the round)."""
+    clause = wizard.hooks.late_clause(wizard)
+    return first_submission_late(wizard) if clause is None else clause
+
+
+LATE_CHOICES = {"1": True, "0": False}  # the review queue's 报送情况 filter: 逾期报送 / 按时报送
+
+
 def _queue_select(
     wizard,
     user,
@@ -690,6 +785,7 @@ def _queue_select(
     status=None,
     keyword=None,
     type_id=None,
+    late=None,
     sort="submitted",
     descending=True,
 ):
@@ -700,6 +796,9 @@ def _queue_select(
         .where(model.status != workflow.DRAFT)
         .order_by(*_queue_order(model, sort, descending))
     )
+    if late is not None:
+        clause = late_clause(wizard)
+        select = select.where(clause if late else sa.not_(clause))
     select = review_scope(select, model, user)
     if round_id:
         select = select.where(model.round_id == round_id)
@@ -715,11 +814,24 @@ def _queue_select(
 
 
 def review_filings(*, wizard, user, page=1, per_page=20, **filters):
-    """The review queue in the reviewer's scope, filtered (round_id, city_code, status, keyword),
-    sorted by one of QUEUE_SORTS (``sort``, ``descending``; default: newest submission first) and
+    """The review queue in the reviewer's scope, filtered (round_id, city_code, status, keyword,
+    type_id, late), sorted by one of QUEUE_SORTS (``sort``, ``descending``; default: newest submission first) and
     paged by one of PAGE_SIZES."""
     select = _queue_select(wizard, user, [wizard.model], **filters).options(*wizard.hooks.list_options(wizard))
     return paginate(select, page=page, per_page=per_page if per_page in PAGE_SIZES else PAGE_SIZES[0])
+
+
+def queue_select(*, wizard, user, columns=None, **filters):
+    """The review queue's select (every row, in its order) for a page, its neighbours or the export."""
+    return _queue_select(wizard, user, columns or [wizard.model], **filters)
+
+
+def late_ids(*, wizard, ids):
+    """Which of ``ids`` were 逾期报送 (the queue's mark): one query."""
+    if not ids:
+        return set()
+    model = wizard.model
+    return set(db.session.scalars(sa.select(model.id).where(model.id.in_(list(ids)), late_clause(wizard))))
 
 
 def queue_neighbours(*, wizard, user, filing_id, **filters):

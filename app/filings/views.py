@@ -212,6 +212,8 @@ class FilingViews:
             "current": current,
             "pinned_fields": pinned,
             "return_comment": comment,
+            # what the 退回 asked and what the owner changed since, as the reviewer will see it
+            "revision": services.filing_revision(w, filing) if filing.status == workflow.RETURNED else None,
             "breadcrumb": w.breadcrumb(filing),
             "status_label": w.status_label,
             "workflow": workflow,
@@ -395,11 +397,13 @@ class FilingViews:
             return redirect_303(w.step_url(filing, w.steps[0].slug))
         return render("filings/withdraw.html", wizard=w, filing=filing, form=form, breadcrumb=w.breadcrumb(filing))
 
-    def _queue_filters(self, args):
-        """The review queue's filters and order from query arguments (bad values ignored)."""
+    def _queue_filters(self, args, default_status=True):
+        """The review queue's filters and order from query arguments (bad values ignored). Without a
+        ``status`` the queue shows what waits for this reviewer (``default_status``), the export
+        everything."""
         w = self.wizard
         status = args.get("status")
-        if status is None:
+        if status is None and default_status:
             status = (
                 workflow.SUBMITTED
                 if current_user.role == "city_admin" or w.levels == ("city",)
@@ -414,6 +418,7 @@ class FilingViews:
             status=status or None,
             keyword=(args.get("q") or "").strip() or None,
             type_id=args.get("type_id", type=db_int),
+            late=services.LATE_CHOICES.get(args.get("late")),  # 报送情况: 逾期报送 / 按时报送
             sort=sort,
             descending=args.get("dir", "desc" if sort == "submitted" else "asc") != "asc",
         )
@@ -447,6 +452,9 @@ class FilingViews:
             can_approve={
                 f.id for f in page.items if services.approval_for(wizard=w, filing=f, user=current_user) is not None
             },
+            late_ids=services.late_ids(wizard=w, ids=[f.id for f in page.items]),
+            chosen_late=args.get("late") if args.get("late") in services.LATE_CHOICES else "",
+            export_args=self._export_args(filters),
             form=EmptyForm(),
             breadcrumb=[("审核管理", None), (f"{w.title}审核", None)],
         )
@@ -509,11 +517,13 @@ class FilingViews:
                 return redirect_303(url_for(w.endpoints.queue) + self._back())
         context = show_context(w, filing)
         previous, following = self._neighbours(filing)
-        if filing.status != workflow.RETURNED:
-            # a resubmission: what the last 退回 pointed at, and what the owner changed since
-            context["pinned_fields"], context["earlier_comment"] = services.last_pins(filing)
+        # a resubmission: what the last 退回 pointed at, and what the owner changed since (the
+        # owner sees the same list while editing the returned filing)
+        revision = services.filing_revision(w, filing)
+        context["pinned_fields"] = revision.pinned_keys
+        context["return_comment"] = None  # the revision says it, with what it pointed at
         context.update(
-            changes=services.filing_changes(filing),
+            revision=revision,
             actions=services.review_actions(wizard=w, filing=filing, user=current_user),
             error=error,
             comment=request.form.get("comment", ""),
@@ -543,9 +553,28 @@ class FilingViews:
         filters = self._queue_filters(MultiDict(parse_qsl(back[1:])))
         return services.queue_neighbours(wizard=self.wizard, user=current_user, filing_id=filing.id, **filters)
 
+    def _export_args(self, filters):
+        """The query arguments of 导出Excel for the queue as shown: its filters (the status it
+        shows even when it is the default one, or 全部) and its order."""
+        args = {
+            "round_id": filters["round_id"],
+            "city_code": filters["city_code"],
+            "status": filters["status"] or "",
+            "type_id": filters["type_id"],
+            "late": {True: "1", False: "0"}.get(filters["late"]),
+            "q": filters["keyword"],
+            "sort": filters["sort"],
+            "dir": "desc" if filters["descending"] else "asc",
+        }
+        return {key: value for key, value in args.items() if value is not None}
+
     def view_export(self):
-        """Excel export of every filing in the admin's scope (optionally one round)."""
-        return export_filings(self.wizard, current_user, round_id=request.args.get("round_id", type=db_int))
+        """Excel export of the review queue as shown (its filters and order, from the 导出Excel
+        link); without arguments every filing in the admin's scope, as before."""
+        filters = self._queue_filters(request.args, default_status=False)
+        if "sort" not in request.args:
+            filters["sort"] = None  # no order asked for: by 市州, then as filed
+        return export_filings(self.wizard, current_user, **filters)
 
 
 def _named(view, endpoint):

@@ -8,7 +8,9 @@
    a plain POST form is sent once per click burst (htmx forms: hx-disabled-elt on each form);
    an htmx error shows a message in the page, and focus goes to an error summary swapped in;
    data-idle-timeout on <body> warns before the session's idle timeout and offers 继续;
-   data-unsaved-warning on a form asks before leaving it with unsaved changes.
+   data-unsaved-warning on a form asks before leaving it with unsaved changes;
+   data-select-scope="NAME" on a form counts its ticked NAME boxes in [data-selected-count]
+   ("已选 N 项") and shows a [data-select-all] box (全选本页) that ticks every enabled one.
    Without this file the server alone makes a repeated POST harmless. */
 (function () {
   // Characters as the server counts them (app/forms.py clean_text + CharCount): control
@@ -38,9 +40,41 @@
     el.addEventListener("input", update);
     update();
   }
+  // data-select-scope: how many boxes are ticked, and 全选本页 (both hidden without this file)
+  function selectable(form) {
+    var name = form.getAttribute("data-select-scope");
+    return Array.from(form.querySelectorAll("input[type=checkbox]")).filter(function (box) {
+      return box.name === name && !box.disabled;
+    });
+  }
+  function countSelected(form) {
+    var boxes = selectable(form), n = boxes.filter(function (box) { return box.checked; }).length;
+    var out = form.querySelector("[data-selected-count]"), all = form.querySelector("[data-select-all]");
+    if (out) { out.textContent = "已选 " + n + " 项"; out.hidden = false; }
+    if (all) {
+      all.checked = n > 0 && n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+      var label = all.closest("label") || all;
+      label.hidden = !boxes.length;
+    }
+  }
+  document.addEventListener("change", function (e) {
+    var form = e.target.form;
+    if (!form || !form.hasAttribute("data-select-scope")) return;
+    if (e.target.hasAttribute("data-select-all")) {
+      selectable(form).forEach(function (box) { box.checked = e.target.checked; });
+    }
+    countSelected(form);
+  });
+  window.addEventListener("pageshow", function () {  // 返回 to the page: the browser kept the ticks
+    var forms = document.querySelectorAll("form[data-select-scope]");
+    for (var i = 0; i < forms.length; i++) countSelected(forms[i]);
+  });
   function init(root) {
     var items = root.querySelectorAll("[data-counter]:not([data-counted])");
     for (var i = 0; i < items.length; i++) { items[i].setAttribute("data-counted", "1"); counter(items[i]); }
+    var scopes = root.querySelectorAll("form[data-select-scope]");
+    for (var j = 0; j < scopes.length; j++) countSelected(scopes[j]);
   }
   document.addEventListener("submit", function (e) {
     var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");

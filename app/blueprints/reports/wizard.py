@@ -35,6 +35,9 @@ class ReportHooks(Hooks):
     def review_notes(self, wizard, filing):
         return services.report_review_notes(filing)
 
+    def late_clause(self, wizard):
+        return MonthlyReport.late.is_(True)  # set at the first submission (report_on_transition)
+
     def closed_message(self, wizard, *, user=None):
         return services.closed_message(user)
 
