@@ -154,7 +154,10 @@ def test_audit_list_filters_and_details(province, app_ctx, province_admin):
     db.session.commit()
     soup = page(province.get("/admin/audit"))
     headers = [th.get_text(strip=True) for th in soup.select("#results thead th")]
-    assert headers == ["序号", "时间", "操作人", "操作", "对象", "摘要", "IP", "详情"]
+    assert headers == ["序号", "时间", "操作人", "操作", "对象", "机构", "摘要", "IP", "详情"]
+    # the 机构 column links to the institution's 机构详情 (a line about no institution leaves it empty)
+    links = [a["href"] for a in soup.select("#results tbody td:nth-of-type(6) a")]
+    assert links == [f"/admin/institutions/{inst.institution.id}"]
     text = text_of(soup)
     assert "停用帐户" in text and "custom.code" in text  # a label, and an unknown code as it is
     # the object by its name (the account's display name or username), with the institution

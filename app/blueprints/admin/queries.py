@@ -156,6 +156,14 @@ def audit_select(*, actor=None, action=None, target_type=None, institution=None,
     return query.order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
 
 
+def institution_names(ids):
+    """{institution id: name} of the institutions still there among ``ids`` (one query; none without ids)."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(Institution.id, Institution.name).where(Institution.id.in_(ids))).all())
+
+
 def audit_actions_present():
     return db.session.scalars(sa.select(AuditLog.action).distinct().order_by(AuditLog.action)).all()
 

@@ -270,11 +270,13 @@ def list_audit():
         date_from=filters["date_from"],
         date_to=filters["date_to"],
     )
+    page = _page(select)
     return render(
         "admin/audit.html",
         "admin/_partials/_audit_results.html",
         form=form,
-        page=_page(select),
+        page=page,
+        institution_names=queries.institution_names({entry.institution_id for entry in page.items}),
         push_url=request.full_path,
         breadcrumb=crumbs(("操作日志", None)),
     )
