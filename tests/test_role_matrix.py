@@ -37,6 +37,7 @@ MATRIX = {
     "/excellent/products": EVERYONE,
     "/excellent/experts": EVERYONE,
     "/big-data": EVERYONE,
+    "/reports/big-data.xlsx": EVERYONE,  # the portal's 调度大数据 导出Excel: aggregates only
     "/search": EVERYONE,
     "/help": EVERYONE,
     "/help/manual.docx": EVERYONE,
@@ -97,6 +98,7 @@ MATRIX = {
     "/reports/completeness": ADMINS,
     "/reports/completeness/missing.xlsx": ADMINS,
     "/reports/stats": ADMINS,
+    "/reports/stats.xlsx": ADMINS,  # 调度大数据 导出Excel: the page's tables
     "/reports/exports": ADMINS,
     "/reports/export.xlsx": ADMINS,
     # 企业投诉 handling: routed to a 市州 or handled by the province

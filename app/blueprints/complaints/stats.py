@@ -111,6 +111,10 @@ HEADERS = [
 ]
 
 
+# the columns (after the label) of 按时办结率, 平均办理时长 and 满意度: one decimal, as on the page
+ONE_DECIMAL = {1 + HEADERS.index(name) for name in ("按时办结率（%）", "平均办理时长（工作日）", "满意度（%）")}
+
+
 def _values(row):
     return [
         row.total,
@@ -133,13 +137,19 @@ def stats_workbook(*, year):
     book = xlsx_workbook(buffer)
     title_format = book.add_format({"bold": True, "font_size": 13})
     header_format = book.add_format({"bold": True, "align": "center", "text_wrap": True})
+    one_decimal = book.add_format({"num_format": "0.0", "align": "right"})
     sheets = (("按月统计", "月份", by_month), ("按市州统计", "被投诉方市州", by_city))
     for title, first, rows in sheets:
         sheet = book.add_worksheet(title)
+        sheet.repeat_rows(0, 1)  # the title names the year: printed on every page with the header row
         xlsxwriter_cell(sheet, 0, 0, f"{year}年企业投诉{title}", title_format)
         xlsxwriter_row(sheet, 1, [first, *HEADERS], header_format)
         for number, row in enumerate([*rows, total], start=2):
-            xlsxwriter_row(sheet, number, [row.label, *_values(row)])
+            for column, value in enumerate([row.label, *_values(row)]):
+                if column in ONE_DECIMAL:  # as the page shows them: 66.7, 12.0, or — when there is none
+                    xlsxwriter_cell(sheet, number, column, "—" if value is None else value, one_decimal)
+                else:
+                    xlsxwriter_cell(sheet, number, column, value)
         sheet.set_column(0, 0, 16)
         sheet.set_column(1, 10, 13)
         sheet.freeze_panes(2, 1)

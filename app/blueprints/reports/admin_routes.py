@@ -5,9 +5,18 @@ from flask_login import current_user
 
 from app.access import roles
 from app.blueprints.admin.services import HomeCount
-from app.blueprints.reports import bp, completeness, recognitions, reminders, reopen, services, stats
+from app.blueprints.reports import (
+    bp,
+    completeness,
+    export,
+    recognitions,
+    reminders,
+    reopen,
+    services,
+    stats,
+    stats_export,
+)
 from app.blueprints.reports.bulletin import QUARTER_NAMES, bulletin, current_quarter
-from app.blueprints.reports.export import period_label
 from app.blueprints.reports.forms import PeriodForm, RecognitionForm, ReopenDecisionForm
 from app.blueprints.reports.models import REOPEN_LABELS, REOPEN_PENDING
 from app.blueprints.reports.wizard import wizard
@@ -194,8 +203,19 @@ def show_stats():
         years=sorted(set(years) | {f.year, local_today().year}, reverse=True),
         types=types,
         cities=cities(),
+        named=stats.filters_named(f),
+        token=job_token(),
         breadcrumb=_crumbs("调度大数据"),
     )
+
+
+@bp.route("/stats.xlsx")
+@roles(*ADMINS)
+def export_stats():
+    """调度大数据 导出Excel: every table of the page, for the page's filters (read by the same ``_filters``,
+    so a bad value falls back as on the page; a city admin gets its own 市州). No error cases."""
+    f, _years, _types = _filters()
+    return stats_export.dashboard_download(stats.dashboard(f))
 
 
 # ---- 季度通报 ----------------------------------------------------------------------------------------
@@ -254,7 +274,7 @@ def start_bulletin():
 @bp.route("/exports")
 @roles(*ADMINS)
 def export_page():
-    """调度数据导出: choose a year, months, 市州 and status; the download is ``export_reports``."""
+    """调度数据导出: choose a year, months, 市州, 机构类型 and status; 导出Excel starts ``start_export``. No error cases."""
     years = sorted({local_today().year, *stats.years_with_data()}, reverse=True)
     return render(
         "reports/export.html",
@@ -263,6 +283,7 @@ def export_page():
         token=job_token(),
         recent=jobs_recent(user=current_user, kind="reports.export", limit=5),
         cities=cities(),
+        types=dict_items("institution_type"),
         statuses=[s for s in workflow.STATUS_LABELS if s != workflow.DRAFT],
         status_label=wizard.status_label,
         breadcrumb=_crumbs("调度数据导出"),
@@ -276,26 +297,13 @@ def start_export():
     choices fall back as on the page (months 1-12, the admin's own 市州); a repeat lands on the same job."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    form = request.form
-    month_from = min(12, max(1, form.get("month_from", 1, type=db_int) or 1))
-    month_to = min(12, max(1, form.get("month_to", 12, type=db_int) or 12))
-    month_from, month_to = min(month_from, month_to), max(month_from, month_to)
-    status = form.get("status") or None
-    params = {
-        "year": form.get("year", type=year_int),
-        "month_from": month_from,
-        "month_to": month_to,
-        "city_code": _posted_city(),
-        "status": status if status in workflow.STATUS_LABELS and status != workflow.DRAFT else None,
-        "back": url_for("reports.export_page"),
-    }
+    criteria = export.export_criteria(request.form, user=current_user)
     job = job_start(
         kind="reports.export",
-        params=params,
+        params={**criteria, "back": url_for("reports.export_page")},
         user=current_user,
-        title=f"调度数据导出（{period_label(params['year'], month_from, month_to)}"
-        + (f"，{region_name(params['city_code'])}）" if params["city_code"] else "）"),
-        token=form.get("token"),
+        title=export.export_title(**criteria),
+        token=request.form.get("token"),
     )
     return redirect_303(url_for("jobs.show_job", job_id=job.id))
 

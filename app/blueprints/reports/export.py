@@ -14,8 +14,9 @@ from app.extensions import db
 from app.filings import services as engine
 from app.filings import workflow
 from app.filings.export import XLSX
+from app.inputs import db_int, year_int
 from app.reference.models import DictItem, InstitutionType
-from app.reference.services import region_name
+from app.reference.services import cities, dict_items, region_name
 from app.spreadsheets import xlsx_file, xlsx_workbook, xlsxwriter_row
 from app.utils import format_date, format_datetime, local_today
 
@@ -45,8 +46,55 @@ TAIL_COLUMNS = (
 )
 
 
-def reports_select(*, user, year=None, month_from=1, month_to=12, city_code=None, status=None, columns=None):
-    """The reports an admin may export: not drafts, in scope, optionally one year and month range."""
+def export_criteria(values, *, user):
+    """The criteria of 调度数据导出 from what its form posted (or a query string): year, months, 市州,
+    审核状态 and 机构类型. What cannot be chosen falls back as the page offers it: months 1-12, the
+    admin's own 市州 for a city admin, all statuses (never 草稿), all 机构类型."""
+    month_from = min(12, max(1, values.get("month_from", 1, type=db_int) or 1))
+    month_to = min(12, max(1, values.get("month_to", 12, type=db_int) or 12))
+    status = values.get("status") or None
+    type_id = values.get("institution_type_id", type=db_int)
+    if user.role == "province_admin":
+        city_code = values.get("city_code") or None
+        city_code = city_code if city_code in {c.code for c in cities()} else None
+    else:
+        city_code = user.city_code
+    return {
+        "year": values.get("year", type=year_int),
+        "month_from": min(month_from, month_to),
+        "month_to": max(month_from, month_to),
+        "city_code": city_code,
+        "status": status if status in workflow.STATUS_LABELS and status != workflow.DRAFT else None,
+        "institution_type_id": type_id if type_id in {t.id for t in dict_items("institution_type")} else None,
+    }
+
+
+def export_title(*, year=None, month_from=1, month_to=12, city_code=None, status=None, institution_type_id=None):
+    """调度数据导出（2025年1-12月，长沙市，综合服务机构，已通过）: the job's title names every criterion chosen."""
+    parts = [period_label(year, month_from, month_to)]
+    if city_code:
+        parts.append(region_name(city_code))
+    if institution_type_id:
+        item = db.session.get(DictItem, institution_type_id)
+        parts.append(item.name if item else "")
+    if status:
+        parts.append(status_label(status))
+    return f"调度数据导出（{'，'.join(p for p in parts if p)}）"
+
+
+def reports_select(
+    *,
+    user,
+    year=None,
+    month_from=1,
+    month_to=12,
+    city_code=None,
+    status=None,
+    institution_type_id=None,
+    columns=None,
+):
+    """The reports an admin may export: not drafts, in scope, optionally one year and month range,
+    one 市州 (for the province), one status, one 机构类型 (the report's own, as 调度大数据 counts it)."""
     select = (
         sa.select(*(columns or [MonthlyReport]))
         .select_from(MonthlyReport)
@@ -59,6 +107,8 @@ def reports_select(*, user, year=None, month_from=1, month_to=12, city_code=None
         select = select.where(MonthlyReport.city_code == city_code)
     if status in workflow.STATUS_LABELS and status != workflow.DRAFT:
         select = select.where(MonthlyReport.status == status)
+    if institution_type_id:
+        select = select.where(MonthlyReport.institution_type_id == institution_type_id)
     return select
 
 
@@ -210,9 +260,19 @@ def export_write(out, *, progress=None, **criteria):
     workbook.close()
 
 
-def export_response(*, user, year=None, month_from=1, month_to=12, city_code=None, status=None):
+def export_response(
+    *, user, year=None, month_from=1, month_to=12, city_code=None, status=None, institution_type_id=None
+):
     """The .xlsx download of the chosen reports (one 调度期 from the review queue; a longer range
     is an export job: app/blueprints/reports/jobs.py)."""
-    criteria = dict(user=user, year=year, month_from=month_from, month_to=month_to, city_code=city_code, status=status)
+    criteria = dict(
+        user=user,
+        year=year,
+        month_from=month_from,
+        month_to=month_to,
+        city_code=city_code,
+        status=status,
+        institution_type_id=institution_type_id,
+    )
     out = xlsx_file(lambda out: export_write(out, **criteria))
     return send_file(out, mimetype=XLSX, as_attachment=True, download_name=export_name(**criteria))

@@ -33,7 +33,8 @@ def _requester(job):
 
 def export_job(*, job, progress, path):
     """调度数据导出 as a job: the same workbook as the download, in the requester's scope."""
-    criteria = {key: job.params.get(key) for key in ("year", "month_from", "month_to", "city_code", "status")}
+    keys = ("year", "month_from", "month_to", "city_code", "status", "institution_type_id")
+    criteria = {key: job.params.get(key) for key in keys}  # as export_criteria read them from the form
     criteria["month_from"] = criteria["month_from"] or 1
     criteria["month_to"] = criteria["month_to"] or 12
     user = _requester(job)

@@ -5,8 +5,8 @@ from io import BytesIO
 from flask import abort, flash, request, send_file, url_for
 from flask_login import current_user
 
-from app.access import roles
-from app.blueprints.reports import bp, reopen, services
+from app.access import public, roles
+from app.blueprints.reports import bp, reopen, services, stats, stats_export
 from app.blueprints.reports.documents import work_summary_docx
 from app.blueprints.reports.forms import ReopenForm
 from app.blueprints.reports.stats import stats_rebuild
@@ -14,6 +14,7 @@ from app.blueprints.reports.wizard import wizard
 from app.filings.services import owned_filing_or_404
 from app.filings.views import register_views
 from app.htmx import redirect_303, render
+from app.inputs import year_int
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -54,6 +55,14 @@ def new_reopen_request(round_id):
         status=422 if (form.errors or error) else 200,
         breadcrumb=[("基础数据", None), ("核心服务机构调度管理", url_for("reports.list_reports")), ("申请补报", None)],
     )
+
+
+@bp.route("/big-data.xlsx")
+@public
+def export_public_stats():
+    """The portal's 调度大数据 导出Excel: its tiles and tables for ``year`` (the page's choice when
+    absent or without data). Aggregates only, as the page. No error cases."""
+    return stats_export.public_download(stats.public_summary(year=request.args.get("year", type=year_int)))
 
 
 @bp.cli.command("rebuild-stats")

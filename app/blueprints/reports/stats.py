@@ -60,6 +60,12 @@ class Filters:
         return f"{self.year}年{self.month_from}-{self.month_to}月"
 
 
+def filters_named(f):
+    """The filters as the page and its export name them: [(统计期, 2025年1-2月), (市州, 全省), (机构类型, 全部)]."""
+    type_name = db.session.get(DictItem, f.institution_type_id).name if f.institution_type_id else "全部"
+    return [("统计期", f.label), ("市州", region_name(f.city_code) or "全省"), ("机构类型", type_name)]
+
+
 @dataclass
 class Totals:
     institutions: int = 0
