@@ -250,10 +250,13 @@ def test_ranking_matches_hand_computed_weighted_means(client, app, people):
     login(client, people.province.username)
     soup = page(client.get(f"/awards/admin/institutions/ranking?round_id={people.round_id}"))
     body = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in soup.select("table.ranking tbody tr")]
-    assert [row[:6] for row in body] == [
+    assert [row[:3] + row[4:7] for row in body] == [
         ["1", "长沙示范服务中心", "长沙市 芙蓉区", "86.00", "3 / 3", "20.00"],
         ["2", "株洲创新服务公司", "株洲市 荷塘区", "53.00", "2 / 3", "10.00"],
     ]
+    # each reviewer's total beside the mean, in assignment order (the admin sees who gave it)
+    assert [part.split()[-1] for part in body[0][3].split("；")] == ["86.00", "96.00", "76.00"]
+    assert [part.split()[-1] for part in body[1][3].split("；")] == ["58.00", "48.00", "未评分"]
     soup = page(client.get(f"/awards/admin/institutions/ranking?round_id={people.round_id}&sort=spread&dir=asc"))
     assert [tr.find_all("td")[1].get_text(strip=True) for tr in soup.select("table.ranking tbody tr")] == [
         "株洲创新服务公司",
@@ -484,9 +487,7 @@ def test_a_result_waits_for_every_assigned_score(client, app, people):
     login(client, people.province.username)
     base = f"?round_id={people.round_id}"
     soup = page(
-        client.post(
-            f"/awards/admin/institutions/results{base}", data={f"result_{nomination}": "0"}, follow_redirects=True
-        )
+        client.post(f"/awards/admin/institutions/results{base}", data={f"result_{nomination}": "0"}), status=422
     )
     assert "还有评审专家未提交评分，全部评分提交后才能确定入选或未入选" in text_of(soup)
     with app.app_context():

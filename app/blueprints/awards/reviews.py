@@ -1,7 +1,7 @@
 """The scoring side of 优秀评选: a 评审专家's tasks and scores (blind until its own are in), the
 ranking per kind, 入选 / 未入选 and reminders. Same conventions as services.py."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import abort, url_for
@@ -9,8 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.audit import audit
+from app.blueprints.auth.models import User
 from app.blueprints.awards import scoring
-from app.blueprints.awards.models import AwardResult, ReviewAssignment, Score
+from app.blueprints.awards.models import AwardPublication, AwardResult, ReviewAssignment, Score
 from app.blueprints.awards.services import (
     PROVINCE_STAGE,
     REVIEWABLE,
@@ -22,6 +23,7 @@ from app.blueprints.awards.services import (
     known_employers,
     publication_of,
     stage_select,
+    task_waiting,
 )
 from app.blueprints.awards.wizard import wizard_of
 from app.extensions import db
@@ -41,8 +43,10 @@ def _is_reviewer(user):
 
 
 def reviewer_tasks(*, user):
-    """A 评审专家's assignments it may open, as (assignment, its total or None); None for an expert
-    who is not a 评审专家. Unscored first, then newest first."""
+    """A 评审专家's assignments it may open, as (assignment, its total or None, whether it can be
+    scored now); None for an expert who is not a 评审专家. Unscored first, then newest first. A task
+    with a conflict of interest is not listed (conflict_reason); one whose nomination is no longer
+    judged (公示 opened, published, sent back) shows as 评审已结束."""
     if not _is_reviewer(user):
         return None
     assignments = db.session.scalars(
@@ -59,6 +63,15 @@ def reviewer_tasks(*, user):
     criteria = {}
     rows = []
     employers = known_employers([user.id]).get(user.id, {})  # one query, not one per task
+    closed = set(
+        db.session.scalars(
+            sa.select(AwardPublication.round_id).where(
+                AwardPublication.round_id.in_({a.filing.round_id for a in assignments})
+            )
+        )
+        if assignments
+        else ()
+    )
     for assignment in assignments:
         filing = assignment.filing
         if conflict_reason(filing, user, employers):
@@ -66,7 +79,10 @@ def reviewer_tasks(*, user):
         key = (filing.round_id, filing.kind)
         if key not in criteria:
             criteria[key] = criteria_of(filing.round, filing.kind)
-        rows.append((assignment, task_total(assignment, criteria[key])))
+        scoreable = (
+            assignment.submitted_at is None and filing.status in PROVINCE_STAGE and filing.round_id not in closed
+        )
+        rows.append((assignment, task_total(assignment, criteria[key]), scoreable))
     return rows
 
 
@@ -177,6 +193,8 @@ class RankRow:
     summary: scoring.Summary
     result: object  # AwardResult or None
     rank: int | None = None
+    waiting: tuple = ()  # names of the assigned reviewers whose scores are not in (task_waiting)
+    reviewers: list = field(default_factory=list)  # [ReviewerTotal], in assignment order
 
 
 def nomination_region(filing):
@@ -185,25 +203,13 @@ def nomination_region(filing):
     return region_name(filing.city_code)
 
 
-def ranking(*, round, wizard, sort="mean", descending=True):
-    """The kind's province-stage (and, once published, decided) nominations with their statistics."""
+def ranking(*, round, wizard, viewer, sort="mean", descending=True):
+    """The kind's province-stage (and, once published, decided) nominations with their statistics,
+    each reviewer's total as ``viewer`` may see it (reviewer_label), sorted as asked. The 评审排名
+    page and its Excel export both read this."""
     nominations = db.session.scalars(stage_select(round, wizard, REVIEWABLE)).all()
     criteria = criteria_of(round, wizard.kind)
-    grouped = assignments_by_filing([n.id for n in nominations])
-    with_scores = (
-        db.session.scalars(
-            sa.select(ReviewAssignment)
-            .where(
-                ReviewAssignment.filing_id.in_([n.id for n in nominations]), ReviewAssignment.submitted_at.is_not(None)
-            )
-            .options(selectinload(ReviewAssignment.scores))
-        ).all()
-        if nominations
-        else []
-    )
-    cards = {}
-    for assignment in with_scores:
-        cards.setdefault(assignment.filing_id, []).append(card_of(assignment))
+    grouped = assignments_by_filing([n.id for n in nominations])  # with their scores and reviewers
     results = (
         {
             r.filing_id: r
@@ -214,51 +220,125 @@ def ranking(*, round, wizard, sort="mean", descending=True):
         if nominations
         else {}
     )
-    rows = [
-        RankRow(
-            n,
-            n.display_name,
-            nomination_region(n),
-            len(grouped[n.id]),
-            scoring.summarize(cards.get(n.id, []), criteria),
-            results.get(n.id),
+    rows = []
+    for n in nominations:
+        assignments = grouped[n.id]
+        submitted = [a for a in assignments if a.submitted_at is not None]
+        rows.append(
+            RankRow(
+                n,
+                n.display_name,
+                nomination_region(n),
+                len(assignments),
+                scoring.summarize([card_of(a) for a in submitted], criteria),
+                results.get(n.id),
+                waiting=tuple(_reviewer_name(a) for a in assignments if a.submitted_at is None and a.conflict is None),
+                reviewers=[
+                    ReviewerTotal(
+                        reviewer_label(a, index, viewer),
+                        task_total(a, criteria),
+                        "利益冲突" if a.conflict is not None and a.submitted_at is None else None,
+                    )
+                    for index, a in enumerate(assignments, start=1)
+                ],
+            )
         )
-        for n in nominations
-    ]
     scoring.rank(rows)
     return scoring.sort_rows(rows, sort, descending)
 
 
-def results_save(*, round, wizard, decisions, actor):
+@dataclass
+class ReviewerTotal:
+    label: str  # the reviewer's name, or 专家N where the viewer may not know who scored (reviewer_label)
+    total: object  # Decimal, two places; None until submitted
+    note: str | None = None  # why there is no total besides not yet scored (利益冲突)
+
+
+def reviewer_label(assignment, index, viewer):
+    """How ``viewer`` sees who gave a score: the province admin, who assigns the panel and sees it on
+    each nomination's 评审专家 page, by name; anyone else 专家1, 专家2 … in assignment order, as a
+    reviewer sees its peers (peer_scores). The ranking page and its export both ask here."""
+    if viewer is not None and viewer.role == "province_admin":
+        return _reviewer_name(assignment)
+    return f"专家{index}"
+
+
+class ScoresMissing(AwardError):
+    """入选 / 未入选 asked for nominations whose assigned reviewers have not all scored.
+    ``missing``: [(nomination, [reviewer names])]; a province admin may decide anyway with a reason."""
+
+    def __init__(self, message, missing):
+        super().__init__(message)
+        self.missing = missing
+
+
+def results_save(*, round, wizard, decisions, actor, override_reason=None):
     """Record 入选 (True) / 未入选 (False) for province-stage nominations; None leaves one open. Commits.
-    Saves of one round take turns on its row lock (two admins at once: the later one wins, whole)."""
+    Saves of one round take turns on its row lock (two admins at once: the later one wins, whole).
+
+    A decision (new or changed) needs every assigned reviewer's scores (task_waiting); else
+    ScoresMissing, unless the province admin gives ``override_reason`` (e.g. an expert cannot be
+    reached): the 操作日志 then records the reason and who had not scored. A decision left as it was
+    is not asked again."""
     filings.round_lock(round)
     publication = publication_of(round)
     if publication is not None and publication.published_at is not None:
         raise AwardError("评选结果已发布，不能再修改。")
     nominations = {n.id: n for n in db.session.scalars(stage_select(round, wizard))}
-    decided = [fid for fid, selected in decisions.items() if selected is not None and fid in nominations]
-    unscored = _unscored(decided)
-    if unscored:
-        names = "、".join(f"“{nominations[fid].display_name}”" for fid in unscored[:5])
-        more = f"等 {len(unscored)} 项" if len(unscored) > 5 else ""
-        raise AwardError(f"{names}{more}还有评审专家未提交评分，全部评分提交后才能确定入选或未入选。")
+    current = {
+        r.filing_id: r
+        for r in db.session.scalars(sa.select(AwardResult).where(AwardResult.filing_id.in_(list(nominations))))
+    }
+    deciding = [
+        fid
+        for fid, selected in decisions.items()
+        if selected is not None and fid in nominations and (fid not in current or current[fid].selected != selected)
+    ]
+    waiting = waiting_reviewers(deciding)
+    override_reason = (override_reason or "").strip() or None
+    if waiting and override_reason is None:
+        missing = [(nominations[fid], names) for fid, names in waiting.items()]
+        names = "、".join(f"“{n.display_name}”" for n, _ in missing[:5])
+        more = f"等 {len(missing)} 项" if len(missing) > 5 else ""
+        raise ScoresMissing(
+            f"{names}{more}还有评审专家未提交评分，全部评分提交后才能确定入选或未入选。"
+            "如确需先行确定（例如评审专家无法联系），请填写理由后确定（记入操作日志）。",
+            missing,
+        )
+    if waiting and actor.role != "province_admin":
+        raise AwardError("只有省级管理员可以在评分未全部提交时确定评选结果。")
     changed = 0
     for filing_id, selected in decisions.items():
         if filing_id not in nominations:
             continue
-        current = db.session.get(AwardResult, filing_id)
+        result = current.get(filing_id)
         if selected is None:
-            if current is not None:
-                db.session.delete(current)
+            if result is not None:
+                db.session.delete(result)
                 changed += 1
             continue
-        if current is None:
+        if result is None:
             db.session.add(AwardResult(filing_id=filing_id, selected=selected, decided_by_id=actor.id))
             changed += 1
-        elif current.selected != selected:
-            current.selected, current.decided_by_id, current.decided_at = selected, actor.id, utcnow()
+        elif result.selected != selected:
+            result.selected, result.decided_by_id, result.decided_at = selected, actor.id, utcnow()
             changed += 1
+    if waiting:
+        listed = "；".join(
+            f"“{nominations[fid].display_name}”{'入选' if decisions[fid] else '未入选'}（未评分：{'、'.join(names)}）"
+            for fid, names in waiting.items()
+        )
+        audit(
+            "award.results_override",
+            summary=f"{round.title} {wizard.short_title}未全部评分确定评选结果：{listed}"[:300],
+            target=round,
+            after={
+                "reason": override_reason,
+                "nominations": listed,
+                "filing_ids": ",".join(str(fid) for fid in waiting),
+            },
+            actor=actor,
+        )
     if changed:
         audit(
             "award.results_save",
@@ -274,21 +354,26 @@ def results_save(*, round, wizard, decisions, actor):
     return changed
 
 
-def _unscored(filing_ids):
-    """Those of ``filing_ids`` with an assigned reviewer (without a conflict of interest) who has
-    not submitted the scores yet."""
+def _reviewer_name(assignment):
+    reviewer = assignment.reviewer
+    return reviewer.expert.name if reviewer.expert is not None else reviewer.display_name
+
+
+def waiting_reviewers(filing_ids):
+    """{filing id: [names of its assigned reviewers who have not submitted their scores]} for those
+    of ``filing_ids`` that have any (task_waiting; a flagged conflict of interest does not count),
+    in the order of ``filing_ids``."""
     if not filing_ids:
-        return []
-    waiting = set(
-        db.session.scalars(
-            sa.select(ReviewAssignment.filing_id).where(
-                ReviewAssignment.filing_id.in_(filing_ids),
-                ReviewAssignment.submitted_at.is_(None),
-                ReviewAssignment.conflict.is_(None),
-            )
-        )
-    )
-    return [fid for fid in filing_ids if fid in waiting]
+        return {}
+    found = {}
+    for assignment in db.session.scalars(
+        sa.select(ReviewAssignment)
+        .where(ReviewAssignment.filing_id.in_(filing_ids), task_waiting())
+        .options(selectinload(ReviewAssignment.reviewer).selectinload(User.expert))
+        .order_by(ReviewAssignment.id)
+    ):
+        found.setdefault(assignment.filing_id, []).append(_reviewer_name(assignment))
+    return {fid: found[fid] for fid in filing_ids if fid in found}
 
 
 def reminders_send(*, round, wizard, actor):
@@ -302,7 +387,7 @@ def reminders_send(*, round, wizard, actor):
             Filing.round_id == round.id,
             Filing.kind == wizard.kind,
             Filing.status.in_(PROVINCE_STAGE),
-            ReviewAssignment.submitted_at.is_(None),
+            task_waiting(),  # not a task flagged for a conflict of interest: its reviewer cannot open it
         )
         .options(selectinload(ReviewAssignment.reviewer))
     ).all()

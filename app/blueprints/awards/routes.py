@@ -6,12 +6,13 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.access import roles
-from app.blueprints.awards import bp, publication, reviews, services
+from app.blueprints.awards import bp, publication, ranking_export, reviews, scoring, services
 from app.blueprints.awards.forms import (
     AssignForm,
     AutoAssignForm,
     CriteriaForm,
     EmployerVerifyForm,
+    OverrideForm,
     PublicityForm,
     UnpublishForm,
     score_form,
@@ -399,6 +400,31 @@ def delete_assignment(assignment_id):
     return redirect_303(url_for("awards.edit_assignments", filing_id=filing_id))
 
 
+def _ranking_args(values):
+    """The ranking's sort and direction from the query string (or the form carrying them)."""
+    sort = values.get("sort") or "mean"
+    if sort not in scoring.SORT_KEYS:
+        sort = "mean"
+    descending = values.get("dir", "desc" if sort != "name" else "asc") != "asc"
+    return sort, descending
+
+
+def _ranking_page(wizard, chosen, sort, descending, status=200, **extra):
+    pub = services.publication_of(chosen)
+    return render(
+        "awards/ranking.html",
+        status=status,
+        rows=reviews.ranking(round=chosen, wizard=wizard, viewer=current_user, sort=sort, descending=descending),
+        criteria=services.criteria_of(chosen, wizard.kind),
+        sort=sort,
+        descending=descending,
+        publication=pub,
+        form=EmptyForm(),
+        **{"posted": None, "missing": None, "override_form": None, "error": None, **extra},
+        **_kind_context(wizard, chosen, "评审排名"),
+    )
+
+
 @bp.route("/admin/<kind>/ranking")
 @roles("province_admin")
 def show_ranking(kind):
@@ -407,25 +433,26 @@ def show_ranking(kind):
     chosen = _round_or_flash()
     if chosen is None:
         return redirect(url_for("rounds.list_rounds", kind="award"))
-    sort = request.args.get("sort", "mean")
-    descending = request.args.get("dir", "desc" if sort != "name" else "asc") != "asc"
-    pub = services.publication_of(chosen)
-    return render(
-        "awards/ranking.html",
-        rows=reviews.ranking(round=chosen, wizard=wizard, sort=sort, descending=descending),
-        criteria=services.criteria_of(chosen, wizard.kind),
-        sort=sort,
-        descending=descending,
-        publication=pub,
-        form=EmptyForm(),
-        **_kind_context(wizard, chosen, "评审排名"),
-    )
+    sort, descending = _ranking_args(request.args)
+    return _ranking_page(wizard, chosen, sort, descending)
+
+
+@bp.route("/admin/<kind>/ranking.xlsx")
+@roles("province_admin")
+def export_ranking(kind):
+    """评审排名 导出Excel: the page's table in its sort order, with each reviewer's total and the mean;
+    404 for an unknown kind or when there is no 评选年度."""
+    wizard = services.wizard_or_404(kind)
+    chosen = _round() or abort(404)
+    sort, descending = _ranking_args(request.args)
+    return ranking_export.ranking_response(round=chosen, wizard=wizard, sort=sort, descending=descending)
 
 
 @bp.route("/admin/<kind>/results", methods=["POST"])
 @roles("province_admin")
 def save_results(kind):
-    """Record 入选 / 未入选; refused once published."""
+    """Record 入选 / 未入选; refused once published. While assigned scores are missing the page comes
+    back (422) with the choices kept and who has not scored, to decide anyway with a reason."""
     wizard = services.wizard_or_404(kind)
     chosen = _round() or abort(404)
     if not EmptyForm().validate_on_submit():
@@ -434,12 +461,35 @@ def save_results(kind):
     for key, value in request.form.items():
         if key.startswith("result_") and key[7:].isdecimal():
             decisions[int(key[7:])] = {"1": True, "0": False}.get(value)
+    sort, descending = _ranking_args(request.form)
+    override_form = OverrideForm()
+    override = request.form.get("override") == "1"
+    reason = override_form.override_reason.data if override and override_form.validate() else None
     try:
-        changed = reviews.results_save(round=chosen, wizard=wizard, decisions=decisions, actor=current_user)
+        changed = reviews.results_save(
+            round=chosen, wizard=wizard, decisions=decisions, actor=current_user, override_reason=reason
+        )
+    except reviews.ScoresMissing as missing:
+        if not override:
+            override_form = OverrideForm(formdata=None)
+        return _ranking_page(
+            wizard,
+            chosen,
+            sort,
+            descending,
+            status=422,
+            posted=decisions,
+            missing=missing.missing,
+            override_form=override_form,
+            error=str(missing),
+        )
     except services.AwardError as error:
         flash(str(error), "error")
     else:
-        flash(f"已保存评选结果（修改 {changed} 项）。", "success")
+        flash(
+            f"已保存评选结果（修改 {changed} 项）。" + ("未全部评分即确定的理由已记入操作日志。" if reason else ""),
+            "success",
+        )
     return redirect_303(
         url_for(
             "awards.show_ranking",

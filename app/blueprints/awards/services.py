@@ -83,6 +83,22 @@ def judging_closed(round):
     return publication_of(round) is not None
 
 
+def judging_open():
+    """SQL: the filing (``Filing``, joined by the caller) is being judged: 资格审查通过 and its
+    round's 公示 not opened, so its reviewers can still score it (judging_closed)."""
+    return sa.and_(Filing.status.in_(PROVINCE_STAGE), ~sa.exists().where(AwardPublication.round_id == Filing.round_id))
+
+
+def task_waiting():
+    """SQL: the one definition of a review task still to be scored (尚未评分的评审任务), used by
+    管理首页, 评审排名, the reminders and the check before 入选 / 未入选: assigned, its scores not
+    submitted (scores are only stored on 提交评分, so a reviewer half way through a form has none),
+    and no conflict of interest flagged on it (conflicts.assignments_recheck: the reviewer can no
+    longer open it; the province admin withdraws it). Join ``Filing`` and add judging_open() for
+    tasks that can still be scored."""
+    return sa.and_(ReviewAssignment.submitted_at.is_(None), ReviewAssignment.conflict.is_(None))
+
+
 # ---- 评审专家 ----------------------------------------------------------------------------------
 
 
@@ -480,12 +496,23 @@ def home_counts(user):
             ~sa.exists().where(ReviewAssignment.filing_id == Filing.id),
         )
     )
-    unscored = db.session.scalar(
-        sa.select(sa.func.count(ReviewAssignment.id))
+    # one query for both: the tasks reviewers can still score, and the flagged conflicts (never
+    # scoreable; they wait for the province admin to withdraw them), on nominations still judged
+    unscored, conflicted = db.session.execute(
+        sa.select(
+            sa.func.count(sa.case((task_waiting(), ReviewAssignment.id))),
+            sa.func.count(sa.case((ReviewAssignment.conflict.is_not(None), ReviewAssignment.id))),
+        )
         .join(Filing, Filing.id == ReviewAssignment.filing_id)
-        .where(Filing.status.in_(PROVINCE_STAGE), ReviewAssignment.submitted_at.is_(None))
+        .where(Filing.kind.in_(BY_KIND), ReviewAssignment.submitted_at.is_(None), judging_open())
+    ).one()
+    conflicts = (
+        [HomeCount("存在利益冲突待撤销的评审分配", conflicted, url_for("awards.show_judging"), "项")]
+        if conflicted
+        else []
     )
     return [
         HomeCount("待分配评审专家的优秀评选申报", unassigned, url_for("awards.show_judging"), "项"),
         HomeCount("尚未评分的评审任务", unscored, url_for("awards.show_judging"), "项"),
+        *conflicts,
     ]
