@@ -108,6 +108,8 @@ MATRIX = {
     # 用户管理: the province for all, a 市州 reads its own 市州's accounts
     "/admin/users": ADMINS,
     "/admin/users/{institution_user_id}": ADMINS,
+    # 机构详情: the province for any institution, a 市州 for its own (the fixture's is in 长沙市)
+    "/admin/institutions/{institution_id}": ADMINS,
     # 省中小企业服务中心 only: rounds and deadlines, notices, reference data, users, statistics, audit
     "/admin/users/new-admin": {PROV},
     "/admin/audit": {PROV},
