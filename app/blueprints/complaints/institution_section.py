@@ -7,11 +7,21 @@ complaints transferred to its 市州."""
 
 import sqlalchemy as sa
 
+from app.blueprints.auth.models import Institution
 from app.blueprints.complaints.handling import _scope as visible_to
 from app.blueprints.complaints.handling import deadline
 from app.blueprints.complaints.models import Complaint
 from app.extensions import db
 from app.modules import AdminSection
+
+
+def institution_named(name, *, viewer):
+    """The id of the institution a complaint's 被投诉方 names (by the same rule as the section), for
+    a link to its 机构详情; None when there is none, or it lies outside a city admin's 市州."""
+    select = sa.select(Institution.id).where(Institution.name == name)
+    if viewer.role == "city_admin":
+        select = select.where(Institution.city_code == viewer.city_code)
+    return db.session.scalar(select.order_by(Institution.id).limit(1))
 
 
 def sections(institution, *, viewer, args):

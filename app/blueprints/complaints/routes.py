@@ -16,6 +16,7 @@ from app.blueprints.complaints.forms import (
     SmsCodeForm,
     StatsFilterForm,
 )
+from app.blueprints.complaints.institution_section import institution_named
 from app.blueprints.complaints.services import DRAFT_FIELDS, ComplaintError, mask_phone
 from app.extensions import limiter
 from app.filings.attachments import ALLOWED_NOTICE, attachment_response
@@ -315,6 +316,7 @@ def _show_page(complaint, posted=None, status=200):
     return render(
         "complaints/admin/show.html",
         complaint=complaint,
+        respondent_institution_id=institution_named(complaint.respondent_name, viewer=current_user),
         forms=_action_forms(complaint, posted),
         status=status,
         breadcrumb=_crumbs(("投诉列表", url_for("complaints.list_complaints")), (complaint.ticket_no, None)),
