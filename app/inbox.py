@@ -3,7 +3,9 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from flask import has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.extensions import db
 from app.utils import utcnow
@@ -28,7 +30,40 @@ def notify(user, title, body="", link=None):
     return message
 
 
-def unread_count(user):
-    return db.session.scalar(
-        sa.select(sa.func.count(Message.id)).where(Message.user_id == user.id, Message.read_at.is_(None))
+def unread_of(user_id):
+    """SQL: how many of the user's messages are unread (a scalar subquery another query may carry:
+    the session loader reads it with the user, so the header's count costs no query of its own)."""
+    return (
+        sa.select(sa.func.count(Message.id))
+        .where(Message.user_id == user_id, Message.read_at.is_(None))
+        .scalar_subquery()
     )
+
+
+def unread_count(user):
+    """The header's unread count: what the session loader read with the user for this request
+    (``remember_unread``), else one query. Anything the request commits (a message read, sent)
+    makes it read again."""
+    if has_request_context():
+        kept = getattr(request, "_unread_messages", None)
+        if kept is not None and kept[0] == user.id:
+            return kept[1]
+    return db.session.scalar(sa.select(unread_of(user.id)))
+
+
+def remember_unread(user_id, count):
+    if has_request_context():
+        request._unread_messages = (user_id, count)
+
+
+def forget_unread():
+    """A message was marked read or sent outside the request's transaction: count again."""
+    if has_request_context():
+        request._unread_messages = None
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_unread(session):
+    # a savepoint's commit is not the request's (SQLAlchemy 2.1 fires this for nested transactions too)
+    if not session.in_nested_transaction():
+        forget_unread()

@@ -58,10 +58,15 @@ def format_wan(value):
 
 
 def paginate(select, *, page=1, per_page=20):
-    """One page of ``select`` as Flask-SQLAlchemy's ``Pagination`` (``db.paginate``: the items query
-    and a count). A page number below 1 shows the first page and one past the last shows the last
+    """One page of ``select`` as Flask-SQLAlchemy's ``Pagination`` (``db.paginate``: the items query,
+    and a count unless the page is not full, which makes it the last one). A page number below 1 shows the first page and one past the last shows the last
     (a 下一页 link kept from a list that has shrunk since), as the pager always has."""
-    result = db.paginate(select, page=page, per_page=per_page, error_out=False)
+    result = db.paginate(select, page=page, per_page=per_page, error_out=False, count=False)
+    if result.items and len(result.items) < result.per_page:
+        # a page that is not full is the last one: the total is known without counting
+        result.total = (result.page - 1) * result.per_page + len(result.items)
+        return result
+    result.total = result._query_count()  # Flask-SQLAlchemy's own count, as count=True would run it
     if result.page > 1 and not result.items:
         if not result.total:
             result.page = 1  # nothing to show on any page

@@ -7,7 +7,7 @@ from app.blueprints.auth.sessions import sessions_end_for_user
 from app.database import end_read_transaction, write_aside
 from app.extensions import db
 from app.forms import uscc_warnings
-from app.inbox import Message, unread_count
+from app.inbox import Message, forget_unread, unread_count
 from app.modules import wiring
 from app.reference.models import ServiceCategory
 from app.utils import paginate, utcnow
@@ -161,6 +161,7 @@ def message_open(*, user, message_id):
             sa.update(Message).where(Message.id == message.id, Message.read_at.is_(None)).values(read_at=utcnow())
         ):
             db.session.rollback()  # a new read snapshot: the page's unread count sees the write
+            forget_unread()
     return message
 
 
