@@ -1,28 +1,43 @@
 """The workspace side menu: the modules' MenuItems (app/modules.py), grouped in the order
 app/blueprints/__init__.py gives; a role sees only what its access policy lets it reach."""
 
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 
 from app.access import policy_of
 from app.modules import wiring
 
 
-def _allowed(endpoint):
+def _allowed(endpoint, role):
     policy = policy_of(endpoint)
     if policy in ("public", "login"):
         return True
-    return bool(policy) and current_user.role in policy
+    return bool(policy) and role in policy
+
+
+def _menu_of(role):
+    """[(group title, [(label, endpoint, args)])] the role may reach: the same for every request of
+    the app (the modules' menus and the access policies are fixed when it is built), so worked out
+    once per role and process."""
+    kept = current_app.extensions.setdefault("menus_by_role", {})
+    if role not in kept:
+        groups = []
+        for title, items in wiring().menu:
+            visible = [(label, endpoint, args) for label, endpoint, args in items if _allowed(endpoint, role)]
+            if visible:
+                groups.append((title, visible))
+        kept[role] = groups
+    return kept[role]
 
 
 def side_menu():
-    groups = []
-    for title, items in wiring().menu:
-        visible = [
-            {"label": label, "endpoint": endpoint, "args": args, "active": request.endpoint == endpoint}
-            for label, endpoint, args in items
-            if _allowed(endpoint)
-        ]
-        if visible:
-            groups.append({"title": title, "items": visible})
-    return groups
+    return [
+        {
+            "title": title,
+            "items": [
+                {"label": label, "endpoint": endpoint, "args": args, "active": request.endpoint == endpoint}
+                for label, endpoint, args in items
+            ],
+        }
+        for title, items in _menu_of(current_user.role)
+    ]

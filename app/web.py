@@ -89,8 +89,12 @@ def register_web(app):
 
     @app.context_processor
     def layout_context():
-        unread = unread_count(current_user) if current_user.is_authenticated else 0
+        user = current_user._get_current_object()
+        unread = unread_count(user) if user.is_authenticated else 0
         return {
+            # the user itself rather than Flask-Login's proxy, which looks the user up again at each
+            # of the dozens of uses in a page (this processor runs after Flask-Login's)
+            "current_user": user,
             "unread_messages": unread,
             "tech_phone": app.config["CENTRE_TECH_PHONE"],
             "consult_phone": app.config["CENTRE_CONSULT_PHONE"],
