@@ -22,6 +22,7 @@ from stdnum.cn import uscc as uscc_check
 from werkzeug.security import generate_password_hash
 
 from app.blueprints.applications.models import CoreApplication, Recognition
+from app.blueprints.applications.services import china_midnight_utc
 from app.blueprints.auth.models import Institution, User
 from app.blueprints.awards.models import AwardResult, ExpertNomination, InstitutionNomination, ProductNomination
 from app.blueprints.awards.publication import publicity_open, results_publish
@@ -173,14 +174,34 @@ def _seed(password):
     (last_year, last_month) = previous_month(today.year, today.month)
     history = _months_before(*previous_month(last_year, last_month), HISTORY_MONTHS)
     first_year = history[0][0]
+    # 应报 for a month counts only institutions recognised, and with an account, by its end: the
+    # province's institutions have had both since before the first month of the history
+    since = date(first_year, history[0][1], 1)
+    opened = china_midnight_utc(since) - timedelta(days=30)
+    for institution, _, _ in made:
+        institution.created_at = institution.user.created_at = opened
+    if demo is not None:
+        demo.created_at = demo.user.created_at = min(demo.created_at, opened)
+        for recognition in db.session.scalars(sa.select(Recognition).where(Recognition.institution_id == demo.id)):
+            recognition.effective_on = min(recognition.effective_on, since)
     for institution, _ in recognised:
         db.session.add(
-            Recognition(institution_id=institution.id, term_start=start, term_end=end, created_by_id=admin.id)
+            Recognition(
+                institution_id=institution.id,
+                term_start=start,
+                term_end=end,
+                effective_on=since,
+                created_by_id=admin.id,
+            )
         )
         if first_year < start:
             db.session.add(
                 Recognition(
-                    institution_id=institution.id, term_start=start - 4, term_end=start - 1, created_by_id=admin.id
+                    institution_id=institution.id,
+                    term_start=start - 4,
+                    term_end=start - 1,
+                    effective_on=since,
+                    created_by_id=admin.id,
                 )
             )
     db.session.flush()
@@ -438,6 +459,7 @@ def _seed(password):
                 application_id=filing_id,
                 term_start=start,
                 term_end=end,
+                effective_on=today,  # approved in this year's round: 应报 from this month on
                 created_by_id=admin.id,
             )
         )

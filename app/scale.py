@@ -162,12 +162,17 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
     admin_rows += [user_row(f"bench-city-{code}", "city_admin", code, f"{name}工信局") for code, name in cities]
     inst_users, inst_rows, cat_rows = [], [], []
     first_inst = _next_id(insts)
+    # the institutions had their accounts before the first 调度期 and the recognition that makes
+    # them 应报 (a month counts only institutions with an account and a recognition by its end)
+    first_year, first_month = _months(months, today)[0]
+    opened = datetime(min(first_year, today.year - 1), 5, 1, 2)
     for n in range(institutions):
         city_code, city_name = cities[n % len(cities)]
         user_id = first_user + len(admin_rows) + n
         inst_id = first_inst + n
         phone = _phone(rng)
         inst_users.append(user_row(f"bench-inst-{n + 1:05d}", "institution", city_code, "", phone))
+        inst_users[-1]["created_at"] = opened
         name = f"{city_name[:-1] if city_name.endswith('市') else city_name}{rng.choice(WORDS)}{rng.choice(KINDS)}{n + 1}号"
         inst_users[-1]["display_name"] = name
         inst_rows.append(
@@ -186,7 +191,7 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
                 "address": f"{city_name}某区某路{rng.randint(1, 999)}号",
                 "intro": f"{name}是一家面向中小微企业的综合性服务机构，提供政策咨询、融资对接、人才培训等服务。",
                 "publish_contact": rng.random() < 0.5,
-                "created_at": now,
+                "created_at": opened,
                 "city_code": city_code,
                 "county_code": rng.choice(counties.get(city_code) or [None]),
             }
@@ -329,6 +334,7 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
                 "term_start": old_year,
                 "term_end": old_year + 3,
                 "revoked_at": None,
+                "effective_on": min((old_time + timedelta(days=60)).date(), date(first_year, first_month, 1)),
                 "created_by_id": admin_id,
                 "created_at": old_time + timedelta(days=60),
             }

@@ -1,6 +1,6 @@
 """核心服务机构申报 (CoreApplication) and the recognition it leads to."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.cache import DIRECTORY, topics
 from app.extensions import db
 from app.filings.models import Filing
-from app.utils import utcnow
+from app.utils import local_today, utcnow
 
 RECOGNITION_YEARS = 3  # a recognition lasts three years: a 2023 round gives 2023-2026
 
@@ -38,7 +38,12 @@ class CoreApplication(Filing):
 
 
 class Recognition(db.Model):
-    """A 核心服务机构 recognition for a term of years (from an application or set directly)."""
+    """A 核心服务机构 recognition for a term of years (from an application, set directly or imported).
+
+    ``effective_on`` is the day (China time) it was made: the institution is 应报 for a month only
+    if it was recognised by that month's last day (and not revoked before the month began), so a
+    recognition made later never changes an earlier month's 报送情况.
+    """
 
     __tablename__ = "recognition"
     __table_args__ = {"info": topics(DIRECTORY)}
@@ -48,6 +53,7 @@ class Recognition(db.Model):
     application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_application.id"), unique=True)
     term_start: Mapped[int]
     term_end: Mapped[int]
+    effective_on: Mapped[date] = mapped_column(default=local_today)  # 生效日期
     revoked_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,25 +1,29 @@
 """Rules of 核心服务机构申报 beyond the engine: recognition terms and the 模版下载 documents."""
 
+from datetime import date, datetime, timedelta, timezone
 from io import BytesIO
 
 import sqlalchemy as sa
 
 from app.audit import audit
 from app.blueprints.applications.models import RECOGNITION_YEARS, Recognition
+from app.blueprints.auth.models import Institution
 from app.documents import official_document, right_aligned
 from app.extensions import db
 from app.spreadsheets import xlsx_workbook, xlsxwriter_cell, xlsxwriter_merge, xml_text
-from app.utils import local_today
+from app.utils import CHINA, local_today
 
 
 def recognition_grant(*, application, actor):
-    """Record the term an approved application gives (in the caller's transaction)."""
+    """Record the term an approved application gives (in the caller's transaction); it takes
+    effect on the day of the approval."""
     start = application.round.year
     recognition = Recognition(
         institution_id=application.institution_id,
         application_id=application.id,
         term_start=start,
         term_end=start + RECOGNITION_YEARS,
+        effective_on=local_today(),
         created_by_id=actor.id,
     )
     db.session.add(recognition)
@@ -27,7 +31,7 @@ def recognition_grant(*, application, actor):
         "recognition.grant",
         summary=f"认定核心服务机构 {application.institution.name}（{start}-{start + RECOGNITION_YEARS}）",
         target=application,
-        after={"term": f"{start}-{start + RECOGNITION_YEARS}"},
+        after={"term": f"{start}-{start + RECOGNITION_YEARS}", "effective_on": recognition.effective_on.isoformat()},
         actor=actor,
     )
     return recognition
@@ -50,6 +54,44 @@ def recognition_current(*, institution_id, year=None):
         .where(Recognition.institution_id == institution_id, recognition_in_force(year))
         .order_by(Recognition.term_end.desc(), Recognition.id.desc())
         .limit(1)
+    )
+
+
+# ---- who is 应报 for a month (shared: 报送情况, 季度通报, 催报) ----------------------------------------
+
+
+def month_bounds(year, month):
+    """(first day, last day) of a month."""
+    first = date(year, month, 1)
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+def china_midnight_utc(day):
+    """The naive-UTC instant at which ``day`` begins in China (what the datetime columns store)."""
+    return datetime(day.year, day.month, day.day, tzinfo=CHINA).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def recognition_expected(year, month):
+    """SQL criteria: a Recognition that makes its institution 应报 for ``year``-``month``: its term
+    covers the year, it took effect by the month's last day and it was not revoked before the
+    month began. A recognition made (or imported) later never reaches back into an earlier month."""
+    first, last = month_bounds(year, month)
+    return sa.and_(
+        Recognition.term_start <= year,
+        Recognition.term_end >= year,
+        Recognition.effective_on <= last,
+        sa.or_(Recognition.revoked_at.is_(None), Recognition.revoked_at >= china_midnight_utc(first)),
+    )
+
+
+def institution_expected(year, month):
+    """SQL criteria on Institution: 应报 for the month, i.e. recognised during it (as above) and
+    with its account by the month's last day."""
+    _first, last = month_bounds(year, month)
+    return sa.and_(
+        sa.exists().where(Recognition.institution_id == Institution.id, recognition_expected(year, month)),
+        Institution.created_at < china_midnight_utc(last + timedelta(days=1)),
     )
 
 

@@ -32,6 +32,7 @@ from app.forms import LANDLINE_RE, MOBILE_RE, is_mobile
 from app.reference.models import InstitutionType, Platform, Region, ServiceCategory, UnitNature
 from app.sms import send_sms
 from app.spreadsheets import xlsx_problem, xlsx_workbook, xlsxwriter_cell
+from app.utils import local_today
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 3000
@@ -527,14 +528,19 @@ def import_commit(*, token, actor, progress=None):
             result.recognised += 1
         start, end = row.resolved["term"]
         recognition = Recognition(
-            institution_id=institution.id, application_id=None, term_start=start, term_end=end, created_by_id=actor.id
+            institution_id=institution.id,
+            application_id=None,
+            term_start=start,
+            term_end=end,
+            effective_on=local_today(),  # from the day of the import: earlier months' 应报 stay as they were
+            created_by_id=actor.id,
         )
         db.session.add(recognition)
         audit(
             "recognition.import",
             summary=f"导入名单认定核心服务机构：{institution.name}（{start}-{end}）",
             target=institution,
-            after={"term": f"{start}-{end}"},
+            after={"term": f"{start}-{end}", "effective_on": recognition.effective_on.isoformat()},
             actor=actor,
         )
     audit(

@@ -48,30 +48,56 @@ def _city_choice():
 # ---- 报送情况 and 催报 ----------------------------------------------------------------------------
 
 
+def _missing_filters():
+    """The missing list's filters on screen (市州 for the province admin, 机构类型, 填报状态); unknown
+    values are ignored, as the page's selects offer only known ones."""
+    type_id = request.args.get("institution_type_id", type=db_int)
+    state = request.args.get("state") or None
+    return completeness.MissingFilters(
+        city_code=_city_choice(),
+        institution_type_id=type_id if type_id in {t.id for t in dict_items("institution_type")} else None,
+        state=state if state in completeness.STATES else None,
+    )
+
+
 @bp.route("/completeness")
 @roles(*ADMINS)
 def show_completeness():
-    """报送情况 of one 调度期 (default the latest opened): by 市州, who has not reported, their last reminder."""
+    """报送情况 of one 调度期 (default the latest opened): by 市州, who has not reported, their last
+    reminder; a closed period as it froze. No error cases (an unknown period shows the latest)."""
     round = services.period_get(request.args.get("round_id", type=db_int)) or services.period_latest_started()
-    city_code = _city_choice()
+    filters = _missing_filters()
     context = {
         "round": round,
         "rounds": services.periods_all(),
-        "city_code": city_code,
+        "city_code": filters.city_code,
+        "filters": filters,
+        "states": completeness.STATES,
+        "types": dict_items("institution_type"),
         "cities": cities(),
         "form": EmptyForm(),
     }
     if round is not None:
-        rows, overall = completeness.completeness(round=round, user=current_user)
+        snapshot = completeness.period_snapshot(round)
+        rows, overall = completeness.completeness(round=round, user=current_user, snapshot=snapshot)
         context.update(
             rows=rows,
             overall=overall,
+            snapshot=snapshot,
+            closure=completeness.period_closure(round),
             today=local_today(),
             reopen_state=completeness.reopen_state,
             missing=completeness.missing_institutions(
-                round=round, user=current_user, city_code=city_code, page=request.args.get("page", 1, type=db_int)
+                round=round,
+                user=current_user,
+                filters=filters,
+                snapshot=snapshot,
+                page=request.args.get("page", 1, type=db_int),
             ),
-            reminded=reminders.reminder_summary(round=round, user=current_user, city_code=city_code),
+            reminded=reminders.reminder_summary(round=round, user=current_user, city_code=filters.city_code),
+        )
+        context["remindable"] = completeness.remindable_count(
+            round, current_user, filters, context["missing"].total, snapshot
         )
     return render("reports/completeness.html", breadcrumb=_crumbs("报送情况"), **context)
 
@@ -112,11 +138,12 @@ def send_reminders():
 @bp.route("/completeness/missing.xlsx")
 @roles(*ADMINS)
 def export_missing():
-    """导出未报送名单 of a period (default the latest opened) in the admin's 市州; 404 when there is no period."""
+    """导出未报送名单 of a period (default the latest opened) with the page's filters, in the admin's
+    市州; 404 when there is no period."""
     round = (
         services.period_get(request.args.get("round_id", type=db_int)) or services.period_latest_started() or abort(404)
     )
-    return completeness.missing_export(round=round, user=current_user, city_code=_city_choice())
+    return completeness.missing_export(round=round, user=current_user, filters=_missing_filters())
 
 
 # ---- 补报申请 --------------------------------------------------------------------------------------

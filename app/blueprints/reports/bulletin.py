@@ -1,20 +1,26 @@
-"""季度通报: the quarter's 运营情况通报, as a page and as a .docx, from the same data."""
+"""季度通报: the quarter's 运营情况通报, as a page and as a .docx, from the same data.
+
+A closed quarter (every month's 调度期 closed: snapshots.py) is built from the months' snapshots
+only, so it shows the same figures every time it is generated, whatever is recognised, imported or
+approved later. A quarter with a month still open is labelled 未完结 with its open months named; its
+报送情况 takes the closed months from their snapshots and the open ones as they stand, and its
+operating figures are 调度大数据's as they stand.
+"""
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from io import BytesIO
 
 import sqlalchemy as sa
 
-from app.blueprints.applications.models import Recognition
-from app.blueprints.applications.services import recognition_in_force
 from app.blueprints.auth.models import Institution
-from app.blueprints.reports import stats
-from app.blueprints.reports.completeness import CityRow, completeness
-from app.blueprints.reports.models import MonthlyReport
+from app.blueprints.reports import snapshots, stats
+from app.blueprints.reports.completeness import CityRow, completeness, missing_select, snapshot_counts
+from app.blueprints.reports.models import PeriodSnapshotCategory, PeriodSnapshotRow
 from app.documents import official_document, right_aligned, table_text
 from app.extensions import db
-from app.filings import workflow
 from app.filings.models import Round
+from app.reference.services import cities as all_cities
 from app.reference.services import region_name
 from app.spreadsheets import xml_text
 from app.utils import local_today
@@ -35,6 +41,22 @@ class Bulletin:
     previous_quarter: stats.Totals
     same_quarter_last_year: stats.Totals
     shortfall: list = field(default_factory=list)  # (institution name, 市州, months missing)
+    open_months: list = field(default_factory=list)  # [(month, why it is open)]
+    pending_review: int = 0  # reports still awaiting review when their periods froze (not counted)
+
+    @property
+    def complete(self):
+        return not self.open_months
+
+    @property
+    def status_line(self):
+        """未完结 and its open months, or what the figures of a closed quarter stand on."""
+        if self.open_months:
+            return "本季度尚未完结：" + "；".join(f"{self.year}年{m}月调度期{why}" for m, why in self.open_months)
+        line = "本季度各月调度期均已截止，数据以各调度期截止时冻结的报送情况和审核通过的数据为准。"
+        if self.pending_review:
+            line += f"冻结时尚有 {self.pending_review:,} 份调度数据待审核，未计入运营数据。"
+        return line
 
     @property
     def title(self):
@@ -124,52 +146,222 @@ def current_quarter(today=None):
     return (today.year - 1, 4) if quarter == 0 else (today.year, quarter)
 
 
-def _shortfall(rounds, year, limit=30):
-    """Institutions recognised in ``year`` that did not report every period of ``rounds``."""
-    if not rounds:
-        return []
-    ids = [r.id for r in rounds]
-    received = (
-        sa.select(MonthlyReport.institution_id.label("institution_id"), sa.func.count(MonthlyReport.id).label("n"))
-        .select_from(MonthlyReport)
-        .where(MonthlyReport.round_id.in_(ids), MonthlyReport.status != workflow.DRAFT)
-        .group_by(MonthlyReport.institution_id)
-        .subquery()
+def _shortfall(rounds, frozen, user, limit=30):
+    """Institutions 应报 in some period of ``rounds`` that did not report for it: (name, 市州, months
+    missing), most months first. A frozen period's from its snapshot, an open one's as it stands."""
+    missing = {}  # institution id -> [name, city_code, months]
+    ids = [frozen[r.id].id for r in rounds if r.id in frozen]
+    if ids:
+        row = PeriodSnapshotRow
+        select = sa.select(row.institution_id, row.name, row.city_code, row.snapshot_id).where(
+            row.snapshot_id.in_(ids), row.expected.is_(True), row.received.is_(False)
+        )
+        if user.role == "city_admin":
+            select = select.where(row.city_code == user.city_code)
+        for institution_id, name, city_code, _s in db.session.execute(select.order_by(row.snapshot_id)):
+            entry = missing.setdefault(institution_id, [name, city_code, 0])
+            entry[0], entry[1], entry[2] = name, city_code, entry[2] + 1
+    for round in rounds:
+        if round.id in frozen:
+            continue
+        for institution_id, name, city_code in db.session.execute(
+            missing_select(round, user).with_only_columns(Institution.id, Institution.name, Institution.city_code)
+        ):
+            entry = missing.setdefault(institution_id, [name, city_code, 0])
+            entry[2] += 1
+    ordered = sorted(missing.items(), key=lambda item: (-item[1][2], item[1][1] or "", item[1][0], item[0]))
+    return [(name, region_name(city), n) for _i, (name, city, n) in ordered[:limit]]
+
+
+def _money(value):
+    return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
+def _frozen_totals(snapshot_list):
+    """stats.Totals of frozen periods (distinct institutions over them from their rows)."""
+    if not snapshot_list:
+        return stats.Totals()
+    institutions = db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(PeriodSnapshotRow.institution_id))).where(
+            PeriodSnapshotRow.snapshot_id.in_([s.id for s in snapshot_list]), PeriodSnapshotRow.counted.is_(True)
+        )
     )
-    count = sa.func.coalesce(received.c.n, 0)
-    recognised = sa.exists().where(Recognition.institution_id == Institution.id, recognition_in_force(year))
-    rows = db.session.execute(
-        sa.select(Institution.name, Institution.city_code, count)
-        .outerjoin(received, received.c.institution_id == Institution.id)
-        .where(recognised, count < len(ids))
-        .order_by(count, Institution.city_code, Institution.name)
+    return stats.Totals(
+        int(institutions or 0),
+        sum(s.reports for s in snapshot_list),
+        sum(int(s.activities) for s in snapshot_list),
+        sum(int(s.participants) for s in snapshot_list),
+        sum(int(s.served) for s in snapshot_list),
+        _money(sum(Decimal(s.revenue) for s in snapshot_list)),
+        _money(sum(Decimal(s.expense) for s in snapshot_list)),
+        _money(sum(Decimal(s.profit) for s in snapshot_list)),
+    )
+
+
+def _top(ids, latest_names, measure, limit=10):
+    row = PeriodSnapshotRow
+    served = sa.func.sum(row.served).label("s")
+    activities = sa.func.sum(row.activities).label("a")
+    first, second = (served, activities) if measure == "served" else (activities, served)
+    found = db.session.execute(
+        sa.select(row.institution_id, activities, served)
+        .where(row.snapshot_id.in_(ids), row.counted.is_(True))
+        .group_by(row.institution_id)
+        .order_by(first.desc(), second.desc(), row.institution_id)
         .limit(limit)
     ).all()
-    return [(name, region_name(city), len(ids) - int(n)) for name, city, n in rows]
+    return [
+        stats.Row(
+            i,
+            latest_names[i][0],
+            activities=int(a or 0),
+            served=int(s or 0),
+            extra={"city": region_name(latest_names[i][1])},
+        )
+        for i, a, s in found
+    ]
+
+
+def frozen_dashboard(f, snapshot_list):
+    """The bulletin's 调度大数据 (totals, 市州, 服务类别, top institutions) from frozen periods only."""
+    ids = [s.id for s in snapshot_list] or [0]
+    row = PeriodSnapshotRow
+    per_city = {
+        code: rest
+        for code, *rest in db.session.execute(
+            sa.select(
+                row.city_code,
+                sa.func.count(sa.distinct(row.institution_id)),
+                sa.func.coalesce(sa.func.sum(row.activities), 0),
+                sa.func.coalesce(sa.func.sum(row.participants), 0),
+                sa.func.coalesce(sa.func.sum(row.served), 0),
+                sa.func.coalesce(sa.func.sum(row.revenue), 0),
+            )
+            .where(row.snapshot_id.in_(ids), row.counted.is_(True))
+            .group_by(row.city_code)
+        )
+    }
+    city_rows = []
+    for city in all_cities():
+        n, a, p, s, revenue = per_city.get(city.code, (0, 0, 0, 0, 0))
+        city_rows.append(stats.Row(city.code, city.name, int(n), int(a), int(p), int(s), _money(revenue)))
+    category = PeriodSnapshotCategory
+    sums = {}
+    for cid, name, order, a, p, s in db.session.execute(
+        sa.select(
+            category.category_id,
+            category.name,
+            category.sort_order,
+            category.activities,
+            category.participants,
+            category.served,
+        )
+        .where(category.snapshot_id.in_(ids))
+        .order_by(category.snapshot_id)
+    ):
+        entry = sums.setdefault(cid, [name, order, 0, 0, 0])
+        entry[0], entry[1] = name, order  # the latest month's name and order
+        entry[2], entry[3], entry[4] = entry[2] + int(a), entry[3] + int(p), entry[4] + int(s)
+    categories = [
+        stats.Row(cid, name, activities=a, participants=p, served=s)
+        for cid, (name, _order, a, p, s) in sorted(sums.items(), key=lambda item: (item[1][1], item[0]))
+    ]
+    latest_names = {
+        i: (name, city)
+        for i, name, city in db.session.execute(
+            sa.select(row.institution_id, row.name, row.city_code)
+            .where(row.snapshot_id.in_(ids), row.counted.is_(True))
+            .order_by(row.snapshot_id)
+        )
+    }
+    by_month = {s.month: s for s in snapshot_list}
+    months = [
+        stats.Row(
+            m,
+            f"{m}月",
+            by_month[m].reports if m in by_month else 0,
+            int(by_month[m].activities) if m in by_month else 0,
+            int(by_month[m].participants) if m in by_month else 0,
+            int(by_month[m].served) if m in by_month else 0,
+            _money(by_month[m].revenue if m in by_month else 0),
+        )
+        for m in f.months
+    ]
+    return stats.Dashboard(
+        f,
+        _frozen_totals(snapshot_list),
+        months,
+        city_rows,
+        categories,
+        _top(ids, latest_names, "served"),
+        _top(ids, latest_names, "activities"),
+    )
+
+
+def _quarter_rounds(year, first, last):
+    return db.session.scalars(
+        sa.select(Round)
+        .where(Round.kind == "report", Round.year == year, Round.month.between(first, last))
+        .order_by(Round.month)
+    ).all()
+
+
+def _frozen_of(rounds):
+    """{round id: its snapshot} for the rounds that have closed (freezing any not frozen yet)."""
+    found = {}
+    for round in rounds:
+        snapshot = snapshots.snapshot_for(round)
+        if snapshot is not None:
+            found[round.id] = snapshot
+    return found
+
+
+def quarter_totals(year, quarter):
+    """A quarter's totals to compare with: a frozen month from its snapshot, another as it stands."""
+    first, last = quarter_months(quarter)
+    rounds = _quarter_rounds(year, first, last)
+    frozen = _frozen_of(rounds)
+    frozen_months = {round.month for round in rounds if round.id in frozen}
+    total = stats.Totals()
+    parts = [_frozen_totals(list(frozen.values()))]
+    parts += [stats.totals(stats.Filters(year, m, m), False) for m in range(first, last + 1) if m not in frozen_months]
+    for part in parts:
+        for name in ("reports", "activities", "participants", "served", "revenue", "expense", "profit"):
+            setattr(total, name, getattr(total, name) + getattr(part, name))
+    return total
 
 
 def bulletin(*, year, quarter, user):
     first, last = quarter_months(quarter)
     f = stats.Filters(year, first, last)
-    rounds = db.session.scalars(
-        sa.select(Round)
-        .where(Round.kind == "report", Round.year == year, Round.month.between(first, last))
-        .order_by(Round.month)
-    ).all()
+    rounds = _quarter_rounds(year, first, last)
+    frozen = _frozen_of(rounds)
+    open_months = snapshots.open_months(year, range(first, last + 1))
+    expected, received = snapshot_counts([s.id for s in frozen.values()], user) if frozen else ({}, {})
     summed = {}
+    for city in all_cities():
+        if user.role == "city_admin" and city.code != user.city_code:
+            continue
+        count, late = received.get(city.code, (0, 0))
+        summed[city.code] = CityRow(city.code, city.name, int(expected.get(city.code, 0)), int(count), int(late))
     for round in rounds:
-        rows, _ = completeness(round=round, user=user)
+        if round.id in frozen:
+            continue
+        rows, _ = completeness(round=round, user=user, snapshot=None)
         for row in rows:
             total = summed.setdefault(row.code, CityRow(row.code, row.name))
             total.expected += row.expected
             total.received += row.received
             total.late += row.late
-    cities = list(summed.values())
+    cities = list(summed.values()) if rounds else []
     overall = CityRow(
         None, "合计", sum(c.expected for c in cities), sum(c.received for c in cities), sum(c.late for c in cities)
     )
+    if open_months:
+        dashboard = stats.dashboard(f)
+    else:
+        dashboard = frozen_dashboard(f, sorted(frozen.values(), key=lambda s: s.month))
     prev_year, prev_quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
-    p_first, p_last = quarter_months(prev_quarter)
     return Bulletin(
         year,
         quarter,
@@ -177,10 +369,12 @@ def bulletin(*, year, quarter, user):
         rounds,
         cities,
         overall,
-        stats.dashboard(f),
-        stats.totals(stats.Filters(prev_year, p_first, p_last), False),
-        stats.totals(stats.Filters(year - 1, first, last), False),
-        _shortfall(rounds, year),
+        dashboard,
+        quarter_totals(prev_year, prev_quarter),
+        quarter_totals(year - 1, quarter),
+        _shortfall(rounds, frozen, user),
+        open_months=open_months,
+        pending_review=sum(s.pending_review for s in frozen.values()),
     )
 
 
@@ -199,6 +393,7 @@ def _table(document, headers, rows):
 def bulletin_docx(b):
     document = official_document()
     document.add_heading(b.title, level=1)
+    document.add_paragraph(xml_text(("（未完结）" if b.open_months else "") + b.status_line))
     for title, paragraphs in b.paragraphs():
         if title:
             document.add_heading(title, level=2)

@@ -1,11 +1,14 @@
 """报送情况: for one 调度期, expected vs received reports by 市州, who has not reported, reminders.
 
-"Expected" are the institutions whose recognition is in force in the period's year; "received"
-are their reports that are not drafts (submitted at least once and not withdrawn); on time means
-first submitted by the deadline. A city admin sees its own 市州 only.
+"Expected" (应报) are the institutions recognised during the period's month and with an account by
+its end (applications.services ``institution_expected``: a recognition made later never reaches
+back); "received" are their reports that are not drafts (submitted at least once and not
+withdrawn); on time means first submitted by the deadline. A city admin sees its own 市州 only.
 
-The missing list shows each institution's last reminder (催报 itself: ``reminders``) and can be
-exported (导出未报送名单).
+A closed period (snapshots.py) reads its frozen snapshot, so its figures and its missing list never
+move; an open one is counted live. The missing list shows each institution's last reminder (催报
+itself: ``reminders``), can be filtered (市州, 机构类型, 填报状态) and exported with the same filters
+(导出未报送名单).
 """
 
 import tempfile
@@ -14,20 +17,21 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import send_file
 
-from app.blueprints.applications.models import Recognition
-from app.blueprints.applications.services import recognition_in_force
+from app.blueprints.applications.services import institution_expected
 from app.blueprints.auth.models import Institution
+from app.blueprints.reports import snapshots
 from app.blueprints.reports.models import (
     REOPEN_GRANTED,
     REOPEN_PENDING,
     MonthlyReport,
+    PeriodSnapshotRow,
     ReportReminder,
     ReportReopenRequest,
 )
 from app.extensions import db
 from app.filings import workflow
 from app.filings.export import XLSX
-from app.reference.services import cities, region_name
+from app.reference.services import cities, dict_items, region_name
 from app.spreadsheets import xlsx_workbook, xlsxwriter_row
 from app.utils import format_date, format_datetime, local_today, paginate
 
@@ -57,8 +61,62 @@ class CityRow:
         return round(100 * self.on_time / self.expected, 1) if self.expected else None
 
 
-def _recognised(year):
-    return sa.exists().where(Recognition.institution_id == Institution.id, recognition_in_force(year))
+LOOKUP = object()  # "find the period's snapshot yourself" (callers that have it pass it, or None)
+
+STATES = {"none": "未填报", "draft": "草稿未提交"}  # the 填报状态 filter of the missing list
+
+
+@dataclass(frozen=True)
+class MissingFilters:
+    """The missing list's filters as on screen; the export reads the same ones."""
+
+    city_code: str | None = None
+    institution_type_id: int | None = None
+    state: str | None = None
+
+    def label(self, user):
+        """For the file name: 全省 / the 市州, then the other filters."""
+        place = user.city.name if user.role == "city_admin" and user.city else region_name(self.city_code) or "全省"
+        parts = [place]
+        if self.institution_type_id:
+            parts.append(next((t.name for t in dict_items("institution_type") if t.id == self.institution_type_id), ""))
+        if self.state in STATES:
+            parts.append(STATES[self.state])
+        return "_".join(p for p in parts if p)
+
+
+def _filters(filters, city_code):
+    if filters is None:
+        return MissingFilters(city_code=city_code)
+    return filters
+
+
+def period_snapshot(round):
+    """The snapshot this period is read from (None while open): snapshots.snapshot_for."""
+    return snapshots.snapshot_for(round)
+
+
+def period_closure(round):
+    """Whether the period has closed, or why it is open (snapshots.period_closure)."""
+    return snapshots.period_closure(round)
+
+
+def remindable_count(round, user, filters, shown, snapshot):
+    """How many 发送提醒 would reach: every institution missing now in the admin's 市州 (reminders
+    ignore the 机构类型 and 填报状态 filters, and go by who is missing now, not by a frozen list);
+    ``shown`` (the list's total) when that is the same list."""
+    if snapshot is None and not filters.institution_type_id and not filters.state:
+        return shown
+    select = missing_select(round, user, filters.city_code).with_only_columns(sa.func.count(Institution.id))
+    return db.session.scalar(select.order_by(None))
+
+
+def _frozen(round, snapshot):
+    return period_snapshot(round) if snapshot is LOOKUP else snapshot
+
+
+def _expected(round):
+    return institution_expected(round.year, round.month)
 
 
 def in_scope(select, user):
@@ -69,17 +127,43 @@ def in_scope(select, user):
     return select.where(sa.false())
 
 
+def _row_scope(select, user):
+    """``in_scope`` for a snapshot's rows: the 市州 they had when the period froze."""
+    if user.role == "city_admin":
+        return select.where(PeriodSnapshotRow.city_code == user.city_code)
+    if user.role == "province_admin":
+        return select
+    return select.where(sa.false())
+
+
 def _received(round):
     """Reports of the period that reached the reviewers (not drafts)."""
     return sa.and_(MonthlyReport.round_id == round.id, MonthlyReport.status != workflow.DRAFT)
 
 
-def completeness(*, round, user):
-    """(rows by 市州, overall row) for the period, within the user's scope."""
+def _by_city(user, expected, received):
+    rows = []
+    for city in cities():
+        if user.role == "city_admin" and city.code != user.city_code:
+            continue
+        count, late = received.get(city.code, (0, 0))
+        rows.append(CityRow(city.code, city.name, int(expected.get(city.code, 0)), int(count), int(late)))
+    overall = CityRow(
+        None, "合计", sum(r.expected for r in rows), sum(r.received for r in rows), sum(r.late for r in rows)
+    )
+    return rows, overall
+
+
+def completeness(*, round, user, snapshot=LOOKUP):
+    """(rows by 市州, overall row) for the period, within the user's scope: from its snapshot once
+    it has closed, else counted now."""
+    snapshot = _frozen(round, snapshot)
+    if snapshot is not None:
+        return _by_city(user, *snapshot_counts([snapshot.id], user))
     expected = dict(
         db.session.execute(
             in_scope(
-                sa.select(Institution.city_code, sa.func.count(Institution.id)).where(_recognised(round.year)), user
+                sa.select(Institution.city_code, sa.func.count(Institution.id)).where(_expected(round)), user
             ).group_by(Institution.city_code)
         ).all()
     )
@@ -94,33 +178,72 @@ def completeness(*, round, user):
                 )
                 .select_from(MonthlyReport)
                 .join(Institution, Institution.id == MonthlyReport.institution_id)
-                .where(_received(round), _recognised(round.year)),
+                .where(_received(round), _expected(round)),
                 user,
             ).group_by(Institution.city_code)
         ).all()
     }
-    rows = []
-    for city in cities():
-        if user.role == "city_admin" and city.code != user.city_code:
-            continue
-        count, late = received.get(city.code, (0, 0))
-        rows.append(CityRow(city.code, city.name, int(expected.get(city.code, 0)), int(count), int(late)))
-    overall = CityRow(
-        None, "合计", sum(r.expected for r in rows), sum(r.received for r in rows), sum(r.late for r in rows)
-    )
-    return rows, overall
+    return _by_city(user, expected, received)
 
 
-def missing_select(round, user, city_code=None):
+def snapshot_counts(snapshot_ids, user):
+    """({市州: 应报}, {市州: (已报, 逾期)}) summed over snapshots, within the user's scope (one query)."""
+    row = PeriodSnapshotRow
+    found = db.session.execute(
+        _row_scope(
+            sa.select(
+                row.city_code,
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(sa.case((row.received.is_(True), 1), else_=0)), 0),
+                sa.func.coalesce(sa.func.sum(sa.case((row.late.is_(True), 1), else_=0)), 0),
+            ).where(row.snapshot_id.in_(snapshot_ids), row.expected.is_(True)),
+            user,
+        ).group_by(row.city_code)
+    ).all()
+    return {c: n for c, n, _r, _l in found}, {c: (r, late) for c, _n, r, late in found}
+
+
+def missing_select(round, user, city_code=None, *, filters=None):
+    """Institutions 应报 now for the period that have not reported (live; a closed period's list is
+    ``frozen_missing_select``)."""
+    filters = _filters(filters, city_code)
     # NOT IN over the period's reports (computed once), not a correlated NOT EXISTS: with 2,000
     # institutions the correlated form scanned the period's 2,000 filings per institution (1.2 s).
     reported = sa.select(MonthlyReport.institution_id).where(
         _received(round), MonthlyReport.institution_id.is_not(None)
     )
-    select = in_scope(sa.select(Institution).where(_recognised(round.year), Institution.id.not_in(reported)), user)
-    if city_code and user.role == "province_admin":
-        select = select.where(Institution.city_code == city_code)
+    select = in_scope(sa.select(Institution).where(_expected(round), Institution.id.not_in(reported)), user)
+    if filters.city_code and user.role == "province_admin":
+        select = select.where(Institution.city_code == filters.city_code)
+    if filters.institution_type_id:
+        select = select.where(Institution.institution_type_id == filters.institution_type_id)
+    if filters.state in STATES:
+        drafts = sa.select(MonthlyReport.institution_id).where(
+            MonthlyReport.round_id == round.id,
+            MonthlyReport.status == workflow.DRAFT,
+            MonthlyReport.institution_id.is_not(None),
+        )
+        has_draft = Institution.id.in_(drafts)
+        select = select.where(has_draft if filters.state == "draft" else ~has_draft)
     return select
+
+
+def frozen_missing_select(snapshot, user, filters):
+    """(Institution, has_draft) of those who had not reported when the period froze."""
+    row = PeriodSnapshotRow
+    select = _row_scope(
+        sa.select(Institution, row.has_draft)
+        .join(row, row.institution_id == Institution.id)
+        .where(row.snapshot_id == snapshot.id, row.expected.is_(True), row.received.is_(False)),
+        user,
+    )
+    if filters.city_code and user.role == "province_admin":
+        select = select.where(row.city_code == filters.city_code)
+    if filters.institution_type_id:
+        select = select.where(row.institution_type_id == filters.institution_type_id)
+    if filters.state in STATES:
+        select = select.where(row.has_draft.is_(filters.state == "draft"))
+    return select.order_by(row.city_code, row.name, Institution.id)
 
 
 @dataclass
@@ -148,16 +271,18 @@ def reminder_label(reminder):
     return f"{format_datetime(reminder.last_sent_at)}（{reminder.level_label}）"
 
 
-def _missing_rows(round, institutions):
-    """The draft, 补报 and reminder state of these institutions for the period (three queries)."""
+def _missing_rows(round, institutions, drafts=None):
+    """The draft, 补报 and reminder state of these institutions for the period (three queries;
+    two when the drafts are known: a frozen period's are as they were when it froze)."""
     ids = [i.id for i in institutions] or [0]
-    drafts = set(
-        db.session.scalars(
-            sa.select(MonthlyReport.institution_id).where(
-                MonthlyReport.round_id == round.id, MonthlyReport.institution_id.in_(ids)
+    if drafts is None:
+        drafts = set(
+            db.session.scalars(
+                sa.select(MonthlyReport.institution_id).where(
+                    MonthlyReport.round_id == round.id, MonthlyReport.institution_id.in_(ids)
+                )
             )
         )
-    )
     reopen = {}
     for req in db.session.scalars(
         sa.select(ReportReopenRequest)
@@ -174,12 +299,41 @@ def _missing_rows(round, institutions):
     return [MissingRow(i, i.id in drafts, reopen.get(i.id), reminders.get(i.id)) for i in institutions]
 
 
-def missing_institutions(*, round, user, city_code=None, page=1):
-    """One page of the institutions that have not reported (``MissingRow`` items)."""
-    select = missing_select(round, user, city_code).order_by(Institution.city_code, Institution.name, Institution.id)
+def _missing(round, user, filters, snapshot, page=None):
+    """The missing list (one page of it, or all), as ``MissingRow`` items."""
+    snapshot = _frozen(round, snapshot)
+    if snapshot is not None:
+        select = frozen_missing_select(snapshot, user, filters)
+        if page is None:
+            found = db.session.execute(select).all()
+            return _missing_rows(round, [i for i, _d in found], {i.id for i, d in found if d})
+        result = paginate(select, page=page, per_page=30)
+        # paginate() yields the first column of each row; read the drafts of the page's rows
+        institutions = list(result.items)
+        drafts = set(
+            db.session.scalars(
+                sa.select(PeriodSnapshotRow.institution_id).where(
+                    PeriodSnapshotRow.snapshot_id == snapshot.id,
+                    PeriodSnapshotRow.has_draft.is_(True),
+                    PeriodSnapshotRow.institution_id.in_([i.id for i in institutions] or [0]),
+                )
+            )
+        )
+        result.items = _missing_rows(round, institutions, drafts)
+        return result
+    select = missing_select(round, user, filters=filters).order_by(
+        Institution.city_code, Institution.name, Institution.id
+    )
+    if page is None:
+        return _missing_rows(round, db.session.scalars(select).all())
     result = paginate(select, page=page, per_page=30)
     result.items = _missing_rows(round, result.items)
     return result
+
+
+def missing_institutions(*, round, user, city_code=None, page=1, filters=None, snapshot=LOOKUP):
+    """One page of the institutions that have not reported (``MissingRow`` items)."""
+    return _missing(round, user, _filters(filters, city_code), snapshot, page=page)
 
 
 # ---- 导出未报送名单 ------------------------------------------------------------------------------------
@@ -187,10 +341,11 @@ def missing_institutions(*, round, user, city_code=None, page=1):
 MISSING_HEADERS = ("序号", "市州", "机构名称", "统一社会信用代码", "联系人", "联系电话", "草稿/补报状态", "上次提醒")
 
 
-def missing_export(*, round, user, city_code=None):
-    """导出未报送名单: every institution of the period (and 市州) that has not reported, as .xlsx."""
-    select = missing_select(round, user, city_code).order_by(Institution.city_code, Institution.name, Institution.id)
-    rows = _missing_rows(round, db.session.scalars(select).all())
+def missing_export(*, round, user, city_code=None, filters=None, snapshot=LOOKUP):
+    """导出未报送名单: every institution of the period that has not reported, with the page's filters
+    (市州, 机构类型, 填报状态), as .xlsx; a closed period's as it froze."""
+    filters = _filters(filters, city_code)
+    rows = _missing(round, user, filters, snapshot)
     out = tempfile.TemporaryFile()
     workbook = xlsx_workbook(out)
     sheet = workbook.add_worksheet("未报送机构")
@@ -219,10 +374,7 @@ def missing_export(*, round, user, city_code=None):
     sheet.set_column(6, 7, 24)
     workbook.close()
     out.seek(0)
-    place = (
-        user.city.name if user.role == "city_admin" and user.city else (region_name(city_code) if city_code else "全省")
-    )
-    name = f"未报送机构名单_{round.year}年{round.month}月_{place}_{format_date(local_today())}.xlsx"
+    name = f"未报送机构名单_{round.year}年{round.month}月_{filters.label(user)}_{format_date(local_today())}.xlsx"
     return send_file(out, mimetype=XLSX, as_attachment=True, download_name=name)
 
 

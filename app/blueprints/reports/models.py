@@ -216,3 +216,93 @@ class ReportReminder(db.Model):
     @property
     def level_label(self):
         return REMINDER_LEVELS.get(self.sender_level, self.sender_level)
+
+
+class PeriodSnapshot(db.Model):
+    """报送情况 and totals of one 调度期 as they stood when it closed (``snapshots.period_freeze``).
+
+    A period closes when its deadline has passed and every granted 补报 window for it has ended.
+    It is frozen once: one current snapshot per period (``superseded_at`` empty), held by a unique
+    constraint. A 补报 granted afterwards reopens the period: the snapshot is kept but superseded,
+    and a new one (``seq`` + 1) is frozen when the window ends.
+    """
+
+    __tablename__ = "report_period_snapshot"
+    __table_args__ = (
+        sa.UniqueConstraint("round_id", "seq", name="uq_report_period_snapshot_round_seq"),
+        sa.Index(
+            "uq_report_period_snapshot_current",
+            "round_id",
+            unique=True,
+            sqlite_where=sa.text("superseded_at IS NULL"),
+            postgresql_where=sa.text("superseded_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("round.id"))
+    seq: Mapped[int] = mapped_column(default=1)
+    year: Mapped[int]
+    month: Mapped[int]
+    closes_on: Mapped[date]  # the deadline it was frozen under
+    last_until: Mapped[date | None]  # the last granted 补报 window's end, if any
+    frozen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    superseded_at: Mapped[datetime | None]
+    superseded_reason: Mapped[str | None] = mapped_column(sa.String(300))
+    # 报送情况
+    expected: Mapped[int] = mapped_column(default=0)
+    received: Mapped[int] = mapped_column(default=0)
+    late: Mapped[int] = mapped_column(default=0)
+    # the approved reports' totals (as 调度大数据 counts them), and those still awaiting review then
+    reports: Mapped[int] = mapped_column(default=0)
+    pending_review: Mapped[int] = mapped_column(default=0)
+    activities: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    participants: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    served: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    revenue: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2), default=0)
+    expense: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2), default=0)
+    profit: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2), default=0)
+
+    round = relationship("Round")
+
+
+class PeriodSnapshotRow(db.Model):
+    """One institution in a snapshot: every institution 应报 then, and any other with an approved
+    report. Name, 市州 and 机构类型 as they were; the report's state and approved figures."""
+
+    __tablename__ = "report_period_snapshot_row"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("report_period_snapshot.id", ondelete="CASCADE"), primary_key=True
+    )
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id"), primary_key=True, index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    city_code: Mapped[str | None] = mapped_column(sa.String(12))
+    institution_type_id: Mapped[int | None]
+    expected: Mapped[bool] = mapped_column(default=False)
+    received: Mapped[bool] = mapped_column(default=False)  # submitted (not a draft)
+    late: Mapped[bool] = mapped_column(default=False)
+    has_draft: Mapped[bool] = mapped_column(default=False)
+    counted: Mapped[bool] = mapped_column(default=False)  # approved: its figures below count
+    activities: Mapped[int] = mapped_column(default=0)
+    participants: Mapped[int] = mapped_column(default=0)
+    served: Mapped[int] = mapped_column(default=0)
+    revenue: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), default=0)
+    expense: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), default=0)
+    profit: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), default=0)
+
+
+class PeriodSnapshotCategory(db.Model):
+    """The approved reports' 服务类别 sums in a snapshot, with the category's name and order then."""
+
+    __tablename__ = "report_period_snapshot_category"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("report_period_snapshot.id", ondelete="CASCADE"), primary_key=True
+    )
+    category_id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    sort_order: Mapped[int] = mapped_column(default=0)
+    activities: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    participants: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    served: Mapped[int] = mapped_column(sa.BigInteger, default=0)

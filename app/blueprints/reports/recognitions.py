@@ -94,7 +94,11 @@ def recognition_set(*, institution_ids, term_start, term_end, note, actor):
             skipped.append(institution.name)
             continue
         recognition = Recognition(
-            institution_id=institution.id, term_start=term_start, term_end=term_end, created_by_id=actor.id
+            institution_id=institution.id,
+            term_start=term_start,
+            term_end=term_end,
+            effective_on=local_today(),  # from today: earlier months' 应报 stay as they were
+            created_by_id=actor.id,
         )
         db.session.add(recognition)
         db.session.flush()
@@ -102,7 +106,11 @@ def recognition_set(*, institution_ids, term_start, term_end, note, actor):
             "recognition.set",
             summary=f"直接认定核心服务机构 {institution.name}（{term_start}-{term_end}）",
             target=recognition,
-            after={"term": f"{term_start}-{term_end}", "note": note},
+            after={
+                "term": f"{term_start}-{term_end}",
+                "effective_on": recognition.effective_on.isoformat(),
+                "note": note,
+            },
             actor=actor,
         )
         added.append(institution.name)

@@ -12,6 +12,7 @@ from app.blueprints.applications.services import recognition_current
 from app.blueprints.auth.models import Institution
 from app.blueprints.reports.models import REOPEN_GRANTED, REOPEN_PENDING, REOPEN_REFUSED, ReportReopenRequest
 from app.blueprints.reports.services import ReportError, exception_until, period_get
+from app.blueprints.reports.snapshots import snapshot_supersede
 from app.extensions import db
 from app.forms import is_mobile
 from app.inbox import notify
@@ -100,6 +101,9 @@ def reopen_pending_count(user):
 def reopen_request_decide(*, request, grant, until=None, note=None, actor):
     """同意 (a time-limited exception until ``until``) or 不同意. Tells the institution. Commits.
 
+    A grant for a period already frozen reopens it (snapshots.snapshot_supersede: the snapshot is
+    kept, superseded and audited); it is frozen again once the window has ended.
+
     The decision is a compare-and-set on the pending status: of two admins deciding at once one
     wins; the same decision repeated by the same admin (double click, retry) is done once and
     returns as a success; anything else is refused with what was decided."""
@@ -127,6 +131,9 @@ def reopen_request_decide(*, request, grant, until=None, note=None, actor):
             f"该申请已于 {format_datetime(request.decided_at)} 处理（{request.status_label}），请查看处理结果。"
         )
     round = request.round
+    if grant:
+        # a frozen period reopens: its snapshot is kept (superseded) and it freezes again when the window ends
+        snapshot_supersede(round=round, reason=f"同意 {request.institution.name} 补报至 {until:%Y-%m-%d}", actor=actor)
     audit(
         "report.reopen_grant" if grant else "report.reopen_refuse",
         summary=f"{'同意' if grant else '不同意'} {request.institution.name} 补报{round.title}",
