@@ -1,6 +1,6 @@
 """What the reports module contributes to the app (app/modules.py)."""
 
-from app.blueprints.reports import admin_routes, bp, jobs, routes, stats  # noqa: F401  (importing the views puts them on bp)
+from app.blueprints.reports import admin_routes, bp, jobs, routes, snapshots, stats  # noqa: F401  (importing the views puts them on bp)
 from app.blueprints.reports.wizard import wizard
 from app.modules import Entry, MenuItem, Module
 
@@ -24,8 +24,8 @@ module = Module(
     entries=(Entry("report", ("reports.list_reports", "reports.review_reports")),),
     home_counts=(admin_routes.report_counts,),
     wizards=(wizard,),
-    action_labels=admin_routes.ACTION_LABELS,
+    action_labels={**admin_routes.ACTION_LABELS, **snapshots.ACTION_LABELS},
     target_labels=admin_routes.TARGET_LABELS,
     jobs=jobs.JOBS,
-    schedules=jobs.SCHEDULES,
+    schedules=jobs.SCHEDULES + snapshots.SCHEDULES,
 )
