@@ -431,7 +431,8 @@ def test_a_quarter_with_an_open_month_is_labelled_unfinished_with_the_month_name
     login(client, admin)
     text = text_of(page(client.get(f"/reports/bulletin?year={today.year}&quarter={quarter}")))
     assert "未完结" in text and f"{today.year}年{today.month}月调度期尚未截止" in text
-    assert "（未完结）" in _docx_text(bulletins.bulletin_docx(b))
+    docx = _docx_text(bulletins.bulletin_docx(b))
+    assert "（未完结）" in docx and "暂不与上季度、上年同期比较" in docx and "下降" not in docx
 
 
 def test_the_daily_schedule_freezes_the_closed_periods_once(app, app_ctx, october):

@@ -87,7 +87,17 @@ class Bulletin:
             f"“一对一”精准服务企业 {t.served:,} 家次；实现营业收入 {t.revenue:,.2f} 万元，服务支出 {t.expense:,.2f} 万元，"
             f"利润总额 {t.profit:,.2f} 万元。"
         )
-        for label, base in (("与上季度相比", self.previous_quarter), ("与上年同期相比", self.same_quarter_last_year)):
+        if self.open_months:  # a month still open would show a fall that is only missing reports
+            operations += "本季度尚未完结，暂不与上季度、上年同期比较。"
+        comparisons = (
+            ()
+            if self.open_months
+            else (
+                ("与上季度相比", self.previous_quarter),
+                ("与上年同期相比", self.same_quarter_last_year),
+            )
+        )
+        for label, base in comparisons:
             parts = []
             for measure, name in (("activities", "服务活动数"), ("served", "服务企业数"), ("revenue", "营业收入")):
                 pct = stats.change(getattr(t, measure), getattr(base, measure))
