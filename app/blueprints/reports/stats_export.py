@@ -110,7 +110,7 @@ class _Book:
 
 def _percent(pct):
     """The page's +62.5% as a number Excel shows the same way (0.625 in the +0.0% format)."""
-    return None if pct is None else pct / 100
+    return None if pct is None else round(pct / 100, 4)  # -53.8 / 100 is -0.5379999... in binary
 
 
 def _summary_sheet(book, d, caption):
