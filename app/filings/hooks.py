@@ -22,7 +22,7 @@ class Hooks:
         """Called inside the transition's transaction (e.g. record a recognition term)."""
 
     def list_options(self, wizard):
-        """Loader options for the owner's list and the review queue (e.g. selectinload)."""
+        """Loader options for the owner's list and the review queue (many-to-one parents: joinedload, no query of their own)."""
         return []
 
     def detail_sections(self, wizard, filing):

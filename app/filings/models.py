@@ -105,7 +105,7 @@ class ReviewEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     filing: Mapped[Filing] = relationship(back_populates="events")
-    actor = relationship("User")
+    actor = relationship("User", lazy="joined")  # every history shows who acted: read with the events
 
 
 class Attachment(db.Model):

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta, timezone
 import sqlalchemy as sa
 from flask import current_app, url_for
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.audit import AuditLog, audit
 from app.errors import NotFound
@@ -85,9 +86,16 @@ def owned_filing_or_404(wizard, filing_id, user):
     return filing
 
 
+def _with_parents(wizard, select):
+    """Every page of one filing shows its round and its institution: read them with it."""
+    return select.options(joinedload(wizard.model.round), joinedload(wizard.model.institution))
+
+
 def owned_filing_or_none(wizard, filing_id, user):
     return db.session.scalar(
-        sa.select(wizard.model).where(wizard.model.id == filing_id, wizard.model.owner_id == user.id)
+        _with_parents(wizard, sa.select(wizard.model)).where(
+            wizard.model.id == filing_id, wizard.model.owner_id == user.id
+        )
     )
 
 
@@ -102,7 +110,7 @@ def review_scope(select, model, user):
 
 def visible_filing_or_404(wizard, filing_id, user):
     """The filing for its owner or a reviewer in scope (drafts stay private to the owner)."""
-    select = sa.select(wizard.model).where(wizard.model.id == filing_id)
+    select = _with_parents(wizard, sa.select(wizard.model)).where(wizard.model.id == filing_id)
     if user.role in ("city_admin", "province_admin"):
         select = review_scope(select, wizard.model, user).where(wizard.model.status != workflow.DRAFT)
     else:

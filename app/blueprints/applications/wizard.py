@@ -1,7 +1,7 @@
 """The declaration of 核心服务机构申报 for the filing engine."""
 
 from flask import url_for
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.blueprints.applications.forms import BasicInfoForm, OperationsForm, label_years
 from app.blueprints.applications.models import CoreApplication
@@ -25,7 +25,7 @@ class ApplicationHooks(Hooks):
             recognition_grant(application=filing, actor=actor)
 
     def list_options(self, wizard):
-        return [selectinload(CoreApplication.institution), selectinload(CoreApplication.round)]
+        return [joinedload(CoreApplication.institution), joinedload(CoreApplication.round)]
 
 
 def _operations_context(filing):

@@ -2,7 +2,7 @@
 
 from flask import request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.blueprints.reports import services
 from app.blueprints.reports.export import export_response
@@ -42,7 +42,7 @@ class ReportHooks(Hooks):
         return services.closed_message(user)
 
     def list_options(self, wizard):
-        return [selectinload(MonthlyReport.institution), selectinload(MonthlyReport.round)]
+        return [joinedload(MonthlyReport.institution), joinedload(MonthlyReport.round)]
 
     def locked_rows(self, wizard, filings):
         return services.reports_locked(filings)
