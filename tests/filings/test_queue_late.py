@@ -184,9 +184,6 @@ def test_the_late_filter_is_kept_by_sorting_paging_neighbours_and_batch_approval
     assert sort_links and all(parse_qs(urlparse(h).query).get("late") == ["1"] for h in sort_links)
     # the filter form keeps it with the page size
     assert soup.select_one("form.filters select[name=late] option[selected]")["value"] == "1"
-    # paging keeps it (a page size of 20 with one row: the pager links, if any, carry it too)
-    for a in soup.select(".pager a"):
-        assert parse_qs(urlparse(a["href"]).query).get("late") == ["1"]
     # 上一条/下一条 inside a review follow the filtered queue: the only late one has no neighbours
     review = [a["href"] for a in soup.select("td.ops a") if a.get_text(strip=True) == "审核"]
     assert len(review) == 1 and "late%3D1" in review[0]
@@ -274,3 +271,30 @@ def test_the_export_of_a_keyword_and_city_filter(client, app, queue):
     elsewhere = queue_url(app, "application", status="", city_code="430200")
     link = next(a["href"] for a in page(client.get(elsewhere)).select("a.btn") if a.get_text(strip=True) == "导出Excel")
     assert len(list(load_workbook(BytesIO(client.get(link).data)).active.iter_rows(values_only=True))) == 1
+
+
+def test_paging_keeps_the_late_filter(client, app, queue):
+    ids = queue.ids["application"]
+    with app.app_context():
+        late = db.session.get(CoreApplication, ids.late)
+        for _ in range(21):  # submitted now, long after the deadline, with no earlier submission
+            db.session.add(
+                CoreApplication(
+                    owner_id=late.owner_id,
+                    institution_id=late.institution_id,
+                    round_id=ids.round_id,
+                    city_code=late.city_code,
+                    status="submitted",
+                    steps_done=["basic", "operations"],
+                    submitted_at=utcnow(),
+                )
+            )
+        db.session.commit()
+    login(client, queue.city)
+    first = page(client.get(queue_url(app, "application", status="submitted", late="1")))
+    assert len(rows_of(first)) == 20
+    following = first.select_one(".pager a[rel=next]")["href"]
+    assert parse_qs(urlparse(following).query).get("late") == ["1"]
+    second = page(client.get(following))
+    assert len(rows_of(second)) == 2 and ids.ontime not in [i for i, _ in rows_of(second)]
+    assert "共 22 条记录" in text_of(second)
