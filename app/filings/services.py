@@ -801,7 +801,7 @@ def _queue_select(
     select = (
         sa.select(*columns)
         .outerjoin(model.institution)
-        .where(model.status != workflow.DRAFT)
+        .where(_of_kind(model), model.status != workflow.DRAFT)
         .order_by(*_queue_order(model, sort, descending))
     )
     if late is not None:
@@ -899,14 +899,20 @@ def institution_keyword(keyword):
     return sa.or_(institution.name.icontains(keyword, autoescape=True), institution.uscc == keyword.upper())
 
 
+def _of_kind(model):
+    """SQL: the filing row is of ``model``'s kind (its polymorphic identity), so a query can be
+    answered from the filing table and its (kind, status, city_code) index alone."""
+    return Filing.kind == sa.inspect(model).polymorphic_identity
+
+
 def waiting_count(*, wizard, user):
-    """How many filings wait for this reviewer's decision."""
-    model = wizard.model
+    """How many filings wait for this reviewer's decision (counted in the filing table: its
+    (kind, status, city_code) index answers without reading the module's table)."""
     if user.role == "city_admin":
-        waiting = sa.and_(model.status == workflow.SUBMITTED, model.city_code == user.city_code)
+        waiting = sa.and_(Filing.status == workflow.SUBMITTED, Filing.city_code == user.city_code)
     elif user.role == "province_admin":
         status = workflow.SUBMITTED if wizard.levels == ("city",) else workflow.CITY_APPROVED
-        waiting = model.status == status
+        waiting = Filing.status == status
     else:
         return 0
-    return db.session.scalar(sa.select(sa.func.count(model.id)).where(waiting))
+    return db.session.scalar(sa.select(sa.func.count(Filing.id)).where(_of_kind(wizard.model), waiting))
