@@ -1,6 +1,6 @@
 """What the applications module contributes to the app (app/modules.py)."""
 
-from app.blueprints.applications import bp, routes
+from app.blueprints.applications import bp, institution_section, routes
 from app.blueprints.applications.wizard import wizard
 from app.modules import MenuItem, Module
 
@@ -13,6 +13,7 @@ module = Module(
         MenuItem("审核管理", "核心服务机构申报审核", "applications.review_applications"),
     ),
     home_counts=(routes.waiting_applications,),
+    admin_institution_sections=(institution_section.sections,),
     wizards=(wizard,),
     action_labels={"recognition.grant": "认定核心服务机构（申报终审通过）"},
 )

@@ -1,6 +1,6 @@
 """What the reports module contributes to the app (app/modules.py)."""
 
-from app.blueprints.reports import admin_routes, bp, jobs, routes, snapshots, stats  # noqa: F401  (importing the views puts them on bp)
+from app.blueprints.reports import admin_routes, bp, institution_section, jobs, routes, snapshots, stats  # noqa: F401  (importing the views puts them on bp)
 from app.blueprints.reports.wizard import wizard
 from app.modules import Entry, MenuItem, Module
 
@@ -23,6 +23,7 @@ module = Module(
     # 调度管理入口: institutions file, admins review
     entries=(Entry("report", ("reports.list_reports", "reports.review_reports")),),
     home_counts=(admin_routes.report_counts,),
+    admin_institution_sections=(institution_section.sections,),
     wizards=(wizard,),
     action_labels={**admin_routes.ACTION_LABELS, **snapshots.ACTION_LABELS},
     target_labels=admin_routes.TARGET_LABELS,
