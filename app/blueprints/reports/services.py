@@ -162,9 +162,14 @@ def creatable_rounds(user, today=None):
     """Periods the institution may start a report in: open ones, plus those with a running 补报
     exception; only years its recognition covers. The months it has not filed come first, the
     earliest of them first (the default of 基础数据填报), then the filed ones, newest first."""
+    return creatable_and_filed(user, today)[0]
+
+
+def creatable_and_filed(user, today=None):
+    """(``creatable_rounds``, the ids among them the institution has a report in already)."""
     institution = user.institution
     if institution is None:
-        return []
+        return [], set()
     today = today or local_today()
     open_now = sa.and_(Round.opens_on <= today, Round.closes_on >= today)
     excepted = Round.id.in_(
@@ -183,7 +188,7 @@ def creatable_rounds(user, today=None):
     rounds = [r for r in rounds if r.year in years]
     filed = filed_round_ids(institution.id, [r.id for r in rounds])
     unfiled = sorted((r for r in rounds if r.id not in filed), key=lambda r: (r.year, r.month))
-    return unfiled + [r for r in rounds if r.id in filed]
+    return unfiled + [r for r in rounds if r.id in filed], filed
 
 
 def filed_round_ids(institution_id, round_ids):

@@ -49,9 +49,7 @@ class ReportHooks(Hooks):
 
     def list_context(self, wizard, *, user):
         # 基础数据填报 starts the earliest open month not yet filed; filed months are not offered
-        creatable = services.creatable_rounds(user)
-        institution = user.institution
-        filed = services.filed_round_ids(institution.id, [r.id for r in creatable]) if institution else set()
+        creatable, filed = services.creatable_and_filed(user)
         unfiled = [r for r in creatable if r.id not in filed]
         closed = None
         if not unfiled:
