@@ -392,6 +392,8 @@ def test_linked_from_the_pages_that_name_the_institution(app, app_ctx, province,
     db.session.commit()
     assert target in hrefs(page(province.get("/reports/reopen-requests?status=all")))  # 补报申请
     assert target in hrefs(page(province.get(f"/applications/{application.id}")))  # 查看 of a filing
+    city = signed_in(app.test_client(), make_city_admin("430100"))
+    assert target in hrefs(page(city.get("/applications/review")))  # a review queue's 机构名称
     owner = signed_in(app.test_client(), inst)
     assert target not in hrefs(page(owner.get(f"/applications/{application.id}")))  # not for the owner
 
