@@ -10,7 +10,7 @@ from flask import current_app
 
 from app.cache import REFERENCE, topic_tokens
 from app.extensions import db
-from app.reference.models import DICT_KINDS, InstitutionType, Platform, Region, ServiceCategory, UnitNature
+from app.reference.models import DICT_KINDS, DictItem, InstitutionType, Platform, Region, ServiceCategory, UnitNature
 
 DIVISIONS = Path(__file__).with_name("hunan-divisions.json")
 
@@ -77,22 +77,35 @@ def load_reference():
             db.session.add(Platform(name=name, city_code=city_code, sort_order=index))
             created += 1
     db.session.commit()
-    current_app.extensions.pop("reference_regions", None)
+    current_app.extensions.pop("reference_kept", None)
     return created
 
 
 Place = namedtuple("Place", "code name level parent_code sort_order")
 
 
-def _regions():
-    """Every 市州 and 区县, read once per version of the reference data (the REFERENCE cache topic:
-    an edit of a region renews it) and kept per process: names by code, the 市州 in order, the 区县
-    of each 市州 in order. Plain tuples, so no request shares another's ORM objects."""
+def _kept_per_reference_version(key, load):
+    """``load()``, kept per process for as long as the reference data stays the same version (the
+    REFERENCE cache topic: an edit of a region or a list entry renews it); without a token (no
+    topic row) it is loaded afresh each time. Values must be plain data, never ORM objects, so no
+    request shares another's session state."""
     tokens = topic_tokens((REFERENCE,))
     token = tokens[REFERENCE] if tokens else None
-    kept = current_app.extensions.get("reference_regions")
+    kept = current_app.extensions.setdefault("reference_kept", {}).get(key)
     if kept is not None and token is not None and kept[0] == token:
         return kept[1]
+    value = load()
+    if token is not None:
+        current_app.extensions["reference_kept"][key] = (token, value)
+    return value
+
+
+def _regions():
+    """Every 市州 and 区县: names by code, the 市州 in order, the 区县 of each 市州 in order."""
+    return _kept_per_reference_version("regions", _load_regions)
+
+
+def _load_regions():
     rows = db.session.execute(
         sa.select(Region.code, Region.name, Region.level, Region.parent_code, Region.sort_order).order_by(
             Region.sort_order, Region.code
@@ -103,14 +116,11 @@ def _regions():
     for place in places:
         if place.parent_code:
             children.setdefault(place.parent_code, []).append(place)
-    regions = SimpleNamespace(
+    return SimpleNamespace(
         names={place.code: place.name for place in places},
         cities=tuple(place for place in places if place.level == "city"),
         counties={code: tuple(found) for code, found in children.items()},
     )
-    if token is not None:
-        current_app.extensions["reference_regions"] = (token, regions)
-    return regions
 
 
 def region_name(code):
@@ -136,13 +146,28 @@ def county_belongs(county_code, city_code):
     )
 
 
+Item = namedtuple("Item", "id kind name code sort_order active")
+
+
+def _load_dict_items():
+    items = {}
+    for row in db.session.execute(
+        sa.select(
+            DictItem.id, DictItem.kind, DictItem.name, DictItem.code, DictItem.sort_order, DictItem.active
+        ).order_by(DictItem.sort_order, DictItem.id)
+    ):
+        items.setdefault(row.kind, []).append(Item(*row))
+    return items
+
+
 def dict_items(kind, *, include_id=None):
-    """Active entries of a list, plus ``include_id`` (a retired entry an old record still uses)."""
-    cls = DICT_KINDS[kind]
-    criteria = cls.active.is_(True)
-    if include_id:
-        criteria = sa.or_(criteria, cls.id == include_id)
-    return db.session.scalars(sa.select(cls).where(criteria).order_by(cls.sort_order, cls.id)).all()
+    """Active entries of a list (Item tuples: id, kind, name, code, sort_order, active), plus
+    ``include_id`` (a retired entry an old record still uses). Every list is read once per version
+    of the reference data, not on every form and filter that offers it."""
+    if kind not in DICT_KINDS:
+        raise KeyError(kind)
+    entries = _kept_per_reference_version("dict_items", _load_dict_items).get(kind, [])
+    return [item for item in entries if item.active or (include_id and item.id == include_id)]
 
 
 def platforms(*, include_id=None):
