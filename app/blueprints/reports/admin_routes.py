@@ -65,11 +65,14 @@ def _missing_filters():
 def show_completeness():
     """报送情况 of one 调度期 (default the latest opened): by 市州, who has not reported, their last
     reminder; a closed period as it froze. No error cases (an unknown period shows the latest)."""
-    round = services.period_get(request.args.get("round_id", type=db_int)) or services.period_latest_started()
+    rounds = services.periods_all()
+    round = services.period_get(request.args.get("round_id", type=db_int)) or services.period_latest_started(
+        among=rounds
+    )
     filters = _missing_filters()
     context = {
         "round": round,
-        "rounds": services.periods_all(),
+        "rounds": rounds,
         "city_code": filters.city_code,
         "filters": filters,
         "states": completeness.STATES,
@@ -78,13 +81,14 @@ def show_completeness():
         "form": EmptyForm(),
     }
     if round is not None:
-        snapshot = completeness.period_snapshot(round)
+        closure = completeness.period_closure(round)
+        snapshot = completeness.period_snapshot(round, closure=closure)
         rows, overall = completeness.completeness(round=round, user=current_user, snapshot=snapshot)
         context.update(
             rows=rows,
             overall=overall,
             snapshot=snapshot,
-            closure=completeness.period_closure(round),
+            closure=closure,
             today=local_today(),
             reopen_state=completeness.reopen_state,
             missing=completeness.missing_institutions(

@@ -91,9 +91,9 @@ def _filters(filters, city_code):
     return filters
 
 
-def period_snapshot(round):
+def period_snapshot(round, closure=None):
     """The snapshot this period is read from (None while open): snapshots.snapshot_for."""
-    return snapshots.snapshot_for(round)
+    return snapshots.snapshot_for(round, closure=closure)
 
 
 def period_closure(round):

@@ -104,9 +104,12 @@ def period_get(round_id):
     return round if round is not None and round.kind == KIND else None
 
 
-def period_latest_started(today=None):
-    """The newest 调度期 that has opened (the default for completeness pages)."""
+def period_latest_started(today=None, among=None):
+    """The newest 调度期 that has opened (the default for completeness pages); ``among``: every
+    period as ``periods_all`` lists them, when the caller has read them already."""
     today = today or local_today()
+    if among is not None:
+        return next((r for r in among if r.opens_on <= today), None)
     return db.session.scalar(
         sa.select(Round)
         .where(Round.kind == KIND, Round.opens_on <= today)

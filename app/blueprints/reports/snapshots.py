@@ -295,12 +295,13 @@ def _freeze_aside(round_id, today):
         return None
 
 
-def snapshot_for(round, today=None):
+def snapshot_for(round, today=None, closure=None):
     """The snapshot to read for ``round``: None while the period is open (read it live), else its
     current snapshot, frozen now if this is the first read since the close. When it cannot be frozen
-    at this moment (the database busy) None too, and the next read tries again."""
+    at this moment (the database busy) None too, and the next read tries again. ``closure``: the
+    period's ``period_closure`` when the caller has it already."""
     today = today or local_today()
-    if not period_closure(round, today).closed:
+    if not (closure or period_closure(round, today)).closed:
         return None
     found = current_snapshot(round.id)
     if found is not None:
