@@ -109,7 +109,9 @@ class Wizard:
     hidden_actions: tuple = ()
     list_template: str = "filings/list.html"  # the owner's list page (a module may extend it)
     hooks: Hooks = field(default_factory=Hooks)  # the module's own rules (app/filings/hooks.py)
-    # a module's own view for endpoints.export, served instead of the generic Excel export
+    # a module's own Excel for endpoints.export: export_view(wizard, filters) gets the queue's
+    # filters as the generic export does (round_id, city_code, status, keyword, type_id, late, sort,
+    # descending) and returns the download, instead of the generic one
     export_view: Callable | None = None
     short_title: str = ""  # e.g. 优秀服务机构, where several kinds share a page
     slug: str = ""  # e.g. "institutions": the kind's name in a module's own URLs

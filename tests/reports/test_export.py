@@ -97,3 +97,39 @@ def test_the_review_queue_export_takes_one_period(client, app, people):
     with app.app_context():
         feb = db.session.query(Round).filter_by(kind="report", year=2025, month=2).one().id
     assert len(_sheet(client.get(f"/reports/export.xlsx?round_id={feb}"))) == 3
+
+
+def test_the_review_queue_export_holds_what_the_filtered_queue_shows(client, app, people):
+    """调度数据审核's 导出Excel carries the queue's filters (市州, 审核状态, 报送情况, keyword) and
+    exports exactly the reports the queue lists with them, in the 调度数据导出 columns."""
+    from bs4 import BeautifulSoup
+
+    _reports(app, people)
+    login(client, people.province.username)
+
+    def queue_and_export(query):
+        soup = BeautifulSoup(client.get(f"/reports/review?{query}").get_data(as_text=True), "html.parser")
+        link = next(a["href"] for a in soup.select("a.btn") if a.get_text(strip=True) == "导出Excel")
+        shown = sorted(
+            a.get_text(strip=True)
+            for a in soup.select("table.list tbody td a")
+            if a.get_text(strip=True).endswith("调度测试机构")
+        )
+        rows = _sheet(client.get(link))
+        header = rows[0]
+        exported = sorted(dict(zip(header, row))["机构名称"] for row in rows[1:])
+        return shown, exported, rows
+
+    # 逾期报送 among everything: only the late March report of 长沙
+    shown, exported, rows = queue_and_export("status=&late=1")
+    assert shown == exported == ["长沙调度测试机构"]
+    assert dict(zip(rows[0], rows[1]))["报送情况"] == "逾期报送" and dict(zip(rows[0], rows[1]))["月份"] == 3
+    # one 市州 and a status
+    shown, exported, _ = queue_and_export("status=returned&city_code=430200")
+    assert shown == exported == ["株洲调度测试机构"]
+    # a keyword that matches nobody: an empty queue exports no rows
+    shown, exported, rows = queue_and_export("status=&q=不存在的机构")
+    assert shown == exported == [] and len(rows) == 1
+    # everything in scope (drafts never): the three reports
+    shown, exported, _ = queue_and_export("status=")
+    assert len(exported) == 3 and sorted(shown) == sorted(exported)

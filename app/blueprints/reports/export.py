@@ -91,10 +91,12 @@ def reports_select(
     city_code=None,
     status=None,
     institution_type_id=None,
+    ids=None,
     columns=None,
 ):
     """The reports an admin may export: not drafts, in scope, optionally one year and month range,
-    one 市州 (for the province), one status, one 机构类型 (the report's own, as 调度大数据 counts it)."""
+    one 市州 (for the province), one status, one 机构类型 (the report's own, as 调度大数据 counts it),
+    and only those whose id ``ids`` (a select of report ids, e.g. a review queue's) yields."""
     select = (
         sa.select(*(columns or [MonthlyReport]))
         .select_from(MonthlyReport)
@@ -109,6 +111,8 @@ def reports_select(
         select = select.where(MonthlyReport.status == status)
     if institution_type_id:
         select = select.where(MonthlyReport.institution_type_id == institution_type_id)
+    if ids is not None:
+        select = select.where(MonthlyReport.id.in_(ids))
     return select
 
 
@@ -261,7 +265,7 @@ def export_write(out, *, progress=None, **criteria):
 
 
 def export_response(
-    *, user, year=None, month_from=1, month_to=12, city_code=None, status=None, institution_type_id=None
+    *, user, year=None, month_from=1, month_to=12, city_code=None, status=None, institution_type_id=None, ids=None
 ):
     """The .xlsx download of the chosen reports (one 调度期 from the review queue; a longer range
     is an export job: app/blueprints/reports/jobs.py)."""
@@ -273,6 +277,7 @@ def export_response(
         city_code=city_code,
         status=status,
         institution_type_id=institution_type_id,
+        ids=ids,
     )
     out = xlsx_file(lambda out: export_write(out, **criteria))
     return send_file(out, mimetype=XLSX, as_attachment=True, download_name=export_name(**criteria))

@@ -5,12 +5,12 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from app.blueprints.reports import services
-from app.blueprints.reports.export import export_response
+from app.blueprints.reports.export import export_criteria, export_response
 from app.blueprints.reports.forms import ACTIVITY_HINT, ReportForm, category_field_names, report_form_class
 from app.blueprints.reports.models import STATUS_LABELS, MonthlyReport
+from app.filings import services as engine
 from app.filings.hooks import Hooks
 from app.filings.wizard import Endpoints, Step, Wizard
-from app.inputs import db_int, year_int
 from app.reference.services import dict_items
 
 
@@ -85,23 +85,19 @@ class ReportHooks(Hooks):
         return [(title, head + basic), ("服务活动情况", categories + [totals]), *rest]
 
 
-def export_view():
-    """Excel export, streamed: one 调度期 (``round_id``, from the review queue) or a year and
-    month range with 市州 and status (from 调度数据导出); everything in scope otherwise."""
-    args = request.args
-    round = services.period_get(args.get("round_id", type=db_int))
+def export_view(wizard, filters):
+    """The review queue's 导出Excel: the reports the queue shows under its filters (the engine's
+    queue select: 批次, 市州, 审核状态, 机构类型, 报送情况, keyword), in the 调度数据导出 columns."""
+    shown = engine.queue_select(
+        wizard=wizard, user=current_user, columns=[MonthlyReport.id], **{**filters, "sort": "submitted"}
+    ).order_by(None)
+    round = services.period_get(filters.get("round_id"))
     if round is not None:
-        return export_response(user=current_user, year=round.year, month_from=round.month, month_to=round.month)
-    month_from = min(12, max(1, args.get("month_from", 1, type=db_int)))
-    month_to = min(12, max(1, args.get("month_to", 12, type=db_int)))
-    return export_response(
-        user=current_user,
-        year=args.get("year", type=year_int),
-        month_from=min(month_from, month_to),
-        month_to=max(month_from, month_to),
-        city_code=args.get("city_code") or None,
-        status=args.get("status") or None,
-    )
+        period = dict(year=round.year, month_from=round.month, month_to=round.month)
+    else:  # a year and month range may narrow it too (as 调度数据导出 chooses them)
+        criteria = export_criteria(request.args, user=current_user)
+        period = {key: criteria[key] for key in ("year", "month_from", "month_to")}
+    return export_response(user=current_user, ids=shown, **period)
 
 
 def _prepare(form, filing):
