@@ -112,9 +112,11 @@ def test_a_failing_schedule_releases_its_slot(app, monkeypatch):
 
 
 def _deadline_setup(app):
-    """A period due on 2026-12-10 (opened 12-01), two recognised institutions: one reported, one not."""
+    """A period due on 2026-12-10 (opened 12-01), two institutions recognised since 11-01 (so they
+    owe the November report: 应报 counts accounts and recognitions in force during the month): one
+    reported, one not."""
     with app.app_context():
-        with time_machine.travel(datetime(2026, 12, 1, 8, 0, tzinfo=CHINA), tick=False):
+        with time_machine.travel(datetime(2026, 11, 1, 8, 0, tzinfo=CHINA), tick=False):
             round = make_round("report", year=2026, month=11, opens_on=date(2026, 12, 1), closes_on=date(2026, 12, 10))
             late = make_institution(name="未报机构", phone="13900001111")
             done = make_institution(name="已报机构", phone="13900002222")
