@@ -68,41 +68,49 @@ class Closure:
     last_until: date | None = None  # the last granted 补报 window's end
 
 
-def period_closure(round, today=None, session=None):
-    """Whether ``round`` has closed: its deadline passed and no granted 补报 window still running."""
-    session = session or db.session
-    today = today or local_today()
-    last_until = session.scalar(
-        sa.select(sa.func.max(ReportReopenRequest.until)).where(
-            ReportReopenRequest.round_id == round.id, ReportReopenRequest.status == REOPEN_GRANTED
-        )
-    )
-    if today <= round.closes_on:
+def _closure(closes_on, last_until, today):
+    """The close rule itself, from the period's deadline and its last granted 补报 window's end."""
+    if today <= closes_on:
         return Closure(False, "尚未截止", last_until)
     if last_until is not None and last_until >= today:
         return Closure(False, f"补报尚未结束（至 {last_until:%Y-%m-%d}）", last_until)
     return Closure(True, None, last_until)
 
 
+def _last_granted_until():
+    return sa.func.max(ReportReopenRequest.until).filter(ReportReopenRequest.status == REOPEN_GRANTED)
+
+
+def period_closure(round, today=None, session=None):
+    """Whether ``round`` has closed: its deadline passed and no granted 补报 window still running."""
+    session = session or db.session
+    last_until = session.scalar(sa.select(_last_granted_until()).where(ReportReopenRequest.round_id == round.id))
+    return _closure(round.closes_on, last_until, today or local_today())
+
+
 def open_months(year, months, today=None):
-    """[(month, why)] of those ``months`` of ``year`` still open for reporting: the period's deadline
-    not passed or a 补报 running, or no 调度期 yet for a month not over (as 调度大数据's
-    ``stats.open_months`` decides: a past month nobody opened a period for stays closed)."""
+    """[(month, why)] of those ``months`` of ``year`` still open for reporting (one query): the
+    period's deadline not passed or a 补报 running (``period_closure``'s rule), or no 调度期 yet for a
+    month not over (a past month nobody opened a period for stays closed). 调度大数据's 环比/同比 and
+    季度通报 both ask this."""
     today = today or local_today()
-    rounds = {
-        r.month: r
-        for r in db.session.scalars(
-            sa.select(Round).where(Round.kind == "report", Round.year == year, Round.month.in_(list(months)))
+    months = list(months)
+    periods = {
+        month: (closes_on, last_until)
+        for month, closes_on, last_until in db.session.execute(
+            sa.select(Round.month, Round.closes_on, _last_granted_until())
+            .outerjoin(ReportReopenRequest, ReportReopenRequest.round_id == Round.id)
+            .where(Round.kind == "report", Round.year == year, Round.month.in_(months))
+            .group_by(Round.id, Round.month, Round.closes_on)
         )
     }
     found = []
     for month in months:
-        round = rounds.get(month)
-        if round is None:
+        if month not in periods:
             if (year, month) >= (today.year, today.month):
                 found.append((month, "尚未开启"))
             continue
-        closure = period_closure(round, today)
+        closure = _closure(*periods[month], today)
         if not closure.closed:
             found.append((month, closure.open_reason))
     return found

@@ -19,18 +19,17 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.blueprints.auth.models import Institution
+from app.blueprints.reports import snapshots
 from app.blueprints.reports.charts import BLUE, ORANGE, bar_chart, column_chart
 from app.blueprints.reports.models import (
-    REOPEN_GRANTED,
     MonthlyReport,
     ReportActivity,
     ReportCategoryStat,
     ReportMonthStat,
-    ReportReopenRequest,
 )
 from app.cache import BIG_DATA, REFERENCE, by_topics
 from app.extensions import db
-from app.filings.models import Filing, Round
+from app.filings.models import Filing
 from app.reference.models import DictItem
 from app.reference.services import cities, region_name
 from app.utils import local_today
@@ -445,37 +444,10 @@ class Comparison:
 
 
 def open_months(year, months, today=None):
-    """Those of ``months`` of ``year`` whose reporting has not closed: its deadline not passed, a
-    granted 补报 still running, or no 调度期 yet for a month not over. Their figures can still grow, so they are not
-    compared (an open month against a closed one would show a fall that is only missing reports)."""
-    today = today or local_today()
-    rounds = dict(
-        db.session.execute(
-            sa.select(Round.month, Round.closes_on).where(
-                Round.kind == "report", Round.year == year, Round.month.in_(list(months))
-            )
-        ).all()
-    )
-    extended = set(
-        db.session.scalars(
-            sa.select(Round.month)
-            .join(ReportReopenRequest, ReportReopenRequest.round_id == Round.id)
-            .where(
-                Round.kind == "report",
-                Round.year == year,
-                Round.month.in_(list(months)),
-                ReportReopenRequest.status == REOPEN_GRANTED,
-                ReportReopenRequest.until >= today,
-            )
-        )
-    )
-    current = (today.year, today.month)
-    # a month without a 调度期 is open until it has ended (no period was opened for a past one)
-    return [
-        m
-        for m in months
-        if (m in rounds and rounds[m] >= today) or m in extended or (m not in rounds and (year, m) >= current)
-    ]
+    """Those of ``months`` of ``year`` whose reporting has not closed (``snapshots.open_months``: the
+    one close rule). Their figures can still grow, so they are not compared (an open month against a
+    closed one would show a fall that is only missing reports)."""
+    return [month for month, _why in snapshots.open_months(year, months, today)]
 
 
 def month_on_month(f):
