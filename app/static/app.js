@@ -192,7 +192,7 @@
   // Every htmx error shows a message in the page (409 and 422 are swapped: they carry their
   // own). The text is the error page's own (its <h1> and first paragraph) when there is one.
   var ERRORS = {
-    0: "网络连接失败，您填写的内容仍在页面上，请检查网络后重试。",
+    0: "网络连接失败，请检查网络后重试。",
     400: "提交的内容无法识别或页面已过期，请刷新页面后重试。",
     401: "登录已过期，请重新登录。",
     403: "您的帐户没有进行此操作的权限。",
@@ -238,8 +238,10 @@
     if (box) box.hidden = true;
   });
   // After a swap that brought an error summary (a 422), focus moves to it, as on a full page.
+  // e.target is the settled element: with hx-swap="outerHTML" e.detail.target is the old one,
+  // already out of the page.
   document.addEventListener("htmx:afterSettle", function (e) {
-    var summary = e.detail.target && e.detail.target.querySelector && e.detail.target.querySelector(".error-summary");
+    var summary = e.target && e.target.querySelector && e.target.querySelector(".error-summary");
     if (summary) summary.focus();
   });
   // data-idle-timeout="S" on <body> (signed-in pages): warn two minutes before the server ends an

@@ -2,7 +2,8 @@
 from the npm package axe-core, test-only) finds no serious or critical violation with JavaScript on,
 on each page blank and with every field's error shown; with JavaScript off the same pages carry the
 structure axe checks: radio groups as fieldset/legend, each field tied to its error by
-aria-describedby, a red border on fields and radio groups with errors, the error summary first."""
+aria-describedby, a red border on fields and radio groups with errors, the error summary first;
+after an htmx 422 focus moves to the error summary."""
 
 import re
 from pathlib import Path
@@ -33,6 +34,12 @@ def with_errors(web, button):
         web.evaluate("() => document.querySelectorAll('form').forEach(f => f.noValidate = true)")
     web.click(button)
     web.wait_for_selector(".error-summary")
+
+
+def focus_on_summary(web):
+    """After an htmx 422 (the step swapped whole), focus is on the error summary, not the body."""
+    if web.js:
+        web.wait_for_function("() => document.activeElement && document.activeElement.matches('.error-summary')")
 
 
 def check(web, name, problems):
@@ -107,6 +114,7 @@ def test_institution_pages_have_no_serious_accessibility_problems(web, app):
     web.wait_for_url(re.compile(r"/step/basic$"))
     check(web, "application-basic", problems)
     with_errors(web, "button:has-text('下一步')")
+    focus_on_summary(web)
     check(web, "application-basic-errors", problems)
 
     web.goto("/reports/")
@@ -114,6 +122,7 @@ def test_institution_pages_have_no_serious_accessibility_problems(web, app):
     web.wait_for_url(re.compile(r"/reports/\d+/step/basic$"))
     check(web, "report-basic", problems)
     with_errors(web, "button:has-text('下一步')")
+    focus_on_summary(web)
     check(web, "report-basic-errors", problems)
 
     assert not problems, "\n".join(problems)
