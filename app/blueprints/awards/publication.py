@@ -307,6 +307,12 @@ PORTAL_KINDS = {
     "excellent_products": "product_nomination",
     "excellent_experts": "expert_nomination",
 }
+# each list's page on the portal (endpoint names written out, so a search for one finds it)
+PORTAL_LISTS = {
+    "excellent_institutions": "portal.list_excellent_institutions",
+    "excellent_products": "portal.list_excellent_products",
+    "excellent_experts": "portal.list_excellent_experts",
+}
 
 
 @dataclass
@@ -443,7 +449,7 @@ def home_block():
             f"{publication.publicity_ends:%Y-%m-%d}。"
         )
         block.items = [
-            (f"{DIRECTORIES[key].title}公示名单（{len(lists[key])}）", url_for(f"portal.list_{key}"))
+            (f"{DIRECTORIES[key].title}公示名单（{len(lists[key])}）", url_for(PORTAL_LISTS[key]))
             for key in PORTAL_KINDS
             if lists[key]
         ]

@@ -4,7 +4,7 @@ ranking per kind, 入选 / 未入选 and reminders. Same conventions as services
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import abort, url_for
+from flask import url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -26,6 +26,7 @@ from app.blueprints.awards.services import (
     task_waiting,
 )
 from app.blueprints.awards.wizard import wizard_of
+from app.errors import NotFound
 from app.extensions import db
 from app.filings import services as filings
 from app.filings.models import Filing
@@ -96,7 +97,7 @@ def task_or_404(*, assignment_id, user):
         or assignment.filing.status not in REVIEWABLE
         or conflict_reason(assignment.filing, user)
     ):
-        abort(404)
+        raise NotFound
     return assignment
 
 
@@ -119,12 +120,17 @@ def card_scores(assignment):
     return {s.criterion_id: s for s in assignment.scores}
 
 
+def scoring_closed(filing):
+    """Whether scoring of ``filing`` is over: it left the province stage or its round's judging closed."""
+    return filing.status not in PROVINCE_STAGE or judging_closed(filing.round)
+
+
 def scores_submit(*, assignment, data, user):
     """Record a reviewer's final scores (``data``: {criterion id: (score, comment)}). Commits."""
     filing = assignment.filing
     if assignment.submitted_at is not None:
         raise AwardError("您已提交过评分，不能再修改。")
-    if filing.status not in PROVINCE_STAGE or judging_closed(filing.round):
+    if scoring_closed(filing):
         raise AwardError("本项评审已结束，不能再评分。")
     criteria = criteria_of(filing.round, filing.kind)
     if not criteria or set(data) != {c.id for c in criteria}:

@@ -571,7 +571,7 @@ def score_nomination(assignment_id):
         attachment_href=lambda attachment: url_for(
             "awards.download_review_attachment", assignment_id=assignment.id, attachment_id=attachment.id
         ),
-        closed=services.judging_closed(filing.round) or filing.status != "city_approved",
+        closed=reviews.scoring_closed(filing),
         breadcrumb=[
             ("优秀评选", None),
             ("我的评审任务", url_for("awards.list_reviews")),

@@ -215,7 +215,7 @@ def _results_page(phone, forms=None, status=200):
     complaints = services.lookup_complaints(phone=phone)
     forms = forms or {}
     for complaint in complaints:
-        if complaint.status == "closed" and complaint.rating is None and complaint.id not in forms:
+        if services.rateable(complaint) and complaint.id not in forms:
             forms[complaint.id] = RatingForm(prefix=f"c{complaint.id}", formdata=None)
     return render(
         "complaints/results.html",

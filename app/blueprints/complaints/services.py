@@ -403,6 +403,11 @@ def lookup_complaints(*, phone):
     ).all()
 
 
+def rateable(complaint):
+    """Whether ``complaint`` may be rated now: 已办结 and not rated yet."""
+    return complaint.status == CLOSED and complaint.rating is None
+
+
 def complaint_rate(*, complaint_id, phone, rating, note=""):
     """评价 a 已办结 complaint of the verified phone; 不满意 reopens it for the province. Commits.
     Raises ComplaintError when it is not that phone's, not 已办结, or already rated."""
@@ -413,7 +418,7 @@ def complaint_rate(*, complaint_id, phone, rating, note=""):
     )
     if complaint is None:
         raise ComplaintError("没有找到该投诉。")
-    if complaint.status != CLOSED or complaint.rating is not None:
+    if not rateable(complaint):
         raise ComplaintError("该投诉当前不能评价。")
     if rating not in RATING_LABELS:
         raise ComplaintError("请选择评价。", "rating")
