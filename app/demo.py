@@ -1,7 +1,7 @@
 """Demo data for a new installation: one account per user type, a dozen notices and a living province
 (app/demo_province.py: institutions in every 市州, a year of approved reports, applications, awards, complaints)."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -140,8 +140,6 @@ def seed_demo_data():
 
 def _open_demo_rounds():
     """A 申报批次 and a 评选年度 for the current year, so a new user can try 机构申报 and 优秀评选 at once."""
-    from datetime import date
-
     year = local_today().year
     if not db.session.scalar(sa.select(Round.id).where(Round.kind == "application", Round.year == year)):
         db.session.add(

@@ -1,6 +1,6 @@
 """The one place that decides between a full page and an htmx fragment."""
 
-from flask import make_response, render_template, request
+from flask import make_response, redirect, render_template, request
 
 
 def is_htmx():
@@ -23,6 +23,4 @@ def render(template, partial=None, *, status=200, push_url=None, **context):
 
 def redirect_303(location):
     """After a successful POST: a 303 for plain forms; htmx follows it and swaps the result."""
-    from flask import redirect
-
     return redirect(location, code=303)

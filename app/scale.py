@@ -12,6 +12,7 @@ The 调度大数据 rollups are rebuilt at the end.
 import hashlib
 import random
 import secrets
+import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -619,8 +620,6 @@ def seed_scale_command(institutions, months):
     """Fill a FRESH database with province-scale benchmark data; refuses production settings."""
     if current_app.config["APP_ENV"] == "production":
         raise click.ClickException("seed-scale refuses to run with production settings (APP_ENV=production).")
-    import time
-
     started = time.perf_counter()
     counts = seed_scale(institutions=institutions, months=months, echo=click.echo)
     click.echo(f"seed-scale done in {time.perf_counter() - started:.0f} s: {counts}")

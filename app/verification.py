@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from io import BytesIO
 
 import sqlalchemy as sa
+from captcha.image import ImageCaptcha
 from flask import current_app, session
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -52,8 +53,6 @@ class VerificationError(Exception):
 
 def captcha_new(scope):
     """Create a challenge for a form (``scope``) and return its PNG bytes."""
-    from captcha.image import ImageCaptcha
-
     answer = "".join(secrets.choice(CAPTCHA_ALPHABET) for _ in range(4))
     token = secrets.token_urlsafe(24)
     db.session.execute(sa.delete(CaptchaChallenge).where(CaptchaChallenge.created_at < utcnow() - CAPTCHA_TTL))

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -55,8 +56,6 @@ class User(UserMixin, db.Model):
         return value.strip()
 
     def set_password(self, password):
-        from flask import current_app
-
         # scrypt in production; the test suite sets a cheap method to stay quick.
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         self.password_hash = generate_password_hash(password, method=method)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from flask_login import login_user, logout_user
 from sqlalchemy.exc import IntegrityError
+from stdnum.cn import uscc as stdnum_uscc
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.audit import audit
@@ -107,8 +108,6 @@ def uscc_problem(code, *, role):
 
 
 def _uscc_format_problem(code):
-    from stdnum.cn import uscc as stdnum_uscc
-
     return None if code and stdnum_uscc.is_valid(code) else "统一社会信用代码不正确，请核对后重新输入。"
 
 

@@ -1,5 +1,7 @@
 """Portal: the public pages (首页, 通知公告, 核心服务机构, the other lists, 搜索, 联系我们, 答疑, 入口)."""
 
+from io import BytesIO
+
 from flask import abort, redirect, render_template, request, send_file
 from flask_login import current_user
 
@@ -169,8 +171,6 @@ def show_help():
 @public
 def download_manual():
     """The operations manual as a Word document. No error cases."""
-    from io import BytesIO
-
     return send_file(
         BytesIO(manual_docx()),
         as_attachment=True,

@@ -16,6 +16,7 @@ Until a module contributes, its page and block say honestly that nothing is publ
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask import url_for
 
 from app.access import LOGIN, PUBLIC, policy_of
 from app.blueprints.portal.directory import home_institutions, institution_count, institution_search
@@ -197,8 +198,6 @@ class HomeBlock:
 
 
 def _institutions_block():
-    from flask import url_for
-
     total, names, terms = home_institutions()
     return HomeBlock(
         "核心服务机构",
@@ -210,8 +209,6 @@ def _institutions_block():
 
 
 def _excellent_block():
-    from flask import url_for
-
     total = sum(directory_total(key) for key in DIRECTORIES if key.startswith("excellent_"))
     return HomeBlock(
         "优秀评选",
@@ -222,8 +219,6 @@ def _excellent_block():
 
 
 def _big_data_block():
-    from flask import url_for
-
     summary = big_data_summary()
     return HomeBlock(
         "调度大数据",
@@ -374,8 +369,6 @@ ENTRIES = (
 
 def entry_url(*, kind, user):
     """Where an entry button leads for ``user``, or None for an unknown kind."""
-    from flask import url_for
-
     entries = wiring().entries
     if kind not in entries:
         return None

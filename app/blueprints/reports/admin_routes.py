@@ -1,6 +1,6 @@
 """调度管理 for admins: 报送情况 and 催报, 补报申请, 调度大数据, 季度通报, 数据导出, 调度期, 认定."""
 
-from flask import abort, flash, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user
 
 from app.access import roles
@@ -404,8 +404,6 @@ def list_recognitions():
 
 def _importer():
     """Whether the portal's 核心服务机构名单导入 (a whole list from Excel) is there to link to."""
-    from flask import current_app
-
     return "portal.import_institutions" in current_app.view_functions
 
 

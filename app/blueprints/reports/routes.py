@@ -2,6 +2,7 @@
 
 from io import BytesIO
 
+import click
 from flask import abort, flash, request, send_file, url_for
 from flask_login import current_user
 
@@ -68,7 +69,5 @@ def export_public_stats():
 @bp.cli.command("rebuild-stats")
 def rebuild_stats_command():
     """Recompute the 调度大数据 rollups from the approved reports (after loading data directly)."""
-    import click
-
     stats_rebuild()
     click.echo("调度大数据汇总已重新计算。")

@@ -27,6 +27,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import has_request_context, request
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.audit import AuditLog, audit
 from app.blueprints.applications.services import institution_expected
@@ -128,10 +129,7 @@ def current_snapshot(round_id, session=None):
 
 def _insert(session, model):
     """INSERT ... ON CONFLICT DO NOTHING for this database."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     return insert(model)
 
 

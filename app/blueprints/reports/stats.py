@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.blueprints.auth.models import Institution
 from app.blueprints.reports import snapshots
@@ -97,11 +98,7 @@ class Row:
 def _upsert(model, keys, measures):
     """Add ``measures`` to the row at ``keys`` (INSERT ... ON CONFLICT DO UPDATE: safe when two
     approvals of the same month and 市州 run at once)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = insert(model).values(**keys, **measures)
     statement = statement.on_conflict_do_update(
         index_elements=list(keys), set_={name: getattr(model, name) + statement.excluded[name] for name in measures}
