@@ -245,12 +245,15 @@
     if (summary) summary.focus();
   });
   // data-idle-timeout="S" on <body> (signed-in pages): warn two minutes before the server ends an
-  // idle session; 继续 asks data-keepalive (any signed-in GET counts as activity).
+  // idle session; 继续 asks data-keepalive (any signed-in GET counts as activity). The server
+  // records activity at most once a minute (auth/sessions.py TOUCH_EVERY), so the session may end
+  // up to a minute before S has passed since this page: the warning comes 3 minutes ahead, leaving
+  // 2 to 3 minutes (counting from the page would leave as little as 1 second).
   function idleWarning() {
     var body = document.body, seconds = parseInt(body.getAttribute("data-idle-timeout") || "0", 10);
     var ping = body.getAttribute("data-keepalive");
     if (!seconds || !ping) return;
-    var warnAt = Math.max(seconds - 120, 30) * 1000, timers = [], bar = null;
+    var warnAt = Math.max(seconds - 180, 30) * 1000, timers = [], bar = null;
     function clear() { timers.forEach(clearTimeout); timers = []; if (bar) bar.hidden = true; }
     function expired() {
       if (!bar) return;
@@ -273,7 +276,7 @@
         });
         document.body.appendChild(bar);
       }
-      bar.querySelector("p").textContent = "由于长时间未操作，您的登录将在 2 分钟后过期。点击“继续”保持登录，填写的内容不会丢失。";
+      bar.querySelector("p").textContent = "由于长时间未操作，您的登录将在 2 至 3 分钟后过期。点击“继续”保持登录，填写的内容不会丢失。";
       bar.querySelector("button").hidden = false;
       bar.hidden = false;
       bar.querySelector("button").focus();

@@ -77,3 +77,33 @@ def test_captcha_refresh_keeps_what_was_typed(web):
     assert web.input_value("[name=phone]") == "13800000000"
     assert web.locator(".error-summary").count() == 0
     snap(web, "forgot-captcha-refreshed")
+
+
+def test_idle_warning_comes_in_time_and_continue_keeps_the_session(web, app):
+    """The server notes activity at most once a minute, so a session can end a minute before the
+    idle timeout has passed since the page was loaded: the warning must come 3 minutes ahead
+    (with the default 30 minutes: after 27), and 继续 keeps the session."""
+    with app.app_context():
+        username = make_institution(name="闲置提醒测试机构").username
+    log_in(web, username, PASSWORD)
+    if web.js:
+        web.clock.install()
+    web.goto("/workspace/")
+    if not web.js:  # without JavaScript nothing warns; a submit after the timeout keeps the input
+        assert web.locator(".idle-warning").count() == 0
+        return
+    web.clock.fast_forward("26:50")
+    assert web.locator(".idle-warning").count() == 0 or not web.locator(".idle-warning").is_visible()
+    web.clock.fast_forward("00:20")  # 27:10 after the page: at least 2 minutes are left
+    warning = web.locator(".idle-warning")
+    assert warning.is_visible() and "2 至 3 分钟后过期" in warning.inner_text()
+    snap(web, "idle-warning")
+    with web.expect_response(re.compile(r"/auth/session/keep-alive")) as answer:
+        warning.locator("button:has-text('继续')").click()
+    assert answer.value.status == 204
+    web.wait_for_function("() => document.querySelector('.idle-warning').hidden")
+    web.clock.fast_forward("27:10")  # warned again, and after the timeout told it has ended
+    assert warning.is_visible()
+    web.clock.fast_forward("03:00")
+    assert "登录已过期" in warning.inner_text()
+    assert not warning.locator("button").is_visible()
