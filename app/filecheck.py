@@ -7,6 +7,10 @@ orphans are moved to ``UPLOAD_DIR/.quarantine/<time>/`` (never deleted), a commi
 file was left in ``.incoming`` gets it put in place, and old uncommitted leftovers in
 ``.incoming`` are swept. ``imports/`` (the 名单导入 sheets, removed by the importer itself) and
 the dot folders are not attachments and are left alone.
+
+``SWEEP_SCHEDULE`` (清理上传残留, a core schedule listed by create_app) sweeps ``.incoming`` every day,
+so a worker killed mid-upload leaves nothing behind for longer than a day without anyone
+running ``flask sweep-files``.
 """
 
 import os
@@ -22,6 +26,7 @@ from flask.cli import with_appcontext
 from app.extensions import db
 from app.filings.attachments import INCOMING, sweep_incoming
 from app.filings.models import Attachment
+from app.jobs import ScheduleKind
 from app.utils import CHINA
 
 QUARANTINE = ".quarantine"
@@ -82,6 +87,22 @@ def check_files(*, fix=False, sweep_hours=None):
         result.placed.append(entry)
     result.swept = [path.name for path in sweep_incoming(older_than_hours=hours)]
     return result
+
+
+def sweep_schedule_run(*, params, today):
+    """The daily 清理上传残留 schedule: what ``flask sweep-files`` does, with INCOMING_SWEEP_HOURS."""
+    removed = sweep_incoming(older_than_hours=current_app.config["INCOMING_SWEEP_HOURS"])
+    return f"清理上传残留 {len(removed)} 个" if removed else "没有上传残留"
+
+
+SWEEP_SCHEDULE = ScheduleKind(
+    "files.sweep",
+    "清理上传残留",
+    "删除上传中断（如处理进程被终止）后留在附件目录 .incoming 中、超过 INCOMING_SWEEP_HOURS 小时（默认 24）"
+    "且没有附件记录的残留文件。",
+    sweep_schedule_run,
+    default_hour=3,
+)
 
 
 @click.command("check-files")

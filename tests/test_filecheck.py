@@ -95,3 +95,26 @@ def test_sweep_files(app, app_ctx):
     assert sorted(os.listdir(folder)) == ["c.pdf"]
     assert run(app, "sweep-files", "--hours", "0").output.endswith("已清理上传残留 1 个。\n")
     assert db.session.query(Attachment).count() == 0
+
+
+def test_a_daily_schedule_sweeps_leftovers_without_anyone_running_a_command(app, client):
+    """清理上传残留 is one of the schedules: the check removes old leftovers (a killed worker's
+    partial upload), keeps an upload under way, and the 定时任务 page lists it."""
+    from app.jobs import Schedule, local_now, registry, schedules_check
+    from tests.factories import make_province_admin
+    from tests.helpers import login
+
+    assert "files.sweep" in registry(app).schedules
+    folder = Path(app.config["UPLOAD_DIR"]) / INCOMING
+    old_file(folder / "killed.pdf", b"x" * 4096)
+    (folder / "under-way.pdf").write_bytes(b"under way")
+    with app.app_context(), app.test_request_context("/", method="POST"):
+        assert "files.sweep" in schedules_check(now=local_now().replace(hour=10))
+        assert db.session.get(Schedule, "files.sweep").last_result == "清理上传残留 1 个"
+        db.session.remove()
+    assert sorted(os.listdir(folder)) == ["under-way.pdf"]
+    with app.app_context():
+        admin = make_province_admin().username
+    login(client, admin)
+    text = client.get("/jobs/schedules").get_data(as_text=True)
+    assert "清理上传残留" in text and "清理上传残留 1 个" in text
