@@ -287,6 +287,10 @@ class CharCount:
     def __init__(self, minimum=None, maximum=None):
         self.minimum, self.maximum = minimum, maximum
 
+    def for_draft(self):
+        """保存草稿 keeps a text still short of its minimum (unfinished, not wrong): the maximum only."""
+        return CharCount(maximum=self.maximum) if self.minimum is not None else self
+
     def __call__(self, form, field):
         length = len(field.data or "")
         if self.maximum is not None and length > self.maximum:

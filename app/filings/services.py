@@ -284,8 +284,11 @@ def _bump_version(filing, current):
     )
 
 
-def filing_save_step(*, filing, step, form, wizard=None, expected_version=None):
+def filing_save_step(*, filing, step, form, wizard=None, expected_version=None, complete=True):
     """Save one step's fields into the draft and mark the step done. Commits.
+
+    ``complete`` False (保存草稿 with required fields still empty): what was typed is saved, but
+    the step is not done, or no longer done, so the steps after it wait and 提交 refuses.
 
     Fields that are model attributes are set here; the step's ``save`` stores the others.
     ``expected_version`` is the version the form was rendered from: when the draft was saved
@@ -298,7 +301,7 @@ def filing_save_step(*, filing, step, form, wizard=None, expected_version=None):
         changes = _differences(step, filing, form)
         if changes:
             raise EditConflict(changes, current)
-        if step.slug in (filing.steps_done or []):
+        if (step.slug in (filing.steps_done or [])) == complete:
             return  # the same values are stored already: this save was done before
     while not _bump_version(filing, current):
         # A save from the same version landed first (it held the row lock until it committed).
@@ -312,10 +315,8 @@ def filing_save_step(*, filing, step, form, wizard=None, expected_version=None):
             raise EditConflict(changes, filing.version)
         return
     _apply(step, filing, form)
-    done = list(filing.steps_done or [])
-    if step.slug not in done:
-        done.append(step.slug)
-    filing.steps_done = done
+    done = [slug for slug in filing.steps_done or [] if slug != step.slug]
+    filing.steps_done = done + [step.slug] if complete else done
     db.session.commit()
 
 

@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from app.access import roles
 from app.filings import services, workflow
 from app.filings.attachments import ALLOWED_NOTICE, attachment_response
+from app.filings.drafts import validate_step
 from app.filings.export import export_filings
 from app.forms import EmptyForm
 from app.htmx import is_htmx, redirect_303, render
@@ -149,7 +150,9 @@ class FilingViews:
         return redirect(url_for(self.wizard.endpoints.show, filing_id=filing.id))
 
     def view_step(self, filing_id, slug):
-        """Show or save one step; 404 for another's filing, redirect when skipping ahead."""
+        """Show or save one step (下一步 checks everything; 保存草稿 keeps an unfinished step, refusing
+        only what is wrong); 404 for another's filing, redirect when skipping ahead, 422 with the
+        errors, 409 when saved elsewhere since."""
         w = self.wizard
         filing = services.owned_filing_or_404(w, filing_id, current_user)
         step = w.step(slug)
@@ -169,7 +172,9 @@ class FilingViews:
                 step.prepare(form, filing)
             return self._render_step(filing, slug, form=form)
         form = step.make_form(filing, submitted=request.method == "POST")
-        if request.method == "POST" and form.validate():
+        draft = request.method == "POST" and bool(request.form.get("save_draft"))
+        valid, missing = validate_step(form, draft=draft) if request.method == "POST" else (False, [])
+        if valid:
             try:
                 services.filing_save_step(
                     filing=filing,
@@ -177,6 +182,7 @@ class FilingViews:
                     form=form,
                     wizard=w,
                     expected_version=request.form.get("version", type=db_int),
+                    complete=not missing,
                 )
             except services.EditConflict as conflict:
                 # What this user typed stays in the form; sending it again keeps theirs (the form
@@ -184,12 +190,13 @@ class FilingViews:
                 return self._render_step(filing, slug, form=form, status=409, conflict=conflict)
             except services.NotEditable as refused:  # it changed since the check above
                 return self._not_editable(filing, refused)
-            saved = f"“{step.title}”已保存 {to_local(filing.updated_at or utcnow()):%H:%M}。"
+            saved = _saved_note(step.title, to_local(filing.updated_at or utcnow()), missing)
             # 保存草稿 stays on the step; 下一步 moves on; both say what was saved and when
-            following = slug if request.form.get("save_draft") else w.slugs()[w.slugs().index(slug) + 1]
+            following = slug if draft else w.slugs()[w.slugs().index(slug) + 1]
+            kind = "warning" if missing else "success"  # saved, but 下一步 will still ask for these
             if is_htmx():
-                return self._render_step(filing, following, push=following != slug, saved_note=saved)
-            flash(saved, "success")
+                return self._render_step(filing, following, push=following != slug, saved_note=saved, saved_kind=kind)
+            flash(saved, kind)
             return redirect_303(w.step_url(filing, following))
         status = 422 if request.method == "POST" else 200
         return self._render_step(filing, slug, form=form, status=status)
@@ -576,6 +583,16 @@ class FilingViews:
         if self.wizard.export_view is not None:  # the module's own columns, the same rows
             return self.wizard.export_view(self.wizard, filters)
         return export_filings(self.wizard, current_user, **filters)
+
+
+def _saved_note(title, when, missing):
+    """“基本信息”已保存 14:05。, or for a draft still unfinished what it lacks (up to four named)."""
+    if not missing:
+        return f"“{title}”已保存 {when:%H:%M}。"
+    named = "、".join(missing[:4]) + ("等" if len(missing) > 4 else "")
+    return (
+        f"“{title}”已保存草稿 {when:%H:%M}，尚有 {len(missing)} 项必填内容未填写完整（{named}），点击“下一步”前需补全。"
+    )
 
 
 def _named(view, endpoint):
