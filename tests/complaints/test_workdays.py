@@ -1,6 +1,7 @@
 """办理期限 in working days: weekends and public holidays off, 调休 weekend days on."""
 
-from datetime import date
+import random
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 from app.blueprints.complaints.handling import deadline
@@ -30,6 +31,27 @@ def test_working_days_between():
     assert working_days_between(date(2024, 10, 22), date(2024, 10, 26)) == 3
     assert working_days_between(date(2024, 10, 8), date(2024, 9, 30)) == -1
     assert working_days_between(date(2024, 10, 8), date(2024, 10, 8)) == 0
+
+
+def test_working_days_between_matches_walking_the_calendar():
+    """The year tables give what walking day by day gives, across year ends and leap days."""
+
+    def walked(start, end):
+        sign, (start, end) = (1, (start, end)) if start <= end else (-1, (end, start))
+        days = (start + timedelta(days=n) for n in range(1, (end - start).days + 1))
+        return sign * sum(is_working_day(day) for day in days)
+
+    pick = random.Random(17)
+    pairs = [
+        (date(2023, 12, 31), date(2024, 1, 1)),
+        (date(2024, 2, 28), date(2024, 3, 1)),
+        (date(2022, 1, 1), date(2026, 12, 31)),
+    ]
+    for _ in range(200):
+        start = date(2022, 1, 1) + timedelta(days=pick.randrange(1800))
+        pairs.append((start, start + timedelta(days=pick.randrange(-800, 800))))
+    for start, end in pairs:
+        assert working_days_between(start, end) == walked(start, end), (start, end)
 
 
 def _complaint(status="processing", due_on=date(2024, 10, 22), closed_on_time=None):
