@@ -906,14 +906,21 @@ def _of_kind(model):
     return Filing.kind == sa.inspect(model).polymorphic_identity
 
 
-def waiting_count(*, wizard, user):
-    """How many filings wait for this reviewer's decision (counted in the filing table: its
-    (kind, status, city_code) index answers without reading the module's table)."""
+def waiting_select(*, wizard, user):
+    """SQL: how many filings wait for this reviewer's decision, a count SELECT (answered from the
+    filing table: its (kind, status, city_code) index answers without reading the module's table)."""
     if user.role == "city_admin":
         waiting = sa.and_(Filing.status == workflow.SUBMITTED, Filing.city_code == user.city_code)
     elif user.role == "province_admin":
         status = workflow.SUBMITTED if wizard.levels == ("city",) else workflow.CITY_APPROVED
         waiting = Filing.status == status
     else:
+        waiting = sa.false()
+    return sa.select(sa.func.count(Filing.id)).where(_of_kind(wizard.model), waiting)
+
+
+def waiting_count(*, wizard, user):
+    """How many filings wait for this reviewer's decision."""
+    if user.role not in ("city_admin", "province_admin"):
         return 0
-    return db.session.scalar(sa.select(sa.func.count(Filing.id)).where(_of_kind(wizard.model), waiting))
+    return db.session.scalar(waiting_select(wizard=wizard, user=user))

@@ -10,7 +10,7 @@ from app.blueprints.admin.services import HomeCount
 from app.blueprints.applications import bp
 from app.blueprints.applications.services import TEMPLATE_FILES
 from app.blueprints.applications.wizard import wizard
-from app.filings.services import owned_filing_or_404, waiting_count
+from app.filings.services import owned_filing_or_404, waiting_select
 from app.filings.views import register_views
 
 register_views(bp, wizard)
@@ -37,5 +37,5 @@ def download_template(filing_id, name):
 
 def waiting_applications(user):
     """Admin home tile: applications waiting for this admin's decision."""
-    count = waiting_count(wizard=wizard, user=user)
+    count = waiting_select(wizard=wizard, user=user)
     return [HomeCount("待审核核心服务机构申报", count, url_for("applications.review_applications"), "件")]

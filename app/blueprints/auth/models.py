@@ -78,7 +78,9 @@ class User(UserMixin, db.Model):
 
     @property
     def profile(self):
-        return {"institution": self.institution, "expert": self.expert, "enterprise": self.enterprise}.get(self.role)
+        """The account's 服务机构, 专家 or 企业 row (None for an admin): only the role's own
+        relationship is read, so an admin's account loads none of the three."""
+        return getattr(self, self.role) if self.role in ("institution", "expert", "enterprise") else None
 
     def is_locked(self, now=None):
         return self.locked_until is not None and self.locked_until > (now or utcnow())

@@ -474,45 +474,39 @@ def round_progress(round):
 def home_counts(user):
     """管理首页 tiles: a city admin's 资格审查 queue per kind; the province admin's judging backlog."""
     if user.role == "city_admin":
-        counts = dict(
-            db.session.execute(
-                sa.select(Filing.kind, sa.func.count(Filing.id))
-                .where(
-                    Filing.kind.in_(BY_KIND), Filing.status == workflow.SUBMITTED, Filing.city_code == user.city_code
-                )
-                .group_by(Filing.kind)
-            ).all()
-        )
         return [
-            HomeCount(f"待资格审查的{w.title}", counts.get(w.kind, 0), url_for(w.endpoints.queue), "项")
+            HomeCount(
+                f"待资格审查的{w.title}",
+                sa.select(sa.func.count(Filing.id)).where(
+                    Filing.kind == w.kind, Filing.status == workflow.SUBMITTED, Filing.city_code == user.city_code
+                ),
+                url_for(w.endpoints.queue),
+                "项",
+            )
             for w in WIZARDS
         ]
     if user.role != "province_admin":
         return []
-    unassigned = db.session.scalar(
-        sa.select(sa.func.count(Filing.id)).where(
-            Filing.kind.in_(BY_KIND),
-            Filing.status.in_(PROVINCE_STAGE),
-            ~sa.exists().where(ReviewAssignment.filing_id == Filing.id),
-        )
+    unassigned = sa.select(sa.func.count(Filing.id)).where(
+        Filing.kind.in_(BY_KIND),
+        Filing.status.in_(PROVINCE_STAGE),
+        ~sa.exists().where(ReviewAssignment.filing_id == Filing.id),
     )
-    # one query for both: the tasks reviewers can still score, and the flagged conflicts (never
-    # scoreable; they wait for the province admin to withdraw them), on nominations still judged
-    unscored, conflicted = db.session.execute(
-        sa.select(
-            sa.func.count(sa.case((task_waiting(), ReviewAssignment.id))),
-            sa.func.count(sa.case((ReviewAssignment.conflict.is_not(None), ReviewAssignment.id))),
-        )
+    open_tasks = (
+        sa.select(sa.func.count(ReviewAssignment.id))
         .join(Filing, Filing.id == ReviewAssignment.filing_id)
         .where(Filing.kind.in_(BY_KIND), ReviewAssignment.submitted_at.is_(None), judging_open())
-    ).one()
-    conflicts = (
-        [HomeCount("存在利益冲突待撤销的评审分配", conflicted, url_for("awards.show_judging"), "项")]
-        if conflicted
-        else []
     )
     return [
         HomeCount("待分配评审专家的优秀评选申报", unassigned, url_for("awards.show_judging"), "项"),
-        HomeCount("尚未评分的评审任务", unscored, url_for("awards.show_judging"), "项"),
-        *conflicts,
+        # the tasks reviewers can still score ...
+        HomeCount("尚未评分的评审任务", open_tasks.where(task_waiting()), url_for("awards.show_judging"), "项"),
+        # ... and the flagged conflicts (never scoreable; they wait for the province admin to withdraw them)
+        HomeCount(
+            "存在利益冲突待撤销的评审分配",
+            open_tasks.where(ReviewAssignment.conflict.is_not(None)),
+            url_for("awards.show_judging"),
+            "项",
+            only_if_any=True,
+        ),
     ]

@@ -260,26 +260,23 @@ def complaint_act(*, complaint_id, action, actor, note="", reason="", result="",
 def complaint_counts(user):
     if user.role not in (PROVINCE, CITY):
         return []
-    counts = dict(
-        db.session.execute(
-            _scope(sa.select(Complaint.status, sa.func.count(Complaint.id)), user).group_by(Complaint.status)
-        ).all()
-    )
-    overdue = db.session.scalar(
-        _scope(sa.select(sa.func.count(Complaint.id)), user).where(
-            Complaint.status.in_(OPEN_STATUSES), Complaint.due_on < local_today()
-        )
+
+    def of_status(status):
+        return _scope(sa.select(sa.func.count(Complaint.id)), user).where(Complaint.status == status)
+
+    overdue = _scope(sa.select(sa.func.count(Complaint.id)), user).where(
+        Complaint.status.in_(OPEN_STATUSES), Complaint.due_on < local_today()
     )
     queue = "complaints.list_complaints"
     if user.role == PROVINCE:
         tiles = [
-            HomeCount("待受理投诉", counts.get(SUBMITTED, 0), url_for(queue, status=SUBMITTED), "件"),
-            HomeCount("已受理待转办投诉", counts.get(ACCEPTED, 0), url_for(queue, status=ACCEPTED), "件"),
+            HomeCount("待受理投诉", of_status(SUBMITTED), url_for(queue, status=SUBMITTED), "件"),
+            HomeCount("已受理待转办投诉", of_status(ACCEPTED), url_for(queue, status=ACCEPTED), "件"),
         ]
     else:
         tiles = [
-            HomeCount("待处理投诉", counts.get(TRANSFERRED, 0), url_for(queue, status=TRANSFERRED), "件"),
-            HomeCount("处理中投诉", counts.get(PROCESSING, 0), url_for(queue, status=PROCESSING), "件"),
+            HomeCount("待处理投诉", of_status(TRANSFERRED), url_for(queue, status=TRANSFERRED), "件"),
+            HomeCount("处理中投诉", of_status(PROCESSING), url_for(queue, status=PROCESSING), "件"),
         ]
     tiles.append(HomeCount("超期未办结投诉", overdue, url_for(queue, overdue="1"), "件"))
     return tiles

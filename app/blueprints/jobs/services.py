@@ -55,5 +55,5 @@ def failed_sms_counts(user):
     """管理首页: text messages that could not be sent (the province reads the 短信日志)."""
     if user.role != "province_admin":
         return []
-    failed = db.session.scalar(sa.select(sa.func.count(SmsMessage.id)).where(SmsMessage.status == FAILED))
+    failed = sa.select(sa.func.count(SmsMessage.id)).where(SmsMessage.status == FAILED)
     return [HomeCount("发送失败的短信", failed, url_for("admin.list_sms", status=FAILED), "条")]

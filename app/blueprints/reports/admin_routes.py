@@ -21,7 +21,7 @@ from app.blueprints.reports.forms import PeriodForm, RecognitionForm, ReopenDeci
 from app.blueprints.reports.models import REOPEN_LABELS, REOPEN_PENDING
 from app.blueprints.reports.wizard import wizard
 from app.filings import workflow
-from app.filings.services import waiting_count
+from app.filings.services import waiting_select
 from app.forms import EmptyForm
 from app.htmx import redirect_303, render
 from app.inputs import db_int, year_int
@@ -486,6 +486,6 @@ TARGET_LABELS = {
 
 def report_counts(user):
     return [
-        HomeCount("待审核调度数据", waiting_count(wizard=wizard, user=user), url_for("reports.review_reports"), "份"),
-        HomeCount("待处理补报申请", reopen.reopen_pending_count(user), url_for("reports.list_reopen_requests"), "件"),
+        HomeCount("待审核调度数据", waiting_select(wizard=wizard, user=user), url_for("reports.review_reports"), "份"),
+        HomeCount("待处理补报申请", reopen.reopen_pending_select(user), url_for("reports.list_reopen_requests"), "件"),
     ]

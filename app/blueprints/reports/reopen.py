@@ -93,9 +93,14 @@ def reopen_request_or_none(*, request_id, user):
     )
 
 
-def reopen_pending_count(user):
+def reopen_pending_select(user):
+    """SQL: how many 补报 requests wait for this admin (a count SELECT)."""
     select = sa.select(sa.func.count(ReportReopenRequest.id)).where(ReportReopenRequest.status == REOPEN_PENDING)
-    return db.session.scalar(reopen_scope(select, user))
+    return reopen_scope(select, user)
+
+
+def reopen_pending_count(user):
+    return db.session.scalar(reopen_pending_select(user))
 
 
 def reopen_request_decide(*, request, grant, until=None, note=None, actor):
