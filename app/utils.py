@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta, timezone
 from math import ceil
 
-from flask_sqlalchemy.pagination import Pagination
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
 
 from app.extensions import db
 
@@ -57,11 +57,35 @@ def format_wan(value):
     return f"{value:,.2f}"
 
 
-def paginate(select, *, page=1, per_page=20):
+class RowPagination(SelectPagination):
+    """``db.paginate``'s pagination yielding whole rows (an entity and the columns read beside it)
+    instead of each row's first column."""
+
+    def _query_items(self):
+        select = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return list(self._query_args["session"].execute(select).all())
+
+
+def _page_of(select, page, per_page, rows):
+    if not rows:
+        return db.paginate(select, page=page, per_page=per_page, error_out=False, count=False)
+    return RowPagination(
+        select=select,
+        session=db.session(),
+        page=page,
+        per_page=per_page,
+        max_per_page=None,
+        error_out=False,
+        count=False,
+    )
+
+
+def paginate(select, *, page=1, per_page=20, rows=False):
     """One page of ``select`` as Flask-SQLAlchemy's ``Pagination`` (``db.paginate``: the items query,
     and a count unless the page is not full, which makes it the last one). A page number below 1 shows the first page and one past the last shows the last
-    (a 下一页 link kept from a list that has shrunk since), as the pager always has."""
-    result = db.paginate(select, page=page, per_page=per_page, error_out=False, count=False)
+    (a 下一页 link kept from a list that has shrunk since), as the pager always has.
+    ``rows=True``: the items are the select's rows, not their first column."""
+    result = _page_of(select, page, per_page, rows)
     if result.items and len(result.items) < result.per_page:
         # a page that is not full is the last one: the total is known without counting
         result.total = (result.page - 1) * result.per_page + len(result.items)
@@ -71,7 +95,7 @@ def paginate(select, *, page=1, per_page=20):
         if not result.total:
             result.page = 1  # nothing to show on any page
             return result
-        last = db.paginate(select, page=result.pages, per_page=per_page, error_out=False, count=False)
+        last = _page_of(select, result.pages, per_page, rows)
         last.total = result.total
         return last
     return result

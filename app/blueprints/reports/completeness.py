@@ -160,29 +160,23 @@ def completeness(*, round, user, snapshot=LOOKUP):
     snapshot = _frozen(round, snapshot)
     if snapshot is not None:
         return _by_city(user, *snapshot_counts([snapshot.id], user))
-    expected = dict(
-        db.session.execute(
-            in_scope(
-                sa.select(Institution.city_code, sa.func.count(Institution.id)).where(_expected(round)), user
-            ).group_by(Institution.city_code)
-        ).all()
-    )
-    received = {
-        code: (count, late)
-        for code, count, late in db.session.execute(
-            in_scope(
-                sa.select(
-                    Institution.city_code,
-                    sa.func.count(MonthlyReport.id),
-                    sa.func.coalesce(sa.func.sum(sa.case((MonthlyReport.late.is_(True), 1), else_=0)), 0),
-                )
-                .select_from(MonthlyReport)
-                .join(Institution, Institution.id == MonthlyReport.institution_id)
-                .where(_received(round), _expected(round)),
-                user,
-            ).group_by(Institution.city_code)
-        ).all()
-    }
+    # 应报 and 已报 by 市州 in one query: each expected institution with its received report, if any
+    # (one report per institution and month)
+    found = db.session.execute(
+        in_scope(
+            sa.select(
+                Institution.city_code,
+                sa.func.count(Institution.id),
+                sa.func.count(MonthlyReport.id),
+                sa.func.coalesce(sa.func.sum(sa.case((MonthlyReport.late.is_(True), 1), else_=0)), 0),
+            )
+            .outerjoin(MonthlyReport, sa.and_(MonthlyReport.institution_id == Institution.id, _received(round)))
+            .where(_expected(round)),
+            user,
+        ).group_by(Institution.city_code)
+    ).all()
+    expected = {code: count for code, count, _received_count, _late in found}
+    received = {code: (count, late) for code, _expected_count, count, late in found}
     return _by_city(user, expected, received)
 
 
@@ -229,10 +223,10 @@ def missing_select(round, user, city_code=None, *, filters=None):
 
 
 def frozen_missing_select(snapshot, user, filters):
-    """(Institution, has_draft) of those who had not reported when the period froze."""
+    """Institutions that had not reported when the period froze (joined to their snapshot row)."""
     row = PeriodSnapshotRow
     select = _row_scope(
-        sa.select(Institution, row.has_draft)
+        sa.select(Institution)
         .join(row, row.institution_id == Institution.id)
         .where(row.snapshot_id == snapshot.id, row.expected.is_(True), row.received.is_(False)),
         user,
@@ -271,63 +265,52 @@ def reminder_label(reminder):
     return f"{format_datetime(reminder.last_sent_at)}（{reminder.level_label}）"
 
 
-def _missing_rows(round, institutions, drafts=None):
-    """The draft, 补报 and reminder state of these institutions for the period (three queries;
-    two when the drafts are known: a frozen period's are as they were when it froze)."""
-    ids = [i.id for i in institutions] or [0]
-    if drafts is None:
-        drafts = set(
-            db.session.scalars(
-                sa.select(MonthlyReport.institution_id).where(
-                    MonthlyReport.round_id == round.id, MonthlyReport.institution_id.in_(ids)
-                )
-            )
+def _with_state(select, round, has_draft):
+    """``select`` (of institutions) with each one's draft flag, latest 补报 request and reminder
+    for the period read beside it, so a page of the missing list is one query."""
+    latest = (
+        sa.select(ReportReopenRequest.institution_id, sa.func.max(ReportReopenRequest.id).label("id"))
+        .where(ReportReopenRequest.round_id == round.id)
+        .group_by(ReportReopenRequest.institution_id)
+        .subquery()
+    )
+    return (
+        select.add_columns(has_draft.label("has_draft"), ReportReopenRequest, ReportReminder)
+        .outerjoin(latest, latest.c.institution_id == Institution.id)
+        .outerjoin(ReportReopenRequest, ReportReopenRequest.id == latest.c.id)
+        .outerjoin(
+            ReportReminder,
+            sa.and_(ReportReminder.round_id == round.id, ReportReminder.institution_id == Institution.id),
         )
-    reopen = {}
-    for req in db.session.scalars(
-        sa.select(ReportReopenRequest)
-        .where(ReportReopenRequest.round_id == round.id, ReportReopenRequest.institution_id.in_(ids))
-        .order_by(ReportReopenRequest.id)
-    ):
-        reopen[req.institution_id] = req
-    reminders = {
-        r.institution_id: r
-        for r in db.session.scalars(
-            sa.select(ReportReminder).where(ReportReminder.round_id == round.id, ReportReminder.institution_id.in_(ids))
-        )
-    }
-    return [MissingRow(i, i.id in drafts, reopen.get(i.id), reminders.get(i.id)) for i in institutions]
+    )
+
+
+def _rows(found):
+    return [MissingRow(i, bool(has_draft), reopen, reminder) for i, has_draft, reopen, reminder in found]
 
 
 def _missing(round, user, filters, snapshot, page=None):
     """The missing list (one page of it, or all), as ``MissingRow`` items."""
     snapshot = _frozen(round, snapshot)
     if snapshot is not None:
-        select = frozen_missing_select(snapshot, user, filters)
-        if page is None:
-            found = db.session.execute(select).all()
-            return _missing_rows(round, [i for i, _d in found], {i.id for i, d in found if d})
-        result = paginate(select, page=page, per_page=30)
-        # paginate() yields the first column of each row; read the drafts of the page's rows
-        institutions = list(result.items)
-        drafts = set(
-            db.session.scalars(
-                sa.select(PeriodSnapshotRow.institution_id).where(
-                    PeriodSnapshotRow.snapshot_id == snapshot.id,
-                    PeriodSnapshotRow.has_draft.is_(True),
-                    PeriodSnapshotRow.institution_id.in_([i.id for i in institutions] or [0]),
-                )
-            )
+        # a frozen period's drafts are as they were when it froze
+        select = _with_state(frozen_missing_select(snapshot, user, filters), round, PeriodSnapshotRow.has_draft)
+    else:
+        # a missing institution's report for the period, if it has one, is a draft
+        drafts = sa.select(MonthlyReport.institution_id).where(
+            MonthlyReport.round_id == round.id, MonthlyReport.institution_id.is_not(None)
         )
-        result.items = _missing_rows(round, institutions, drafts)
-        return result
-    select = missing_select(round, user, filters=filters).order_by(
-        Institution.city_code, Institution.name, Institution.id
-    )
+        select = _with_state(
+            missing_select(round, user, filters=filters).order_by(
+                Institution.city_code, Institution.name, Institution.id
+            ),
+            round,
+            Institution.id.in_(drafts),
+        )
     if page is None:
-        return _missing_rows(round, db.session.scalars(select).all())
-    result = paginate(select, page=page, per_page=30)
-    result.items = _missing_rows(round, result.items)
+        return _rows(db.session.execute(select).all())
+    result = paginate(select, page=page, per_page=30, rows=True)
+    result.items = _rows(result.items)
     return result
 
 
