@@ -26,6 +26,7 @@ from app.modules import wire_modules, wiring
 from app.sms import delivery_kind, init_sms_log
 from app.static_files import init_static
 from app.web import register_web
+from app.widgets import install as install_widgets
 
 
 def create_app(test_config=None, modules=None):
@@ -52,6 +53,7 @@ def create_app(test_config=None, modules=None):
     with app.app_context():
         configure_engine(db.engine)
 
+    install_widgets()  # WTForms' attributes rendered at a fifth of the cost, same output (app/widgets.py)
     install_converters(app)  # before the blueprints: <int:...> ids bounded to the database's integer range
     wire_modules(app, MODULES if modules is None else modules, MENU_GROUPS)
     app.register_blueprint(health.bp)
