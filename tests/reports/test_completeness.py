@@ -3,10 +3,14 @@
 import sqlalchemy as sa
 
 from app.audit import AuditLog
+from app.blueprints.applications.models import Recognition
+from app.blueprints.auth.models import Institution
 from app.blueprints.reports.completeness import completeness
+from app.blueprints.reports.models import MonthlyReport
 from app.extensions import db
 from app.filings.models import Round
 from app.inbox import Message
+from app.reference.models import DictItem
 from app.sms import SmsMessage
 from tests.factories import make_institution
 from tests.helpers import login, page, text_of
@@ -112,3 +116,63 @@ def test_no_period_yet_says_so(client, app, people):
         db.session.commit()
     login(client, people.province.username)
     assert "尚未开启调度期" in text_of(page(client.get("/reports/completeness")))
+
+
+def test_missing_list_length_matches_sql_on_every_scope(client, app, people):
+    """The list's 家 and pager come from 报送情况's own 未报 figures when only the 市州 filters it
+    (no count query): they must equal a plain SQL count, over more than one page."""
+    _setup(app, people)
+    with app.app_context():
+        for n in range(33):
+            recognise(make_institution(name=f"长沙待报机构{n:02d}", city_code="430100").institution.id)
+        kind = db.session.scalar(sa.select(DictItem).where(DictItem.kind == "institution_type"))
+
+    def sql_missing(city=None):
+        expected = sa.select(Recognition.institution_id)
+        reported = sa.select(MonthlyReport.institution_id).where(
+            MonthlyReport.round_id == people.round_id, MonthlyReport.status != "draft"
+        )
+        query = sa.select(sa.func.count(Institution.id)).where(
+            Institution.id.in_(expected), Institution.id.not_in(reported)
+        )
+        if city:
+            query = query.where(Institution.city_code == city)
+        with app.app_context():
+            return db.session.scalar(query)
+
+    def listed(url):
+        soup = page(client.get(url))
+        title = soup.find(id="missing-title").get_text()
+        rows = soup.find(id="missing-title").find_parent("section").select("tbody tr")
+        return int(title.split("（")[1].split(" ")[0]), len(rows), text_of(soup)
+
+    base = f"/reports/completeness?round_id={people.round_id}"
+    login(client, people.province.username)
+    assert sql_missing() == 36
+    total, shown, text = listed(base)
+    assert (total, shown) == (36, 30) and "共 36 条记录" in text
+    total, shown, text = listed(base + "&page=2")
+    assert (total, shown) == (36, 6)
+    total, shown, _ = listed(base + "&city_code=430200")
+    assert total == shown == sql_missing("430200") == 1
+    total, _shown, _ = listed(base + "&city_code=430100")
+    assert total == sql_missing("430100") == 35
+    total, shown, _ = listed(base + "&state=draft")
+    assert total == shown == 1  # filtered beyond the 市州: counted by the list's own query
+    total, _shown, _ = listed(base + f"&institution_type_id={kind.id}")
+    with app.app_context():
+        typed = db.session.scalar(
+            sa.select(sa.func.count(Institution.id)).where(
+                Institution.institution_type_id == kind.id,
+                Institution.id.in_(sa.select(Recognition.institution_id)),
+                Institution.id.not_in(
+                    sa.select(MonthlyReport.institution_id).where(
+                        MonthlyReport.round_id == people.round_id, MonthlyReport.status != "draft"
+                    )
+                ),
+            )
+        )
+    assert total == typed
+    login(client, people.city.username)
+    total, shown, text = listed(base)
+    assert total == sql_missing("430100") == 35 and shown == 30 and "共 35 条记录" in text

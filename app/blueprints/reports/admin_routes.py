@@ -97,6 +97,7 @@ def show_completeness():
                 filters=filters,
                 snapshot=snapshot,
                 page=request.args.get("page", 1, type=db_int),
+                counted=(rows, overall),
             ),
             reminded=reminders.reminder_summary(round=round, user=current_user, city_code=filters.city_code),
         )

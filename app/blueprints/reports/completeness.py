@@ -289,7 +289,7 @@ def _rows(found):
     return [MissingRow(i, bool(has_draft), reopen, reminder) for i, has_draft, reopen, reminder in found]
 
 
-def _missing(round, user, filters, snapshot, page=None):
+def _missing(round, user, filters, snapshot, page=None, total=None):
     """The missing list (one page of it, or all), as ``MissingRow`` items."""
     snapshot = _frozen(round, snapshot)
     if snapshot is not None:
@@ -309,14 +309,23 @@ def _missing(round, user, filters, snapshot, page=None):
         )
     if page is None:
         return _rows(db.session.execute(select).all())
-    result = paginate(select, page=page, per_page=30, rows=True)
+    result = paginate(select, page=page, per_page=30, rows=True, total=total)
     result.items = _rows(result.items)
     return result
 
 
-def missing_institutions(*, round, user, city_code=None, page=1, filters=None, snapshot=LOOKUP):
-    """One page of the institutions that have not reported (``MissingRow`` items)."""
-    return _missing(round, user, _filters(filters, city_code), snapshot, page=page)
+def missing_institutions(*, round, user, city_code=None, page=1, filters=None, snapshot=LOOKUP, counted=None):
+    """One page of the institutions that have not reported (``MissingRow`` items). ``counted``: the
+    page's rows by 市州 from ``completeness`` (same period, user and snapshot), whose 未报 figures
+    are the list's length when it is filtered by 市州 alone (then no count query)."""
+    filters = _filters(filters, city_code)
+    total = None
+    if counted is not None and not filters.institution_type_id and not filters.state:
+        rows, overall = counted
+        total = (
+            next((r.missing for r in rows if r.code == filters.city_code), 0) if filters.city_code else overall.missing
+        )
+    return _missing(round, user, filters, snapshot, page=page, total=total)
 
 
 # ---- 导出未报送名单 ------------------------------------------------------------------------------------
