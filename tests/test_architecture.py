@@ -19,7 +19,7 @@ LIBRARY_LAZY_ALLOWED = {
     ("app.blueprints.portal.importer", "openpyxl"): "about 60 ms at every worker's start, for 名单导入 alone",
 }
 # function-level library imports with no reason, still to be hoisted to module level
-KNOWN_LAZY = {("app.filings.services", "markupsafe")}
+KNOWN_LAZY = set()
 
 # core modules that sit above the blueprints: the factory, the model registry and the CLI
 CORE_ABOVE_BLUEPRINTS = {"app", "app.models", "app.cli", "app.demo", "app.demo_province", "app.scale"}

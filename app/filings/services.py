@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
 from flask import current_app, url_for
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -33,8 +34,6 @@ class FilingError(ValueError):
 
     def flash_message(self):
         """The message for flash(), with the link when there is one (escaped Markup)."""
-        from markupsafe import Markup
-
         if not self.link:
             return str(self)
         return Markup('{} <a href="{}">{}</a>').format(str(self), *self.link)
