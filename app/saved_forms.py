@@ -103,7 +103,7 @@ def restored_formdata():
     if data is None:
         flash("暂存的内容已过期或已恢复过，无法再次恢复。", "warning")
         return None
-    flash("已恢复您在登录过期前填写的内容（尚未保存）。请核对后点击“下一步”或“保存”。", "warning")
+    flash("已恢复您在登录过期前填写的内容（尚未保存）。请核对后点击“下一步”或“保存草稿”。", "warning")
     return data
 
 

@@ -31,9 +31,22 @@ def test_the_default_is_the_earliest_open_month_not_yet_filed(client, app, peopl
     with app.app_context():
         report = db.session.get(MonthlyReport, report_id)
         assert (report.year, report.month) == (people.year - 1, 11)
-    # every open month filed now: the button says why it is off, not "该月份已填报过"
+    # every open month has a report now: the button says why it is off, not "该月份已填报过", and
+    # the month whose report is only a draft is named, with 编辑 on its row
     soup = page(client.get("/reports/"))
-    assert "均已填报" in text_of(soup.select_one("#closed-reason"))
+    reason = text_of(soup.select_one("#closed-reason"))
+    assert "均已建立填报" in reason and f"其中 {people.year - 1}年11月 的调度数据尚未提交" in reason
+    assert "均已填报并提交" not in reason
+    edits = [
+        a["href"] for a in soup.select("section[aria-labelledby=periods-title] td.ops a") if a.get_text() == "编辑"
+    ]
+    assert edits == [f"/reports/{report_id}/step/basic"]  # the submitted 12月 offers 查看 only
+    with app.app_context():
+        db.session.get(MonthlyReport, report_id).status = "submitted"
+        db.session.commit()
+    soup = page(client.get("/reports/"))
+    assert "均已填报并提交" in text_of(soup.select_one("#closed-reason"))
+    assert not [a for a in soup.select("section[aria-labelledby=periods-title] td.ops a") if a.get_text() == "编辑"]
 
 
 def test_several_unfiled_months_are_offered_earliest_first(client, app, people):

@@ -252,10 +252,19 @@ def report_locked_message(report, today=None):
     )
 
 
-def all_filed_message(rounds):
-    """What the list says when every open 调度期 has this institution's report already."""
-    months = "、".join(f"{r.year}年{r.month}月" for r in sorted(rounds, key=lambda r: (r.year, r.month)))
-    return f"开放填报的调度期（{months}）均已填报，可在下方列表中查看或编辑。"
+def _months(rounds):
+    return "、".join(f"{r.year}年{r.month}月" for r in sorted(rounds, key=lambda r: (r.year, r.month)))
+
+
+def all_filed_message(rounds, unsent=()):
+    """What the list says when every open 调度期 has this institution's report already; ``unsent``:
+    the periods among them whose report is still a draft or was returned (not yet with the reviewers)."""
+    if unsent:
+        return (
+            f"开放填报的调度期（{_months(rounds)}）均已建立填报，其中 {_months(unsent)} 的调度数据尚未提交，"
+            "请在下方“调度期”中点击“编辑”完成填报并提交。"
+        )
+    return f"开放填报的调度期（{_months(rounds)}）均已填报并提交，可在下方列表中查看。"
 
 
 def closed_message(user):
@@ -279,7 +288,8 @@ def institution_periods(user, today=None, limit=6, creatable=None):
     """The list page's 调度期 table: recent periods with this institution's report and what it may do.
     ``creatable``: ``creatable_rounds(user, today)`` when the caller has it already.
 
-    Each row: dict(round, report, can_create, exception_until, reopen (latest request), locked).
+    Each row: dict(round, report, can_create, editable (a draft or returned report it may still
+    change), exception_until, reopen (latest request), may_request, pending, overdue, recognised).
     """
     institution = user.institution
     if institution is None:
@@ -328,6 +338,10 @@ def institution_periods(user, today=None, limit=6, creatable=None):
                 "round": round,
                 "report": report,
                 "can_create": report is None and round.id in creatable,
+                "editable": report is not None
+                and report.status in (workflow.DRAFT, workflow.RETURNED)
+                and round.id in creatable
+                and not overdue,
                 "exception_until": running,
                 "reopen": request,
                 "may_request": needs_reopen and not pending,

@@ -51,14 +51,18 @@ class ReportHooks(Hooks):
         # 基础数据填报 starts the earliest open month not yet filed; filed months are not offered
         creatable, filed = services.creatable_and_filed(user)
         unfiled = [r for r in creatable if r.id not in filed]
+        periods = services.institution_periods(user, creatable=creatable)
         closed = None
-        if not unfiled:
-            closed = services.all_filed_message(creatable) if creatable else services.closed_message(user)
+        if not unfiled and creatable:
+            unsent = [p["round"] for p in periods if p["editable"]]
+            closed = services.all_filed_message(creatable, unsent)
+        elif not unfiled:
+            closed = services.closed_message(user)
         return {
             "current_round": unfiled[0] if unfiled else None,
             "creatable_rounds": unfiled,
             "closed_message": closed,
-            "periods": services.institution_periods(user, creatable=creatable),
+            "periods": periods,
         }
 
     def detail_sections(self, wizard, filing):
