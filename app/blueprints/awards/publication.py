@@ -360,14 +360,17 @@ def _published_round_ids():
     )
 
 
-def _winners_select(kind):
+def _winners_select(kind, round_ids=None):
+    """Published winners of ``kind`` (``round_ids``: the published rounds, when the caller has them)."""
     model = BY_KIND[kind].model
+    if round_ids is None:
+        round_ids = _published_round_ids()
     return (
         sa.select(model)
         .join(Round, Round.id == model.round_id)
         # the published rounds' ids as constants (a few), so the filing's round index is used rather
         # than a scan of every approved filing of every kind (72,000 approved monthly reports)
-        .where(model.round_id.in_(_published_round_ids()), model.status == workflow.APPROVED)
+        .where(model.round_id.in_(round_ids), model.status == workflow.APPROVED)
         .options(*_loading(model))
         .order_by(Round.year.desc(), model.id)
     )
@@ -422,11 +425,16 @@ def publicity_now(today=None):
     return publication, lists
 
 
-def published_count(key):
-    if not _published_round_ids():
+def published_count(key, round_ids=None):
+    """How many published winners the portal list ``key`` shows (``round_ids`` as _winners_select)."""
+    if round_ids is None:
+        round_ids = _published_round_ids()
+    if not round_ids:
         return 0  # nothing published yet (and no count query over the approved filings)
     return db.session.scalar(
-        sa.select(sa.func.count()).select_from(_winners_select(PORTAL_KINDS[key]).order_by(None).subquery())
+        sa.select(sa.func.count()).select_from(
+            _winners_select(PORTAL_KINDS[key], round_ids).order_by(None).subquery()
+        )
     )
 
 
@@ -437,8 +445,9 @@ def home_block():
         url_for("portal.list_excellent_institutions"),
         "年度优秀服务机构、优秀服务产品、优秀服务专家评审结果公布后在此展示。目前暂无已公布的评选结果。",
     )
+    published = _published_round_ids()  # read once for the three counts
     for key in ("excellent_institutions", "excellent_products", "excellent_experts"):
-        total = published_count(key)
+        total = published_count(key, published)
         if total:
             block.figures.append((DIRECTORIES[key].title, total, DIRECTORIES[key].unit))
     running = publicity_now()
