@@ -257,6 +257,15 @@ def init_jobs(app, kinds, schedules):
         app.before_request(_start_embedded)
 
 
+def forget_connections(app):
+    """In a process forked from one that used the queue (gunicorn's preload): drop the storage's
+    connection without closing it, so this process opens its own (a SQLite connection must not
+    be used across a fork; closing it here would close the parent's too)."""
+    storage = app.extensions[EXTENSION_KEY].huey.storage
+    if getattr(storage, "_conn", None) is not None:
+        storage._conn = None
+
+
 def _in_app(app, body, writes=True):
     """Run a task body inside the app with URLs buildable (links in messages).
 

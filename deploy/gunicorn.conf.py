@@ -42,9 +42,12 @@ max_requests_jitter = max_requests // 10
 # X-Forwarded-For / -Proto through ProxyFix, as far as TRUSTED_PROXIES says (1 for one nginx).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
-# The app is imported in each worker after the fork, so no database connection, Redis
-# connection or open file is ever shared between processes (see post_fork for --preload).
-preload_app = False
+# The app is imported once, in the master, and each worker is a fork of it: a worker replaced after
+# max_requests starts at once instead of importing the app again (about 2-3 s of CPU on a small
+# server, during which its share of requests waits), and the workers share the loaded code's memory.
+# post_fork gives each worker database pools of its own, so no connection crosses the fork.
+# GUNICORN_PRELOAD=0 imports the app in each worker instead.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 reload = False
 
 # Logs go to stderr (the journal under systemd). An access line carries the client's real address
@@ -67,12 +70,15 @@ if os.path.isdir("/dev/shm"):
 
 
 def post_fork(server, worker):
-    """With --preload the app (and its database engine) was created in the master: give each
-    worker pools of its own, never a connection inherited across the fork."""
+    """With preload the app (its database engine and job queue) was created in the master: give
+    each worker pools of its own, never a connection inherited across the fork. (Redis clients
+    notice the new process id and reconnect by themselves.)"""
     if not server.cfg.preload_app:
         return
     from app.extensions import db
+    from app.jobs import forget_connections
     from wsgi import app
 
     with app.app_context():
-        db.engine.dispose(close=False)
+        db.engine.dispose(close=False)  # the master's connections stay the master's
+        forget_connections(app)

@@ -60,7 +60,8 @@ def test_gunicorn_config_defaults_are_production_sane(monkeypatch):
     assert config.bind == ["127.0.0.1:8000"]  # loopback: nginx is the one way in
     assert 1 <= config.workers <= 8 and config.threads == 1
     assert config.timeout == 60 and 0 < config.graceful_timeout < config.timeout
-    assert config.preload_app is False and config.reload is False
+    assert config.preload_app is True and config.reload is False
+    assert as_gunicorn_sees_it(load_gunicorn_config(monkeypatch, GUNICORN_PRELOAD="0")).preload_app is False
     assert config.forwarded_allow_ips == ["127.0.0.1", "::1"]
     assert config.max_requests > 0 and 0 < config.max_requests_jitter < config.max_requests
     assert Path(config.chdir) == ROOT and (ROOT / "wsgi.py").exists() and config.wsgi_app == "wsgi:app"
