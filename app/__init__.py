@@ -19,6 +19,7 @@ from app.extensions import (
 )
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.filecheck import SWEEP_SCHEDULE
+from app.filings.export import EXPORT_JOB
 from app.inputs import install_converters
 from app.jobs import init_jobs
 from app.logs import configure_logging
@@ -59,9 +60,10 @@ def create_app(test_config=None, modules=None):
     app.register_blueprint(health.bp)
     register_web(app)
     init_static(app)  # fingerprinted static names, compressed responses
-    # The background jobs: the core's SMS delivery, then each module's, in the modules' order; the
+    # The background jobs: the core's SMS delivery and the engine's review-queue export (导出Excel of
+    # every filing kind), then each module's, in the modules' order; the
     # schedules: each module's, then the core's daily sweep of half-written uploads.
-    init_jobs(app, [delivery_kind(app.config), *wiring(app).jobs], [*wiring(app).schedules, SWEEP_SCHEDULE])
+    init_jobs(app, [delivery_kind(app.config), EXPORT_JOB, *wiring(app).jobs], [*wiring(app).schedules, SWEEP_SCHEDULE])
     init_sms_log()
     register_cli(app)
 

@@ -172,6 +172,9 @@ class JobKind:
     writes: bool = False
     # Errors whose message is for the user (shown as is) and that a retry would not cure.
     user_errors: tuple = ()
+    # The job and its file are its requester's alone (a review queue's export: what one reviewer
+    # asked for), and only while the requester still has the reach it had when asking.
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -342,8 +345,17 @@ def job_scope(user):
     return f"user:{user.id}"
 
 
+def private_scope(user):
+    """The scope of a private kind's job: its requester, with the reach it asked with."""
+    return f"own:{user.id}:{job_scope(user)}"[:40]
+
+
 def job_visible(job, user):
-    return job is not None and (job.requester_id == user.id or job.scope == job_scope(user))
+    if job is None:
+        return False
+    if job.scope.startswith("own:"):  # private: the requester, while its reach is unchanged
+        return job.scope == private_scope(user)
+    return job.requester_id == user.id or job.scope == job_scope(user)
 
 
 def job_get(job_id, user):
@@ -370,7 +382,7 @@ def job_start(*, kind, params, user, title, token=None):
     too, so a double click or a second tab lands on the same job."""
     if kind not in registry().kinds:
         raise KeyError(kind)
-    scope = job_scope(user)
+    scope = private_scope(user) if registry().kinds[kind].private and user is not None else job_scope(user)
     key = _key(kind, params, scope)
     token = (token or "")[:64] or None
     existing = _same(key, token)
@@ -408,7 +420,13 @@ def job_token():
 
 
 def jobs_recent(*, user, kind=None, limit=10):
-    select = sa.select(Job).where(sa.or_(Job.requester_id == user.id, Job.scope == job_scope(user)))
+    select = sa.select(Job).where(
+        sa.or_(
+            sa.and_(Job.requester_id == user.id, sa.not_(Job.scope.startswith("own:"))),
+            Job.scope == job_scope(user),
+            Job.scope == private_scope(user),
+        )
+    )
     if kind:
         select = select.where(Job.kind.in_(kind) if isinstance(kind, tuple) else Job.kind == kind)
     return db.session.scalars(select.order_by(Job.id.desc()).limit(limit)).all()

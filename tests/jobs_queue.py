@@ -8,6 +8,7 @@ wait, so a test sees the back-off as Huey applies it.
 from datetime import datetime
 
 from app.jobs import registry
+from tests.helpers import page
 
 
 def scheduled(app):
@@ -44,3 +45,20 @@ def start_and_download(client, path, data=None):
     assert page.status_code == 200, page.status_code
     assert f"/jobs/{job_id}/download" in page.get_data(as_text=True), page.get_data(as_text=True)[:2000]
     return client.get(f"/jobs/{job_id}/download")
+
+
+def export_form(soup):
+    """The form of a page's 导出Excel button (the review queue, or the GET link's confirmation page)."""
+    button = next(b for b in soup.find_all("button") if b.get_text(strip=True) == "导出Excel")
+    form = button.find_parent("form")
+    assert form is not None and form["method"] == "post", str(button.parent)[:300]
+    return form["action"], {tag["name"]: tag.get("value", "") for tag in form.find_all("input", type="hidden")}
+
+
+def queue_export(client, url=None, soup=None):
+    """导出Excel of a review queue through its job, returning the download: from the queue page's
+    button (``soup``), or from an export link ``url`` (a GET asks first; its button is posted)."""
+    if soup is None:
+        soup = page(client.get(url))
+    action, data = export_form(soup)
+    return start_and_download(client, action, data)

@@ -17,10 +17,11 @@ from app.access import roles
 from app.filings import services, workflow
 from app.filings.attachments import ALLOWED_NOTICE, attachment_response
 from app.filings.drafts import validate_step
-from app.filings.export import export_filings
+from app.filings.export import QUEUE_EXPORT, export_params, export_title
 from app.forms import EmptyForm
 from app.htmx import is_htmx, redirect_303, render
 from app.inputs import db_int, year_int
+from app.jobs import job_start, job_token
 from app.reference.services import cities, dict_items
 from app.saved_forms import restored_formdata
 from app.utils import paginate_list, to_local, utcnow
@@ -83,7 +84,7 @@ class FilingViews:
             ("/review", e.queue, (admin, self.view_queue), ["GET"]),
             ("/review/approve", e.approve_selected, (admin, self.view_approve_selected), ["POST"]),
             ("/<int:filing_id>/review", e.review, (admin, self.view_review), ["GET", "POST"]),
-            ("/export.xlsx", e.export, (admin, self.view_export), ["GET"]),
+            ("/export.xlsx", e.export, (admin, self.view_export), ["GET", "POST"]),
         ]
         for rule, endpoint, (policy, view), methods in rules:
             blueprint, _, name = endpoint.partition(".")
@@ -461,6 +462,7 @@ class FilingViews:
             late_ids=services.late_ids(wizard=w, ids=[f.id for f in page.items]),
             chosen_late=args.get("late") if args.get("late") in services.LATE_CHOICES else "",
             export_args=self._export_args(filters),
+            export_token=job_token(),
             form=EmptyForm(),
             breadcrumb=[("审核管理", None), (f"{w.title}审核", None)],
         )
@@ -575,14 +577,37 @@ class FilingViews:
         return {key: value for key, value in args.items() if value is not None}
 
     def view_export(self):
-        """Excel export of the review queue as shown (its filters and order, from the 导出Excel
-        link); without arguments every filing in the admin's scope, as before."""
+        """导出Excel of the review queue as shown (its filters and order, in the query): a POST starts
+        the export job and answers 303 to its page (a repeated POST lands on the same job); a GET
+        (an old link, no JavaScript needed) asks first, on a page whose button posts. 400 without
+        the CSRF token. Without arguments: every filing in the admin's scope, as before."""
+        w = self.wizard
         filters = self._queue_filters(request.args, default_status=False)
         if "sort" not in request.args:
             filters["sort"] = None  # no order asked for: by 市州, then as filed
-        if self.wizard.export_view is not None:  # the module's own columns, the same rows
-            return self.wizard.export_view(self.wizard, filters)
-        return export_filings(self.wizard, current_user, **filters)
+        back = url_for(w.endpoints.queue, **self._export_args(filters))
+        if request.method == "GET":
+            return render(
+                "filings/export_confirm.html",
+                wizard=w,
+                title=export_title(w, filters),
+                action=url_for(w.endpoints.export)
+                + (f"?{request.query_string.decode()}" if request.query_string else ""),
+                back=back,
+                token=job_token(),
+                breadcrumb=[("审核管理", None), (f"{w.title}审核", back), ("导出Excel", None)],
+            )
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        criteria = w.export_criteria(request.args) if w.export_criteria else {}
+        job = job_start(
+            kind=QUEUE_EXPORT,
+            params=export_params(w, filters, criteria, back),
+            user=current_user,
+            title=export_title(w, filters),
+            token=request.form.get("token"),
+        )
+        return redirect_303(url_for("jobs.show_job", job_id=job.id))
 
 
 def _saved_note(title, when, missing):

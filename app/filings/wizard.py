@@ -109,10 +109,13 @@ class Wizard:
     hidden_actions: tuple = ()
     list_template: str = "filings/list.html"  # the owner's list page (a module may extend it)
     hooks: Hooks = field(default_factory=Hooks)  # the module's own rules (app/filings/hooks.py)
-    # a module's own Excel for endpoints.export: export_view(wizard, filters) gets the queue's
-    # filters as the generic export does (round_id, city_code, status, keyword, type_id, late, sort,
-    # descending) and returns the download, instead of the generic one
-    export_view: Callable | None = None
+    # a module's own Excel for endpoints.export (run as a job, app/filings/export.py):
+    # export_write(wizard, out, *, user, filters, criteria, progress) writes the .xlsx into ``out``
+    # and returns its download name; ``filters`` are the queue's as the generic export takes them
+    # (round_id, city_code, status, keyword, type_id, late, sort, descending), ``criteria`` what
+    # export_criteria(args) read from the 导出Excel query (JSON-ready; {} without it)
+    export_write: Callable | None = None
+    export_criteria: Callable | None = None
     short_title: str = ""  # e.g. 优秀服务机构, where several kinds share a page
     slug: str = ""  # e.g. "institutions": the kind's name in a module's own URLs
 

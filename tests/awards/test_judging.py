@@ -15,6 +15,7 @@ from app.sms import SmsMessage
 from app.utils import local_today
 from tests.awards.conftest import expert_at, make_nomination
 from tests.helpers import login, page, text_of
+from tests.jobs_queue import queue_export
 
 
 def logout(client):
@@ -452,7 +453,7 @@ def test_province_return_clears_the_result_and_export_shows_labels(client, app, 
     client.post(f"/awards/admin/products/results?round_id={people.round_id}", data={f"result_{product}": "1"})
     with app.app_context():
         assert db.session.get(AwardResult, product) is not None
-    response = client.get("/awards/products/export.xlsx")
+    response = queue_export(client, "/awards/products/export.xlsx")
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert "服务类别" in rows[0] and rows[1][rows[0].index("服务类别")] == "政策服务"

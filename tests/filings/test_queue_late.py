@@ -24,6 +24,7 @@ from app.utils import CHINA, local_today, utcnow
 from tests.awards.conftest import make_nomination
 from tests.factories import make_city_admin, make_institution, make_province_admin, make_round
 from tests.helpers import login, page, text_of
+from tests.jobs_queue import export_form, queue_export
 from tests.reports.conftest import make_report
 
 KINDS = {
@@ -223,13 +224,13 @@ def test_the_export_holds_exactly_the_queue_as_filtered_and_sorted(client, app, 
     ids = queue.ids[kind]
     login(client, queue.province)
     soup = page(client.get(queue_url(app, kind, status="submitted", late="1")))
-    link = next(a["href"] for a in soup.select("a.btn") if a.get_text(strip=True) == "导出Excel")
+    link = export_form(soup)[0]
     assert parse_qs(urlparse(link).query)["late"] == ["1"]
     shown = [i for i, _ in rows_of(soup)]
     assert shown == [ids.late]
 
     def exported(url):
-        response = client.get(url)
+        response = queue_export(client, url)
         assert response.status_code == 200
         sheet = load_workbook(BytesIO(response.data)).active
         rows = list(sheet.iter_rows(values_only=True))
@@ -241,16 +242,16 @@ def test_the_export_holds_exactly_the_queue_as_filtered_and_sorted(client, app, 
     assert late_rows[0]["报送情况"] == "逾期报送"
     # on time, sorted by name descending: the export follows the same order
     soup = page(client.get(queue_url(app, kind, status="", sort="name", dir="desc")))
-    link = next(a["href"] for a in soup.select("a.btn") if a.get_text(strip=True) == "导出Excel")
+    link = export_form(soup)[0]
     names = [r["机构名称"] for r in exported(link)]
     on_screen = [next(n for n in ("甲逾期服务机构", "乙按时服务机构") if n in text) for _, text in rows_of(soup)]
     assert names == on_screen and len(names) == 2
     soup = page(client.get(queue_url(app, kind, status="", sort="name", dir="asc")))
-    link = next(a["href"] for a in soup.select("a.btn") if a.get_text(strip=True) == "导出Excel")
+    link = export_form(soup)[0]
     assert [r["机构名称"] for r in exported(link)] == names[::-1]
     # the default queue (status left to what waits for this reviewer) exports what it shows
     soup = page(client.get(queue_url(app, kind)))
-    link = next(a["href"] for a in soup.select("a.btn") if a.get_text(strip=True) == "导出Excel")
+    link = export_form(soup)[0]
     assert len(exported(link)) == len(rows_of(soup)) == 0  # a province admin waits for 市级初审通过
     # without filters, as before: every filing in scope
     with app.test_request_context():
@@ -264,13 +265,13 @@ def test_the_export_of_a_keyword_and_city_filter(client, app, queue):
     login(client, queue.province)
     url = queue_url(app, "application", status="", q="乙按时", city_code="430100")
     soup = page(client.get(url))
-    link = next(a["href"] for a in soup.select("a.btn") if a.get_text(strip=True) == "导出Excel")
-    response = client.get(link)
+    link = export_form(soup)[0]
+    response = queue_export(client, link)
     rows = list(load_workbook(BytesIO(response.data)).active.iter_rows(values_only=True))
     assert [row[2] for row in rows[1:]] == ["乙按时服务机构"]
     elsewhere = queue_url(app, "application", status="", city_code="430200")
-    link = next(a["href"] for a in page(client.get(elsewhere)).select("a.btn") if a.get_text(strip=True) == "导出Excel")
-    assert len(list(load_workbook(BytesIO(client.get(link).data)).active.iter_rows(values_only=True))) == 1
+    link = export_form(page(client.get(elsewhere)))[0]
+    assert len(list(load_workbook(BytesIO(queue_export(client, link).data)).active.iter_rows(values_only=True))) == 1
 
 
 def test_paging_keeps_the_late_filter(client, app, queue):

@@ -8,6 +8,7 @@ from openpyxl import load_workbook
 from app.blueprints.reports import export
 from app.reference.services import SERVICE_CATEGORIES
 from tests.helpers import login
+from tests.jobs_queue import queue_export
 from tests.reports.conftest import make_report, report_round
 
 
@@ -31,7 +32,7 @@ def _reports(app, people):
 def test_columns_and_rows(client, app, people):
     _reports(app, people)
     login(client, people.province.username)
-    rows = _sheet(client.get("/reports/export.xlsx?year=2025&month_from=1&month_to=12"))
+    rows = _sheet(queue_export(client, "/reports/export.xlsx?year=2025&month_from=1&month_to=12"))
     header = rows[0]
     assert header[:7] == ["序号", "填报年度", "月份", "机构名称", "机构代码", "所在市州", "所在区县"]
     assert header[7:17] == [
@@ -63,17 +64,18 @@ def test_columns_and_rows(client, app, people):
     )
     assert dict(zip(header, rows[2]))["报送情况"] == "逾期报送"
     # a month range, a status
-    assert len(_sheet(client.get("/reports/export.xlsx?year=2025&month_from=3&month_to=3"))) == 2
-    assert len(_sheet(client.get("/reports/export.xlsx?year=2025&status=approved"))) == 2
+    assert len(_sheet(queue_export(client, "/reports/export.xlsx?year=2025&month_from=3&month_to=3"))) == 2
+    assert len(_sheet(queue_export(client, "/reports/export.xlsx?year=2025&status=approved"))) == 2
 
 
 def test_city_admin_exports_its_own_city(client, app, people):
     _reports(app, people)
     login(client, people.city.username)
-    rows = _sheet(client.get("/reports/export.xlsx?year=2025"))
+    rows = _sheet(queue_export(client, "/reports/export.xlsx?year=2025"))
     assert len(rows) == 3 and all(row[3] == "长沙调度测试机构" for row in rows[1:])
     login(client, people.institution.username)
     assert client.get("/reports/export.xlsx").status_code == 403
+    assert client.post("/reports/export.xlsx").status_code == 403
 
 
 def test_rows_are_generated_in_batches(app, people, monkeypatch):
@@ -96,7 +98,7 @@ def test_the_review_queue_export_takes_one_period(client, app, people):
 
     with app.app_context():
         feb = db.session.query(Round).filter_by(kind="report", year=2025, month=2).one().id
-    assert len(_sheet(client.get(f"/reports/export.xlsx?round_id={feb}"))) == 3
+    assert len(_sheet(queue_export(client, f"/reports/export.xlsx?round_id={feb}"))) == 3
 
 
 def test_the_review_queue_export_holds_what_the_filtered_queue_shows(client, app, people):
@@ -109,13 +111,12 @@ def test_the_review_queue_export_holds_what_the_filtered_queue_shows(client, app
 
     def queue_and_export(query):
         soup = BeautifulSoup(client.get(f"/reports/review?{query}").get_data(as_text=True), "html.parser")
-        link = next(a["href"] for a in soup.select("a.btn") if a.get_text(strip=True) == "导出Excel")
         shown = sorted(
             a.get_text(strip=True)
             for a in soup.select("table.list tbody td a")
             if a.get_text(strip=True).endswith("调度测试机构")
         )
-        rows = _sheet(client.get(link))
+        rows = _sheet(queue_export(client, soup=soup))
         header = rows[0]
         exported = sorted(dict(zip(header, row))["机构名称"] for row in rows[1:])
         return shown, exported, rows

@@ -10,7 +10,7 @@ from app.blueprints.auth.models import Institution
 from app.blueprints.reports.models import MonthlyReport
 from app.extensions import db
 from tests.helpers import login
-from tests.jobs_queue import start_and_download
+from tests.jobs_queue import queue_export, start_and_download
 from tests.reports.conftest import make_report, report_round
 from tests.reports.test_flow import new_report
 from tests.reports.test_stats import _fixture
@@ -29,7 +29,7 @@ def test_the_export_writes_formulas_and_control_characters_as_plain_text(client,
         make_report(people.institution.id, feb, anomaly_note="-1+1\x0b人员变动", site_type="=2+3")
     _rename(app, people.institution.id, NASTY[0])
     login(client, people.province.username)
-    response = client.get("/reports/export.xlsx?year=2025")
+    response = queue_export(client, "/reports/export.xlsx?year=2025")
     assert response.status_code == 200
     assert formulas_in(response.data) == []
     found = cells(response.data)

@@ -1,23 +1,21 @@
 """Excel export of monthly reports: one row per report, one column per field and per 服务类别
 indicator. Streamed: reports are read in batches (keyset on id), rows come from a generator into a
-constant-memory XlsxWriter workbook, and the file goes out from a temporary file, so a province-wide year never
-sits in memory."""
+constant-memory XlsxWriter workbook written by a job (调度数据导出, and 调度数据审核's 导出Excel), so a
+province-wide year never sits in memory."""
 
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import send_file
 
 from app.blueprints.auth.models import Institution
 from app.blueprints.reports.models import MonthlyReport, ReportActivity, status_label
 from app.extensions import db
 from app.filings import services as engine
 from app.filings import workflow
-from app.filings.export import XLSX
 from app.inputs import db_int, year_int
 from app.reference.models import DictItem, InstitutionType
 from app.reference.services import cities, dict_items, region_name
-from app.spreadsheets import xlsx_file, xlsx_workbook, xlsxwriter_row
+from app.spreadsheets import xlsx_workbook, xlsxwriter_row
 from app.utils import format_date, format_datetime, local_today
 
 BATCH = 500
@@ -50,8 +48,6 @@ def export_criteria(values, *, user):
     """The criteria of 调度数据导出 from what its form posted (or a query string): year, months, 市州,
     审核状态 and 机构类型. What cannot be chosen falls back as the page offers it: months 1-12, the
     admin's own 市州 for a city admin, all statuses (never 草稿), all 机构类型."""
-    month_from = min(12, max(1, values.get("month_from", 1, type=db_int) or 1))
-    month_to = min(12, max(1, values.get("month_to", 12, type=db_int) or 12))
     status = values.get("status") or None
     type_id = values.get("institution_type_id", type=db_int)
     if user.role == "province_admin":
@@ -60,12 +56,22 @@ def export_criteria(values, *, user):
     else:
         city_code = user.city_code
     return {
-        "year": values.get("year", type=year_int),
-        "month_from": min(month_from, month_to),
-        "month_to": max(month_from, month_to),
+        **export_period(values),
         "city_code": city_code,
         "status": status if status in workflow.STATUS_LABELS and status != workflow.DRAFT else None,
         "institution_type_id": type_id if type_id in {t.id for t in dict_items("institution_type")} else None,
+    }
+
+
+def export_period(values):
+    """The year and month range of 调度数据导出 from a form or a query: no year (every year), or one
+    year and months within 1-12 (1-12 when not given)."""
+    month_from = min(12, max(1, values.get("month_from", 1, type=db_int) or 1))
+    month_to = min(12, max(1, values.get("month_to", 12, type=db_int) or 12))
+    return {
+        "year": values.get("year", type=year_int),
+        "month_from": min(month_from, month_to),
+        "month_to": max(month_from, month_to),
     }
 
 
@@ -262,22 +268,3 @@ def export_write(out, *, progress=None, **criteria):
         if progress is not None:
             progress(number, total, f"已导出 {number} / {total} 份报表")
     workbook.close()
-
-
-def export_response(
-    *, user, year=None, month_from=1, month_to=12, city_code=None, status=None, institution_type_id=None, ids=None
-):
-    """The .xlsx download of the chosen reports (one 调度期 from the review queue; a longer range
-    is an export job: app/blueprints/reports/jobs.py)."""
-    criteria = dict(
-        user=user,
-        year=year,
-        month_from=month_from,
-        month_to=month_to,
-        city_code=city_code,
-        status=status,
-        institution_type_id=institution_type_id,
-        ids=ids,
-    )
-    out = xlsx_file(lambda out: export_write(out, **criteria))
-    return send_file(out, mimetype=XLSX, as_attachment=True, download_name=export_name(**criteria))

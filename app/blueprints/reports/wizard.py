@@ -1,11 +1,9 @@
 """The declaration of 基础数据填报 (monthly report) for the filing engine."""
 
-from flask import request, url_for
-from flask_login import current_user
+from flask import url_for
 from sqlalchemy.orm import joinedload
 
-from app.blueprints.reports import services
-from app.blueprints.reports.export import export_criteria, export_response
+from app.blueprints.reports import export, services
 from app.blueprints.reports.forms import ACTIVITY_HINT, ReportForm, category_field_names, report_form_class
 from app.blueprints.reports.models import STATUS_LABELS, MonthlyReport
 from app.filings import services as engine
@@ -89,19 +87,22 @@ class ReportHooks(Hooks):
         return [(title, head + basic), ("服务活动情况", categories + [totals]), *rest]
 
 
-def export_view(wizard, filters):
-    """The review queue's 导出Excel: the reports the queue shows under its filters (the engine's
-    queue select: 批次, 市州, 审核状态, 机构类型, 报送情况, keyword), in the 调度数据导出 columns."""
+def export_write(wizard, out, *, user, filters, criteria, progress=None):
+    """The review queue's 导出Excel (a job, app/filings/export.py): the reports the queue shows under
+    its filters (the engine's queue select in ``user``'s scope: 批次, 市州, 审核状态, 机构类型,
+    报送情况, keyword), in the 调度数据导出 columns. Returns the file's name."""
     shown = engine.queue_select(
-        wizard=wizard, user=current_user, columns=[MonthlyReport.id], **{**filters, "sort": "submitted"}
+        wizard=wizard, user=user, columns=[MonthlyReport.id], **{**filters, "sort": "submitted"}
     ).order_by(None)
     round = services.period_get(filters.get("round_id"))
     if round is not None:
         period = dict(year=round.year, month_from=round.month, month_to=round.month)
     else:  # a year and month range may narrow it too (as 调度数据导出 chooses them)
-        criteria = export_criteria(request.args, user=current_user)
-        period = {key: criteria[key] for key in ("year", "month_from", "month_to")}
-    return export_response(user=current_user, ids=shown, **period)
+        period = {key: criteria.get(key) for key in ("year", "month_from", "month_to")}
+        period["month_from"] = period["month_from"] or 1
+        period["month_to"] = period["month_to"] or 12
+    export.export_write(out, progress=progress, user=user, ids=shown, **period)
+    return export.export_name(**period)
 
 
 def _prepare(form, filing):
@@ -123,7 +124,8 @@ def _context(filing):
 wizard = Wizard(
     kind="report",
     hooks=ReportHooks(),
-    export_view=export_view,
+    export_write=export_write,
+    export_criteria=export.export_period,
     model=MonthlyReport,
     blueprint="reports",
     endpoints=Endpoints(
