@@ -45,6 +45,7 @@ from flask_migrate import upgrade
 
 from app.config import sqlite_path
 from app.extensions import cache, db
+from app.upload_modes import PRIVATE, make_folder, open_new_file, upload_modes
 from app.utils import CHINA
 
 FORMAT = 1
@@ -310,9 +311,10 @@ def _safe_member(name):
     return bool(parts) and not name.startswith("/") and ".." not in parts and "\\" not in name
 
 
-def _read_members(archive, extract_to=None):
+def _read_members(archive, extract_to=None, modes=None):
     """One pass over the archive: (sha256 and size per member, the manifest's bytes). With
-    ``extract_to``: each regular member is written under it as well."""
+    ``extract_to``: each regular member is written under it as well, with ``modes``' mode and
+    group (app/upload_modes.py: the upload folder's rule)."""
     seen, manifest = {}, None
     try:
         with tarfile.open(archive, mode="r|gz") as tar:
@@ -326,8 +328,10 @@ def _read_members(archive, extract_to=None):
                 out = None
                 if extract_to is not None:
                     target = Path(extract_to) / member.name
-                    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                    out = os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+                    # the database copy is read by this process only
+                    kept_modes = modes if member.name.startswith(FILES) else PRIVATE
+                    make_folder(target.parent, kept_modes)
+                    out = open_new_file(target, kept_modes)
                 kept = bytearray() if member.name == MANIFEST else None
                 try:
                     while chunk := source.read(CHUNK):
@@ -426,7 +430,8 @@ def restore_archive(archive, *, echo=print):
     aside = folder.with_name(f"{folder.name}.before-restore-{stamp}")
     moved_old = False
     try:
-        seen, raw = _read_members(archive, extract_to=staging)
+        # the files become UPLOAD_DIR: written with its rule (0600/0700, or 0640/2750 of UPLOAD_GROUP)
+        seen, raw = _read_members(archive, extract_to=staging, modes=upload_modes())
         _check_manifest(seen, raw)  # what was written is what was verified
         member = staging / manifest["database"]["member"]
         if manifest["database"]["dialect"] == "sqlite":
@@ -435,7 +440,7 @@ def restore_archive(archive, *, echo=print):
             _run(["pg_restore", "--list", str(member)], _pg_command_env(), "读取数据库备份")
         before = _current_content_version()
         new_files = staging / "files"
-        new_files.mkdir(mode=0o700, exist_ok=True)
+        make_folder(new_files, upload_modes())
         # swap the folders: two renames in the same parent, undone if the database step fails
         if folder.exists():
             os.rename(folder, aside)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from app.upload_modes import PRIVATE, UploadGroupError, group_id, make_folder, may_use_group, upload_modes
+
 MB = 1024 * 1024
 
 # Environment variables read on top of the defaults and instance/config.py.
@@ -31,9 +33,11 @@ ENV_KEYS = (
     "HEALTH_WARN_FREE_MB",
     "SMS_OUTBOX_IN_PRODUCTION",
     "X_ACCEL_REDIRECT_PREFIX",
+    "UPLOAD_GROUP",
     "JOBS_URL",
     "JOBS_EMBEDDED_WORKER",
     "JOBS_BASE_URL",
+    "JOBS_DIR",
 )
 # Settings that are numbers or switches: environment values (strings) are converted.
 INT_KEYS = ("TRUSTED_PROXIES", "HSTS_MAX_AGE", "HEALTH_MIN_FREE_MB", "HEALTH_WARN_FREE_MB")
@@ -86,6 +90,10 @@ class Defaults:
     # UPLOAD_DIR> and nginx streams the file from an internal location (deploy/), e.g.
     # "/_protected_files/". None: the app sends the file itself.
     X_ACCEL_REDIRECT_PREFIX = None
+    # With X_ACCEL_REDIRECT_PREFIX set: the group (name or gid) the service account shares with
+    # nginx's workers. Uploads are then written 0640 in 2750 folders of that group, so nginx can
+    # send them (app/upload_modes.py); unset, or without X-Accel, they stay 0600 in 0700 folders.
+    UPLOAD_GROUP = None
     # Uploads written aside (UPLOAD_DIR/.incoming) and never committed are removed after this long.
     INCOMING_SWEEP_HOURS = 24
     MAX_FILE_SIZE = 50 * MB
@@ -269,11 +277,49 @@ def config_findings(config):
         )
     if not config.get("HSTS_MAX_AGE"):
         findings.append(("warning", "HSTS_MAX_AGE 为 0：不发送 Strict-Transport-Security，浏览器可能被降级到 HTTP。"))
+    findings.extend(upload_group_findings(config))
     if not storage.startswith("memory") and not config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"):
         findings.append(
             ("warning", "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED 已关闭：Redis 不可用时登录、注册等页面会出错。")
         )
     return findings
+
+
+def upload_group_findings(config):
+    """X-Accel-Redirect needs nginx's workers to read the uploads: UPLOAD_GROUP (app/upload_modes.py)."""
+    group, accel = config.get("UPLOAD_GROUP"), config.get("X_ACCEL_REDIRECT_PREFIX")
+    if accel and not group:
+        return [
+            (
+                "warning",
+                "已设置 X_ACCEL_REDIRECT_PREFIX 但未设置 UPLOAD_GROUP：附件只有服务账号可读（0600），"
+                "nginx 的 worker（Debian 为 www-data）读不到，下载会得到 403。请设置 UPLOAD_GROUP 为服务账号与 "
+                "nginx 共有的组（见 deploy/README.md），或取消 X_ACCEL_REDIRECT_PREFIX（由 gunicorn 发送文件）。",
+            )
+        ]
+    if not group:
+        return []
+    try:
+        gid = group_id(group)
+    except UploadGroupError:
+        return [("error", f"UPLOAD_GROUP={group}：本机没有这个组，附件无法按组保存。请先创建（见 deploy/README.md）。")]
+    if not may_use_group(gid):
+        return [
+            (
+                "error",
+                f"UPLOAD_GROUP={group}：当前用户不在该组中，无法把附件交给该组，每次上传都会失败。"
+                f"请执行 usermod -aG {group} <服务账号> 后重启服务。",
+            )
+        ]
+    if not accel:
+        return [
+            (
+                "warning",
+                f"已设置 UPLOAD_GROUP={group} 但未设置 X_ACCEL_REDIRECT_PREFIX：附件由 gunicorn 发送，"
+                "仍只有服务账号可读（0600/0700），UPLOAD_GROUP 不起作用。",
+            )
+        ]
+    return []
 
 
 def normalise_database_url(uri):
@@ -311,12 +357,17 @@ def sqlite_path(app):
 
 
 def prepare_files(app):
-    """Set the process umask (FILE_UMASK) and create the upload folder (0700) and a new SQLite
+    """Set the process umask (FILE_UMASK) and create the upload folder (0700, or 2750 of
+    UPLOAD_GROUP: app/upload_modes.py) and a new SQLite
     database file (0600, in a 0700 folder; SQLite gives its -wal and -shm files the same mode).
     Under production, log every warning of config_findings and storage_findings."""
     if app.config.get("FILE_UMASK") is not None:
         os.umask(app.config["FILE_UMASK"])
-    Path(app.config["UPLOAD_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        modes = upload_modes(app.config)
+    except UploadGroupError:  # production refused it already; elsewhere check-config says so
+        modes = PRIVATE
+    make_folder(app.config["UPLOAD_DIR"], modes)
     database = sqlite_path(app)
     if database is not None and not database.exists():
         database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -331,18 +382,37 @@ def prepare_files(app):
 
 
 def storage_findings(app):
-    """Warnings about files others can read: the upload folder and the SQLite database."""
+    """Warnings about files others can read (the upload folder and the SQLite database), and an
+    upload folder nginx cannot enter under UPLOAD_GROUP."""
     findings = []
-    places = [("UPLOAD_DIR", Path(app.config["UPLOAD_DIR"]))]
+    try:
+        modes = upload_modes(app.config)
+    except UploadGroupError:
+        modes = PRIVATE  # config_findings reports it
+    upload_dir = Path(app.config["UPLOAD_DIR"])
+    places = [("UPLOAD_DIR", upload_dir)]
     database = sqlite_path(app)
     if database is not None:
         places.append(("SQLite 数据库文件", database))
+    if modes.shared and upload_dir.is_dir():
+        stat = upload_dir.stat()
+        if stat.st_gid != modes.gid or stat.st_mode & 0o2750 != 0o2750:
+            group = app.config["UPLOAD_GROUP"]
+            findings.append(
+                (
+                    "warning",
+                    f"UPLOAD_DIR {upload_dir} 的属组或权限（{stat.st_mode & 0o7777:04o}）不是 UPLOAD_GROUP={group} 的 2750："
+                    f"nginx 读不到附件。请执行 chgrp {group} {upload_dir} && chmod 2750 {upload_dir}，"
+                    "再运行 flask check-files --fix 修正已有文件。",
+                )
+            )
     for label, path in places:
         try:
             mode = path.stat().st_mode & 0o777
         except OSError:
             continue
-        if mode & 0o077:
+        # the upload folder may be the group's (read and enter) under UPLOAD_GROUP, never others'
+        if mode & (0o007 if modes.shared and path == upload_dir else 0o077):
             findings.append(
                 ("warning", f"{label} {path} 的权限为 {mode:04o}，其他用户可访问；请执行 chmod go-rwx {path}。")
             )

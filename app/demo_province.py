@@ -35,6 +35,7 @@ from app.extensions import db
 from app.filings.models import Attachment, Filing, ReviewEvent, Round
 from app.reference.models import InstitutionType, Platform, Region, ServiceCategory, UnitNature
 from app.scale import _application_fields, _sync_sequences
+from app.upload_modes import make_folder, write_new_file
 from app.utils import local_today, to_local, utcnow
 
 PER_CITY = 3
@@ -421,8 +422,8 @@ def _seed(password):
             event(filing_id, institution.user_id, "submit", "draft", "submitted", submitted)
             body = f"{institution.name}\n核心服务机构申请报告（演示附件）。\n".encode() * 20
             stored = secrets.token_hex(16) + ".txt"
-            upload_dir.mkdir(parents=True, exist_ok=True)
-            (upload_dir / stored).write_bytes(body)
+            make_folder(upload_dir)
+            write_new_file(upload_dir / stored, body)  # as an upload is written (app/upload_modes.py)
             att_rows.append(
                 {
                     "filing_id": filing_id,

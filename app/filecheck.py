@@ -8,6 +8,11 @@ file was left in ``.incoming`` gets it put in place, and old uncommitted leftove
 ``.incoming`` are swept. ``imports/`` (the 名单导入 sheets, removed by the importer itself) and
 the dot folders are not attachments and are left alone.
 
+Modes (app/upload_modes.py): a file or folder of attachments (``.incoming`` and ``.quarantine``
+included) whose mode or group is not the rule's (0600/0700, or 0640/2750 of UPLOAD_GROUP under
+X-Accel-Redirect) is reported, and ``--fix`` corrects it: after UPLOAD_GROUP is turned on, the
+files written before get the group nginx reads them with.
+
 ``SWEEP_SCHEDULE`` (清理上传残留, a core schedule listed by create_app) sweeps ``.incoming`` every day,
 so a worker killed mid-upload leaves nothing behind for longer than a day without anyone
 running ``flask sweep-files``.
@@ -27,6 +32,7 @@ from app.extensions import db
 from app.filings.attachments import INCOMING, sweep_incoming
 from app.filings.models import Attachment
 from app.jobs import ScheduleKind
+from app.upload_modes import fix_modes, make_folder, mode_problem, upload_modes
 from app.utils import CHINA
 
 QUARANTINE = ".quarantine"
@@ -42,10 +48,11 @@ class FileCheck:
     placed: list = field(default_factory=list)
     swept: list = field(default_factory=list)
     stale_incoming: list = field(default_factory=list)  # what a sweep would remove
+    wrong_modes: list = field(default_factory=list)  # (relative path, what is wrong), the folder itself as "."
 
     @property
     def clean(self):
-        return not (self.missing or self.recoverable or self.orphans)
+        return not (self.missing or self.recoverable or self.orphans or self.wrong_modes)
 
 
 def check_files(*, fix=False, sweep_hours=None):
@@ -56,6 +63,7 @@ def check_files(*, fix=False, sweep_hours=None):
     db.session.rollback()  # no transaction held while the disk is walked
     known = {row.stored_name for row in rows}
     result = FileCheck()
+    modes = upload_modes()
     for row in rows:
         if not (folder / row.stored_name).is_file():
             target = result.recoverable if (folder / INCOMING / row.stored_name).is_file() else result.missing
@@ -68,6 +76,13 @@ def check_files(*, fix=False, sweep_hours=None):
                 continue
             if relative.as_posix() not in known:
                 result.orphans.append(relative.as_posix())
+        for path in [folder, *sorted(folder.rglob("*"))]:
+            relative = path.relative_to(folder)
+            if relative.parts and relative.parts[0] in NOT_ATTACHMENTS or path.is_symlink():
+                continue
+            problem = mode_problem(path, modes, folder=path.is_dir())
+            if problem:
+                result.wrong_modes.append((relative.as_posix(), problem))
     if not fix:
         incoming = folder / INCOMING
         if incoming.is_dir():
@@ -76,11 +91,14 @@ def check_files(*, fix=False, sweep_hours=None):
                 p.name for p in incoming.iterdir() if p.is_file() and p.stat().st_mtime < limit and p.name not in known
             )
         return result
+    for relative, _problem in result.wrong_modes:
+        path = folder / relative
+        fix_modes(path, modes, folder=path.is_dir())
     if result.orphans:
         result.quarantined = folder / QUARANTINE / datetime.now(CHINA).strftime("%Y%m%d-%H%M%S")
         for relative in result.orphans:
             target = result.quarantined / relative
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_folder(target.parent, modes)
             os.replace(folder / relative, target)
     for entry in result.recoverable:
         os.replace(folder / INCOMING / entry[1], folder / entry[1])
@@ -106,7 +124,11 @@ SWEEP_SCHEDULE = ScheduleKind(
 
 
 @click.command("check-files")
-@click.option("--fix", is_flag=True, help="把无主文件移入 UPLOAD_DIR/.quarantine/（不删除），并清理 .incoming 中的残留")
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="把无主文件移入 UPLOAD_DIR/.quarantine/（不删除），清理 .incoming 中的残留，并修正权限不符的文件和目录",
+)
 @with_appcontext
 def check_files_command(fix):
     """Compare the attachment rows with the files in UPLOAD_DIR (exit status 1 when something is wrong)."""
@@ -122,11 +144,17 @@ def check_files_command(fix):
         click.echo(f"上传残留：{INCOMING}/{name}（可用 --fix 或 flask sweep-files 清理）")
     for name in result.swept:
         click.echo(f"已清理上传残留：{INCOMING}/{name}")
+    for relative, problem in result.wrong_modes:
+        click.echo(f"权限不符：{relative}（{problem}）" + ("，已修正" if fix else "，可用 --fix 修正"))
     click.echo(
         f"检查完毕：缺失 {len(result.missing)} 个，待放回 {len(result.recoverable) - len(result.placed)} 个，"
-        f"无主 {len(result.orphans)} 个" + ("（已移入隔离目录）" if fix and result.orphans else "") + "。"
+        f"无主 {len(result.orphans)} 个"
+        + ("（已移入隔离目录）" if fix and result.orphans else "")
+        + f"，权限不符 {len(result.wrong_modes)} 个"
+        + ("（已修正）" if fix and result.wrong_modes else "")
+        + "。"
     )
-    if result.missing or (result.orphans and not fix) or (result.recoverable and not fix):
+    if result.missing or (not fix and (result.orphans or result.recoverable or result.wrong_modes)):
         raise SystemExit(1)
 
 

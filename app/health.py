@@ -14,6 +14,7 @@ from flask import Blueprint, current_app
 
 from app.access import public
 from app.extensions import cache, db, limiter
+from app.upload_modes import make_folder
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("app.health")
@@ -89,7 +90,7 @@ def _uploads():
     config = current_app.config
     folder = Path(config["UPLOAD_DIR"])
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # as the first upload would
+        make_folder(folder)  # as the first upload would (app/upload_modes.py)
         with tempfile.TemporaryFile(dir=folder) as probe:
             probe.write(b"ok")
         free_mb = shutil.disk_usage(folder).free // MB

@@ -34,6 +34,7 @@ from app.extensions import db
 from app.filings.models import Attachment, Filing, ReviewEvent, Round
 from app.reference.models import InstitutionType, Platform, Region, ServiceCategory, UnitNature
 from app.reference.services import load_reference
+from app.upload_modes import make_folder, write_new_file
 from app.utils import local_today, to_local, utcnow
 
 PASSWORD = "Bench2026pass"
@@ -255,14 +256,14 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
 
     filings, events, attachments = Filing.__table__, ReviewEvent.__table__, Attachment.__table__
     upload_dir = Path(current_app.config["UPLOAD_DIR"])
-    upload_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(upload_dir)
     next_filing = [_next_id(filings)]
     att_rows = []
 
     def attachment(filing_id, name, owner_id):
         body = f"{name}\n基准测试附件（seed-scale）。\n".encode() * 8
         stored = secrets.token_hex(16) + ".txt"
-        (upload_dir / stored).write_bytes(body)
+        write_new_file(upload_dir / stored, body)  # as an upload is written (app/upload_modes.py)
         att_rows.append(
             {
                 "filing_id": filing_id,

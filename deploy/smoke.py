@@ -8,7 +8,9 @@ redirects to HTTPS; /healthz is all green; static files come from nginx with a c
 gzip; an institution signs in (CSRF token from the form, the image captcha's answer read from the
 database, since production refuses CAPTCHA_TEST_CODE), fills a 核心服务机构申报 step by step,
 uploads a file and downloads it again byte for byte, sent by nginx through X-Accel-Redirect when
-the app asks for it; a province admin starts an 调度数据导出 job, waits on its page until it is
+the app asks for it (with ``--uploads`` and ``--upload-group``: the stored file is 0640 of that
+group, and once taken out of it, into ``--outside-group``, nginx's workers refuse it with 403, so
+they read it through the group and not as root or its owner); a province admin starts an 调度数据导出 job, waits on its page until it is
 done and downloads the .xlsx. Only requests and the standard library (plus psql for the captcha on
 PostgreSQL; ``--database-url sqlite:///instance/app.db`` tries `make run`).
 Exits non-zero with the failed step's name.
@@ -16,6 +18,7 @@ Exits non-zero with the failed step's name.
 
 import argparse
 import base64
+import grp
 import io
 import json
 import os
@@ -139,6 +142,7 @@ class Browser:
     def __init__(self, base, verify, nginx=True):
         self.base = base.rstrip("/")
         self.nginx = nginx  # False: talking to gunicorn itself (make run)
+        self.accel = None  # the X-Accel-Redirect of the last download, as gunicorn answered it
         self.http = requests.Session()
         self.http.trust_env = False  # else REQUESTS_CA_BUNDLE overrides verify; no proxy for loopback
         self.http.verify = verify
@@ -298,9 +302,28 @@ def step_download(browser, path, content, name, upstream, x_accel):
             outside = browser.http.get(browser.url(accel), allow_redirects=False)
             check(outside.status_code == 404, f"{accel} from outside: {outside.status_code}, expected 404")
             how = f"sent by nginx via X-Accel-Redirect {accel}"
+            browser.accel = accel
         else:
             check(accel is None and direct.content == content, "gunicorn did not send the file itself")
     return how
+
+
+def step_outside_group(browser, path, content, uploads, prefix, group, outside):
+    """The stored file is 0640 of UPLOAD_GROUP; moved to another group, nginx cannot read it (403)."""
+    accel = browser.accel
+    check(accel, "no X-Accel-Redirect seen (needs --upstream and X_ACCEL_REDIRECT_PREFIX)")
+    stored = os.path.join(uploads, urllib.parse.unquote(accel[len(prefix.rstrip("/")) + 1 :]))
+    info = os.stat(stored)
+    mode, owner_group = info.st_mode & 0o7777, grp.getgrgid(info.st_gid).gr_name
+    check(mode == 0o640 and owner_group == group, f"{stored}: {mode:04o} of group {owner_group}, not 0640 of {group}")
+    os.chown(stored, -1, grp.getgrnam(outside).gr_gid)
+    try:
+        refused = browser.get(path, status=403)
+        check(refused.content != content, "the file was sent although outside the group")
+    finally:
+        os.chown(stored, -1, info.st_gid)
+    check(browser.get(path).content == content, "back in the group, the download failed")
+    return f"0640 of {group}; of group {outside}: 403 from nginx; back in {group}: 200"
 
 
 def step_export_job(browser, timeout):
@@ -346,6 +369,9 @@ def main():
     parser.add_argument("--request-id-log", action="append", default=[], help="a log that must carry the id")
     parser.add_argument("--expect-checks", default="database,limits,uploads", help="/healthz checks to require")
     parser.add_argument("--direct", action="store_true", help="no nginx in front (make run): skip its checks")
+    parser.add_argument("--uploads", help="UPLOAD_DIR, to check the stored file's mode and group")
+    parser.add_argument("--upload-group", default=os.environ.get("UPLOAD_GROUP"), help="UPLOAD_GROUP")
+    parser.add_argument("--outside-group", help="a group nginx's workers are not in (root only: chgrp)")
     args = parser.parse_args()
     verify = args.cacert or False
     if not verify:
@@ -381,6 +407,18 @@ def main():
         "filing with an upload", step_filing, institution, show=lambda r: f"{r[2]}, {len(r[1])} bytes, {r[0]}"
     )
     run("attachment download", step_download, institution, path, content, name, args.upstream, args.x_accel_prefix)
+    if args.uploads and args.upload_group and args.outside_group and args.x_accel_prefix:
+        run(
+            "a file outside the uploads' group is refused",
+            step_outside_group,
+            institution,
+            path,
+            content,
+            args.uploads,
+            args.x_accel_prefix,
+            args.upload_group,
+            args.outside_group,
+        )
 
     if args.skip_jobs:
         print("smoke SKIPPED export job (--skip-jobs: no job queue in this build)")

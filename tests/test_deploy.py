@@ -97,6 +97,44 @@ def test_nginx_accepts_the_whole_upload_limit_and_sends_protected_files_from_the
         assert f"proxy_set_header {header};" in site
 
 
+def _render_module():
+    spec = importlib.util.spec_from_file_location("nginx_render_under_test", DEPLOY / "nginx" / "render.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_x_accel_comes_with_the_uploads_group_nginx_and_the_service_share():
+    """nginx's workers are www-data, not root and not hnsme: they read the uploads through UPLOAD_GROUP,
+    a group of their own (www-data in group hnsme could read /etc/hnsme/env)."""
+    env = (DEPLOY / "env.example").read_text()
+    assert "\nX_ACCEL_REDIRECT_PREFIX=/_protected_files/\n" in env and "\nUPLOAD_GROUP=hnsme-files\n" in env
+    readme = (DEPLOY / "README.md").read_text()
+    for step in (
+        "addgroup --system hnsme-files",
+        "usermod -aG hnsme-files hnsme",
+        "usermod -aG hnsme-files www-data",
+        "install -d -o hnsme -g hnsme-files -m 2750 /var/lib/hnsme/uploads",
+        "install -m 0640 -g hnsme /opt/hnsme/app/deploy/env.example /etc/hnsme/env",
+    ):
+        assert step in readme, step
+    assert "Known gap" not in readme
+
+
+@pytest.mark.parametrize("user, line", [(None, "user www-data;"), ("nginx-ci", "user nginx-ci;")])
+def test_nginx_rendered_for_root_runs_its_workers_unprivileged(tmp_path, monkeypatch, user, line):
+    render = _render_module()
+    monkeypatch.setattr(render.os, "geteuid", lambda: 0)
+    site = {"root": ROOT, "uploads": tmp_path / "uploads", "upstream": "127.0.0.1:8001"}
+    site |= {"http_port": 8080, "https_port": 8443, "cert": tmp_path / "c.pem", "key": tmp_path / "k.pem"}
+    conf = render.render(tmp_path / "nginx", user=user, **site).read_text()
+    assert f"\n{line}\n" in conf and "user root;" not in conf
+    with pytest.raises(SystemExit):
+        render.render(tmp_path / "nginx", user="root", **site)
+    monkeypatch.setattr(render.os, "geteuid", lambda: 1000)
+    assert "\nuser " not in render.render(tmp_path / "nginx", user=user, **site).read_text()
+
+
 def test_env_example_lists_every_setting_the_environment_can_give():
     env = (DEPLOY / "env.example").read_text()
     listed = set(re.findall(r"^#?([A-Z][A-Z0-9_]+)=", env, flags=re.M))

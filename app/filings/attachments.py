@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from app.errors import NotFound
 from app.extensions import db
 from app.filings.models import Attachment
+from app.upload_modes import make_folder, open_new_file, upload_modes
 
 log = logging.getLogger(__name__)
 
@@ -135,14 +136,15 @@ def attachment_store(file_storage, *, user):
     limit = current_app.config["MAX_FILE_SIZE"]
     folder = upload_folder()
     incoming = folder / INCOMING
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only, whatever the umask
-    incoming.mkdir(mode=0o700, exist_ok=True)
+    # owner-only (0700), or 2750 of UPLOAD_GROUP under X-Accel-Redirect, whatever the umask
+    modes = upload_modes()
+    make_folder(incoming, modes)
     stored_name = secrets.token_hex(16) + extension
     path = incoming / stored_name
     digest = hashlib.sha256()
     size = 0
     try:
-        with _open_incoming(path) as out:
+        with _open_incoming(path, modes) as out:
             head = file_storage.stream.read(CHUNK)
             if not head:
                 raise AttachmentError(f"“{original}”是空文件，请重新选择。")
@@ -182,9 +184,10 @@ def attachment_store(file_storage, *, user):
     return attachment
 
 
-def _open_incoming(path):
-    """A new file, owner-only from the first byte (tests replace this to fill the disk)."""
-    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+def _open_incoming(path, modes):
+    """A new file, 0600 (or 0640 of UPLOAD_GROUP) before the first byte; the move into place keeps
+    it (tests replace this to fill the disk)."""
+    return open_new_file(path, modes)
 
 
 def upload_folder():

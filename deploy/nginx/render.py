@@ -5,8 +5,11 @@
 
 writes PREFIX/nginx.conf (a whole configuration: pid, logs and temp folders under PREFIX) that
 includes PREFIX/hnsme.conf (the site with these paths and ports). Then
-``nginx -c PREFIX/nginx.conf -p PREFIX/`` runs it as an ordinary user, beside any system nginx.
-Only the placeholders named at the top of hnsme.conf are replaced, so what runs is the site file.
+``nginx -c PREFIX/nginx.conf -p PREFIX/`` runs it, beside any system nginx: as an ordinary user
+(the workers are that user), or as root with the workers as ``--user`` (default www-data, as
+Debian's /etc/nginx/nginx.conf has it; never root, so a download needs the uploads' group,
+UPLOAD_GROUP). Only the placeholders named at the top of hnsme.conf are replaced, so what runs is
+the site file.
 """
 
 import argparse
@@ -14,6 +17,7 @@ import os
 from pathlib import Path
 
 SITE = Path(__file__).with_name("hnsme.conf")
+DEFAULT_USER = "www-data"  # Debian's nginx
 
 MAIN = """\
 # rendered by deploy/nginx/render.py
@@ -60,13 +64,16 @@ def render_site(text, *, root, uploads, upstream, http_port, https_port, cert, k
     return text
 
 
-def render(prefix, **site):
+def render(prefix, user=None, **site):
     prefix = Path(prefix).resolve()
     for folder in ("tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"):
         (prefix / folder).mkdir(parents=True, exist_ok=True)
     (prefix / "hnsme.conf").write_text(render_site(SITE.read_text(), **site))
-    # As root nginx would switch its workers to "nobody", who cannot read a private checkout.
-    user = "user root;" if os.geteuid() == 0 else ""
+    # As root nginx switches its workers to the user named here ("nobody" if none): as in production,
+    # an unprivileged one that reads the uploads through their group and the checkout's static files.
+    user = f"user {user or DEFAULT_USER};" if os.geteuid() == 0 else ""
+    if user == "user root;":
+        raise SystemExit("nginx's workers must not run as root (deploy/README.md: UPLOAD_GROUP)")
     mime_types = "/etc/nginx/mime.types"
     (prefix / "nginx.conf").write_text(MAIN.format(prefix=prefix, user=user, mime_types=mime_types))
     return prefix / "nginx.conf"
@@ -82,10 +89,12 @@ def main():
     parser.add_argument("--https-port", type=int, default=8443)
     parser.add_argument("--cert", required=True)
     parser.add_argument("--key", required=True)
+    parser.add_argument("--user", help=f"nginx's workers when started as root (default {DEFAULT_USER})")
     args = parser.parse_args()
     print(
         render(
             args.prefix,
+            user=args.user,
             root=args.root,
             uploads=args.uploads,
             upstream=args.upstream,

@@ -82,7 +82,7 @@ def fill_disk_after(monkeypatch, files_that_fit):
     """The first ``files_that_fit`` files are written; every later one hits a full disk."""
     opened = []
 
-    def open_incoming(path):
+    def open_incoming(path, modes):
         opened.append(path)
         return FullDisk(path, room=10**9 if len(opened) <= files_that_fit else 4)
 

@@ -17,7 +17,6 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from io import BytesIO
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
@@ -33,6 +32,7 @@ from app.forms import LANDLINE_RE, MOBILE_RE, is_mobile
 from app.reference.models import InstitutionType, Platform, Region, ServiceCategory, UnitNature
 from app.sms import send_sms
 from app.spreadsheets import xlsx_problem, xlsx_workbook, xlsxwriter_cell
+from app.upload_modes import PRIVATE, make_folder, open_new_file
 from app.utils import local_today
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -141,9 +141,8 @@ class Result:
 
 
 def _folder():
-    folder = Path(current_app.config["UPLOAD_DIR"]) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    # never downloaded: owner-only whatever UPLOAD_GROUP says, in UPLOAD_DIR made by its rule
+    return make_folder(make_folder(current_app.config["UPLOAD_DIR"]) / "imports", PRIVATE)
 
 
 def _path(token):
@@ -163,7 +162,7 @@ def import_start(*, file_storage):
     path = folder / f"{token}.xlsx"
     size = 0
     try:
-        with open(path, "xb") as out:
+        with open_new_file(path, PRIVATE) as out:
             while chunk := file_storage.stream.read(64 * 1024):
                 size += len(chunk)
                 if size > MAX_BYTES:
