@@ -583,6 +583,13 @@ def seed_scale(*, institutions=2000, months=36, echo=print):
 
     stats_rebuild()
     echo("调度大数据汇总已重新计算 (reports rebuild-stats)")
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Planner statistics for the bulk-loaded tables, as autovacuum would gather them on a live
+        # server: without them PostgreSQL guessed 9 institutions instead of 2,000 and planned
+        # 报送情况's count as a nested loop (80 ms instead of 8).
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
+        echo("PostgreSQL 统计信息已更新 (ANALYZE)")
     return {
         "institutions": institutions,
         "reports": report_count,

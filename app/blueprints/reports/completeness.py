@@ -31,6 +31,7 @@ from app.blueprints.reports.models import (
 from app.extensions import db
 from app.filings import workflow
 from app.filings.export import XLSX
+from app.filings.models import Filing
 from app.reference.services import cities, dict_items, region_name
 from app.spreadsheets import xlsx_workbook, xlsxwriter_row
 from app.utils import format_date, format_datetime, local_today, paginate
@@ -61,6 +62,7 @@ class CityRow:
         return round(100 * self.on_time / self.expected, 1) if self.expected else None
 
 
+REPORT_KIND = sa.inspect(MonthlyReport).polymorphic_identity  # the filing table's kind of a report
 LOOKUP = object()  # "find the period's snapshot yourself" (callers that have it pass it, or None)
 
 STATES = {"none": "未填报", "draft": "草稿未提交"}  # the 填报状态 filter of the missing list
@@ -141,6 +143,18 @@ def _received(round):
     return sa.and_(MonthlyReport.round_id == round.id, MonthlyReport.status != workflow.DRAFT)
 
 
+def _institutions_with_report(round, status=None):
+    """SQL: the ids of the institutions with a report in the period whose status passes ``status``
+    (a condition on ``Filing.status``). Read from the filing table alone: the same subquery over the
+    report's two tables made PostgreSQL scan all 72,000 monthly_report rows each time (seed-scale)."""
+    return sa.select(Filing.institution_id).where(
+        Filing.kind == REPORT_KIND,
+        Filing.round_id == round.id,
+        sa.true() if status is None else status,
+        Filing.institution_id.is_not(None),
+    )
+
+
 def _by_city(user, expected, received):
     rows = []
     for city in cities():
@@ -161,16 +175,23 @@ def completeness(*, round, user, snapshot=LOOKUP):
     if snapshot is not None:
         return _by_city(user, *snapshot_counts([snapshot.id], user))
     # 应报 and 已报 by 市州 in one query: each expected institution with its received report, if any
-    # (one report per institution and month)
+    # (one report per institution and month). The period's received reports are a derived table read
+    # once: outer-joining the report's two tables (filing, monthly_report) directly made PostgreSQL
+    # plan a nested loop over every institution (82 ms instead of a few at seed-scale).
+    reports = (
+        sa.select(MonthlyReport.institution_id, MonthlyReport.late)
+        .where(_received(round), MonthlyReport.institution_id.is_not(None))
+        .subquery()
+    )
     found = db.session.execute(
         in_scope(
             sa.select(
                 Institution.city_code,
                 sa.func.count(Institution.id),
-                sa.func.count(MonthlyReport.id),
-                sa.func.coalesce(sa.func.sum(sa.case((MonthlyReport.late.is_(True), 1), else_=0)), 0),
+                sa.func.count(reports.c.institution_id),
+                sa.func.coalesce(sa.func.sum(sa.case((reports.c.late.is_(True), 1), else_=0)), 0),
             )
-            .outerjoin(MonthlyReport, sa.and_(MonthlyReport.institution_id == Institution.id, _received(round)))
+            .outerjoin(reports, reports.c.institution_id == Institution.id)
             .where(_expected(round)),
             user,
         ).group_by(Institution.city_code)
@@ -203,21 +224,14 @@ def missing_select(round, user, city_code=None, *, filters=None):
     filters = _filters(filters, city_code)
     # NOT IN over the period's reports (computed once), not a correlated NOT EXISTS: with 2,000
     # institutions the correlated form scanned the period's 2,000 filings per institution (1.2 s).
-    reported = sa.select(MonthlyReport.institution_id).where(
-        _received(round), MonthlyReport.institution_id.is_not(None)
-    )
+    reported = _institutions_with_report(round, Filing.status != workflow.DRAFT)
     select = in_scope(sa.select(Institution).where(_expected(round), Institution.id.not_in(reported)), user)
     if filters.city_code and user.role == "province_admin":
         select = select.where(Institution.city_code == filters.city_code)
     if filters.institution_type_id:
         select = select.where(Institution.institution_type_id == filters.institution_type_id)
     if filters.state in STATES:
-        drafts = sa.select(MonthlyReport.institution_id).where(
-            MonthlyReport.round_id == round.id,
-            MonthlyReport.status == workflow.DRAFT,
-            MonthlyReport.institution_id.is_not(None),
-        )
-        has_draft = Institution.id.in_(drafts)
+        has_draft = Institution.id.in_(_institutions_with_report(round, Filing.status == workflow.DRAFT))
         select = select.where(has_draft if filters.state == "draft" else ~has_draft)
     return select
 
@@ -297,9 +311,7 @@ def _missing(round, user, filters, snapshot, page=None, total=None):
         select = _with_state(frozen_missing_select(snapshot, user, filters), round, PeriodSnapshotRow.has_draft)
     else:
         # a missing institution's report for the period, if it has one, is a draft
-        drafts = sa.select(MonthlyReport.institution_id).where(
-            MonthlyReport.round_id == round.id, MonthlyReport.institution_id.is_not(None)
-        )
+        drafts = _institutions_with_report(round)
         select = _with_state(
             missing_select(round, user, filters=filters).order_by(
                 Institution.city_code, Institution.name, Institution.id
