@@ -49,6 +49,19 @@ def test_the_default_is_the_earliest_open_month_not_yet_filed(client, app, peopl
     assert not [a for a in soup.select("section[aria-labelledby=periods-title] td.ops a") if a.get_text() == "编辑"]
 
 
+def test_the_only_open_month_as_a_draft_is_named_alone(client, app, people):
+    login(client, people.institution.username)
+    report_id = new_report(client)
+    soup = page(client.get("/reports/"))
+    reason = text_of(soup.select_one("#closed-reason"))
+    assert reason.startswith(f"{people.year}年") and "的调度数据已建立，尚未提交" in reason, reason
+    assert "均已" not in reason
+    edits = [
+        a["href"] for a in soup.select("section[aria-labelledby=periods-title] td.ops a") if a.get_text() == "编辑"
+    ]
+    assert edits == [f"/reports/{report_id}/step/basic"]
+
+
 def test_several_unfiled_months_are_offered_earliest_first(client, app, people):
     with app.app_context():
         earlier = report_round(people.year - 1, 12).id

@@ -259,10 +259,12 @@ def _months(rounds):
 def all_filed_message(rounds, unsent=()):
     """What the list says when every open 调度期 has this institution's report already; ``unsent``:
     the periods among them whose report is still a draft or was returned (not yet with the reviewers)."""
+    if unsent and len(unsent) == len(rounds):
+        return f"{_months(unsent)}的调度数据已建立，尚未提交（草稿或已退回），请点击“编辑”完成填报并提交。"
     if unsent:
         return (
             f"开放填报的调度期（{_months(rounds)}）均已建立填报，其中 {_months(unsent)} 的调度数据尚未提交，"
-            "请在下方“调度期”中点击“编辑”完成填报并提交。"
+            "请点击“编辑”完成填报并提交。"
         )
     return f"开放填报的调度期（{_months(rounds)}）均已填报并提交，可在下方列表中查看。"
 
