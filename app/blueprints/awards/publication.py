@@ -432,9 +432,7 @@ def published_count(key, round_ids=None):
     if not round_ids:
         return 0  # nothing published yet (and no count query over the approved filings)
     return db.session.scalar(
-        sa.select(sa.func.count()).select_from(
-            _winners_select(PORTAL_KINDS[key], round_ids).order_by(None).subquery()
-        )
+        sa.select(sa.func.count()).select_from(_winners_select(PORTAL_KINDS[key], round_ids).order_by(None).subquery())
     )
 
 
