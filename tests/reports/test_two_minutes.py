@@ -137,6 +137,24 @@ def test_every_category_open_when_the_institution_chose_none(client, people):
     assert page(client.get(f"/reports/{report_id}/step/basic")).select_one("details.more-categories") is None
 
 
+def test_the_periods_table_offers_edit_by_the_engine_rule(client, app, people):
+    """编辑 on a 调度期 row follows filing_check_editable: a returned report stays editable after the
+    deadline (the reviewer asked for the change); a draft past it is locked (申请补报 instead)."""
+    with app.app_context():
+        today = local_today()
+        past = dict(opens_on=today - timedelta(days=40), closes_on=today - timedelta(days=20))
+        returned = make_report(people.institution.id, report_round(people.year - 1, 1, **past).id, status="returned")
+        locked = make_report(people.institution.id, report_round(people.year - 1, 2, **past).id, status="draft")
+    login(client, people.institution.username)
+    soup = page(client.get("/reports/"))
+    rows = soup.select("section[aria-labelledby=periods-title] tbody tr")
+    links = {tr.find("td").get_text(): {a.get_text(): a["href"] for a in tr.find_all("a")} for tr in rows}
+    assert links[f"{people.year - 1}年1月"]["编辑"] == f"/reports/{returned}/step/basic"
+    assert "编辑" not in links[f"{people.year - 1}年2月"] and "申请补报" in links[f"{people.year - 1}年2月"]
+    assert client.get(f"/reports/{returned}/step/basic").status_code == 200
+    assert client.get(f"/reports/{locked}/step/basic").status_code != 200
+
+
 def test_a_locked_report_offers_reopen_instead_of_edit(client, app, people):
     with app.app_context():
         today = local_today()

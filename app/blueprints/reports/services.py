@@ -340,10 +340,10 @@ def institution_periods(user, today=None, limit=6, creatable=None):
                 "round": round,
                 "report": report,
                 "can_create": report is None and round.id in creatable,
+                # the engine's rule (filing_check_editable): a draft or returned report, not locked
                 "editable": report is not None
-                and report.status in (workflow.DRAFT, workflow.RETURNED)
-                and round.id in creatable
-                and not overdue,
+                and report.status in workflow.EDITABLE
+                and report_locked_message(report, today) is None,
                 "exception_until": running,
                 "reopen": request,
                 "may_request": needs_reopen and not pending,
