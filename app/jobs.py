@@ -45,7 +45,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.utils import utcnow
@@ -96,6 +96,8 @@ class Job(db.Model):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the account that asked (by the mapped class's name: the core imports nothing from auth)
+    requester = relationship("User", foreign_keys=[requester_id])
 
     @property
     def status_label(self):
@@ -343,6 +345,18 @@ def job_scope(user):
     if user.role == "city_admin":
         return f"city:{user.city_code}"
     return f"user:{user.id}"
+
+
+ADMIN_ROLES = ("city_admin", "province_admin")
+
+
+def job_admin(job):
+    """The admin who started ``job``, as the account is now (its reach decides what the job reads);
+    PermissionError once the account is gone or no longer an admin."""
+    user = job.requester
+    if user is None or user.role not in ADMIN_ROLES:
+        raise PermissionError("发起导出的管理员帐户已不存在或已不是管理员")
+    return user
 
 
 def private_scope(user):

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 
 from app.blueprints.applications.models import Recognition
-from app.blueprints.auth.models import Institution, User
+from app.blueprints.auth.models import Institution
 from app.blueprints.reports import reminders, services
 from app.blueprints.reports.bulletin import bulletin, bulletin_docx
 from app.blueprints.reports.export import export_name, export_write
@@ -15,17 +15,10 @@ from app.extensions import db
 from app.filings.export import XLSX
 from app.filings.models import Round
 from app.inbox import notify
-from app.jobs import JobKind, Outcome, Param, ScheduleKind
+from app.jobs import JobKind, Outcome, Param, ScheduleKind, job_admin
 from app.sms import send_sms
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-def _requester(job):
-    user = db.session.get(User, job.requester_id) if job.requester_id else None
-    if user is None or user.role not in ("city_admin", "province_admin"):
-        raise PermissionError("发起导出的管理员帐户已不存在或已不是管理员")
-    return user
 
 
 # ---- jobs --------------------------------------------------------------------------------------
@@ -37,7 +30,7 @@ def export_job(*, job, progress, path):
     criteria = {key: job.params.get(key) for key in keys}  # as export_criteria read them from the form
     criteria["month_from"] = criteria["month_from"] or 1
     criteria["month_to"] = criteria["month_to"] or 12
-    user = _requester(job)
+    user = job_admin(job)
     with open(path, "wb") as out:
         export_write(out, progress=progress, user=user, **criteria)
     return Outcome("导出完成，请下载。", download_name=export_name(**criteria), mimetype=XLSX)
@@ -46,7 +39,7 @@ def export_job(*, job, progress, path):
 def bulletin_job(*, job, progress, path):
     """季度通报 (.docx) as a job."""
     progress(0, 2, "正在汇总本季度数据", force=True)
-    b = bulletin(year=job.params["year"], quarter=job.params["quarter"], user=_requester(job))
+    b = bulletin(year=job.params["year"], quarter=job.params["quarter"], user=job_admin(job))
     progress(1, 2, "正在生成通报文档", force=True)
     path.write_bytes(bulletin_docx(b))
     return Outcome("通报已生成，请下载。", download_name=f"{b.title}.docx", mimetype=DOCX)
@@ -58,7 +51,7 @@ def remind_job(*, job, progress, path):
     if round is None:
         return Outcome("该调度期已不存在。")
     result = reminders.reminders_send(
-        round=round, user=_requester(job), city_code=job.params.get("city_code"), progress=progress
+        round=round, user=job_admin(job), city_code=job.params.get("city_code"), progress=progress
     )
     return Outcome(" ".join(text for _category, text in reminders.reminder_message(result)))
 
