@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.cache import topics_renew
 from app.extensions import db, limiter
+from app.jobs import registry
 from app.sms import log as sms_log
 from tests import sms_capture
 
@@ -91,6 +92,22 @@ def _clean_database(app):
     yield
     with app.app_context():
         db.session.remove()
+
+
+@pytest.fixture
+def held(app, monkeypatch):
+    """Background jobs held: the queue out of immediate mode: a started job waits until ``work()`` runs it."""
+    huey = registry(app).huey
+    monkeypatch.setattr(huey, "immediate", False)
+
+    def work():
+        ran = 0
+        while (task := huey.dequeue()) is not None:
+            huey.execute(task)
+            ran += 1
+        return ran
+
+    return work
 
 
 @pytest.fixture

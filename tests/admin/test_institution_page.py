@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from flask import g, request_started
 
 from app.audit import AuditLog
 from app.blueprints.applications.models import CoreApplication, Recognition
@@ -21,18 +20,6 @@ from tests.complaints.conftest import make_complaint
 from tests.factories import make_city_admin, make_enterprise, make_institution, make_round
 from tests.helpers import page, text_of, with_module
 from tests.reports.conftest import make_report
-
-
-@pytest.fixture(autouse=True)
-def _login_per_request(app):
-    """Requests under ``app_ctx`` share the test's ``g``, where Flask-Login caches the user."""
-
-    def forget(sender, **extra):
-        g.pop("_login_user", None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
 
 
 def url(institution_user, **args):

@@ -19,28 +19,12 @@ from app.blueprints.reports.wizard import wizard as report_wizard
 from app.extensions import db
 from app.filings import export as engine_export
 from app.filings import services as engine
-from app.jobs import DONE, QUEUED, Job, registry
+from app.jobs import DONE, QUEUED, Job
 from app.spreadsheets import xlsx_workbook
 from tests.factories import make_city_admin, make_institution, make_province_admin, make_round
 from tests.helpers import login, page, text_of
 from tests.jobs_queue import export_form, job_id_of, queue_export
 from tests.reports.conftest import make_report, report_round
-
-
-@pytest.fixture
-def held(app, monkeypatch):
-    """The queue out of immediate mode: a started job waits until ``work()`` runs it."""
-    huey = registry(app).huey
-    monkeypatch.setattr(huey, "immediate", False)
-
-    def work():
-        ran = 0
-        while (task := huey.dequeue()) is not None:
-            huey.execute(task)
-            ran += 1
-        return ran
-
-    return work
 
 
 @pytest.fixture

@@ -5,11 +5,10 @@ a double click lands on the same job; only the requester and admins of the same 
 import io
 import re
 
-import pytest
 from openpyxl import load_workbook
 
 from app.extensions import db
-from app.jobs import Job, registry
+from app.jobs import Job
 from tests.concurrency import Visitor, at_once
 from tests.factories import make_city_admin, make_province_admin
 from tests.helpers import login, page, text_of
@@ -17,22 +16,6 @@ from tests.jobs_queue import job_id_of
 from tests.reports.test_stats import _fixture
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def held(app, monkeypatch):
-    """The queue out of immediate mode: a started job waits until ``work()`` runs it."""
-    huey = registry(app).huey
-    monkeypatch.setattr(huey, "immediate", False)
-
-    def work():
-        ran = 0
-        while (task := huey.dequeue()) is not None:
-            huey.execute(task)
-            ran += 1
-        return ran
-
-    return work
 
 
 def _form(client):
