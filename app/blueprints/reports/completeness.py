@@ -139,14 +139,14 @@ def _row_scope(select, user):
 
 
 def _received(round):
-    """Reports of the period that reached the reviewers (not drafts)."""
-    return sa.and_(MonthlyReport.round_id == round.id, MonthlyReport.status != workflow.DRAFT)
+    """The period's reports that reached the reviewers (not drafts), on the filing table's columns."""
+    return sa.and_(Filing.round_id == round.id, Filing.status != workflow.DRAFT)
 
 
 def _institutions_with_report(round, status=None):
-    """SQL: the ids of the institutions with a report in the period whose status passes ``status``
-    (a condition on ``Filing.status``). Read from the filing table alone: the same subquery over the
-    report's two tables made PostgreSQL scan all 72,000 monthly_report rows each time (seed-scale)."""
+    """SQL: the ids of the institutions with a report in the period (``status``: a condition on
+    ``Filing.status`` such as ``_received``'s). Read from the filing table alone: the same subquery
+    over the report's two tables made PostgreSQL scan all 72,000 monthly_report rows each time."""
     return sa.select(Filing.institution_id).where(
         Filing.kind == REPORT_KIND,
         Filing.round_id == round.id,
@@ -175,9 +175,7 @@ def completeness(*, round, user, snapshot=LOOKUP):
     if snapshot is not None:
         return _by_city(user, *snapshot_counts([snapshot.id], user))
     # 应报 and 已报 by 市州 in one query: each expected institution with its received report, if any
-    # (one report per institution and month). The period's received reports are a derived table read
-    # once: outer-joining the report's two tables (filing, monthly_report) directly made PostgreSQL
-    # plan a nested loop over every institution (82 ms instead of a few at seed-scale).
+    # (one report per institution and month), the period's received reports read once as a derived table
     reports = (
         sa.select(MonthlyReport.institution_id, MonthlyReport.late)
         .where(_received(round), MonthlyReport.institution_id.is_not(None))
@@ -224,7 +222,7 @@ def missing_select(round, user, city_code=None, *, filters=None):
     filters = _filters(filters, city_code)
     # NOT IN over the period's reports (computed once), not a correlated NOT EXISTS: with 2,000
     # institutions the correlated form scanned the period's 2,000 filings per institution (1.2 s).
-    reported = _institutions_with_report(round, Filing.status != workflow.DRAFT)
+    reported = _institutions_with_report(round, _received(round))
     select = in_scope(sa.select(Institution).where(_expected(round), Institution.id.not_in(reported)), user)
     if filters.city_code and user.role == "province_admin":
         select = select.where(Institution.city_code == filters.city_code)
