@@ -97,10 +97,8 @@ def export_write(wizard, out, *, user, filters, criteria, progress=None):
     round = services.period_get(filters.get("round_id"))
     if round is not None:
         period = dict(year=round.year, month_from=round.month, month_to=round.month)
-    else:  # a year and month range may narrow it too (as 调度数据导出 chooses them)
-        period = {key: criteria.get(key) for key in ("year", "month_from", "month_to")}
-        period["month_from"] = period["month_from"] or 1
-        period["month_to"] = period["month_to"] or 12
+    else:  # a year and month range may narrow it too (export.export_period read it from the query)
+        period = dict(criteria)
     export.export_write(out, progress=progress, user=user, ids=shown, **period)
     return export.export_name(**period)
 
