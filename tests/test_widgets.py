@@ -1,9 +1,12 @@
 """app/widgets.html_params writes what WTForms' own html_params writes, and create_app installs it."""
 
+from pathlib import Path
+
 import pytest
 import wtforms.widgets
 from markupsafe import Markup
-from wtforms import Form, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, Form, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import core
 
 from app import widgets
@@ -53,3 +56,50 @@ def test_create_app_installs_it(app):
     assert core.html_params is widgets.html_params
     assert wtforms.widgets.html_params is widgets.html_params
     assert core.TextInput.html_params is widgets.html_params
+
+
+# ---- the field macro ------------------------------------------------------------------------------
+
+# The ``field`` macro's Jinja body before app/widgets.field_html took its place (kept beside this
+# file): the reference the shipped macro must match byte for byte, as html_params is checked
+# against WTForms' own above.
+FIELD_MACRO_IN_JINJA = (Path(__file__).parent / "field_macro_reference.html").read_text(encoding="utf-8")
+
+
+class _Fields(Form):
+    name = StringField("名称<&>", [DataRequired(), Length(min=5, max=50)], description="个")
+    site = RadioField("场所", choices=[("own", "自有"), ("rent", "租<赁>")], description="单位")
+    agree = BooleanField("同意")
+    note = TextAreaField("说明", [Length(max=300)])
+    count = IntegerField("活动数", [Optional()])
+
+
+FIELD_CALLS = [
+    'field(f.name, hint="提示<b>", placeholder="请输入\\"x\\"", counter=50, warnings=["偏高<"])',
+    "field(f.name)",
+    'field(f.name, required=False, label="别名", unit="元")',
+    "field(f.name, wide=True, required=True)",
+    "field(f.site)",
+    'field(f.site, hint="h", warnings=["一", "二"])',
+    'field(f.agree, hint="h")',
+    "field(f.agree)",
+    "field(f.note, counter=300, wide=True)",
+    'field(f.count, placeholder="请输入活动数", label="活动数（场次）")',
+]
+
+
+@pytest.mark.parametrize("errors", [False, True])
+@pytest.mark.parametrize("pinned", [None, ["name", "site", "agree", "count"]])
+def test_field_macro_same_as_its_jinja(app, errors, pinned):
+    with app.test_request_context():
+        form = _Fields()
+        if errors:
+            for each in form:
+                each.errors = ["错误<1>", "错误 2"]
+        context = {"f": form} if pinned is None else {"f": form, "pinned_fields": pinned}
+        for call in FIELD_CALLS:
+            reference = app.jinja_env.from_string(FIELD_MACRO_IN_JINJA + "{{ " + call + " }}").render(**context)
+            shipped = app.jinja_env.from_string(
+                '{% from "_macros/forms.html" import field with context %}{{ ' + call + " }}"
+            ).render(**context)
+            assert shipped == reference, call
