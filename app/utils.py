@@ -82,15 +82,17 @@ def _page_of(select, page, per_page, rows):
 
 def paginate(select, *, page=1, per_page=20, rows=False, total=None):
     """One page of ``select`` as Flask-SQLAlchemy's ``Pagination`` (``db.paginate``: the items query,
-    and a count unless the page is not full, which makes it the last one). A page number below 1 shows the first page and one past the last shows the last
-    (a 下一页 link kept from a list that has shrunk since), as the pager always has.
+    and a count unless the page is not full, which makes it the last one, or the first page is
+    empty). A page number below 1 shows the first page and one past the last shows the last (a
+    下一页 link kept from a list that has shrunk since), as the pager always has.
     ``rows=True``: the items are the select's rows, not their first column. ``total``: the number of
     rows when the caller already knows it (no count query then)."""
     result = _page_of(select, page, per_page, rows)
     if total is not None:
         result.total = total
-    elif result.items and len(result.items) < result.per_page:
-        # a page that is not full is the last one: the total is known without counting
+    elif len(result.items) < result.per_page and (result.items or result.page == 1):
+        # a page that is not full is the last one (an empty first page: there is nothing at all),
+        # so the total is known without counting
         result.total = (result.page - 1) * result.per_page + len(result.items)
         return result
     else:

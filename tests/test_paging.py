@@ -1,5 +1,6 @@
 """Paging (app/utils.paginate over Flask-SQLAlchemy's db.paginate, paginate_list for lists): page
-numbers out of range show the first or the last page, and a page costs two statements."""
+numbers out of range show the first or the last page, and a page costs two statements
+(one when it is the first and is not full)."""
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -47,6 +48,11 @@ def test_pages_of_a_select(app_ctx):
     assert [r.code for r in beyond.items] == codes[(last - 1) * 20 :]
     empty = paginate(_regions().where(Region.code == "none"), page=3, per_page=20)
     assert (empty.page, empty.total, empty.items, empty.has_prev, empty.has_next) == (1, 0, [], False, False)
+    nothing, statements = _statements(lambda: paginate(_regions().where(Region.code == "none"), page=1))
+    assert len(statements) == 1  # an empty first page: nothing to count
+    assert (nothing.page, nothing.pages, nothing.total, nothing.items, nothing.has_next) == (1, 0, 0, [], False)
+    short, statements = _statements(lambda: paginate(_regions().where(Region.code.like("43%")), page=1, per_page=500))
+    assert len(statements) == 1 and short.total == len(short.items) > 0  # a page that is not full is the last
 
 
 def test_pages_of_a_list():
