@@ -7,6 +7,7 @@ GUNICORN_WORKERS (or WEB_CONCURRENCY), GUNICORN_THREADS, GUNICORN_TIMEOUT,
 GUNICORN_GRACEFUL_TIMEOUT, GUNICORN_MAX_REQUESTS, FORWARDED_ALLOW_IPS, GUNICORN_ACCESSLOG.
 """
 
+import gc
 import multiprocessing
 import os
 from pathlib import Path
@@ -67,6 +68,16 @@ control_socket_disable = True
 # look dead).
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
+
+
+def pre_fork(server, worker):
+    """With preload, move what the master has loaded (the app, its modules, templates and mappers:
+    about 200,000 objects) out of the garbage collector's view before each fork, as Python's gc
+    documentation advises for pre-forking servers: a worker's full collections then walk only its
+    own objects (on the benchmark machine a full collection over the loaded app took 30-150 ms, and
+    struck every twenty or so requests), and its pages of the master's memory stay shared."""
+    if server.cfg.preload_app:
+        gc.freeze()
 
 
 def post_fork(server, worker):

@@ -47,7 +47,7 @@ def as_gunicorn_sees_it(module):
     config = Config()
     names = [name for name in vars(module) if not name.startswith("_") and name.islower()]
     settings = [name for name in names if name in config.settings]
-    helpers = {"multiprocessing", "os", "path", "post_fork"}
+    helpers = {"gc", "multiprocessing", "os", "path", "post_fork", "pre_fork"}
     assert set(names) - set(settings) - helpers == set(), "a misspelt gunicorn setting"
     for name in settings:
         config.set(name, getattr(module, name))
@@ -187,3 +187,19 @@ def test_the_nginx_site_passes_nginx_t(tmp_path):
     result = subprocess.run([nginx, "-t", "-c", conf, "-p", str(tmp_path / "nginx")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr
+
+
+def test_preloaded_master_freezes_what_it_loaded_before_each_fork(monkeypatch):
+    """pre_fork moves the master's loaded objects out of the collector's view (gc.freeze), so a
+    worker's full collections walk only its own objects; without preload there is nothing to keep."""
+    import gc
+    from types import SimpleNamespace
+
+    module = load_gunicorn_config(monkeypatch)
+    try:
+        module.pre_fork(SimpleNamespace(cfg=SimpleNamespace(preload_app=False)), None)
+        assert gc.get_freeze_count() == 0
+        module.pre_fork(SimpleNamespace(cfg=SimpleNamespace(preload_app=True)), None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
