@@ -185,6 +185,27 @@ def my_reports():
     )
 
 
+@app.get("/workspace/messages")
+def messages():
+    """The lightest signed-in page (站内消息): what a page costs beyond the rows it shows."""
+    me = user()
+    items = rows(
+        "SELECT id, title, created_at, read_at FROM message WHERE user_id = :u "
+        "ORDER BY created_at DESC, id DESC LIMIT 20 OFFSET :o",
+        u=me["id"],
+        o=offset(),
+    )
+    total = rows("SELECT COUNT(*) AS n FROM message WHERE user_id = :u", u=me["id"])[0]["n"]
+    return page(
+        "站内消息",
+        TABLE,
+        items=items,
+        total=total,
+        heads=["标题", "时间", "已读"],
+        cols=["title", "created_at", "read_at"],
+    )
+
+
 def scope(me):
     return ("f.city_code = :city", {"city": me["city_code"]}) if me["role"] == "city_admin" else ("1 = 1", {})
 

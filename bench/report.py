@@ -113,7 +113,11 @@ def write(doc, results, institutions, months, seed_seconds, duration, connection
         "completeness counts, step form with its 服务类别 lines); a signed-in page reads its session row and user "
         "in one query, and does nothing else (no access rules, menus, CSRF, compression). Anonymous portal pages "
         "are answered from the app's topic cache after their first render (app/cache.py); signed-in pages are "
-        f"rendered every time. Budget: ≥ {BUDGET_PEER_RATIO}× the peer. *In-process* is the app alone "
+        "rendered every time. 站内消息 is the lightest signed-in page (a short list, no filters): its ratio shows "
+        "what the per-request work every signed-in page does (server-side session and user, access policy, CSRF "
+        "token, side menu and layout, compression, security headers, request id) leaves of the peer's speed "
+        "before a page shows any rows of its own. "
+        f"Budget: ≥ {BUDGET_PEER_RATIO}× the peer. *In-process* is the app alone "
         "(test client, anonymous pages with the cache emptied): statements per request and the median ms of 10.",
         "",
     ]

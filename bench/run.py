@@ -253,6 +253,8 @@ def pages(ctx):
         ("notices", "通知公告", "/notices", None, {}),
         ("directory", "核心服务机构", "/institutions", None, {}),
         ("big_data", "调度大数据", "/big-data", None, {}),
+        # the lightest signed-in page: the per-request cost every page pays (session, access, layout)
+        ("messages", "站内消息（最轻的登录后页面）", "/workspace/messages", "institution", {}),
         ("my_reports", "机构调度数据列表", "/reports/", "institution", {}),
         ("review", "调度数据审核（省级）", "/reports/review", "admin", {}),
         ("completeness", "报送完整性（省级）", "/reports/completeness", "admin", {}),
