@@ -54,8 +54,10 @@ def round_current(kind, today=None):
 
 
 def rounds_of(kind):
-    """Every round of ``kind``, newest first (the review queue's 批次 filter)."""
-    return db.session.scalars(sa.select(Round).where(Round.kind == kind).order_by(Round.opens_on.desc())).all()
+    """Every round of ``kind``, newest first, as (id, title) rows: the review queue's 批次 filter."""
+    return db.session.execute(
+        sa.select(Round.id, Round.title).where(Round.kind == kind).order_by(Round.opens_on.desc())
+    ).all()
 
 
 def round_lock(round):
@@ -821,12 +823,33 @@ def _queue_select(
     return select
 
 
-def review_filings(*, wizard, user, page=1, per_page=20, **filters):
+def review_filings(*, wizard, user, page=1, per_page=20, waiting=None, **filters):
     """The review queue in the reviewer's scope, filtered (round_id, city_code, status, keyword,
     type_id, late), sorted by one of QUEUE_SORTS (``sort``, ``descending``; default: newest submission first) and
-    paged by one of PAGE_SIZES."""
+    paged by one of PAGE_SIZES. ``waiting``: ``waiting_count`` when the caller has it; a queue
+    showing just what waits for this reviewer then needs no count of its own."""
     select = _queue_select(wizard, user, [wizard.model], **filters).options(*wizard.hooks.list_options(wizard))
-    return paginate(select, page=page, per_page=per_page if per_page in PAGE_SIZES else PAGE_SIZES[0])
+    total = waiting if waiting is not None and _shows_waiting(wizard, user, filters) else None
+    return paginate(select, page=page, per_page=per_page if per_page in PAGE_SIZES else PAGE_SIZES[0], total=total)
+
+
+def waiting_status(wizard, user):
+    """The status that waits for this reviewer's decision: 已提交 for a 市州 admin and for kinds only
+    the 市州 review, 市州审核通过 for the province otherwise."""
+    if user.role == "city_admin" or wizard.levels == ("city",):
+        return workflow.SUBMITTED
+    return workflow.CITY_APPROVED
+
+
+def _shows_waiting(wizard, user, filters):
+    """Whether the queue's ``filters`` select exactly what ``waiting_select`` counts: the waiting
+    status and nothing else narrowed (a 市州 filter narrows only the province's queue)."""
+    narrowed = ("round_id", "keyword", "type_id", "late") + (("city_code",) if user.role == "province_admin" else ())
+    return (
+        user.role in ("city_admin", "province_admin")
+        and filters.get("status") == waiting_status(wizard, user)
+        and all(filters.get(name) is None for name in narrowed)
+    )
 
 
 def queue_select(*, wizard, user, columns=None, **filters):
@@ -909,10 +932,9 @@ def waiting_select(*, wizard, user):
     """SQL: how many filings wait for this reviewer's decision, a count SELECT (answered from the
     filing table: its (kind, status, city_code) index answers without reading the module's table)."""
     if user.role == "city_admin":
-        waiting = sa.and_(Filing.status == workflow.SUBMITTED, Filing.city_code == user.city_code)
+        waiting = sa.and_(Filing.status == waiting_status(wizard, user), Filing.city_code == user.city_code)
     elif user.role == "province_admin":
-        status = workflow.SUBMITTED if wizard.levels == ("city",) else workflow.CITY_APPROVED
-        waiting = Filing.status == status
+        waiting = Filing.status == waiting_status(wizard, user)
     else:
         waiting = sa.false()
     return sa.select(sa.func.count(Filing.id)).where(_of_kind(wizard.model), waiting)

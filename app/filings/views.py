@@ -411,11 +411,7 @@ class FilingViews:
         w = self.wizard
         status = args.get("status")
         if status is None and default_status:
-            status = (
-                workflow.SUBMITTED
-                if current_user.role == "city_admin" or w.levels == ("city",)
-                else workflow.CITY_APPROVED
-            )
+            status = services.waiting_status(w, current_user)
         if status and status not in workflow.STATUS_LABELS:
             status = ""
         sort = args.get("sort") if args.get("sort") in services.QUEUE_SORTS else "submitted"
@@ -438,8 +434,14 @@ class FilingViews:
         status, sort, descending = filters["status"] or "", filters["sort"], filters["descending"]
         per_page = args.get("per_page", type=db_int)
         per_page = per_page if per_page in services.PAGE_SIZES else services.PAGE_SIZES[0]
+        waiting = services.waiting_count(wizard=w, user=current_user)
         page = services.review_filings(
-            wizard=w, user=current_user, page=args.get("page", 1, type=db_int), per_page=per_page, **filters
+            wizard=w,
+            user=current_user,
+            page=args.get("page", 1, type=db_int),
+            per_page=per_page,
+            waiting=waiting,
+            **filters,
         )
         return render(
             "filings/review_queue.html",
@@ -451,7 +453,7 @@ class FilingViews:
             institution_types=dict_items("institution_type") if w.needs_institution else [],
             status_label=w.status_label,
             workflow=workflow,
-            waiting=services.waiting_count(wizard=w, user=current_user),
+            waiting=waiting,
             sort=sort,
             descending=descending,
             per_page=per_page,

@@ -116,3 +116,36 @@ def test_the_queue_filters_by_institution_type(client, app_ctx, people):  # noqa
     assert names == ["株洲调度测试机构"]
     offered = [o.get_text(strip=True) for o in soup.select("select[name=type_id] option")]
     assert offered[0] == "全部" and "专业服务机构" in offered
+
+
+def test_the_queue_as_it_opens_takes_its_total_from_the_waiting_count(client, app, app_ctx, people):  # noqa: F811
+    """The queue as it opens shows what waits for this reviewer, which ``waiting_count`` has just
+    counted: its pager says the same number without a count of its own. A filter counts afresh."""
+    from sqlalchemy import event
+
+    from tests.factories import make_institution
+
+    owners = [people.institution] + [make_institution(city_code="430100", county_code="430102") for _ in range(21)]
+    submitted(people, *owners)
+    submitted(people, people.other)  # 株洲市: not this 市州 admin's
+    login(client, people.city.username)
+    seen = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        opened = text_of(page(client.get("/reports/review")))
+        opened_counts = [s for s in seen if s.lstrip().upper().startswith("SELECT COUNT(*)")]
+        seen.clear()
+        filtered = text_of(page(client.get("/reports/review?q=测试服务机构")))
+        filtered_counts = [s for s in seen if s.lstrip().upper().startswith("SELECT COUNT(*)")]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert "当前显示第 1 页 共 22 条记录" in opened
+    assert opened_counts == []  # the pager's total is the waiting count
+    assert "当前显示第 1 页 共 21 条记录" in filtered and len(filtered_counts) == 1
+    login(client, people.province.username)
+    assert "共 23 条记录" in text_of(page(client.get("/reports/review")))  # every 市州
+    assert "共 22 条记录" in text_of(page(client.get("/reports/review?city_code=430100")))
