@@ -1,11 +1,15 @@
 """The workspace side menu: the modules' MenuItems (app/modules.py), grouped in the order
-app/blueprints/__init__.py gives; a role sees only what its access policy lets it reach."""
+app/blueprints/__init__.py gives; a role sees only what its access policy lets it reach. And the
+layout's fixed links (``layout_url``)."""
 
 from flask import current_app, request, url_for
 from flask_login import current_user
 
 from app.access import policy_of
+from app.extensions import static_digest
 from app.modules import wiring
+
+KEPT_MAX = 256  # kept menus and links per process (a handful of roles and links under one root)
 
 
 def _allowed(endpoint, role):
@@ -22,6 +26,8 @@ def _menu_of(role):
     kept = current_app.extensions.setdefault("menus_by_role", {})
     key = (role, request.script_root)
     if key not in kept:
+        if len(kept) > KEPT_MAX:
+            kept.clear()  # script roots are the deployment's, but never let odd ones pile up
         groups = []
         for title, items in wiring().menu:
             visible = [
@@ -45,3 +51,20 @@ def side_menu():
         }
         for title, items in _menu_of(current_user.role)
     ]
+
+
+def layout_url(endpoint, filename=None):
+    """The URL of an endpoint without arguments (the banner's, main navigation's and footer's links),
+    or of a static file (``filename``, by its fingerprinted name while the digest manifest is the
+    one it was read from): the same on every page under one script root, so built once per process
+    instead of a dozen url_for calls per page."""
+    kept = current_app.extensions.setdefault("layout_urls", {})
+    key = (endpoint, filename, request.script_root)
+    manifest = static_digest.manifests.get("static") if filename else None
+    found = kept.get(key)
+    if found is None or found[0] is not manifest:
+        if len(kept) > KEPT_MAX:
+            kept.clear()  # script roots are the deployment's, but never let odd ones pile up
+        url = static_digest.static_url_for(endpoint, filename=filename) if filename else url_for(endpoint)
+        found = kept[key] = (manifest, url)
+    return found[1]
