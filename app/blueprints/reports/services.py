@@ -405,9 +405,9 @@ def report_prefill(report, *, user):
 
 def report_carried_from(report):
     """The institution's latest report (not a draft) before this one's month: where a new draft's
-    standing figures come from."""
-    return db.session.scalar(
-        sa.select(MonthlyReport)
+    standing figures come from (a row of its year, month and STOCK_FIELDS)."""
+    return db.session.execute(
+        sa.select(MonthlyReport.year, MonthlyReport.month, *(getattr(MonthlyReport, name) for name in STOCK_FIELDS))
         .where(
             MonthlyReport.institution_id == report.institution_id,
             MonthlyReport.status != workflow.DRAFT,
@@ -418,7 +418,7 @@ def report_carried_from(report):
         )
         .order_by(MonthlyReport.year.desc(), MonthlyReport.month.desc())
         .limit(1)
-    )
+    ).first()
 
 
 def report_carried_note(report):
