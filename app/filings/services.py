@@ -843,12 +843,13 @@ def waiting_status(wizard, user):
 
 def _shows_waiting(wizard, user, filters):
     """Whether the queue's ``filters`` select exactly what ``waiting_select`` counts: the waiting
-    status and nothing else narrowed (a 市州 filter narrows only the province's queue)."""
-    narrowed = ("round_id", "keyword", "type_id", "late") + (("city_code",) if user.role == "province_admin" else ())
+    status and no other filter given (the order aside; a 市州 admin's 市州 filter is ignored, its
+    queue being its 市州 already). A filter added to the queue later counts as narrowing."""
+    ignored = ("status", "sort", "descending") + (("city_code",) if user.role == "city_admin" else ())
     return (
         user.role in ("city_admin", "province_admin")
         and filters.get("status") == waiting_status(wizard, user)
-        and all(filters.get(name) is None for name in narrowed)
+        and all(value is None for name, value in filters.items() if name not in ignored)
     )
 
 
