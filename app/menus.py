@@ -19,15 +19,22 @@ def _allowed(endpoint, role):
     return bool(policy) and role in policy
 
 
+def _kept(name):
+    """A per-process dict of what the layout keeps, emptied should it ever grow past KEPT_MAX (script
+    roots are the deployment's, but odd ones must never pile up)."""
+    kept = current_app.extensions.setdefault(name, {})
+    if len(kept) > KEPT_MAX:
+        kept.clear()
+    return kept
+
+
 def _menu_of(role):
     """[(group title, [(label, endpoint, url)])] the role may reach: the same for every request of
     the app (the modules' menus and the access policies are fixed when it is built, and so are the
     links under one script root), so worked out once per role, script root and process."""
-    kept = current_app.extensions.setdefault("menus_by_role", {})
+    kept = _kept("menus_by_role")
     key = (role, request.script_root)
     if key not in kept:
-        if len(kept) > KEPT_MAX:
-            kept.clear()  # script roots are the deployment's, but never let odd ones pile up
         groups = []
         for title, items in wiring().menu:
             visible = [
@@ -58,13 +65,11 @@ def layout_url(endpoint, filename=None):
     or of a static file (``filename``, by its fingerprinted name while the digest manifest is the
     one it was read from): the same on every page under one script root, so built once per process
     instead of a dozen url_for calls per page."""
-    kept = current_app.extensions.setdefault("layout_urls", {})
+    kept = _kept("layout_urls")
     key = (endpoint, filename, request.script_root)
     manifest = static_digest.manifests.get("static") if filename else None
     found = kept.get(key)
     if found is None or found[0] is not manifest:
-        if len(kept) > KEPT_MAX:
-            kept.clear()  # script roots are the deployment's, but never let odd ones pile up
         url = static_digest.static_url_for(endpoint, filename=filename) if filename else url_for(endpoint)
         found = kept[key] = (manifest, url)
     return found[1]
