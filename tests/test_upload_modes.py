@@ -22,9 +22,10 @@ from app.extensions import db
 from app.filings.attachments import INCOMING, attachment_path, attachment_store
 from app.health import _uploads
 from app.upload_modes import PRIVATE, UploadModes, upload_modes
-from tests.applications.test_flow import fill_steps, new_draft, upload
+from tests.applications.test_flow import upload
 from tests.complaints.conftest import FORM
-from tests.factories import make_institution, make_province_admin, make_round
+from tests.factories import make_province_admin
+from tests.filings.test_upload_safety import draft_with_steps_filled
 from tests.helpers import login
 from tests.portal.test_notice_admin import _form as notice_form
 from tests.test_backup import dialect, make_instance, populate  # noqa: F401 (fixtures)
@@ -114,12 +115,7 @@ def test_an_attachment_in_incoming_and_in_place(app, app_ctx, rule):
 
 
 def test_a_filing_upload(app, client, rule):
-    with app.app_context():
-        make_round("application", year=2026)
-        owner = make_institution(city_code="430100", county_code="430102").username
-    login(client, owner)
-    filing_id = new_draft(client)
-    fill_steps(client, filing_id)
+    filing_id = draft_with_steps_filled(app, client)
     assert upload(client, filing_id, ("营业执照（副本）.pdf", PDF)).status_code in (200, 303)
     folder = Path(app.config["UPLOAD_DIR"])
     assert [p for p in folder.iterdir() if p.is_file()], "nothing stored"
