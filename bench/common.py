@@ -104,8 +104,10 @@ def seeded_sqlite(workdir, name, institutions, months):
 
 
 def make_app(database_url, upload_dir):
-    """An in-process app on that database (same secret key as the served one)."""
-    for key, value in env_for(database_url, upload_dir).items():
+    """An in-process app on that database (same secret key as the served one). Like a gunicorn
+    worker it runs no job consumer of its own: in development the app would start one at the first
+    request, and its threads (the 调度期 freeze, 催报 schedules) ran beside the measured requests."""
+    for key, value in {**env_for(database_url, upload_dir), "JOBS_EMBEDDED_WORKER": "0"}.items():
         os.environ[key] = value
     sys.path.insert(0, str(ROOT))
     from app import create_app

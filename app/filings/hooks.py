@@ -22,7 +22,8 @@ class Hooks:
         """Called inside the transition's transaction (e.g. record a recognition term)."""
 
     def list_options(self, wizard):
-        """Loader options for the owner's list and the review queue (many-to-one parents: joinedload, no query of their own)."""
+        """Loader options for the owner's list and the review queue beyond what the engine loads
+        (each row's round and institution): many-to-one parents, joinedload, no query of their own."""
         return []
 
     def detail_sections(self, wizard, filing):

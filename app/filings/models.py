@@ -47,8 +47,12 @@ class Filing(db.Model):
     """
 
     __tablename__ = "filing"
-    # review queues and 管理首页's counts ask for one kind in one state, often in one 市州
-    __table_args__ = (sa.Index("ix_filing_kind_status_city_code", "kind", "status", "city_code"),)
+    # review queues and 管理首页's counts ask for one kind in one state, often in one 市州; the
+    # province's queue of one state reads its newest submissions first, in index order
+    __table_args__ = (
+        sa.Index("ix_filing_kind_status_city_code", "kind", "status", "city_code"),
+        sa.Index("ix_filing_kind_status_submitted_at", "kind", "status", "submitted_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(30))

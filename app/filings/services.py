@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.audit import AuditLog, audit
 from app.errors import NotFound
@@ -714,11 +714,14 @@ def filing_delete_attachment(*, filing, attachment, user, wizard=None):
 
 
 def owner_filings(*, wizard, user, year=None, status=None, page=1):
+    """One page of the owner's filings of this kind, newest first. Each row's round is read from
+    the join the year filter uses; its institution is the owner's own, which the signed-in user
+    was loaded with (Filing.institution then needs no query)."""
     select = (
         sa.select(wizard.model)
         .join(Round, Round.id == wizard.model.round_id)
         .where(wizard.model.owner_id == user.id)
-        .options(*wizard.hooks.list_options(wizard))
+        .options(contains_eager(wizard.model.round), *wizard.hooks.list_options(wizard))
         .order_by(wizard.model.created_at.desc(), wizard.model.id.desc())
     )
     if year:
@@ -746,7 +749,9 @@ def _queue_order(model, sort, descending):
         "status": model.status,
     }.get(sort, model.submitted_at)
     first = column.desc().nullslast() if descending else column.asc().nullsfirst()
-    return (first, model.id.desc() if descending else model.id.asc())
+    # the filing table's own id (not the module table's, which is equal): so (kind, status,
+    # submitted_at) gives the newest-first queue in index order
+    return (first, Filing.id.desc() if descending else Filing.id.asc())
 
 
 def first_submission_late(wizard):
@@ -828,7 +833,12 @@ def review_filings(*, wizard, user, page=1, per_page=20, waiting=None, **filters
     type_id, late), sorted by one of QUEUE_SORTS (``sort``, ``descending``; default: newest submission first) and
     paged by one of PAGE_SIZES. ``waiting``: ``waiting_count`` when the caller has it; a queue
     showing just what waits for this reviewer then needs no count of its own."""
-    select = _queue_select(wizard, user, [wizard.model], **filters).options(*wizard.hooks.list_options(wizard))
+    model = wizard.model
+    select = _queue_select(wizard, user, [model], **filters).options(
+        contains_eager(model.institution),  # from the join the keyword, type and name sort use
+        joinedload(model.round),
+        *wizard.hooks.list_options(wizard),
+    )
     total = waiting if waiting is not None and _shows_waiting(wizard, user, filters) else None
     return paginate(select, page=page, per_page=per_page if per_page in PAGE_SIZES else PAGE_SIZES[0], total=total)
 

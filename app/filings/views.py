@@ -434,10 +434,11 @@ class FilingViews:
         status, sort, descending = filters["status"] or "", filters["sort"], filters["descending"]
         per_page = args.get("per_page", type=db_int)
         per_page = per_page if per_page in services.PAGE_SIZES else services.PAGE_SIZES[0]
-        waiting = services.waiting_count(wizard=w, user=current_user)
+        user = current_user._get_current_object()  # asked once per row below, not through the proxy
+        waiting = services.waiting_count(wizard=w, user=user)
         page = services.review_filings(
             wizard=w,
-            user=current_user,
+            user=user,
             page=args.get("page", 1, type=db_int),
             per_page=per_page,
             waiting=waiting,
@@ -458,9 +459,7 @@ class FilingViews:
             descending=descending,
             per_page=per_page,
             page_sizes=services.PAGE_SIZES,
-            can_approve={
-                f.id for f in page.items if services.approval_for(wizard=w, filing=f, user=current_user) is not None
-            },
+            can_approve={f.id for f in page.items if services.approval_for(wizard=w, filing=f, user=user) is not None},
             late_ids=services.late_ids(wizard=w, ids=[f.id for f in page.items]),
             chosen_late=args.get("late") if args.get("late") in services.LATE_CHOICES else "",
             export_args=self._export_args(filters),

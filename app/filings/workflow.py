@@ -9,6 +9,7 @@ province admin act at that level too.
 """
 
 from dataclasses import dataclass
+from functools import cache
 
 DRAFT = "draft"
 SUBMITTED = "submitted"
@@ -51,24 +52,25 @@ class Transition:
     needs_comment: bool = False
 
 
+@cache  # a handful of level tuples; a queue page asks once per row
 def transitions(levels):
     """The transitions of a module with review ``levels`` ("city",) or ("city", "province")."""
-    owner = [
+    owner = (
         Transition("submit", (DRAFT, RETURNED), SUBMITTED, "owner", "提交"),
         Transition("withdraw", (SUBMITTED,), DRAFT, "owner", "撤回修改"),
-    ]
+    )
     if levels == ("city",):
-        return owner + [
+        return owner + (
             Transition("approve", (SUBMITTED,), APPROVED, "city", "审核通过"),
             Transition("return", (SUBMITTED,), RETURNED, "city", "退回", needs_comment=True),
-        ]
-    return owner + [
+        )
+    return owner + (
         Transition("city_approve", (SUBMITTED,), CITY_APPROVED, "city", "初审通过"),
         Transition("city_return", (SUBMITTED,), RETURNED, "city", "退回", needs_comment=True),
         Transition("province_approve", (CITY_APPROVED,), APPROVED, "province", "通过"),
         Transition("province_return", (CITY_APPROVED,), RETURNED, "province", "退回", needs_comment=True),
         Transition("province_reject", (CITY_APPROVED,), REJECTED, "province", "不予通过", needs_comment=True),
-    ]
+    )
 
 
 def may_act(level, filing, user, levels):

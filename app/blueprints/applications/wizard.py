@@ -1,7 +1,6 @@
 """The declaration of 核心服务机构申报 for the filing engine."""
 
 from flask import url_for
-from sqlalchemy.orm import joinedload
 
 from app.blueprints.applications.forms import BasicInfoForm, OperationsForm, label_years
 from app.blueprints.applications.models import CoreApplication
@@ -23,9 +22,6 @@ class ApplicationHooks(Hooks):
         """终审通过 records the recognition (认定) and its term."""
         if transition.target == workflow.APPROVED:
             recognition_grant(application=filing, actor=actor)
-
-    def list_options(self, wizard):
-        return [joinedload(CoreApplication.institution), joinedload(CoreApplication.round)]
 
 
 def _operations_context(filing):

@@ -1,7 +1,6 @@
 """The three 优秀评选 filings declared for the engine: a 基本信息 step, then 申报证明材料上传."""
 
 from markupsafe import Markup
-from sqlalchemy.orm import joinedload
 
 from app.blueprints.awards.forms import ExpertBasicForm, InstitutionBasicForm, ProductBasicForm, prepare_category
 from app.blueprints.awards.lookups import publication_started, report_totals, result_clear
@@ -39,9 +38,6 @@ class AwardHooks(Hooks):
             return None
         owner = f"i{user.institution.id}" if user.institution else f"u{user.id}"
         return f"{wizard.kind}:{owner}:{round.year}"
-
-    def list_options(self, wizard):
-        return [joinedload(wizard.model.institution), joinedload(wizard.model.round)]
 
     def locked_message(self, wizard, filing):
         """Nominations close at the round's deadline and for good once the 公示 has begun (a

@@ -168,11 +168,34 @@ def creatable_rounds(user, today=None):
     return creatable_and_filed(user, today)[0]
 
 
-def creatable_and_filed(user, today=None):
-    """(``creatable_rounds``, the ids among them the institution has a report in already)."""
+def creatable_and_filed(user, today=None, found=None):
+    """(``creatable_rounds``, the ids among them the institution has a report in already).
+    ``found``: ``periods_and_reports(user, today)`` when the caller has it already."""
     institution = user.institution
     if institution is None:
         return [], set()
+    today = today or local_today()
+    rounds, reports = found or periods_and_reports(user, today)
+    rounds = [r for r, creatable in rounds if creatable]
+    years = recognised_years(institution.id, [r.year for r in rounds])
+    rounds = [r for r in rounds if r.year in years]
+    filed = {r.id for r in rounds if r.id in reports}
+    unfiled = sorted((r for r in rounds if r.id not in filed), key=lambda r: (r.year, r.month))
+    return unfiled + [r for r in rounds if r.id in filed], filed
+
+
+PERIODS_SHOWN = 6  # the list page's 调度期 table: the latest periods opened
+
+
+def periods_and_reports(user, today=None, limit=PERIODS_SHOWN):
+    """What the list page's 基础数据填报 and 调度期 table are made of, in two statements:
+    ([(round, creatable)], {round id: the institution's report}), newest period first. The rounds
+    are the ``limit`` latest opened by ``today`` and every one the institution may start a report
+    in now (creatable: open, or with a running 补报 exception), which is an older one only with
+    an exception."""
+    institution = user.institution
+    if institution is None:
+        return [], {}
     today = today or local_today()
     open_now = sa.and_(Round.opens_on <= today, Round.closes_on >= today)
     excepted = Round.id.in_(
@@ -182,29 +205,34 @@ def creatable_and_filed(user, today=None):
             ReportReopenRequest.until >= today,
         )
     )
-    rounds = db.session.scalars(
-        sa.select(Round)
-        .where(Round.kind == KIND, sa.or_(open_now, excepted))
+    latest = (
+        sa.select(Round.id)
+        .where(Round.kind == KIND, Round.opens_on <= today)
         .order_by(Round.year.desc(), Round.month.desc())
-    ).all()
-    years = recognised_years(institution.id, [r.year for r in rounds])
-    rounds = [r for r in rounds if r.year in years]
-    filed = filed_round_ids(institution.id, [r.id for r in rounds])
-    unfiled = sorted((r for r in rounds if r.id not in filed), key=lambda r: (r.year, r.month))
-    return unfiled + [r for r in rounds if r.id in filed], filed
-
-
-def filed_round_ids(institution_id, round_ids):
-    """The periods among ``round_ids`` the institution has a report in (a draft counts)."""
-    if not round_ids:
-        return set()
-    return set(
-        db.session.scalars(
-            sa.select(MonthlyReport.round_id).where(
-                MonthlyReport.institution_id == institution_id, MonthlyReport.round_id.in_(round_ids)
+        .limit(limit)
+        .correlate(None)  # its own scan of the table, not the outer query's row
+    )
+    creatable = sa.or_(open_now, excepted)
+    rounds = [
+        (round, bool(may_create))
+        for round, may_create in db.session.execute(
+            sa.select(Round, sa.case((creatable, True), else_=False))
+            .where(Round.kind == KIND, sa.or_(Round.id.in_(latest), creatable))
+            .order_by(Round.year.desc(), Round.month.desc())
+        )
+    ]
+    if not rounds:
+        return [], {}
+    reports = {
+        r.round_id: r
+        for r in db.session.scalars(
+            sa.select(MonthlyReport).where(
+                MonthlyReport.institution_id == institution.id,
+                MonthlyReport.round_id.in_([round.id for round, _ in rounds]),
             )
         )
-    )
+    }
+    return rounds, reports
 
 
 def reports_locked(reports, today=None):
@@ -286,9 +314,10 @@ def closed_message(user):
     return "当前没有开放的调度期。逾期未报的月份可在下方“调度期”中申请补报。"
 
 
-def institution_periods(user, today=None, limit=6, creatable=None):
+def institution_periods(user, today=None, limit=PERIODS_SHOWN, creatable=None, found=None):
     """The list page's 调度期 table: recent periods with this institution's report and what it may do.
-    ``creatable``: ``creatable_rounds(user, today)`` when the caller has it already.
+    ``creatable``: ``creatable_rounds(user, today)`` and ``found``: ``periods_and_reports(user,
+    today, limit)`` when the caller has them already.
 
     Each row: dict(round, report, can_create, editable (a draft or returned report it may still
     change), exception_until, reopen (latest request), may_request, pending, overdue, recognised).
@@ -297,23 +326,12 @@ def institution_periods(user, today=None, limit=6, creatable=None):
     if institution is None:
         return []
     today = today or local_today()
-    rounds = db.session.scalars(
-        sa.select(Round)
-        .where(Round.kind == KIND, Round.opens_on <= today)
-        .order_by(Round.year.desc(), Round.month.desc())
-        .limit(limit)
-    ).all()
+    found = found or periods_and_reports(user, today, limit)
+    rounds = [round for round, _creatable in found[0] if round.opens_on <= today][:limit]
     if not rounds:
         return []
     ids = [r.id for r in rounds]
-    reports = {
-        r.round_id: r
-        for r in db.session.scalars(
-            sa.select(MonthlyReport).where(
-                MonthlyReport.institution_id == institution.id, MonthlyReport.round_id.in_(ids)
-            )
-        )
-    }
+    reports = found[1]
     requests = {}
     for req in db.session.scalars(
         sa.select(ReportReopenRequest)
@@ -321,7 +339,7 @@ def institution_periods(user, today=None, limit=6, creatable=None):
         .order_by(ReportReopenRequest.id)
     ):
         requests[req.round_id] = req  # the latest one wins
-    creatable = {r.id for r in (creatable_rounds(user, today) if creatable is None else creatable)}
+    creatable = {r.id for r in (creatable_and_filed(user, today, found)[0] if creatable is None else creatable)}
     years = recognised_years(institution.id, [r.year for r in rounds])
     rows = []
     for round in rounds:

@@ -1,7 +1,6 @@
 """The declaration of 基础数据填报 (monthly report) for the filing engine."""
 
 from flask import url_for
-from sqlalchemy.orm import joinedload
 
 from app.blueprints.reports import export, services
 from app.blueprints.reports.forms import ACTIVITY_HINT, ReportForm, category_field_names, report_form_class
@@ -39,17 +38,15 @@ class ReportHooks(Hooks):
     def closed_message(self, wizard, *, user=None):
         return services.closed_message(user)
 
-    def list_options(self, wizard):
-        return [joinedload(MonthlyReport.institution), joinedload(MonthlyReport.round)]
-
     def locked_rows(self, wizard, filings):
         return services.reports_locked(filings)
 
     def list_context(self, wizard, *, user):
         # 基础数据填报 starts the earliest open month not yet filed; filed months are not offered
-        creatable, filed = services.creatable_and_filed(user)
+        found = services.periods_and_reports(user)  # read once for both
+        creatable, filed = services.creatable_and_filed(user, found=found)
         unfiled = [r for r in creatable if r.id not in filed]
-        periods = services.institution_periods(user, creatable=creatable)
+        periods = services.institution_periods(user, creatable=creatable, found=found)
         closed = None
         if not unfiled and creatable:
             unsent = [p["round"] for p in periods if p["editable"]]
