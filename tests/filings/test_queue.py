@@ -149,3 +149,33 @@ def test_the_queue_as_it_opens_takes_its_total_from_the_waiting_count(client, ap
     login(client, people.province.username)
     assert "共 23 条记录" in text_of(page(client.get("/reports/review")))  # every 市州
     assert "共 22 条记录" in text_of(page(client.get("/reports/review?city_code=430100")))
+
+
+def test_the_province_queue_reads_its_page_in_index_order(client, app, app_ctx, people):  # noqa: F811
+    """The province's queue of one state, newest submission first, is read through filing (kind,
+    status, submitted_at) in index order (SQLite's plan): no sort of every filing in that state,
+    which at 1,168 submitted reports cost 2.5 ms a page."""
+    import pytest
+    from sqlalchemy import event
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the plan checked is SQLite's")
+    submitted(people, people.institution, people.other)
+    login(client, people.province.username)
+    seen = []
+
+    def note(_conn, _cursor, statement, parameters, *_args):
+        if "ORDER BY filing.submitted_at DESC" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        page(client.get("/reports/review?status=submitted"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    (statement, parameters), *_ = seen
+    plan = " ".join(
+        row[-1] for row in db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+    )
+    assert "ix_filing_kind_status_submitted_at" in plan
+    assert "TEMP B-TREE" not in plan  # not even for the tie-break on the id
