@@ -73,3 +73,45 @@ def layout_url(endpoint, filename=None):
         url = static_digest.static_url_for(endpoint, filename=filename) if filename else url_for(endpoint)
         found = kept[key] = (manifest, url)
     return found[1]
+
+
+MARK = 2_000_000_000  # argument values whose digits mark, in a URL built once, where each argument goes
+
+
+def _url_shape(endpoint, names):
+    """``endpoint``'s URL with whole-number arguments ``names`` as a format string ("/reports/{0}"),
+    or None where that does not hold: several rules, defaults, arguments that would go into the
+    query string, a converter that writes a number other than as its digits."""
+    rules = list(current_app.url_map.iter_rules(endpoint))
+    if len(rules) != 1 or rules[0].defaults or set(names) != rules[0].arguments:
+        return None
+    built = url_for(endpoint, **{name: MARK + n for n, name in enumerate(names)})
+    shape = built.replace("{", "{{").replace("}", "}}")
+    for n in range(len(names)):
+        if shape.count(str(MARK + n)) != 1:
+            return None
+        shape = shape.replace(str(MARK + n), f"{{{n}}}")
+    if url_for(endpoint, **dict.fromkeys(names, 7)) != shape.format(*[7] * len(names)):
+        return None  # e.g. a converter that pads to fixed digits
+    return shape
+
+
+def page_url(endpoint, **values):
+    """Templates' ``url_for``: the same URL, and for the usual call in a list's rows (an endpoint
+    and its whole-number ids) built from the shape ``url_for`` gave the first time, per process and
+    script root, instead of through the URL map (about 12 µs each, and a queue page makes ~60)."""
+    names = tuple(sorted(name for name, value in values.items() if value is not None))
+    if (
+        endpoint[:1] == "."
+        or any(name[:1] == "_" or type(values[name]) is not int for name in names)
+        or any(current_app.url_default_functions.values())
+    ):
+        return url_for(endpoint, **values)
+    kept = _kept("url_shapes")
+    key = (endpoint, names, request.script_root)
+    if key not in kept:
+        kept[key] = _url_shape(endpoint, names)
+    shape = kept[key]
+    if shape is None:
+        return url_for(endpoint, **values)
+    return shape.format(*[values[name] for name in names])

@@ -10,7 +10,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.inbox import unread_count
 from app.inputs import refuse_nul
-from app.menus import layout_url, side_menu
+from app.menus import layout_url, page_url, side_menu
 from app.saved_forms import signed_out_post
 from app.widgets import field_html
 
@@ -106,3 +106,4 @@ def register_web(app):
 def register_menu(app):
     app.jinja_env.globals["side_menu"] = side_menu
     app.jinja_env.globals["layout_url"] = layout_url
+    app.jinja_env.globals["url_for"] = page_url  # Flask's url_for, quicker for a row's links

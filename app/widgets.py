@@ -20,12 +20,20 @@ def html_params(**kwargs):
     ``True`` as a bare attribute, ``False`` left out, values escaped with ``"`` as ``&quot;``."""
     params = []
     for key, value in sorted(kwargs.items()):
-        key = core.clean_key(key)
+        name = _NAMES.get(key)
+        if name is None:
+            name = str(escape(core.clean_key(key)))
+            if len(_NAMES) < NAMES_MAX:
+                _NAMES[key] = name
         if value is True:
-            params.append(str(escape(key)))
+            params.append(name)
         elif value is not False:
-            params.append(f'{escape(key)}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+            params.append(f'{name}="{str(escape(value)).replace(chr(34), "&quot;")}"')
     return Markup(" ".join(params))
+
+
+_NAMES = {}  # keyword -> attribute name as written (the widgets' and forms' keywords: a few dozen)
+NAMES_MAX = 512
 
 
 ORIGINAL = core.html_params  # WTForms' own, the reference the tests compare with

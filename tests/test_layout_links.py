@@ -29,3 +29,32 @@ def test_links_match_url_for_at_the_root_and_under_a_prefix(app, client, app_ctx
             local = [link for link in _links(html) if link.startswith("/")]
             assert local and all(link.startswith(prefix + "/") for link in local), local
     assert _links(client.get("/admin/").get_data(as_text=True)) == _links(first)  # the root's kept apart
+
+
+def test_page_url_builds_what_url_for_builds(app):
+    """Templates' url_for (app.menus.page_url) keeps each endpoint's URL shape per script root: for
+    every rule of the app whose arguments are all ids, and for calls it leaves to url_for (query
+    arguments, None, text, relative endpoints), the same URL as url_for."""
+    from app.menus import page_url
+
+    rules = [r for r in app.url_map.iter_rules() if r.arguments]
+    ids_only = [r for r in rules if all(f"<int:{name}>" in r.rule for name in r.arguments)]
+    assert len(ids_only) > 30
+    for prefix in ("", "/hnsme"):
+        with app.test_request_context(environ_overrides={"SCRIPT_NAME": prefix}):
+            for rule in ids_only:
+                if len(list(app.url_map.iter_rules(rule.endpoint))) != 1:
+                    continue
+                for value in (1, 42, 2**31 - 9, 2_000_000_000):
+                    values = {name: value + n for n, name in enumerate(sorted(rule.arguments, reverse=True))}
+                    assert page_url(rule.endpoint, **values) == url_for(rule.endpoint, **values), rule.rule
+            calls = [
+                ("reports.review_report", {"filing_id": 3, "back": "?page=2&status=submitted"}),
+                ("reports.review_report", {"filing_id": 3, "back": None}),
+                ("reports.edit_report", {"filing_id": 3, "slug": "basic"}),
+                ("portal.list_notices", {"page": 2}),
+                ("portal.index", {}),
+                ("reports.show_report", {"filing_id": True}),
+            ]
+            for endpoint, values in calls:
+                assert page_url(endpoint, **values) == url_for(endpoint, **values), (endpoint, values)

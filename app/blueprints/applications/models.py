@@ -46,10 +46,16 @@ class Recognition(db.Model):
     """
 
     __tablename__ = "recognition"
-    __table_args__ = {"info": topics(DIRECTORY)}
+    __table_args__ = (
+        # 应报 for a month (institution_expected) asks each institution's terms: read from the index alone
+        sa.Index(
+            "ix_recognition_institution_terms", "institution_id", "term_start", "term_end", "effective_on", "revoked_at"
+        ),
+        {"info": topics(DIRECTORY)},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id"))
     application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("core_application.id"), unique=True)
     term_start: Mapped[int]
     term_end: Mapped[int]

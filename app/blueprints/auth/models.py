@@ -114,7 +114,11 @@ class Institution(RegionMixin, db.Model):
     """服务机构 (社会服务帐户): the organisation behind an institution account."""
 
     __tablename__ = "institution"
-    __table_args__ = {"info": topics(DIRECTORY)}
+    __table_args__ = (
+        # 报送情况 counts each 市州's institutions that had their account by a month's end
+        sa.Index("ix_institution_city_code_created_at", "city_code", "created_at"),
+        {"info": topics(DIRECTORY)},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), unique=True)
