@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta, timezone
 from math import ceil
 
+import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
 
 from app.extensions import db
@@ -66,28 +67,42 @@ class RowPagination(SelectPagination):
         return list(self._query_args["session"].execute(select).all())
 
 
-def _page_of(select, page, per_page, rows):
+class KeyedPagination(SelectPagination):
+    """A page chosen on its rows' keys alone, then read whole: ``keys`` is the list's select with
+    only the key column (same joins, filters and order), cut to the page and handed to ``select``
+    as ``key IN (...)``. A wide select over joined tables is then sorted and cut on one narrow
+    table rather than on every joined row: PostgreSQL hash-joined all 72,000 monthly reports to
+    sort the 1,168 submitted ones for a review queue page (19 ms; 1.6 ms this way)."""
+
+    def _query_items(self):
+        keys = self._query_args["keys"]
+        chosen = keys.limit(self.per_page).offset(self._query_offset).correlate(None)
+        select = self._query_args["select"].where(keys.selected_columns[0].in_(chosen))
+        return list(self._query_args["session"].execute(select).unique().scalars())
+
+    def _query_count(self):
+        keys = self._query_args["keys"].order_by(None).subquery()
+        return self._query_args["session"].execute(sa.select(sa.func.count()).select_from(keys)).scalar()
+
+
+def _page_of(select, page, per_page, rows, keys=None):
+    options = dict(page=page, per_page=per_page, max_per_page=None, error_out=False, count=False)
+    if keys is not None:
+        return KeyedPagination(select=select, keys=keys, session=db.session(), **options)
     if not rows:
         return db.paginate(select, page=page, per_page=per_page, error_out=False, count=False)
-    return RowPagination(
-        select=select,
-        session=db.session(),
-        page=page,
-        per_page=per_page,
-        max_per_page=None,
-        error_out=False,
-        count=False,
-    )
+    return RowPagination(select=select, session=db.session(), **options)
 
 
-def paginate(select, *, page=1, per_page=20, rows=False, total=None):
+def paginate(select, *, page=1, per_page=20, rows=False, total=None, keys=None):
     """One page of ``select`` as Flask-SQLAlchemy's ``Pagination`` (``db.paginate``: the items query,
     and a count unless the page is not full, which makes it the last one, or the first page is
     empty). A page number below 1 shows the first page and one past the last shows the last (a
     下一页 link kept from a list that has shrunk since), as the pager always has.
     ``rows=True``: the items are the select's rows, not their first column. ``total``: the number of
-    rows when the caller already knows it (no count query then)."""
-    result = _page_of(select, page, per_page, rows)
+    rows when the caller already knows it (no count query then). ``keys``: the same list as a
+    select of its key column alone, to choose the page on (``KeyedPagination``; entities only)."""
+    result = _page_of(select, page, per_page, rows, keys)
     if total is not None:
         result.total = total
     elif len(result.items) < result.per_page and (result.items or result.page == 1):
@@ -101,7 +116,7 @@ def paginate(select, *, page=1, per_page=20, rows=False, total=None):
         if not result.total:
             result.page = 1  # nothing to show on any page
             return result
-        last = _page_of(select, result.pages, per_page, rows)
+        last = _page_of(select, result.pages, per_page, rows, keys)
         last.total = result.total
         return last
     return result

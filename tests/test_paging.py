@@ -73,3 +73,24 @@ def test_the_pager_on_a_page_past_the_last(client, app_ctx):
     assert "当前显示第 2 页 共 22 条记录" in text and "通知21" in text and "通知00" not in text
     text = text_of(page(client.get("/notices?page=0")))
     assert "当前显示第 1 页 共 22 条记录" in text and "通知00" in text and "通知21" not in text
+
+
+def test_pages_chosen_on_their_keys(app_ctx):
+    """``keys=``: the page is chosen on the key column alone and then read whole; the same pages,
+    totals and out-of-range behaviour as the plain select, with the whole select's statement
+    carrying the chosen keys (``IN``) rather than LIMIT and OFFSET."""
+    ordered = sa.select(Region).order_by(Region.sort_order.desc(), Region.code.desc())
+    keys = sa.select(Region.code).order_by(Region.sort_order.desc(), Region.code.desc())
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Region))
+    last = -(-total // 20)
+    for number in (1, 2, last, last + 3, 0):
+        plain = paginate(ordered, page=number, per_page=20)
+        keyed, statements = _statements(lambda n=number: paginate(ordered, page=n, per_page=20, keys=keys))
+        assert [r.code for r in keyed.items] == [r.code for r in plain.items], number
+        assert (keyed.page, keyed.total, keyed.pages) == (plain.page, plain.total, plain.pages)
+        whole = next(s for s in statements if "region.name" in s)
+        assert " IN (SELECT region.code" in whole and "LIMIT" not in whole.split(" IN (SELECT")[0]
+    narrowed = keys.where(Region.level == "city")
+    cities = paginate(ordered.where(Region.level == "city"), page=1, per_page=5, keys=narrowed)
+    assert cities.total == db.session.scalar(sa.select(sa.func.count()).where(Region.level == "city"))
+    assert len(cities.items) == 5 and {r.level for r in cities.items} == {"city"}
