@@ -52,7 +52,8 @@ def write(doc, results, institutions, months, seed_seconds, duration, connection
         f"and tests). 1-minute load average at the start, after each database and at the end: {loads}. Figures "
         "from a quiet machine of the same size would be higher; ratios to the peer are the fairer measure.",
         f"- Data: `flask seed-scale --institutions {institutions} --months {months}`"
-        + (f" (seeded in {seed_seconds:.0f} s)" if seed_seconds else " (copy of the cached seeded SQLite database)"),
+        + (f" (seeded in {seed_seconds:.0f} s)" if seed_seconds else " (copy of the cached seeded SQLite database)")
+        + ("; PostgreSQL's database with `random_page_cost = 1.1`, as deploy/README.md sets it" if pg_url else ""),
         "- Serving: every server (app, peer, hello) under `deploy/gunicorn.conf.py` as `make run` uses it "
         "(sync workers, keep-alive 5 s, max_requests 2000 ± 10 %), access log off, APP_ENV=production, "
         "no nginx; the app compresses its own responses (Flask-Compress) and serves fingerprinted static files "

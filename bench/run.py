@@ -562,6 +562,10 @@ def postgres_database(url, workdir):
     engine.dispose()
     if tables:
         sys.exit(f"BENCH_DATABASE_URL must name an EMPTY database (it has {len(tables)} tables); create a fresh one.")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        # as deploy/README.md sets it for the data on SSD (new connections take it)
+        connection.exec_driver_sql(f'ALTER DATABASE "{engine.url.database}" SET random_page_cost = 1.1')
+    engine.dispose()
     uploads = workdir / "pg-uploads"
     env = env_for(url, uploads)
     flask(["db", "upgrade"], env)
