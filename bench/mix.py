@@ -221,12 +221,21 @@ def set_field(fields, name, value):
 
 BUDGET_P95_MS = 100
 BUDGET_PEER_RATIO = 0.5
+BUDGET_RENDER_MS = 6  # each page uncached, in-process: median ms
+BUDGET_QUERIES = 10  # and statements per request
 
 
-def check_budgets(runs, ratios):
+def check_budgets(runs, ratios, rendered=()):
     """Missed budgets as sentences. ``runs``: [{"name", "errors", "p95_ms"}] (one per mix run);
-    ``ratios``: [(page label, database, ratio to the peer)]."""
+    ``ratios``: [(page label, database, ratio to the peer)]; ``rendered``: [(page label, database,
+    statements, median ms)] in-process."""
     missed = []
+    for label, database, statements, render_ms in rendered:
+        if render_ms > BUDGET_RENDER_MS or statements > BUDGET_QUERIES:
+            missed.append(
+                f"{label} ({database}) in-process: {render_ms:.1f} ms, {statements} statements "
+                f"(budget: ≤ {BUDGET_RENDER_MS} ms, ≤ {BUDGET_QUERIES})"
+            )
     for run in runs:
         if run["errors"]:
             missed.append(f"{run['name']}: {run['errors']} errors (budget: zero)")

@@ -68,6 +68,10 @@ def test_budget_check_exits_1_on_a_miss():
     )
     assert len(missed) == 3
     assert mix.exit_code(missed) == 1
+    rendered = [("首页", "SQLite", 10, 6.0), ("审核", "SQLite", 7, 6.1), ("列表", "PostgreSQL", 11, 2.0)]
+    missed = mix.check_budgets(good, [], rendered)
+    assert [m.split(" ")[0] for m in missed] == ["审核", "列表"]
+    assert "6.1 ms, 7 statements" in missed[0] and "11 statements" in missed[1]
 
 
 def test_percentile_and_partition():
