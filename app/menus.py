@@ -2,7 +2,7 @@
 app/blueprints/__init__.py gives; a role sees only what its access policy lets it reach. And the
 layout's fixed links (``layout_url``)."""
 
-from flask import current_app, request, url_for
+from flask import current_app, has_request_context, request, url_for
 from flask_login import current_user
 
 from app.access import policy_of
@@ -102,7 +102,8 @@ def page_url(endpoint, **values):
     script root, instead of through the URL map (about 12 µs each, and a queue page makes ~60)."""
     names = tuple(sorted(name for name, value in values.items() if value is not None))
     if (
-        endpoint[:1] == "."
+        not has_request_context()  # rendered outside a request: url_for's own rules (SERVER_NAME)
+        or endpoint[:1] == "."
         or any(name[:1] == "_" or type(values[name]) is not int for name in names)
         or any(current_app.url_default_functions.values())
     ):

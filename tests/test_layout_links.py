@@ -58,3 +58,16 @@ def test_page_url_builds_what_url_for_builds(app):
             ]
             for endpoint, values in calls:
                 assert page_url(endpoint, **values) == url_for(endpoint, **values), (endpoint, values)
+
+
+def test_page_url_outside_a_request_is_url_for(app):
+    """A template rendered outside a request (no script root to key by) gets url_for's own URL."""
+    from app.menus import page_url
+
+    app.config["SERVER_NAME"] = "hnsme.example.gov.cn"
+    try:
+        with app.app_context():
+            assert page_url("reports.show_report", filing_id=5) == url_for("reports.show_report", filing_id=5)
+            assert page_url("reports.show_report", filing_id=5).startswith("http://hnsme.example.gov.cn/")
+    finally:
+        app.config["SERVER_NAME"] = None
