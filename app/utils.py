@@ -90,7 +90,7 @@ def _page_of(select, page, per_page, rows, keys=None):
     if keys is not None:
         return KeyedPagination(select=select, keys=keys, session=db.session(), **options)
     if not rows:
-        return db.paginate(select, page=page, per_page=per_page, error_out=False, count=False)
+        return db.paginate(select, **options)
     return RowPagination(select=select, session=db.session(), **options)
 
 

@@ -282,17 +282,19 @@ def in_process(app, ctx):
     event.listen(engine, "before_cursor_execute", count)
     try:
         client = app.test_client()
-        for _key, _label, path, who, headers in pages(ctx):  # warm up, then freeze as pre_fork does
+
+        def signed_in_as(who):
             client.delete_cookie(ctx["dev_cookie"], domain="localhost")
             if who:
                 client.set_cookie(ctx["dev_cookie"], ctx[who], domain="localhost")
+
+        for _key, _label, path, who, headers in pages(ctx):  # warm up, then freeze as pre_fork does
+            signed_in_as(who)
             client.get(path, headers=headers)
         gc.collect()
         gc.freeze()
         for key, _label, path, who, headers in pages(ctx):
-            client.delete_cookie(ctx["dev_cookie"], domain="localhost")
-            if who:
-                client.set_cookie(ctx["dev_cookie"], ctx[who], domain="localhost")
+            signed_in_as(who)
             times, counts = [], []
             for _ in range(11):
                 with app.app_context():

@@ -314,10 +314,9 @@ def closed_message(user):
     return "当前没有开放的调度期。逾期未报的月份可在下方“调度期”中申请补报。"
 
 
-def institution_periods(user, today=None, limit=PERIODS_SHOWN, creatable=None, found=None):
+def institution_periods(user, today=None, limit=PERIODS_SHOWN, found=None):
     """The list page's 调度期 table: recent periods with this institution's report and what it may do.
-    ``creatable``: ``creatable_rounds(user, today)`` and ``found``: ``periods_and_reports(user,
-    today, limit)`` when the caller has them already.
+    ``found``: ``periods_and_reports(user, today, limit)`` when the caller has it already.
 
     Each row: dict(round, report, can_create, editable (a draft or returned report it may still
     change), exception_until, reopen (latest request), may_request, pending, overdue, recognised).
@@ -339,7 +338,7 @@ def institution_periods(user, today=None, limit=PERIODS_SHOWN, creatable=None, f
         .order_by(ReportReopenRequest.id)
     ):
         requests[req.round_id] = req  # the latest one wins
-    creatable = {r.id for r in (creatable_and_filed(user, today, found)[0] if creatable is None else creatable)}
+    creatable = {r.id for r in creatable_and_filed(user, today, found)[0]}
     years = recognised_years(institution.id, [r.year for r in rounds])
     rows = []
     for round in rounds:

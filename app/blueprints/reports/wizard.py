@@ -46,7 +46,7 @@ class ReportHooks(Hooks):
         found = services.periods_and_reports(user)  # read once for both
         creatable, filed = services.creatable_and_filed(user, found=found)
         unfiled = [r for r in creatable if r.id not in filed]
-        periods = services.institution_periods(user, creatable=creatable, found=found)
+        periods = services.institution_periods(user, found=found)
         closed = None
         if not unfiled and creatable:
             unsent = [p["round"] for p in periods if p["editable"]]
