@@ -307,3 +307,34 @@ def test_a_repeated_withdraw_lands_where_the_first_did(client, app, app_ctx, peo
         response = client.post(f"/reports/{report_id}/withdraw")
         assert response.status_code == 303 and response.headers["Location"].endswith(f"/reports/{report_id}/step/basic")
     assert len(_events(report_id, "withdraw")) == 1
+
+
+def test_two_months_of_one_institution_approved_at_once_both_count(client, app, app_ctx, people, live_server):
+    """The institution's row in the 调度大数据 rollup of who reported takes both months' bits: two
+    reviewers approving its January and February reports at the same moment OR them in one
+    upsert each, neither overwriting the other."""
+    from app.blueprints.reports import stats
+    from app.blueprints.reports.models import ReportInstitutionStat
+    from tests.reports.conftest import make_report, report_round
+
+    year = local_today().year - 1
+    ids = [make_report(people.institution.id, report_round(year, m).id, status="submitted") for m in (1, 2)]
+    db.session.commit()
+    _settled(None)
+    second = make_city_admin("430100")
+    _settled(None)
+    first, other = Visitor(live_server).log_in(people.city.username), Visitor(live_server).log_in(second)
+    responses = at_once(
+        *(lambda v=v, i=i: v.post(f"/reports/{i}/review", {"action": "approve"}) for v, i in zip((first, other), ids))
+    )
+    assert [r.status_code for r in responses] == [303, 303]
+    db.session.rollback()
+    months = db.session.scalars(
+        sa.select(ReportInstitutionStat.months).where(
+            ReportInstitutionStat.year == year,
+            ReportInstitutionStat.institution_id == people.institution.institution_id,
+        )
+    ).all()
+    assert months == [0b11]
+    with app.test_request_context():
+        assert stats.totals(stats.Filters(year, 1, 2)).institutions == 1

@@ -230,3 +230,62 @@ def test_an_open_month_is_not_compared(app, people):
         yoy = stats.year_on_year(stats.Filters(2025, 1, 3))
         assert yoy.pending == "2025年3月尚未截止"
         assert stats.month_on_month(stats.Filters(2025, 1, 2)).pending is None
+
+
+def _who_reported(year):
+    """{(city, type, institution): months bitmask} computed here from the approved reports."""
+    from app.blueprints.reports.models import MonthlyReport
+
+    found = {}
+    for r in db.session.scalars(sa.select(MonthlyReport).where(MonthlyReport.counted.is_(True))):
+        if r.year == year:
+            key = (r.stats_city_code or "", r.institution_type_id or 0, r.stats_institution_id)
+            found[key] = found.get(key, 0) | (1 << (r.month - 1))
+    return found
+
+
+def _stored(year):
+    from app.blueprints.reports.models import ReportInstitutionStat as Stat
+
+    rows = db.session.execute(
+        sa.select(Stat.city_code, Stat.institution_type_id, Stat.institution_id, Stat.months).where(Stat.year == year)
+    )
+    return {(city, type_id, institution): months for city, type_id, institution, months in rows}
+
+
+def test_distinct_institutions_come_from_one_row_per_institution_a_year(app, people):
+    """The approvals keep one bit per month per institution; an institution that moved 市州 between
+    two months counts once for the province and once in each 市州."""
+    _fixture(app, people)
+    with app.test_request_context():
+        moved = make_institution(name="迁址机构", city_code="430100", county_code="430102")
+        jan, feb = (stats_round(2025, m) for m in (1, 2))
+        make_report(moved.id, jan, categories={"政策服务": (1, 1, 1)})
+        moved.institution.city_code = "430200"
+        make_report(moved.id, feb, categories={"政策服务": (1, 1, 1)})
+        db.session.commit()
+
+        assert _stored(2025) == _who_reported(2025) and len(_stored(2025)) == 6  # 长沙调度测试机构: two 机构类型
+        assert stats.totals(stats.Filters(2025)).institutions == 4
+        cities = {c.key: c.institutions for c in stats.by_city(stats.Filters(2025))}
+        assert (cities["430100"], cities["430200"]) == (3, 2)
+        assert stats.totals(stats.Filters(2025, 1, 2, city_code="430200")).institutions == 2
+        assert stats.totals(stats.Filters(2025, 3, 12)).institutions == 0  # no bit of March-December
+        feb_on = {c.key: c.institutions for c in stats.by_city(stats.Filters(2025, 2, 3))}
+        assert (feb_on["430100"], feb_on["430200"]) == (2, 1)
+
+        before = _stored(2025)
+        from app.blueprints.reports.models import ReportInstitutionStat
+
+        db.session.execute(sa.delete(ReportInstitutionStat))
+        db.session.commit()
+        stats.stats_rebuild()
+        assert _stored(2025) == before
+
+
+def stats_round(year, month):
+    from app.filings.models import Round
+
+    return db.session.scalar(
+        sa.select(Round.id).where(Round.kind == "report", Round.year == year, Round.month == month)
+    )

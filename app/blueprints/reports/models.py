@@ -138,6 +138,26 @@ class ReportCategoryStat(db.Model):
     served: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
+class ReportInstitutionStat(db.Model):
+    """调度大数据 rollup of who reported: one row per year, 市州, 机构类型 and institution, with one bit
+    per month that has an approved report (bit 0 = January). Distinct institutions over a range of
+    months do not add up month by month; here they are the rows whose bits meet the range's
+    (``months & mask != 0``), at most one row per institution a year instead of one per report.
+
+    Written with the other rollups (``stats.stats_add``: the month's bit OR-ed in by one upsert, so
+    two approvals at once keep both bits) and recomputed by ``flask reports rebuild-stats``.
+    """
+
+    __tablename__ = "report_institution_stat"
+    __table_args__ = {"info": topics(BIG_DATA)}
+
+    year: Mapped[int] = mapped_column(primary_key=True)
+    city_code: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    institution_type_id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(primary_key=True)
+    months: Mapped[int] = mapped_column(default=0)
+
+
 REOPEN_PENDING, REOPEN_GRANTED, REOPEN_REFUSED = "pending", "granted", "refused"
 # how the monthly report names the engine's statuses (its wizard and its export)
 STATUS_LABELS = {workflow.SUBMITTED: "待审核", workflow.APPROVED: "已通过", workflow.RETURNED: "已退回"}

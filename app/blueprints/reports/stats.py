@@ -1,10 +1,11 @@
 """调度大数据: aggregates of approved monthly reports, as SQL GROUP BY queries.
 
 Only approved reports count (``counted``); they are locked, so the figures change only when a
-report is approved. The approval adds the report to two small rollup tables (per month, 市州,
-机构类型, and per 服务类别), so the dashboards GROUP BY a few hundred rows a year instead of every
-report and every category block; distinct institutions and the top lists read the reports
-through a covering index. ``stats_rebuild`` recomputes the rollups from the reports.
+report is approved. The approval adds the report to three small rollup tables (per month, 市州
+and 机构类型; per 服务类别; and per institution a year, one bit per month it reported), so the
+dashboards GROUP BY a few hundred rows a year instead of every report and every category block,
+and count distinct institutions over at most one row per institution a year; the top lists read
+the reports through a covering index. ``stats_rebuild`` recomputes the rollups from the reports.
 
 Results are also kept in the app's cache (Flask-Caching: per worker, or shared in Redis) until the
 调度大数据 topic moves (app/cache.py ``by_topics``: an approval or a rebuild writes the rollups),
@@ -14,6 +15,7 @@ signed-in session (only anonymous pages are cached whole).
 
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from operator import add
 
 import sqlalchemy as sa
 from flask import current_app
@@ -26,6 +28,7 @@ from app.blueprints.reports.models import (
     MonthlyReport,
     ReportActivity,
     ReportCategoryStat,
+    ReportInstitutionStat,
     ReportMonthStat,
 )
 from app.cache import BIG_DATA, REFERENCE, by_topics
@@ -95,13 +98,14 @@ class Row:
 # ---- keeping the rollups ------------------------------------------------------------------------
 
 
-def _upsert(model, keys, measures):
-    """Add ``measures`` to the row at ``keys`` (INSERT ... ON CONFLICT DO UPDATE: safe when two
-    approvals of the same month and 市州 run at once)."""
+def _upsert(model, keys, measures, combine=add):
+    """Add ``measures`` to the row at ``keys`` (or ``combine`` them otherwise; INSERT ... ON
+    CONFLICT DO UPDATE: safe when two approvals of the same month and 市州 run at once)."""
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = insert(model).values(**keys, **measures)
     statement = statement.on_conflict_do_update(
-        index_elements=list(keys), set_={name: getattr(model, name) + statement.excluded[name] for name in measures}
+        index_elements=list(keys),
+        set_={name: combine(getattr(model, name), statement.excluded[name]) for name in measures},
     )
     db.session.execute(statement)
 
@@ -115,9 +119,29 @@ def _key(report):
     }
 
 
+def month_bit(month):
+    """The bit of a month in ``ReportInstitutionStat.months``."""
+    return 1 << (month - 1)
+
+
+def months_mask(months):
+    return sum(month_bit(month) for month in months)
+
+
 def stats_add(report):
     """Count an approved report in the rollups (in the approval's transaction)."""
     key = _key(report)
+    _upsert(
+        ReportInstitutionStat,
+        {
+            "year": key["year"],
+            "city_code": key["city_code"],
+            "institution_type_id": key["institution_type_id"],
+            "institution_id": report.stats_institution_id or report.institution_id,
+        },
+        {"months": month_bit(report.month)},
+        combine=lambda stored, new: stored.bitwise_or(new),
+    )
     _upsert(
         ReportMonthStat,
         key,
@@ -153,6 +177,7 @@ def stats_rebuild():
         )
     db.session.execute(sa.delete(ReportMonthStat))
     db.session.execute(sa.delete(ReportCategoryStat))
+    db.session.execute(sa.delete(ReportInstitutionStat))
     keys = (
         REPORTS.c.year,
         REPORTS.c.month,
@@ -186,6 +211,16 @@ def stats_rebuild():
             )
             .where(REPORTS.c.counted.is_(True))
             .group_by(*keys),
+        )
+    )
+    # one report per institution and month, so the sum of the distinct bits is their OR
+    bit = sa.literal(1).bitwise_lshift(REPORTS.c.month - 1)
+    db.session.execute(
+        sa.insert(ReportInstitutionStat).from_select(
+            ["year", "city_code", "institution_type_id", "institution_id", "months"],
+            sa.select(REPORTS.c.year, keys[2], keys[3], REPORTS.c.stats_institution_id, sa.func.sum(sa.distinct(bit)))
+            .where(REPORTS.c.counted.is_(True), REPORTS.c.stats_institution_id.is_not(None))
+            .group_by(REPORTS.c.year, keys[2], keys[3], REPORTS.c.stats_institution_id),
         )
     )
     activity = ReportActivity.__table__
@@ -263,17 +298,20 @@ def _sums(model=ReportMonthStat):
 
 
 def _institutions(f, by_city=False):
-    """Distinct reporting institutions (in the range; per 市州 when ``by_city``)."""
-    count = sa.func.count(sa.distinct(REPORTS.c.stats_institution_id))
+    """Distinct reporting institutions (in the range; per 市州 when ``by_city``): those with a bit
+    of the range's months set (an institution that moved 市州 or 机构类型 has a row for each)."""
+    table = ReportInstitutionStat
+    criteria = [table.year == f.year, table.months.bitwise_and(months_mask(f.months)) != 0]
+    if f.city_code:
+        criteria.append(table.city_code == f.city_code)
+    if f.institution_type_id:
+        criteria.append(table.institution_type_id == f.institution_type_id)
+    count = sa.func.count(sa.distinct(table.institution_id))
     if by_city:
         return dict(
-            db.session.execute(
-                sa.select(REPORTS.c.stats_city_code, count)
-                .where(*_where(REPORTS, f))
-                .group_by(REPORTS.c.stats_city_code)
-            ).all()
+            db.session.execute(sa.select(table.city_code, count).where(*criteria).group_by(table.city_code)).all()
         )
-    return db.session.scalar(sa.select(count).where(*_where(REPORTS, f))) or 0
+    return db.session.scalar(sa.select(count).where(*criteria)) or 0
 
 
 def totals(f, institutions=True):
