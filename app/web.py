@@ -30,6 +30,21 @@ ERROR_PAGES = {
 }
 
 
+def compile_templates(app):
+    """Compile every template now into Jinja's cache; returns how many. gunicorn calls it in the
+    master when the app is preloaded (deploy/gunicorn.conf.py ``when_ready``), so each forked
+    worker starts with them compiled and shares their memory with the others, instead of compiling
+    each one again at its first use after every fork: 140 templates take about 0.7 s here, and a
+    worker is replaced every 2,000 or so requests."""
+    env = app.jinja_env
+    names = env.list_templates(filter_func=lambda name: name.endswith(".html"))
+    if env.cache is not None and env.cache.capacity < len(names):
+        raise RuntimeError(f"Jinja's cache keeps {env.cache.capacity} templates, fewer than the {len(names)} here")
+    for name in names:
+        env.get_template(name)
+    return len(names)
+
+
 def register_web(app):
     app.before_request(refuse_nul)  # NUL in the query, form, file names or path: 400
     app.before_request(enforce_access)

@@ -70,6 +70,17 @@ if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
 
 
+def when_ready(server):
+    """With preload, compile the app's templates in the master before the first fork
+    (app/web.py ``compile_templates``): every worker, and every replacement after max_requests,
+    then starts with them compiled, and pre_fork's freeze keeps them out of its collections."""
+    if server.cfg.preload_app:
+        from app.web import compile_templates
+        from wsgi import app
+
+        compile_templates(app)
+
+
 def pre_fork(server, worker):
     """With preload, move what the master has loaded (the app, its modules, templates and mappers:
     about 200,000 objects) out of the garbage collector's view before each fork, as Python's gc

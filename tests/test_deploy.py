@@ -203,3 +203,22 @@ def test_preloaded_master_freezes_what_it_loaded_before_each_fork(monkeypatch):
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_a_preloading_master_compiles_every_template_for_its_workers(monkeypatch, app):
+    """when_ready compiles each template once in the master; Jinja's cache holds them all, so none
+    is compiled again in a worker or evicted by another."""
+    import sys
+    from types import SimpleNamespace
+
+    module = load_gunicorn_config(monkeypatch)
+    monkeypatch.setitem(sys.modules, "wsgi", SimpleNamespace(app=app))
+    app.jinja_env.cache.clear()
+    module.when_ready(SimpleNamespace(cfg=SimpleNamespace(preload_app=False)))
+    assert len(app.jinja_env.cache) == 0
+    module.when_ready(SimpleNamespace(cfg=SimpleNamespace(preload_app=True)))
+    names = [n for n in app.jinja_env.list_templates() if n.endswith(".html")]
+    assert len(names) > 100 and len(app.jinja_env.cache) == len(names)
+    with app.test_request_context():
+        compiled = app.jinja_env.get_template("base.html")
+        assert app.jinja_env.get_template("base.html") is compiled  # served from the cache
