@@ -338,3 +338,43 @@ def test_two_months_of_one_institution_approved_at_once_both_count(client, app, 
     assert months == [0b11]
     with app.test_request_context():
         assert stats.totals(stats.Filters(year, 1, 2)).institutions == 1
+
+
+def test_two_institutions_of_one_month_approved_at_once_add_up_in_every_rollup(
+    client, app, app_ctx, people, live_server
+):
+    """Two reports of the same month and 市州 approved at the same moment land on the same rollup
+    rows (the month's, and each 服务类别's, written in one statement per table): both are added."""
+    from app.blueprints.reports.models import ReportCategoryStat, ReportMonthStat
+    from tests.factories import make_institution
+    from tests.reports.conftest import make_report, report_round
+
+    year = local_today().year - 1
+    round_id = report_round(year, 3).id
+    neighbour = make_institution(name="长沙并发审核机构", city_code="430100", county_code="430102")
+    ids = [
+        make_report(people.institution.id, round_id, status="submitted", categories={"政策服务": (1, 2, 3)}),
+        make_report(
+            neighbour.id, round_id, status="submitted", categories={"政策服务": (10, 20, 30), "融资服务": (4, 5, 6)}
+        ),
+    ]
+    db.session.commit()
+    _settled(None)
+    second = make_city_admin("430100")
+    _settled(None)
+    first, other = Visitor(live_server).log_in(people.city.username), Visitor(live_server).log_in(second)
+    responses = at_once(
+        *(lambda v=v, i=i: v.post(f"/reports/{i}/review", {"action": "approve"}) for v, i in zip((first, other), ids))
+    )
+    assert [r.status_code for r in responses] == [303, 303]
+    db.session.rollback()
+    month = ReportMonthStat.year == year, ReportMonthStat.month == 3
+    assert db.session.scalar(sa.select(sa.func.sum(ReportMonthStat.reports)).where(*month)) == 2
+    sums = db.session.execute(
+        sa.select(
+            sa.func.sum(ReportCategoryStat.activities),
+            sa.func.sum(ReportCategoryStat.participants),
+            sa.func.sum(ReportCategoryStat.served),
+        ).where(ReportCategoryStat.year == year, ReportCategoryStat.month == 3)
+    ).one()
+    assert tuple(sums) == (15, 27, 39)

@@ -98,11 +98,15 @@ class Row:
 # ---- keeping the rollups ------------------------------------------------------------------------
 
 
-def _upsert(model, keys, measures, combine=add):
-    """Add ``measures`` to the row at ``keys`` (or ``combine`` them otherwise; INSERT ... ON
-    CONFLICT DO UPDATE: safe when two approvals of the same month and 市州 run at once)."""
+def _upsert(model, keys, rows, combine=add):
+    """Add each row's measures to the stored row with its ``keys`` (or ``combine`` them
+    otherwise), all rows in one INSERT ... ON CONFLICT DO UPDATE: safe when two approvals of the
+    same month and 市州 run at once. No two ``rows`` may share their keys."""
+    if not rows:
+        return
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(model).values(**keys, **measures)
+    statement = insert(model).values(rows)
+    measures = [name for name in rows[0] if name not in keys]
     statement = statement.on_conflict_do_update(
         index_elements=list(keys),
         set_={name: combine(getattr(model, name), statement.excluded[name]) for name in measures},
@@ -131,36 +135,50 @@ def months_mask(months):
 def stats_add(report):
     """Count an approved report in the rollups (in the approval's transaction)."""
     key = _key(report)
+    who = {
+        "year": key["year"],
+        "city_code": key["city_code"],
+        "institution_type_id": key["institution_type_id"],
+        "institution_id": report.stats_institution_id or report.institution_id,
+    }
     _upsert(
         ReportInstitutionStat,
-        {
-            "year": key["year"],
-            "city_code": key["city_code"],
-            "institution_type_id": key["institution_type_id"],
-            "institution_id": report.stats_institution_id or report.institution_id,
-        },
-        {"months": month_bit(report.month)},
+        who,
+        [{**who, "months": month_bit(report.month)}],
         combine=lambda stored, new: stored.bitwise_or(new),
     )
     _upsert(
         ReportMonthStat,
         key,
-        {
-            "reports": 1,
-            "activities": report.activities_total or 0,
-            "participants": report.participants_total or 0,
-            "served": report.served_total or 0,
-            "revenue": report.revenue or 0,
-            "expense": report.service_expense or 0,
-            "profit": report.profit or 0,
-        },
+        [
+            {
+                **key,
+                "reports": 1,
+                "activities": report.activities_total or 0,
+                "participants": report.participants_total or 0,
+                "served": report.served_total or 0,
+                "revenue": report.revenue or 0,
+                "expense": report.service_expense or 0,
+                "profit": report.profit or 0,
+            }
+        ],
     )
-    for row in report.activities:
-        _upsert(
-            ReportCategoryStat,
-            {**key, "category_id": row.category_id},
-            {"activities": row.activities or 0, "participants": row.participants or 0, "served": row.served or 0},
-        )
+    # one row per 服务类别 block (unique on the report), in one statement; in category order, so
+    # two approvals at once lock the rows they share in the same order (PostgreSQL: no deadlock)
+    _upsert(
+        ReportCategoryStat,
+        [*key, "category_id"],
+        [
+            {
+                **key,
+                "category_id": row.category_id,
+                "activities": row.activities or 0,
+                "participants": row.participants or 0,
+                "served": row.served or 0,
+            }
+            for row in sorted(report.activities, key=lambda row: row.category_id)
+        ],
+    )
 
 
 def stats_rebuild():
