@@ -273,12 +273,12 @@ def _shown(field):
     return choices.get(str(value), str(value))
 
 
-def _bump_version(filing, current):
+def _bump_version(filing, current, now):
     return (
         db.session.execute(
             sa.update(Filing)
             .where(Filing.id == filing.id, Filing.version == current)
-            .values(version=Filing.version + 1, updated_at=utcnow())
+            .values(version=Filing.version + 1, updated_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount
         == 1
@@ -295,7 +295,10 @@ def filing_save_step(*, filing, step, form, wizard=None, expected_version=None, 
     ``expected_version`` is the version the form was rendered from: when the draft was saved
     since with other values, EditConflict (nothing saved); with the same values (a double click,
     a retry) the save is already done. The version moves by compare-and-set, so of two saves
-    racing from one version only one lands."""
+    racing from one version only one lands.
+
+    Returns when the draft was saved (this time, or by the earlier save it repeats): the view
+    says so without reloading the filing its commit expired."""
     filing_check_editable(wizard, filing)
     current = filing.version
     if expected_version is not None and expected_version != current:
@@ -303,8 +306,9 @@ def filing_save_step(*, filing, step, form, wizard=None, expected_version=None, 
         if changes:
             raise EditConflict(changes, current)
         if (step.slug in (filing.steps_done or [])) == complete:
-            return  # the same values are stored already: this save was done before
-    while not _bump_version(filing, current):
+            return filing.updated_at  # the same values are stored already: this save was done before
+    now = utcnow()
+    while not _bump_version(filing, current, now):
         # A save from the same version landed first (it held the row lock until it committed).
         db.session.rollback()
         db.session.refresh(filing)
@@ -314,11 +318,12 @@ def filing_save_step(*, filing, step, form, wizard=None, expected_version=None, 
         changes = _differences(step, filing, form)
         if changes:
             raise EditConflict(changes, filing.version)
-        return
+        return filing.updated_at
     _apply(step, filing, form)
     done = [slug for slug in filing.steps_done or [] if slug != step.slug]
     filing.steps_done = done + [step.slug] if complete else done
     db.session.commit()
+    return now
 
 
 def filing_missing(*, wizard, filing):

@@ -177,7 +177,7 @@ class FilingViews:
         valid, missing = validate_step(form, draft=draft) if request.method == "POST" else (False, [])
         if valid:
             try:
-                services.filing_save_step(
+                saved_at = services.filing_save_step(
                     filing=filing,
                     step=step,
                     form=form,
@@ -191,14 +191,14 @@ class FilingViews:
                 return self._render_step(filing, slug, form=form, status=409, conflict=conflict)
             except services.NotEditable as refused:  # it changed since the check above
                 return self._not_editable(filing, refused)
-            saved = _saved_note(step.title, to_local(filing.updated_at or utcnow()), missing)
+            saved = _saved_note(step.title, to_local(saved_at or utcnow()), missing)
             # 保存草稿 stays on the step; 下一步 moves on; both say what was saved and when
             following = slug if draft else w.slugs()[w.slugs().index(slug) + 1]
             kind = "warning" if missing else "success"  # saved, but 下一步 will still ask for these
             if is_htmx():
                 return self._render_step(filing, following, push=following != slug, saved_note=saved, saved_kind=kind)
             flash(saved, kind)
-            return redirect_303(w.step_url(filing, following))
+            return redirect_303(w.step_url_by_id(filing_id, following))
         status = 422 if request.method == "POST" else 200
         return self._render_step(filing, slug, form=form, status=status)
 
@@ -282,7 +282,7 @@ class FilingViews:
                 flash(f"已上传：{name}", "success")
             for error in errors:
                 flash(error, "error")
-            return redirect_303(w.step_url(filing, w.ATTACHMENTS))
+            return redirect_303(w.step_url_by_id(filing_id, w.ATTACHMENTS))
         return self._render_step(
             filing,
             w.ATTACHMENTS,
@@ -328,7 +328,7 @@ class FilingViews:
                 upload_errors=[] if done else [message[0]],
             )
         flash(*message)
-        return redirect_303(w.step_url(filing, w.ATTACHMENTS))
+        return redirect_303(w.step_url_by_id(filing_id, w.ATTACHMENTS))
 
     def view_download(self, filing_id, attachment_id):
         """Send an attachment to its owner or a reviewer in scope; 404 otherwise."""
@@ -401,7 +401,7 @@ class FilingViews:
             return redirect(url_for(w.endpoints.show, filing_id=filing.id))
         if posted:
             flash("已撤回为草稿，修改后请重新提交。", "success")
-            return redirect_303(w.step_url(filing, w.steps[0].slug))
+            return redirect_303(w.step_url_by_id(filing_id, w.steps[0].slug))
         return render("filings/withdraw.html", wizard=w, filing=filing, form=form, breadcrumb=w.breadcrumb(filing))
 
     def _queue_filters(self, args, default_status=True):
@@ -519,8 +519,10 @@ class FilingViews:
                 transition = workflow.find(w.levels, action)
             except (services.FilingError, workflow.TransitionError) as exc:
                 error = str(exc)
-            if error is None:
-                flash(f"已{w.action_label(transition)}：{w.title}状态为“{w.status_label(filing.status)}”。", "success")
+            if error is None:  # the state it is in now is the transition's (a repeat found it there)
+                flash(
+                    f"已{w.action_label(transition)}：{w.title}状态为“{w.status_label(transition.target)}”。", "success"
+                )
                 if following is not None:  # on to the next one of the queue the reviewer came from
                     return redirect_303(url_for(w.endpoints.review, filing_id=following, back=self._back() or None))
                 return redirect_303(url_for(w.endpoints.queue) + self._back())

@@ -156,9 +156,14 @@ class Wizard:
         return self.ATTACHMENTS
 
     def step_url(self, filing, slug):
+        return self.step_url_by_id(filing.id, slug)
+
+    def step_url_by_id(self, filing_id, slug):
+        """The step's URL from the filing's id alone: what a view redirects to after its commit,
+        without reloading the filing the commit expired."""
         if slug == self.ATTACHMENTS:
-            return url_for(self.endpoints.attachments, filing_id=filing.id)
-        return url_for(self.endpoints.edit, filing_id=filing.id, slug=slug)
+            return url_for(self.endpoints.attachments, filing_id=filing_id)
+        return url_for(self.endpoints.edit, filing_id=filing_id, slug=slug)
 
     def tabs(self, filing, current):
         """The step tabs: (title, url or None when not reachable yet, is current, is complete);

@@ -378,3 +378,58 @@ def test_two_institutions_of_one_month_approved_at_once_add_up_in_every_rollup(
         ).where(ReportCategoryStat.year == year, ReportCategoryStat.month == 3)
     ).one()
     assert tuple(sums) == (15, 27, 39)
+
+
+class _AfterCommit:
+    """Statements a request runs after its COMMIT (BEGIN counted: on SQLite a POST's BEGIN
+    IMMEDIATE waits for the write lock behind every other writer)."""
+
+    def __init__(self, engine):
+        self.engine, self.after = engine, None
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "before_cursor_execute", self._statement)
+        sa.event.listen(self.engine, "commit", self._commit)
+        sa.event.listen(self.engine, "begin", self._begin)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self._statement)
+        sa.event.remove(self.engine, "commit", self._commit)
+        sa.event.remove(self.engine, "begin", self._begin)
+
+    def reset(self):
+        self.after = None
+
+    def _commit(self, _connection):
+        self.after = []
+
+    def _begin(self, _connection):
+        if self.after is not None:
+            self.after.append("BEGIN")
+
+    def _statement(self, _conn, _cursor, statement, *_rest):
+        if self.after is not None and not statement.startswith(("BEGIN", "PRAGMA")):
+            self.after.append(" ".join(statement.split())[:100])
+
+
+def test_a_post_that_redirects_reads_nothing_after_its_commit(client, app, app_ctx, people):
+    """Save (下一步), 撤回 and 审核通过 answer with a redirect: the URL and the message come from what
+    the request already knows, not from reloading the filing or the user the commit expired (no
+    second transaction, so no second wait for SQLite's write lock)."""
+    login(client, people.institution.username)
+    report_id = new_report(client)
+    with _AfterCommit(db.engine) as watch:
+        fill(client, people, report_id)
+        assert watch.after == []
+        assert upload_and_submit(client, report_id).status_code == 303
+        watch.reset()
+        assert client.post(f"/reports/{report_id}/withdraw").status_code == 303
+        assert watch.after == []
+        fill(client, people, report_id)
+        assert upload_and_submit(client, report_id).status_code == 303
+        login(client, people.city.username)
+        watch.reset()
+        response = client.post(f"/reports/{report_id}/review", data={"action": "approve"})
+        assert response.status_code == 303 and watch.after == []
+    assert "状态为“已通过”" in client.get(response.headers["Location"]).get_data(as_text=True)

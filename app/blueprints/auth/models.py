@@ -64,9 +64,18 @@ class User(UserMixin, db.Model):
     def check_password(self, password):
         return check_password_hash(self.password_hash, password)
 
+    # Set by the session loader (app/blueprints/auth/sessions.py) on the user it found active for
+    # this request. Not a column, so a commit's expiry leaves it: asking whether the signed-in user
+    # is authenticated after the request's commit (security headers, the layout) reads no row again.
+    loaded_active = False
+
     @property
     def is_active(self):
         return self.status == "active"
+
+    @property
+    def is_authenticated(self):
+        return self.loaded_active or self.is_active
 
     @property
     def is_admin(self):

@@ -104,6 +104,7 @@ def load_user(user_id):
         return None
     if not user.is_active:
         return None
+    user.loaded_active = True
     remember_unread(user.id, unread)
     if now - row.last_seen_at > TOUCH_EVERY:
         write_aside(
