@@ -42,13 +42,17 @@ def unread_of(user_id):
 
 def unread_count(user):
     """The header's unread count: what the session loader read with the user for this request
-    (``remember_unread``), else one query. Anything the request commits (a message read, sent)
+    (``remember_unread``), else one query. A commit that wrote messages (one read, one sent)
     makes it read again."""
+    # the user's id from its identity: after the request's commit its attributes are expired,
+    # and reading ``user.id`` would load the whole row again just to compare
+    identity = sa.inspect(user).identity
+    user_id = identity[0] if identity else user.id
     if has_request_context():
         kept = getattr(request, "_unread_messages", None)
-        if kept is not None and kept[0] == user.id:
+        if kept is not None and kept[0] == user_id:
             return kept[1]
-    return db.session.scalar(sa.select(unread_of(user.id)))
+    return db.session.scalar(sa.select(unread_of(user_id)))
 
 
 def remember_unread(user_id, count):
@@ -62,8 +66,31 @@ def forget_unread():
         request._unread_messages = None
 
 
+_WROTE = "wrote_messages"  # session.info: this transaction wrote the message table
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed_messages(session, _context):
+    if any(isinstance(instance, Message) for instance in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_messages(state):
+    if (state.is_insert or state.is_update or state.is_delete) and getattr(
+        state.statement, "table", None
+    ) is Message.__table__:
+        state.session.info[_WROTE] = True
+
+
 @event.listens_for(Session, "after_commit")
 def _forget_unread(session):
     # a savepoint's commit is not the request's (SQLAlchemy 2.1 fires this for nested transactions too)
-    if not session.in_nested_transaction():
+    if not session.in_nested_transaction() and session.info.pop(_WROTE, False):
         forget_unread()
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session):
+    if not session.in_nested_transaction():
+        session.info.pop(_WROTE, None)

@@ -91,3 +91,36 @@ def test_read_all(client, app_ctx):
 def test_empty_list(client, app_ctx):
     soup = page(signed_in(client, make_institution()).get("/workspace/messages"))
     assert "暂无站内消息" in text_of(soup)
+
+
+def test_the_header_count_is_read_again_only_after_a_commit_that_wrote_messages(app, app_ctx):
+    """The loader's count stays for the request until a commit writes messages (one sent here):
+    then it is counted again; a commit of anything else keeps it, and reads neither it nor the
+    user the commit expired."""
+    import sqlalchemy as sa
+
+    from app.inbox import remember_unread, unread_count
+
+    user = make_institution()
+    notify(user, "第一条")
+    db.session.commit()
+    with app.test_request_context():
+        remember_unread(user.id, 1)
+        user.display_name = user.display_name + "（改）"
+        db.session.commit()  # no message written
+        statements = []
+
+        def seen(_conn, _cursor, statement, *_rest):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            assert unread_count(user) == 1 and statements == []
+            notify(user, "第二条")
+            db.session.commit()
+            assert unread_count(user) == 2
+            db.session.execute(sa.update(Message).where(Message.user_id == user.id).values(read_at=utcnow()))
+            db.session.commit()
+            assert unread_count(user) == 0
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", seen)
