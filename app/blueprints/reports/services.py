@@ -507,17 +507,38 @@ def form_figures(form):
     return figures
 
 
-def previous_report(report):
-    """The institution's report of the month before (not a draft), or None."""
+def previous_figures(report):
+    """The compared figures ({key: (label, value)}, as ``report_figures``) of the institution's
+    report of the month before (not a draft), or None: one statement, that report's columns
+    beside each of its 服务类别 blocks, no report object loaded."""
     year, month = previous_month(report.year, report.month)
-    return db.session.scalar(
-        sa.select(MonthlyReport).where(
+    blocks = (
+        ReportActivity.category_id,
+        ReportActivity.category_name,
+        ReportActivity.activities,
+        ReportActivity.participants,
+        ReportActivity.served,
+    )
+    rows = db.session.execute(
+        sa.select(*(getattr(MonthlyReport, name) for name, _ in FIGURES), *blocks)
+        .select_from(MonthlyReport)
+        .outerjoin(ReportActivity, ReportActivity.report_id == MonthlyReport.id)
+        .where(
             MonthlyReport.institution_id == report.institution_id,
             MonthlyReport.year == year,
             MonthlyReport.month == month,
             MonthlyReport.status != workflow.DRAFT,
         )
-    )
+    ).all()
+    if not rows:
+        return None
+    figures = {name: (label, value) for (name, label), value in zip(FIGURES, rows[0])}
+    for row in rows:
+        category_id, category_name, *values = row[len(FIGURES) :]
+        if category_id is not None:
+            for (key, label), value in zip(_category_keys(category_id, category_name), values):
+                figures[key] = (label, value or 0)
+    return figures
 
 
 def moved_a_lot(previous, current):
@@ -532,10 +553,9 @@ def moved_a_lot(previous, current):
 
 def report_anomalies(report, figures=None):
     """[(label, previous, current)] of figures that moved a lot against the previous month."""
-    previous = previous_report(report)
-    if previous is None:
+    before = previous_figures(report)
+    if before is None:
         return []
-    before = report_figures(previous)
     now = figures if figures is not None else report_figures(report)
     found = []
     for key, (label, value) in now.items():
