@@ -26,7 +26,7 @@ def mark(ok):
 
 
 def write(doc, results, institutions, months, seed_seconds, duration, connections, mix_seconds):
-    from run import pages  # the page list, for labels and paths
+    from run import more_pages, pages  # the page lists, for labels and paths
 
     missed = []
     hello = results["hello"]
@@ -148,6 +148,24 @@ def write(doc, results, institutions, months, seed_seconds, duration, connection
                 f"| {a['rps'] / hello['rps']:.2f} | {ms(a['p50_us'])} | {ms(a['p95_us'])} | {errors} | "
                 f"{queries} {mark(queries <= BUDGET_QUERIES)} | {render_ms:.1f} {mark(render_ms <= BUDGET_RENDER_MS)} |"
             )
+        others = [
+            (key, label, path) for key, label, path, _who, _h in more_pages(_ctx_stub()) if key in data["in_process"]
+        ]
+        if others:
+            lines += [
+                "",
+                "The mix's other signed-in pages, in-process only (no peer), against the same budget:",
+                "",
+                "| Page | Path | queries | ms |",
+                "|---|---|---:|---:|",
+            ]
+        for key, label, path in others:
+            queries, render_ms = data["in_process"][key]
+            rendered.append((label, db_name, queries, render_ms))
+            lines.append(
+                f"| {label} | `{path}` | {queries} {mark(queries <= BUDGET_QUERIES)} | "
+                f"{render_ms:.1f} {mark(render_ms <= BUDGET_RENDER_MS)} |"
+            )
         lines.append("")
     sqlite = results["databases"].get("SQLite", {})
     weights = sqlite.get("weights") or {}
@@ -246,4 +264,4 @@ def code_version():
 
 
 def _ctx_stub():
-    return {"draft_report": "<draft>"}
+    return {"draft_report": "<draft>", "approved_report": "<approved>", "submitted_report": "<submitted>"}

@@ -136,6 +136,14 @@ def bench_context(app):
             .where(MonthlyReport.owner_id == inst.id, MonthlyReport.status == "draft")
             .order_by(MonthlyReport.year.desc(), MonthlyReport.month.desc())
         )
+        ctx["approved_report"] = db.session.scalar(
+            sa.select(MonthlyReport.id)
+            .where(MonthlyReport.owner_id == inst.id, MonthlyReport.status == "approved")
+            .order_by(MonthlyReport.id.desc())
+        )
+        ctx["submitted_report"] = db.session.scalar(
+            sa.select(MonthlyReport.id).where(MonthlyReport.status == "submitted").order_by(MonthlyReport.id)
+        )
         latest = db.session.execute(
             sa.select(Round.year).where(Round.kind == "report").order_by(Round.year.desc(), Round.month.desc())
         ).first()
@@ -264,6 +272,21 @@ def pages(ctx):
     ]
 
 
+def more_pages(ctx):
+    """(key, label, path, who, headers): the other signed-in pages of the mix (lists, dashboards,
+    review and step pages), measured in-process only against the same budget; they have no peer."""
+    return [
+        ("workspace", "工作台", "/workspace/", "institution", {}),
+        ("report_show", "调度数据查看", f"/reports/{ctx['approved_report']}", "institution", {}),
+        ("my_applications", "核心服务机构申报列表", "/applications/", "institution", {}),
+        ("attachments", "附件材料上传", f"/reports/{ctx['draft_report']}/attachments", "institution", {}),
+        ("admin_home", "管理首页（省级）", "/admin/", "admin", {}),
+        ("stats", "调度数据统计（省级）", "/reports/stats", "admin", {}),
+        ("application_review", "申报审核（省级）", "/applications/review", "admin", {}),
+        ("report_review", "调度数据审核详情（省级）", f"/reports/{ctx['submitted_report']}/review", "admin", {}),
+    ]
+
+
 def in_process(app, ctx):
     """{key: (statements, median render ms)} per page on this database (anonymous pages with the
     page cache emptied before each request: what a miss costs)."""
@@ -288,12 +311,13 @@ def in_process(app, ctx):
             if who:
                 client.set_cookie(ctx["dev_cookie"], ctx[who], domain="localhost")
 
-        for _key, _label, path, who, headers in pages(ctx):  # warm up, then freeze as pre_fork does
+        measured = pages(ctx) + more_pages(ctx)
+        for _key, _label, path, who, headers in measured:  # warm up, then freeze as pre_fork does
             signed_in_as(who)
             client.get(path, headers=headers)
         gc.collect()
         gc.freeze()
-        for key, _label, path, who, headers in pages(ctx):
+        for key, _label, path, who, headers in measured:
             signed_in_as(who)
             times, counts = [], []
             for _ in range(11):
