@@ -289,3 +289,30 @@ def stats_round(year, month):
     return db.session.scalar(
         sa.select(Round.id).where(Round.kind == "report", Round.year == year, Round.month == month)
     )
+
+
+def test_the_dashboard_reads_the_months_once_and_shows_what_each_query_would(app, people):
+    """The admin 调度大数据 takes its totals, months, 环比 and 同比 from one read of the month rollup
+    (``MonthSums``); each equals what the figure's own query gives."""
+    _fixture(app, people)
+    kept = app.config.get("REPORT_STATS_CACHE_SECONDS")
+    app.config["REPORT_STATS_CACHE_SECONDS"] = 0  # computed, not taken from the cache
+    try:
+        with app.test_request_context():
+            for f in (
+                stats.Filters(2025),
+                stats.Filters(2025, 1, 1),
+                stats.Filters(2025, 2, 2, city_code="430100"),
+                stats.Filters(2025, 1, 2, institution_type_id=people.type_id),
+            ):
+                d = stats.dashboard(f)
+                assert d.totals == stats.totals(f)
+                assert d.months == stats.by_month(f)
+                assert d.mom == stats.month_on_month(f) and d.yoy == stats.year_on_year(f)
+            jan = stats.dashboard(stats.Filters(2025, 1, 1))
+            assert jan.mom.base.activities == 8  # December 2024, read with the year before
+    finally:
+        if kept is None:
+            app.config.pop("REPORT_STATS_CACHE_SECONDS")
+        else:
+            app.config["REPORT_STATS_CACHE_SECONDS"] = kept
