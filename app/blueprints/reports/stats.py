@@ -335,8 +335,8 @@ def _institutions(f, by_city=False):
 
 class MonthSums:
     """The month rollup's sums per (year, month) within the filters' 市州 and 机构类型, for all
-    months of ``years``, in one GROUP BY: the admin 调度大数据 shows the range's totals, its months,
-    环比 and 同比 from them instead of reading the rollup once for each."""
+    months of ``years``, in one GROUP BY. The totals, the months, 环比 and 同比 are all read from
+    one of these: the admin 调度大数据 reads it once for the four."""
 
     ZERO = (0, 0, 0, 0, 0, 0, 0)
 
@@ -367,13 +367,9 @@ class MonthSums:
 def totals(f, institutions=True, sums=None):
     """Totals of the approved reports matching ``f`` (without the distinct institutions when not
     needed; in a single month they are the reports: one per institution and month). ``sums``: a
-    MonthSums holding ``f``'s year, read instead of the rollup."""
-    if sums is not None:
-        reports, activities, participants, served, revenue, expense, profit = sums.over(f.year, f.months)
-    else:
-        reports, activities, participants, served, revenue, expense, profit = db.session.execute(
-            sa.select(*_sums()).where(*_where(ReportMonthStat, f))
-        ).one()
+    MonthSums holding ``f``'s year, when the caller has read one."""
+    sums = sums or MonthSums(f, (f.year,))
+    reports, activities, participants, served, revenue, expense, profit = sums.over(f.year, f.months)
     if not reports or not institutions:
         count = 0
     elif f.month_from == f.month_to:
@@ -395,20 +391,10 @@ def totals(f, institutions=True, sums=None):
 def by_month(f, sums=None):
     """One row per month of the range (months without data are zero rows); one report per
     institution and month, so a month's institutions are its reports."""
-    if sums is not None:
-        found = {month: sums.month(f.year, month) for month in f.months}
-    else:
-        found = {
-            row[0]: row[1:]
-            for row in db.session.execute(
-                sa.select(ReportMonthStat.month, *_sums())
-                .where(*_where(ReportMonthStat, f))
-                .group_by(ReportMonthStat.month)
-            )
-        }
+    sums = sums or MonthSums(f, (f.year,))
     result = []
     for month in f.months:
-        reports, activities, participants, served, revenue, _e, _p = found.get(month, (0, 0, 0, 0, 0, 0, 0))
+        reports, activities, participants, served, revenue, _e, _p = sums.month(f.year, month)
         result.append(
             Row(month, f"{month}月", int(reports), int(activities), int(participants), int(served), _money(revenue))
         )
@@ -569,21 +555,18 @@ def open_months(year, months, today=None):
 def month_on_month(f, sums=None, open_this_year=None):
     """The last month of the range against the month before it; none while either is still open.
     ``sums``: a MonthSums of ``f``'s year and the one before; ``open_this_year``: the months of
-    ``f``'s year still open (``open_months``), when the caller has asked already."""
+    ``f``'s year still open (``open_months``); both read here unless the caller has them."""
     month = f.month_to
     year, prev = (f.year - 1, 12) if month == 1 else (f.year, month - 1)
     current_f = replace(f, month_from=month, month_to=month)
     base_f = replace(f, year=year, month_from=prev, month_to=prev)
-
-    def still_open(y, m):
-        if open_this_year is not None and y == f.year:
-            return m in open_this_year
-        return bool(open_months(y, [m]))
-
+    sums = sums or MonthSums(f, (f.year, year))
+    if open_this_year is None:
+        open_this_year = set(open_months(f.year, range(1, 13)))
     pending = None
-    if still_open(f.year, month):
+    if month in open_this_year:
         pending = f"{f.year}年{month}月尚未截止"
-    elif still_open(year, prev):
+    elif (prev in open_this_year) if year == f.year else open_months(year, [prev]):  # January: last December
         pending = f"{year}年{prev}月尚未截止"
     return Comparison(
         "环比",
@@ -599,10 +582,10 @@ def year_on_year(f, sums=None, open_this_year=None):
     """The range against the same months of the year before; none while a month of it is open
     (``sums`` and ``open_this_year`` as for ``month_on_month``)."""
     base_f = replace(f, year=f.year - 1)
-    if open_this_year is not None:
-        still_open = [m for m in f.months if m in open_this_year]
-    else:
-        still_open = open_months(f.year, f.months)
+    sums = sums or MonthSums(f, (f.year, f.year - 1))
+    if open_this_year is None:
+        open_this_year = set(open_months(f.year, range(1, 13)))
+    still_open = [m for m in f.months if m in open_this_year]
     pending = f"{f.year}年{'、'.join(f'{m}月' for m in still_open)}尚未截止" if still_open else None
     return Comparison(
         "同比", f.label, base_f.label, totals(f, False, sums), totals(base_f, False, sums), pending=pending
