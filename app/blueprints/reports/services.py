@@ -485,15 +485,22 @@ def _category_keys(category_id, name):
     )
 
 
-def report_figures(report):
-    """{key: (label, value)} of the compared figures of a stored report."""
-    figures = {name: (label, getattr(report, name)) for name, label in FIGURES}
-    for row in report.activities:
-        for (key, label), value in zip(
-            _category_keys(row.category_id, row.category_name), (row.activities, row.participants, row.served)
-        ):
+def _figures(values, blocks):
+    """{key: (label, value)} from the FIGURES' values in order and the 服务类别 blocks as
+    (category_id, category_name, activities, participants, served)."""
+    figures = {name: (label, value) for (name, label), value in zip(FIGURES, values)}
+    for category_id, category_name, *counts in blocks:
+        for (key, label), value in zip(_category_keys(category_id, category_name), counts):
             figures[key] = (label, value or 0)
     return figures
+
+
+def report_figures(report):
+    """{key: (label, value)} of the compared figures of a stored report."""
+    return _figures(
+        [getattr(report, name) for name, _ in FIGURES],
+        [(r.category_id, r.category_name, r.activities, r.participants, r.served) for r in report.activities],
+    )
 
 
 def form_figures(form):
@@ -512,7 +519,7 @@ def previous_figures(report):
     report of the month before (not a draft), or None: one statement, that report's columns
     beside each of its 服务类别 blocks, no report object loaded."""
     year, month = previous_month(report.year, report.month)
-    blocks = (
+    block_columns = (
         ReportActivity.category_id,
         ReportActivity.category_name,
         ReportActivity.activities,
@@ -520,7 +527,7 @@ def previous_figures(report):
         ReportActivity.served,
     )
     rows = db.session.execute(
-        sa.select(*(getattr(MonthlyReport, name) for name, _ in FIGURES), *blocks)
+        sa.select(*(getattr(MonthlyReport, name) for name, _ in FIGURES), *block_columns)
         .select_from(MonthlyReport)
         .outerjoin(ReportActivity, ReportActivity.report_id == MonthlyReport.id)
         .where(
@@ -532,13 +539,8 @@ def previous_figures(report):
     ).all()
     if not rows:
         return None
-    figures = {name: (label, value) for (name, label), value in zip(FIGURES, rows[0])}
-    for row in rows:
-        category_id, category_name, *values = row[len(FIGURES) :]
-        if category_id is not None:
-            for (key, label), value in zip(_category_keys(category_id, category_name), values):
-                figures[key] = (label, value or 0)
-    return figures
+    blocks = [row[len(FIGURES) :] for row in rows if row[len(FIGURES)] is not None]  # none: no block row
+    return _figures(rows[0][: len(FIGURES)], blocks)
 
 
 def moved_a_lot(previous, current):
