@@ -309,6 +309,20 @@ def test_a_repeated_withdraw_lands_where_the_first_did(client, app, app_ctx, peo
     assert len(_events(report_id, "withdraw")) == 1
 
 
+def _approved_at_once(live_server, people, ids):
+    """Two 长沙 reviewers approve the two reports ``ids`` at the same moment; both succeed."""
+    db.session.commit()
+    _settled(None)
+    second = make_city_admin("430100")
+    _settled(None)
+    first, other = Visitor(live_server).log_in(people.city.username), Visitor(live_server).log_in(second)
+    responses = at_once(
+        *(lambda v=v, i=i: v.post(f"/reports/{i}/review", {"action": "approve"}) for v, i in zip((first, other), ids))
+    )
+    assert [r.status_code for r in responses] == [303, 303]
+    db.session.rollback()  # a fresh snapshot: what the live server's requests committed
+
+
 def test_two_months_of_one_institution_approved_at_once_both_count(client, app, app_ctx, people, live_server):
     """The institution's row in the 调度大数据 rollup of who reported takes both months' bits: two
     reviewers approving its January and February reports at the same moment OR them in one
@@ -319,16 +333,7 @@ def test_two_months_of_one_institution_approved_at_once_both_count(client, app, 
 
     year = local_today().year - 1
     ids = [make_report(people.institution.id, report_round(year, m).id, status="submitted") for m in (1, 2)]
-    db.session.commit()
-    _settled(None)
-    second = make_city_admin("430100")
-    _settled(None)
-    first, other = Visitor(live_server).log_in(people.city.username), Visitor(live_server).log_in(second)
-    responses = at_once(
-        *(lambda v=v, i=i: v.post(f"/reports/{i}/review", {"action": "approve"}) for v, i in zip((first, other), ids))
-    )
-    assert [r.status_code for r in responses] == [303, 303]
-    db.session.rollback()
+    _approved_at_once(live_server, people, ids)
     months = db.session.scalars(
         sa.select(ReportInstitutionStat.months).where(
             ReportInstitutionStat.year == year,
@@ -358,16 +363,7 @@ def test_two_institutions_of_one_month_approved_at_once_add_up_in_every_rollup(
             neighbour.id, round_id, status="submitted", categories={"政策服务": (10, 20, 30), "融资服务": (4, 5, 6)}
         ),
     ]
-    db.session.commit()
-    _settled(None)
-    second = make_city_admin("430100")
-    _settled(None)
-    first, other = Visitor(live_server).log_in(people.city.username), Visitor(live_server).log_in(second)
-    responses = at_once(
-        *(lambda v=v, i=i: v.post(f"/reports/{i}/review", {"action": "approve"}) for v, i in zip((first, other), ids))
-    )
-    assert [r.status_code for r in responses] == [303, 303]
-    db.session.rollback()
+    _approved_at_once(live_server, people, ids)
     month = ReportMonthStat.year == year, ReportMonthStat.month == 3
     assert db.session.scalar(sa.select(sa.func.sum(ReportMonthStat.reports)).where(*month)) == 2
     sums = db.session.execute(
