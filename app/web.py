@@ -12,7 +12,7 @@ from app.inbox import unread_count
 from app.inputs import refuse_nul
 from app.menus import layout_url, page_url, side_menu
 from app.saved_forms import signed_out_post
-from app.widgets import field_html
+from app.widgets import field_macro
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -100,7 +100,7 @@ def register_web(app):
     app.jinja_env.filters["datetime"] = utils.format_datetime
     app.jinja_env.filters["month_day"] = utils.format_month_day
     app.jinja_env.filters["wan"] = utils.format_wan
-    app.jinja_env.globals["field_html"] = field_html  # the body of _macros/forms.html's field macro
+    app.jinja_env.globals["field_macro"] = field_macro  # makes _macros/forms.html's ``field``
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -103,3 +103,62 @@ def test_field_macro_same_as_its_jinja(app, errors, pinned):
                 '{% from "_macros/forms.html" import field with context %}{{ ' + call + " }}"
             ).render(**context)
             assert shipped == reference, call
+
+
+# ---- an input in one step -------------------------------------------------------------------------
+
+
+class _Inputs(Form):
+    name = StringField(
+        "名称", [DataRequired(), Length(min=2, max=50)], render_kw={"placeholder": 'a "b"', "class_": "x"}
+    )
+    count = IntegerField("活动数", [Optional()])
+    agree = BooleanField("同意", [DataRequired()])
+    hidden = StringField("隐藏", render_kw={"readonly": True, "data_x": "<y>"})
+
+
+def _every_input_form(app):
+    from app.blueprints.reports.forms import _form_class
+
+    report = _form_class(((1, "创业服务"), (2, "融资<服务>")))
+    return [
+        _Inputs(data={"name": 'x"<y', "count": 3}),
+        report(formdata=None, data={"staff_count": 12, "cat1_served": 4}),
+    ]
+
+
+ATTRS = [
+    {},
+    {"placeholder": "请输入活动数", "aria-describedby": "a-hint a-error-1", "aria-invalid": "true"},
+    {"class_": "wide", "value": "typed <b>", "data-counter": 300, "data-counter-min": 5},
+    {"id": "other", "type": "hidden", "readonly": False, "required": False},
+]
+
+
+@pytest.mark.parametrize("attrs", ATTRS)
+def test_render_input_writes_what_the_field_writes(app, attrs):
+    with app.test_request_context():
+        checked = 0
+        for form in _every_input_form(app):
+            for f in form:
+                if not widgets._plain_input(f):
+                    continue
+                assert widgets.render_input(f, dict(attrs)) == f(**attrs), f.name
+                checked += 1
+        assert checked >= 15
+
+
+def test_render_input_leaves_other_widgets_to_the_field(app):
+    with app.test_request_context():
+        form = _Fields()
+        assert not widgets._plain_input(form.site) and not widgets._plain_input(form.note)
+        assert widgets.render_input(form.note, {"rows": 3}) == form.note(rows=3)
+
+        class Odd(StringField):
+            def __call__(self, **kwargs):
+                return Markup("<odd>")
+
+        class OddForm(Form):
+            odd = Odd("x")
+
+        assert widgets.render_input(OddForm().odd, {}) == "<odd>"
