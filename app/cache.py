@@ -131,15 +131,23 @@ def topic_tokens(names):
         tokens = dict(db.session.execute(sa.select(CacheTopic.name, CacheTopic.token)).all())
         if has_request_context():
             request._topic_tokens = tokens
+            request._token_memo = {}
     if any(name not in tokens for name in names):
         return None
     return {name: tokens[name] for name in names}
+
+
+def token_memo():
+    """A dict for what this request worked out from the tokens it read (``topic_tokens``), or
+    None before it read them; emptied with them when a commit may have moved them."""
+    return getattr(request, "_token_memo", None) if has_request_context() else None
 
 
 @event.listens_for(Session, "after_commit")
 def _tokens_moved(_session):
     if has_request_context():
         request._topic_tokens = None
+        request._token_memo = None
 
 
 def by_topics(names, key, compute, timeout=None):

@@ -249,3 +249,28 @@ def test_a_rolled_back_savepoint_does_not_forget_the_enclosing_writes(app_ctx):
     savepoint.rollback()
     db.session.commit()
     assert changed(before, tokens()) == {"notices"}
+
+
+def test_reference_data_read_once_per_request_follows_a_commit_that_renames_it(app, monkeypatch):
+    """A request asks for 市州 names many times: the first use checks the reference version, later
+    ones take the request's memo, and a commit that changed the reference data drops the memo."""
+    from app.reference import services as reference
+
+    checks = []
+    real = reference.topic_tokens
+    monkeypatch.setattr(reference, "topic_tokens", lambda names: checks.append(names) or real(names))
+    with app.test_request_context():
+        city = db.session.scalar(sa.select(Region).where(Region.level == "city").order_by(Region.code).limit(1))
+        code, name = city.code, city.name
+        db.session.commit()
+        try:
+            for _ in range(20):
+                assert reference.region_name(code) == name
+            assert len(checks) == 1  # the version checked once, then the request's memo
+            db.session.execute(sa.update(Region).where(Region.code == code).values(name="改名后的市州"))
+            db.session.commit()
+            assert reference.region_name(code) == "改名后的市州"
+            assert len(checks) == 2
+        finally:
+            db.session.execute(sa.update(Region).where(Region.code == code).values(name=name))
+            db.session.commit()

@@ -9,6 +9,7 @@ from flask import current_app, url_for
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit import AuditLog, audit
 from app.errors import NotFound
@@ -350,6 +351,9 @@ class AlreadyDone(StaleState):
     applied twice; the view shows the same result as the first time."""
 
 
+_TRANSITION_COLUMNS = ("status", "version", "updated_at", "submitted_at", "decided_at")  # what a transition sets
+
+
 def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=None, commit=True, dry_run=False):
     """Make one transition of the status machine, record it, tell the owner. Commits unless
     ``commit`` is False (a module making many transitions in one transaction commits itself).
@@ -385,18 +389,22 @@ def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=Non
         values["submitted_at"] = now
     elif transition.level != "owner":
         values["decided_at"] = now
-    changed = db.session.execute(
+    # the new state comes back with the UPDATE (RETURNING: SQLite 3.35+, PostgreSQL), not by a
+    # second read
+    stored = db.session.execute(
         sa.update(Filing)
         .where(Filing.id == filing.id, Filing.status == before)
         .values(**values)
+        .returning(*(getattr(Filing, name) for name in _TRANSITION_COLUMNS))
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed != 1:
+    ).one_or_none()
+    if stored is None:
         # Another request changed it between our read and this write (it held the row lock
         # until it committed): tell the truth about what it did.
         db.session.refresh(filing)
         _refuse_stale(wizard, filing, transition, actor)
-    db.session.refresh(filing, ["status", "version", "updated_at", "submitted_at", "decided_at"])
+    for name, value in zip(_TRANSITION_COLUMNS, stored):
+        set_committed_value(filing, name, value)
     db.session.add(
         ReviewEvent(
             filing=filing,

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from flask import current_app
 
-from app.cache import REFERENCE, topic_tokens
+from app.cache import REFERENCE, token_memo, topic_tokens
 from app.extensions import db
 from app.reference.models import DICT_KINDS, DictItem, InstitutionType, Platform, Region, ServiceCategory, UnitNature
 
@@ -88,15 +88,23 @@ def _kept_per_reference_version(key, load):
     """``load()``, kept per process for as long as the reference data stays the same version (the
     REFERENCE cache topic: an edit of a region or a list entry renews it); without a token (no
     topic row) it is loaded afresh each time. Values must be plain data, never ORM objects, so no
-    request shares another's session state."""
+    request shares another's session state. Once checked in a request, the value is taken from
+    the request's own memo (a queue page asks for 市州 names forty times)."""
+    memo = token_memo()
+    if memo is not None and key in memo:
+        return memo[key]
     tokens = topic_tokens((REFERENCE,))
     token = tokens[REFERENCE] if tokens else None
     kept = current_app.extensions.setdefault("reference_kept", {}).get(key)
     if kept is not None and token is not None and kept[0] == token:
-        return kept[1]
-    value = load()
-    if token is not None:
-        current_app.extensions["reference_kept"][key] = (token, value)
+        value = kept[1]
+    else:
+        value = load()
+        if token is not None:
+            current_app.extensions["reference_kept"][key] = (token, value)
+    memo = token_memo()
+    if memo is not None and token is not None:
+        memo[key] = value
     return value
 
 
