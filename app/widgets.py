@@ -9,11 +9,27 @@ package's name that labels call, and the ``Input`` and ``Button`` widgets' stati
 function, so a WTForms upgrade that changes the rule fails there.
 """
 
+import re
+
 import wtforms.widgets
 from markupsafe import Markup, escape
 from wtforms.fields.core import Field
 from wtforms.meta import DefaultMeta
 from wtforms.widgets import core
+
+
+_NEEDS_ESCAPE = re.compile("[&<>\"']").search
+
+
+def _text(value):
+    """``str(escape(value))``, without building a Markup for the usual case: plain text with nothing
+    to escape (an id, a label, a number); a step page writes about 700 such values."""
+    kind = type(value)
+    if kind is str:
+        return value if _NEEDS_ESCAPE(value) is None else str(escape(value))
+    if kind is int:
+        return str(value)
+    return str(escape(value))
 
 
 def html_params(**kwargs):
@@ -30,7 +46,7 @@ def html_params(**kwargs):
         if value is True:
             params.append(name)
         elif value is not False:
-            params.append(f'{name}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+            params.append(f'{name}="{_text(value).replace(chr(34), "&quot;")}"')
     return Markup(" ".join(params))
 
 
@@ -123,7 +139,7 @@ def field_html(
     the markup the ``field`` macro of _macros/forms.html stands for (the macro calls this; a
     monthly report's step has about 60 fields, and the same markup built in Jinja cost about 40 µs
     each). tests/test_widgets.py renders the macro's original Jinja body beside it, byte for byte."""
-    fid = escape(f.id)
+    fid = _text(f.id)
     is_required = required if required is not None else f.flags.required
     unit = unit or f.description
     errors = f.errors
@@ -138,9 +154,9 @@ def field_html(
     classes += (" wide" if wide else "") + (" pinned" if pinned else "")
     out = [f'<{tag} class="{classes}" id="field-{fid}"']
     if group and described:
-        out.append(f' aria-describedby="{escape(" ".join(described))}"')
+        out.append(f' aria-describedby="{_text(" ".join(described))}"')
     out.append(">\n")
-    text = escape(label or f.label.text)
+    text = _text(label or f.label.text)
     mark = REQUIRED_MARK if is_required else ""
     if f.type == "BooleanField":
         attrs = {"aria-describedby": " ".join(described)} if described else {}
@@ -149,10 +165,10 @@ def field_html(
         out.append(f"  <legend>{mark}{text}</legend>\n")
         out.append(f'  <div class="control">\n    <span class="radios" id="{fid}">\n')
         attrs = {"aria-invalid": "true"} if errors else {}
-        out += [f'<label class="radio">{option(**attrs)} {escape(option.label.text)}</label>' for option in f]
+        out += [f'<label class="radio">{option(**attrs)} {_text(option.label.text)}</label>' for option in f]
         out.append("    </span>\n")
         if unit:
-            out.append(f'<span class="unit">{escape(unit)}</span>')
+            out.append(f'<span class="unit">{_text(unit)}</span>')
         out.append("  </div>\n")
     else:
         out.append(f'  <label for="{fid}">{mark}{text}</label>\n  <div class="control">\n')
@@ -170,15 +186,15 @@ def field_html(
                 attrs["data-counter-min"] = low
         out.append(f"    {render_input(f, attrs)}\n")
         if unit:
-            out.append(f'<span class="unit">{escape(unit)}</span>')
+            out.append(f'<span class="unit">{_text(unit)}</span>')
         out.append("  </div>\n")
     if hint:
-        out.append(f'<p class="hint" id="{fid}-hint">{escape(hint)}</p>')
+        out.append(f'<p class="hint" id="{fid}-hint">{_text(hint)}</p>')
     if pinned:
         out.append('<p class="pinned-note">审核人员标出此项需要修改。</p>')
-    out += [f'<p class="error-message" id="{fid}-error-{n}">{escape(e)}</p>' for n, e in enumerate(errors, 1)]
+    out += [f'<p class="error-message" id="{fid}-error-{n}">{_text(e)}</p>' for n, e in enumerate(errors, 1)]
     out += [
-        f'<p class="warning-message" id="{fid}-warning-{n}">{escape(w)}</p>' for n, w in enumerate(warnings or (), 1)
+        f'<p class="warning-message" id="{fid}-warning-{n}">{_text(w)}</p>' for n, w in enumerate(warnings or (), 1)
     ]
     out.append(f"</{tag}>\n")
     return Markup("".join(out))

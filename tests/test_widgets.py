@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import wtforms.widgets
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import BooleanField, Form, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import core
@@ -162,3 +162,25 @@ def test_render_input_leaves_other_widgets_to_the_field(app):
             odd = Odd("x")
 
         assert widgets.render_input(OddForm().odd, {}) == "<odd>"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "cat3_activities",
+        "请输入活动数",
+        'say "hi"',
+        "a & b",
+        "<b>",
+        "it's",
+        12,
+        0,
+        -3,
+        1.5,
+        None,
+        True,
+        Markup("<i>x</i>"),
+    ],
+)
+def test_text_is_what_escape_writes(value):
+    assert widgets._text(value) == str(escape(value))
