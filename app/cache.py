@@ -137,6 +137,27 @@ def topic_tokens(names):
     return {name: tokens[name] for name in names}
 
 
+def token_columns():
+    """Every topic's token as a labelled scalar subquery, for a statement that runs first in every
+    signed-in request (the session loader): it reads them beside its own columns, and
+    ``tokens_read`` keeps them for the request, so no statement of its own asks for them later.
+    (Read before any of the request's data, as ``topic_tokens`` is: a value computed from that data
+    is never kept under a token newer than the data.)"""
+    return [
+        sa.select(CacheTopic.token).where(CacheTopic.name == name).scalar_subquery().label(f"topic_{name}")
+        for name in TOPICS
+    ]
+
+
+def tokens_read(row):
+    """Keep the tokens a ``token_columns`` statement read (``row``) as this request's, unless the
+    request read them already."""
+    if getattr(request, "_topic_tokens", None) is None:
+        tokens = {name: getattr(row, f"topic_{name}") for name in TOPICS}
+        request._topic_tokens = {name: token for name, token in tokens.items() if token is not None}
+        request._token_memo = {}
+
+
 def token_memo():
     """A dict for what this request worked out from the tokens it read (``topic_tokens``), or
     None before it read them; emptied with them when a commit may have moved them."""

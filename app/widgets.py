@@ -17,7 +17,6 @@ from wtforms.fields.core import Field
 from wtforms.meta import DefaultMeta
 from wtforms.widgets import core
 
-
 _NEEDS_ESCAPE = re.compile("[&<>\"']").search
 
 

@@ -274,3 +274,27 @@ def test_reference_data_read_once_per_request_follows_a_commit_that_renames_it(a
         finally:
             db.session.execute(sa.update(Region).where(Region.code == code).values(name=name))
             db.session.commit()
+
+
+def test_a_signed_in_request_reads_the_tokens_with_its_session(app, app_ctx):
+    """The session loader's statement carries the topics' tokens: a signed-in page that checks the
+    reference lists or the 首页's figures against them runs no statement of its own for them."""
+    viewer = make_institution(name="看工作台的机构")
+    client = app.test_client()
+    login(client, viewer)
+    client.get("/")
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        for path in ("/", "/workspace/", "/workspace/profile"):
+            statements.clear()
+            assert client.get(path).status_code == 200, path
+            assert statements, path
+            assert not [s for s in statements if s.lstrip().startswith("SELECT cache_topic.name")], path
+            assert "cache_topic" in statements[0] or "cache_topic" in statements[1], path  # BEGIN may come first
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)

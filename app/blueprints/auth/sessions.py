@@ -9,6 +9,7 @@ from flask import current_app, g, request, session
 from sqlalchemy.orm import joinedload
 
 from app.blueprints.auth.models import User, UserSession
+from app.cache import token_columns, tokens_read
 from app.database import write_aside
 from app.extensions import db
 from app.inbox import remember_unread, unread_of
@@ -22,9 +23,10 @@ def _session_and_user():
     """Every signed-in request runs this: one statement, built once (on first use: the loader option
     needs every model mapped), for the session row and its user. It carries what nearly every page
     needs next: an institution account's 服务机构 (eager, so the lists that show "its" institution
-    find it in the session) and the header's unread count."""
+    find it in the session), the header's unread count and the cache topics' tokens (which the
+    reference lists and the 首页's figures are checked against)."""
     return (
-        sa.select(UserSession, User, unread_of(User.id).label("unread"))
+        sa.select(UserSession, User, unread_of(User.id).label("unread"), *token_columns())
         .join(User, User.id == UserSession.user_id)
         .where(UserSession.id == sa.bindparam("sid"))
         .options(joinedload(User.institution))
@@ -90,7 +92,8 @@ def load_user(user_id):
     now = utcnow()
     if found is None or str(found.UserSession.user_id) != str(user_id):
         return None
-    row, user, unread = found
+    tokens_read(found)
+    row, user, unread = found[:3]
     if not session_is_open(row, now):
         # for this request's answer (app/saved_forms.py): whose session ended, and how
         g.ended_session = (row.user_id, row.end_reason or "timeout")
