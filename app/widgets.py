@@ -135,9 +135,9 @@ def field_html(
     pinned=False,
 ):
     """One form field with its label, required mark, unit, hint, reviewer's mark, errors and warnings:
-    the markup the ``field`` macro of _macros/forms.html stands for (the macro calls this; a
+    what the templates' ``field`` (``field_macro`` below, set in _macros/forms.html) writes; a
     monthly report's step has about 60 fields, and the same markup built in Jinja cost about 40 µs
-    each). tests/test_widgets.py renders the macro's original Jinja body beside it, byte for byte."""
+    each. tests/test_widgets.py renders the original Jinja macro beside it, byte for byte."""
     fid = _text(f.id)
     is_required = required if required is not None else f.flags.required
     unit = unit or f.description
