@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime, time, timedelta, timezone
+from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -45,10 +46,15 @@ class FilingError(ValueError):
 
 def round_current(kind, today=None):
     """The open round of a kind (the latest opened if several overlap), or None."""
-    today = today or local_today()
-    return db.session.scalar(
+    return db.session.scalar(_current_round_select(), {"kind": kind, "today": today or local_today()})
+
+
+@cache
+def _current_round_select():
+    today = sa.bindparam("today", type_=sa.Date)
+    return (
         sa.select(Round)
-        .where(Round.kind == kind, Round.opens_on <= today, Round.closes_on >= today)
+        .where(Round.kind == sa.bindparam("kind"), Round.opens_on <= today, Round.closes_on >= today)
         .order_by(Round.opens_on.desc(), Round.id.desc())
         .limit(1)
     )
@@ -88,17 +94,24 @@ def owned_filing_or_404(wizard, filing_id, user):
     return filing
 
 
-def _with_parents(wizard, select):
+def _parents_of(model, select):
     """Every page of one filing shows its round and its institution: read them with it."""
-    return select.options(joinedload(wizard.model.round), joinedload(wizard.model.institution))
+    return select.options(joinedload(model.round), joinedload(model.institution))
+
+
+@cache
+def _owned_select(model):
+    """The owner's filing of this model by id, with its parents: a statement with bound parameters,
+    built once per process (every page of an owner's filing asks it with other values, and a
+    statement built afresh costs about as much again as running a built one: its construction and
+    its cache key)."""
+    return _parents_of(model, sa.select(model)).where(
+        model.id == sa.bindparam("filing_id"), model.owner_id == sa.bindparam("owner_id")
+    )
 
 
 def owned_filing_or_none(wizard, filing_id, user):
-    return db.session.scalar(
-        _with_parents(wizard, sa.select(wizard.model)).where(
-            wizard.model.id == filing_id, wizard.model.owner_id == user.id
-        )
-    )
+    return db.session.scalar(_owned_select(wizard.model), {"filing_id": filing_id, "owner_id": user.id})
 
 
 def review_scope(select, model, user):
@@ -112,12 +125,13 @@ def review_scope(select, model, user):
 
 def visible_filing_or_404(wizard, filing_id, user):
     """The filing for its owner or a reviewer in scope (drafts stay private to the owner)."""
-    select = _with_parents(wizard, sa.select(wizard.model)).where(wizard.model.id == filing_id)
     if user.role in ("city_admin", "province_admin"):
-        select = review_scope(select, wizard.model, user).where(wizard.model.status != workflow.DRAFT)
+        select = _parents_of(wizard.model, sa.select(wizard.model)).where(wizard.model.id == filing_id)
+        filing = db.session.scalar(
+            review_scope(select, wizard.model, user).where(wizard.model.status != workflow.DRAFT)
+        )
     else:
-        select = select.where(wizard.model.owner_id == user.id)
-    filing = db.session.scalar(select)
+        filing = owned_filing_or_none(wizard, filing_id, user)
     if filing is None:
         raise NotFound
     return filing

@@ -7,6 +7,7 @@ audit trail; a request that cannot be carried out raises ``ReportError`` with a 
 
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 
 import sqlalchemy as sa
 from flask import has_request_context, url_for
@@ -153,12 +154,15 @@ def _recognition_terms(institution_id):
         if kept is None:
             kept = http_request._recognition_terms = {}
     if institution_id not in kept:
-        kept[institution_id] = db.session.execute(
-            sa.select(Recognition.term_start, Recognition.term_end).where(
-                Recognition.institution_id == institution_id, Recognition.revoked_at.is_(None)
-            )
-        ).all()
+        kept[institution_id] = db.session.execute(_terms_select(), {"institution_id": institution_id}).all()
     return kept[institution_id]
+
+
+@cache
+def _terms_select():
+    return sa.select(Recognition.term_start, Recognition.term_end).where(
+        Recognition.institution_id == sa.bindparam("institution_id"), Recognition.revoked_at.is_(None)
+    )
 
 
 def creatable_rounds(user, today=None):
@@ -196,11 +200,27 @@ def periods_and_reports(user, today=None, limit=PERIODS_SHOWN):
     institution = user.institution
     if institution is None:
         return [], {}
-    today = today or local_today()
+    values = {"institution_id": institution.id, "today": today or local_today(), "limit": limit}
+    rounds = [(round, bool(may_create)) for round, may_create in db.session.execute(_periods_select(), values)]
+    if not rounds:
+        return [], {}
+    reports = {
+        r.round_id: r
+        for r in db.session.scalars(
+            _institution_reports_select(), {"institution_id": institution.id, "round_ids": [r.id for r, _ in rounds]}
+        )
+    }
+    return rounds, reports
+
+
+@cache
+def _periods_select():
+    """periods_and_reports' rounds, built once (the list page asks it at every visit)."""
+    today = sa.bindparam("today", type_=sa.Date)
     open_now = sa.and_(Round.opens_on <= today, Round.closes_on >= today)
     excepted = Round.id.in_(
         sa.select(ReportReopenRequest.round_id).where(
-            ReportReopenRequest.institution_id == institution.id,
+            ReportReopenRequest.institution_id == sa.bindparam("institution_id"),
             ReportReopenRequest.status == REOPEN_GRANTED,
             ReportReopenRequest.until >= today,
         )
@@ -209,30 +229,35 @@ def periods_and_reports(user, today=None, limit=PERIODS_SHOWN):
         sa.select(Round.id)
         .where(Round.kind == KIND, Round.opens_on <= today)
         .order_by(Round.year.desc(), Round.month.desc())
-        .limit(limit)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
         .correlate(None)  # its own scan of the table, not the outer query's row
     )
     creatable = sa.or_(open_now, excepted)
-    rounds = [
-        (round, bool(may_create))
-        for round, may_create in db.session.execute(
-            sa.select(Round, sa.case((creatable, True), else_=False))
-            .where(Round.kind == KIND, sa.or_(Round.id.in_(latest), creatable))
-            .order_by(Round.year.desc(), Round.month.desc())
+    return (
+        sa.select(Round, sa.case((creatable, True), else_=False))
+        .where(Round.kind == KIND, sa.or_(Round.id.in_(latest), creatable))
+        .order_by(Round.year.desc(), Round.month.desc())
+    )
+
+
+@cache
+def _institution_reports_select():
+    return sa.select(MonthlyReport).where(
+        MonthlyReport.institution_id == sa.bindparam("institution_id"),
+        MonthlyReport.round_id.in_(sa.bindparam("round_ids", expanding=True)),
+    )
+
+
+@cache
+def _reopen_requests_select():
+    return (
+        sa.select(ReportReopenRequest)
+        .where(
+            ReportReopenRequest.institution_id == sa.bindparam("institution_id"),
+            ReportReopenRequest.round_id.in_(sa.bindparam("round_ids", expanding=True)),
         )
-    ]
-    if not rounds:
-        return [], {}
-    reports = {
-        r.round_id: r
-        for r in db.session.scalars(
-            sa.select(MonthlyReport).where(
-                MonthlyReport.institution_id == institution.id,
-                MonthlyReport.round_id.in_([round.id for round, _ in rounds]),
-            )
-        )
-    }
-    return rounds, reports
+        .order_by(ReportReopenRequest.id)
+    )
 
 
 def reports_locked(reports, today=None):
@@ -332,11 +357,7 @@ def institution_periods(user, today=None, limit=PERIODS_SHOWN, found=None):
     ids = [r.id for r in rounds]
     reports = found[1]
     requests = {}
-    for req in db.session.scalars(
-        sa.select(ReportReopenRequest)
-        .where(ReportReopenRequest.institution_id == institution.id, ReportReopenRequest.round_id.in_(ids))
-        .order_by(ReportReopenRequest.id)
-    ):
+    for req in db.session.scalars(_reopen_requests_select(), {"institution_id": institution.id, "round_ids": ids}):
         requests[req.round_id] = req  # the latest one wins
     creatable = {r.id for r in creatable_and_filed(user, today, found)[0]}
     years = recognised_years(institution.id, [r.year for r in rounds])
@@ -420,22 +441,27 @@ def report_prefill(report, *, user):
         report.institution_type_id = user.institution.institution_type_id
 
 
-def report_carried_from(report):
-    """The institution's latest report (not a draft) before this one's month: where a new draft's
-    standing figures come from (a row of its year, month and STOCK_FIELDS)."""
-    return db.session.execute(
+@cache
+def _carried_from_select():
+    """report_carried_from's statement, built once (every step page asks it, with other values)."""
+    year, month = sa.bindparam("year"), sa.bindparam("month")
+    return (
         sa.select(MonthlyReport.year, MonthlyReport.month, *(getattr(MonthlyReport, name) for name in STOCK_FIELDS))
         .where(
-            MonthlyReport.institution_id == report.institution_id,
+            MonthlyReport.institution_id == sa.bindparam("institution_id"),
             MonthlyReport.status != workflow.DRAFT,
-            sa.or_(
-                MonthlyReport.year < report.year,
-                sa.and_(MonthlyReport.year == report.year, MonthlyReport.month < report.month),
-            ),
+            sa.or_(MonthlyReport.year < year, sa.and_(MonthlyReport.year == year, MonthlyReport.month < month)),
         )
         .order_by(MonthlyReport.year.desc(), MonthlyReport.month.desc())
         .limit(1)
-    ).first()
+    )
+
+
+def report_carried_from(report):
+    """The institution's latest report (not a draft) before this one's month: where a new draft's
+    standing figures come from (a row of its year, month and STOCK_FIELDS)."""
+    values = {"institution_id": report.institution_id, "year": report.year, "month": report.month}
+    return db.session.execute(_carried_from_select(), values).first()
 
 
 def report_carried_note(report):
@@ -514,11 +540,9 @@ def form_figures(form):
     return figures
 
 
-def previous_figures(report):
-    """The compared figures ({key: (label, value)}, as ``report_figures``) of the institution's
-    report of the month before (not a draft), or None: one statement, that report's columns
-    beside each of its 服务类别 blocks, no report object loaded."""
-    year, month = previous_month(report.year, report.month)
+@cache
+def _previous_figures_select():
+    """previous_figures' statement, built once (附件材料上传, 提交, 查看 and 审核 ask it)."""
     block_columns = (
         ReportActivity.category_id,
         ReportActivity.category_name,
@@ -526,17 +550,26 @@ def previous_figures(report):
         ReportActivity.participants,
         ReportActivity.served,
     )
-    rows = db.session.execute(
+    return (
         sa.select(*(getattr(MonthlyReport, name) for name, _ in FIGURES), *block_columns)
         .select_from(MonthlyReport)
         .outerjoin(ReportActivity, ReportActivity.report_id == MonthlyReport.id)
         .where(
-            MonthlyReport.institution_id == report.institution_id,
-            MonthlyReport.year == year,
-            MonthlyReport.month == month,
+            MonthlyReport.institution_id == sa.bindparam("institution_id"),
+            MonthlyReport.year == sa.bindparam("year"),
+            MonthlyReport.month == sa.bindparam("month"),
             MonthlyReport.status != workflow.DRAFT,
         )
-    ).all()
+    )
+
+
+def previous_figures(report):
+    """The compared figures ({key: (label, value)}, as ``report_figures``) of the institution's
+    report of the month before (not a draft), or None: one statement, that report's columns
+    beside each of its 服务类别 blocks, no report object loaded."""
+    year, month = previous_month(report.year, report.month)
+    values = {"institution_id": report.institution_id, "year": year, "month": month}
+    rows = db.session.execute(_previous_figures_select(), values).all()
     if not rows:
         return None
     blocks = [row[len(FIGURES) :] for row in rows if row[len(FIGURES)] is not None]  # none: no block row
