@@ -288,16 +288,19 @@ def _shown(field):
     return choices.get(str(value), str(value))
 
 
-def _bump_version(filing, current, now):
+@cache
+def _bump_version_update():
     return (
-        db.session.execute(
-            sa.update(Filing)
-            .where(Filing.id == filing.id, Filing.version == current)
-            .values(version=Filing.version + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
+        sa.update(Filing)
+        .where(Filing.id == sa.bindparam("filing_id"), Filing.version == sa.bindparam("current"))
+        .values(version=Filing.version + 1, updated_at=sa.bindparam("now"))
+        .execution_options(synchronize_session=False)
     )
+
+
+def _bump_version(filing, current, now):
+    values = {"filing_id": filing.id, "current": current, "now": now}
+    return db.session.execute(_bump_version_update(), values).rowcount == 1
 
 
 def filing_save_step(*, filing, step, form, wizard=None, expected_version=None, complete=True):
@@ -368,6 +371,22 @@ class AlreadyDone(StaleState):
 _TRANSITION_COLUMNS = ("status", "version", "updated_at", "submitted_at", "decided_at")  # what a transition sets
 
 
+@cache
+def _transition_update(stamp):
+    """A transition's compare-and-set, built once per kind of time stamp it sets (``stamp``)."""
+    now = sa.bindparam("now")
+    values = {"status": sa.bindparam("target"), "version": Filing.version + 1, "updated_at": now}
+    if stamp:
+        values[stamp] = now
+    return (
+        sa.update(Filing)
+        .where(Filing.id == sa.bindparam("filing_id"), Filing.status == sa.bindparam("before"))
+        .values(**values)
+        .returning(*(getattr(Filing, name) for name in _TRANSITION_COLUMNS))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=None, commit=True, dry_run=False):
     """Make one transition of the status machine, record it, tell the owner. Commits unless
     ``commit`` is False (a module making many transitions in one transaction commits itself).
@@ -397,21 +416,12 @@ def filing_transition(*, wizard, filing, action, actor, comment=None, pinned=Non
     if dry_run:
         return transition
     before = filing.status
-    now = utcnow()
-    values = {"status": transition.target, "version": Filing.version + 1, "updated_at": now}
-    if action == "submit":
-        values["submitted_at"] = now
-    elif transition.level != "owner":
-        values["decided_at"] = now
+    # when it happened: submitted_at for a submit, decided_at for a reviewer's decision
+    stamp = "submitted_at" if action == "submit" else ("decided_at" if transition.level != "owner" else None)
+    values = {"filing_id": filing.id, "before": before, "target": transition.target, "now": utcnow()}
     # the new state comes back with the UPDATE (RETURNING: SQLite 3.35+, PostgreSQL), not by a
     # second read
-    stored = db.session.execute(
-        sa.update(Filing)
-        .where(Filing.id == filing.id, Filing.status == before)
-        .values(**values)
-        .returning(*(getattr(Filing, name) for name in _TRANSITION_COLUMNS))
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
+    stored = db.session.execute(_transition_update(stamp), values).one_or_none()
     if stored is None:
         # Another request changed it between our read and this write (it held the row lock
         # until it committed): tell the truth about what it did.
