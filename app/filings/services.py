@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime, time, timedelta, timezone
 from functools import cache
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -123,13 +124,20 @@ def review_scope(select, model, user):
     return select.where(sa.false())
 
 
+@cache
+def _reviewer_select(model, role):
+    """A reviewer's filing by id within the role's scope (``review_scope``, the 市州 a bound
+    parameter), never a draft: built once per model and role."""
+    reviewer = SimpleNamespace(role=role, city_code=sa.bindparam("city_code"))
+    select = _parents_of(model, sa.select(model)).where(model.id == sa.bindparam("filing_id"))
+    return review_scope(select, model, reviewer).where(model.status != workflow.DRAFT)
+
+
 def visible_filing_or_404(wizard, filing_id, user):
     """The filing for its owner or a reviewer in scope (drafts stay private to the owner)."""
     if user.role in ("city_admin", "province_admin"):
-        select = _parents_of(wizard.model, sa.select(wizard.model)).where(wizard.model.id == filing_id)
-        filing = db.session.scalar(
-            review_scope(select, wizard.model, user).where(wizard.model.status != workflow.DRAFT)
-        )
+        values = {"filing_id": filing_id, "city_code": user.city_code}
+        filing = db.session.scalar(_reviewer_select(wizard.model, user.role), values)
     else:
         filing = owned_filing_or_none(wizard, filing_id, user)
     if filing is None:
