@@ -130,8 +130,7 @@ def topic_tokens(names):
     if tokens is None:
         tokens = dict(db.session.execute(sa.select(CacheTopic.name, CacheTopic.token)).all())
         if has_request_context():
-            request._topic_tokens = tokens
-            request._token_memo = {}
+            _keep_tokens(tokens)
     if any(name not in tokens for name in names):
         return None
     return {name: tokens[name] for name in names}
@@ -154,8 +153,13 @@ def tokens_read(row):
     request read them already."""
     if getattr(request, "_topic_tokens", None) is None:
         tokens = {name: getattr(row, f"topic_{name}") for name in TOPICS}
-        request._topic_tokens = {name: token for name, token in tokens.items() if token is not None}
-        request._token_memo = {}
+        _keep_tokens({name: token for name, token in tokens.items() if token is not None})
+
+
+def _keep_tokens(tokens):
+    """The request's tokens, and an empty memo of what is worked out from them."""
+    request._topic_tokens = tokens
+    request._token_memo = {}
 
 
 def token_memo():

@@ -102,7 +102,7 @@ def _kept_per_reference_version(key, load):
         value = load()
         if token is not None:
             current_app.extensions["reference_kept"][key] = (token, value)
-    memo = token_memo()
+    memo = token_memo()  # again: topic_tokens may have just read the tokens and opened the memo
     if memo is not None and token is not None:
         memo[key] = value
     return value

@@ -248,18 +248,6 @@ def _institution_reports_select():
     )
 
 
-@cache
-def _reopen_requests_select():
-    return (
-        sa.select(ReportReopenRequest)
-        .where(
-            ReportReopenRequest.institution_id == sa.bindparam("institution_id"),
-            ReportReopenRequest.round_id.in_(sa.bindparam("round_ids", expanding=True)),
-        )
-        .order_by(ReportReopenRequest.id)
-    )
-
-
 def reports_locked(reports, today=None):
     """{report id: (label, url or None)} for the owner's list: a report past its deadline without
     a running 补报 exception offers 申请补报 (or says one is waiting) instead of 编辑. One query."""
@@ -337,6 +325,18 @@ def closed_message(user):
     if upcoming:
         return f"{upcoming.title}将于 {upcoming.opens_on:%Y-%m-%d} 开放填报，截止 {upcoming.closes_on:%Y-%m-%d}。"
     return "当前没有开放的调度期。逾期未报的月份可在下方“调度期”中申请补报。"
+
+
+@cache
+def _reopen_requests_select():
+    return (
+        sa.select(ReportReopenRequest)
+        .where(
+            ReportReopenRequest.institution_id == sa.bindparam("institution_id"),
+            ReportReopenRequest.round_id.in_(sa.bindparam("round_ids", expanding=True)),
+        )
+        .order_by(ReportReopenRequest.id)
+    )
 
 
 def institution_periods(user, today=None, limit=PERIODS_SHOWN, found=None):
