@@ -633,6 +633,20 @@ def filing_delete(*, wizard, filing, user):
 # ---- attachments ------------------------------------------------------------------------------
 
 
+@cache
+def _attachment_count_select():
+    return sa.select(sa.func.count(Attachment.id)).where(Attachment.filing_id == sa.bindparam("filing_id"))
+
+
+def attachment_count(filing):
+    """How many files the filing has: the length of its list when that is loaded, else one count
+    (the step tabs need no more, and loading every file's row to count them was a lazy load on
+    each step page)."""
+    if "attachments" in filing.__dict__:
+        return len(filing.attachments)
+    return db.session.scalar(_attachment_count_select(), {"filing_id": filing.id})
+
+
 def _lock_filing(filing):
     """Take the filing's row lock for the rest of this transaction (SQLite: BEGIN IMMEDIATE
     already holds the database's write lock), and read its status afresh."""

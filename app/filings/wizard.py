@@ -171,7 +171,7 @@ class Wizard:
         reachable = self.slugs()[: self.slugs().index(self.first_incomplete(filing)) + 1]
         titles = [(s.slug, s.title) for s in self.steps] + [(self.ATTACHMENTS, self.attachment_title)]
         done = set(filing.steps_done or [])
-        if len(filing.attachments) >= max(self.min_attachments, 1):
+        if services.attachment_count(filing) >= max(self.min_attachments, 1):
             done.add(self.ATTACHMENTS)
         return [
             (title, self.step_url(filing, slug) if slug in reachable else None, slug == current, slug in done)

@@ -88,3 +88,34 @@ def test_a_draft_with_htmx_stays_on_the_step_with_the_note(client, app, people):
     assert "“基本信息”已保存草稿" in note and "点击“下一步”前需补全" in note
     assert soup.select_one("#revenue")["value"] == "150.25"
     assert stored(app, report_id)[0].revenue == 150.25
+
+
+def test_the_attachment_tab_is_done_by_the_count_of_files(client, app, people):
+    """The step tabs count the files without loading them (one count statement), and read the
+    loaded list's length when a page has the files already."""
+    from app.filings import services
+
+    login(client, people.institution.username)
+    report_id = new_report(client)
+    url = f"/reports/{report_id}/step/basic"
+    assert client.post(url, data=people.data()).status_code == 303
+
+    def tabs_done():
+        return [text_of(li) for li in page(client.get(url)).select(".tabs li.tab-done")]
+
+    assert not any("附件材料上传" in t for t in tabs_done())
+    data = {"files": [(io.BytesIO(PDF), "工作总结.pdf")]}
+    response = client.post(f"/reports/{report_id}/attachments", data=data, content_type="multipart/form-data")
+    assert response.status_code == 303
+    assert any("附件材料上传" in t for t in tabs_done())
+    with app.app_context():
+        report = db.session.get(MonthlyReport, report_id)
+        assert "attachments" not in report.__dict__
+        assert services.attachment_count(report) == 1  # counted
+        assert "attachments" not in report.__dict__
+        assert len(report.attachments) == 1 and services.attachment_count(report) == 1  # the loaded list
+        db.session.delete(report.attachments[0])
+        db.session.flush()
+        db.session.expire(report, ["attachments"])
+        assert services.attachment_count(report) == 0
+        db.session.rollback()
