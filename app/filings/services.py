@@ -61,11 +61,15 @@ def _current_round_select():
     )
 
 
+@cache
+def _rounds_of_select():
+    return sa.select(Round.id, Round.title).where(Round.kind == sa.bindparam("kind")).order_by(Round.opens_on.desc())
+
+
 def rounds_of(kind):
-    """Every round of ``kind``, newest first, as (id, title) rows: the review queue's 批次 filter."""
-    return db.session.execute(
-        sa.select(Round.id, Round.title).where(Round.kind == kind).order_by(Round.opens_on.desc())
-    ).all()
+    """Every round of ``kind``, newest first, as (id, title) rows: the review queue's 批次 filter
+    (a statement built once: every queue page asks it)."""
+    return db.session.execute(_rounds_of_select(), {"kind": kind}).all()
 
 
 def round_lock(round):
