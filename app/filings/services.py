@@ -362,7 +362,7 @@ def filing_missing(*, wizard, filing):
     for step in wizard.steps:
         if step.slug not in (filing.steps_done or []) or step.missing_fields(filing):
             problems.append(f"“{step.title}”尚未填写完整。")
-    if len(filing.attachments) < wizard.min_attachments:
+    if attachment_count(filing) < wizard.min_attachments:
         problems.append(f"请至少上传 {wizard.min_attachments} 个附件（{wizard.attachment_title}）。")
     problems.extend(wizard.hooks.extra_checks(wizard, filing))
     return problems
@@ -644,8 +644,8 @@ def _attachment_count_select():
 
 def attachment_count(filing):
     """How many files the filing has: the length of its list when that is loaded, else one count
-    (the step tabs need no more, and loading every file's row to count them was a lazy load on
-    each step page)."""
+    (the step tabs and ``filing_missing`` need no more, and loading every file's row to count them
+    was a lazy load on each step page)."""
     if "attachments" in filing.__dict__:
         return len(filing.attachments)
     return db.session.scalar(_attachment_count_select(), {"filing_id": filing.id})
