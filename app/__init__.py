@@ -13,7 +13,7 @@ from app.blueprints import MENU_GROUPS, MODULES
 from app.blueprints.auth.sessions import load_user
 from app.cli import register_cli
 from app.config import load_config, prepare_files
-from app.database import configure_engine
+from app.database import init_database
 from app.extensions import (
     cache as cache_store,  # not plain ``cache``: app.cache is a module of this package
 )
@@ -51,8 +51,7 @@ def create_app(test_config=None, modules=None):
     login_manager.session_protection = None  # the server-side session table does this job
     login_manager.user_loader(load_user)
 
-    with app.app_context():
-        configure_engine(db.engine)
+    init_database(app)  # SQLite's pragmas; PostgreSQL: the idle ping, page views outside a transaction
 
     install_widgets()  # WTForms' attributes rendered at a fifth of the cost, same output (app/widgets.py)
     install_converters(app)  # before the blueprints: <int:...> ids bounded to the database's integer range

@@ -61,7 +61,9 @@ class ConfigError(RuntimeError):
 class Defaults:
     APP_ENV = "development"  # "production" switches on the production guards
     SQLALCHEMY_DATABASE_URI = None  # filled in by load_config: sqlite in instance/
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # PostgreSQL's connections are pinged when idle (app/database.py, ping_when_idle), not at every
+    # checkout as pool_pre_ping would
+    SQLALCHEMY_ENGINE_OPTIONS = {}
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
     # When the limit store (Redis) cannot be reached, count in this process's memory instead of
@@ -159,11 +161,6 @@ def load_config(app, test_config=None):
     instance = Path(app.instance_path)
     uri = app.config.get("SQLALCHEMY_DATABASE_URI") or f"sqlite:///{instance / 'app.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
-    if uri.startswith("sqlite"):
-        # A file has no connection to lose: pinging it only costs every request a statement.
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options.pop("pool_pre_ping", None)
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["UPLOAD_DIR"] = str(app.config.get("UPLOAD_DIR") or instance / "uploads")
     if not app.config.get("JOBS_URL"):
         app.config["JOBS_URL"] = "memory://" if app.config.get("TESTING") else f"sqlite:///{instance / 'jobs.db'}"

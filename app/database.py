@@ -1,24 +1,59 @@
-"""Engine settings: SQLite in WAL mode with a busy timeout and BEGIN IMMEDIATE for writes."""
+"""Engine settings.
+
+SQLite runs in WAL mode with a busy timeout, and a transaction that may write starts with
+BEGIN IMMEDIATE.
+
+On PostgreSQL:
+- a pooled connection is pinged before use only when it has been idle (``ping_when_idle``);
+- a page view (GET, HEAD, OPTIONS) reads outside a transaction, its connection in autocommit
+  (``mark_page_view``, and ``RequestSession`` in app/extensions.py). READ COMMITTED gives each
+  statement its own snapshot inside a transaction too, so a page reads what it read before. What
+  goes is two round trips of a signed-in page's seven to nine, BEGIN and ROLLBACK, and the planning
+  each request repeated: psycopg forgets its prepared statements at every ROLLBACK, so the session
+  loader and the other statements a worker runs again and again were planned anew every time. This
+  is safe because a page view never writes in its own transaction: its bookkeeping goes through
+  ``write_aside``, in a transaction of its own, and tests/conftest.py fails any test whose GET
+  writes otherwise.
+"""
 
 import logging
+import time
+from contextlib import contextmanager
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import has_request_context, request, request_started
 from sqlalchemy import event
 
-from app.extensions import db
+from app.extensions import PAGE_VIEW, db
 
 log = logging.getLogger(__name__)
 
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for SQLite's write lock
 ASIDE_WAIT_MS = 500  # how long a page view's bookkeeping write waits before it is skipped
+# A pooled connection used this recently is taken as alive without a ping (HikariCP's
+# aliveBypassWindowMs is 500 ms too).
+ALIVE_BYPASS_SECONDS = 0.5
 
 
-def configure_engine(engine):
-    if engine.dialect.name != "sqlite":
-        return
+def init_database(app):
+    """Bind the engine settings above to ``app``'s engine."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        configure_sqlite(engine)
+    else:
+        ping_when_idle(engine)
+        request_started.connect(mark_page_view, app)
 
+
+def mark_page_view(_app, **_extra):
+    """request_started, on PostgreSQL: a page view's statements run outside a transaction."""
+    if request.method in READ_ONLY_METHODS:
+        request.environ[PAGE_VIEW] = True
+
+
+def configure_sqlite(engine):
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy issue BEGIN itself (pysqlite would defer it), then set the pragmas.
@@ -40,6 +75,45 @@ def configure_engine(engine):
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def ping_when_idle(engine):
+    """Check a pooled connection with a ping before use only when it has been idle for more than
+    ALIVE_BYPASS_SECONDS (SQLAlchemy's ``pool_pre_ping`` pings at every checkout: on a deadline
+    day that is one more round trip to PostgreSQL per request, about 8 % of a worker's time in the
+    mix). A dead connection found by the ping is replaced before the request uses it; one that
+    died within the window (the server restarted under load) fails its next statement, and
+    SQLAlchemy then invalidates the pool, so each worker sees at most one such error."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy):
+        idle_since = record.info.pop("checked_in_at", None)
+        if idle_since is None or time.monotonic() - idle_since < ALIVE_BYPASS_SECONDS:
+            return  # new, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # the pool discards this connection and checks out a fresh one
+            raise sa.exc.DisconnectionError(str(error)) from error
+
+
+@contextmanager
+def page_view_write():
+    """A transaction of its own for a write that is a page view's very point (an image captcha
+    issues its challenge): on a connection marked ``info["write"]`` (SQLite: BEGIN IMMEDIATE),
+    committed when the block ends; yields the connection. For page views only: a POST's own
+    transaction may hold SQLite's write lock, which this connection would wait for."""
+    with db.engine.connect() as connection:
+        connection.info["write"] = True
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            connection.info.pop("write", None)  # the info dict stays with the pooled connection
 
 
 def write_aside(statement):

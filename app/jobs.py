@@ -603,6 +603,15 @@ def schedule_row(name):
     return row
 
 
+def schedule_shown(name):
+    """The schedule's row for a page view, which writes nothing: the stored row, or while there is
+    none yet (the worker's first check makes it) an unsaved one with the declared defaults."""
+    row = db.session.get(Schedule, name)
+    if row is None:
+        row = Schedule(name=name, enabled=True, params=registry().schedules[name].defaults())
+    return row
+
+
 def schedule_params(row):
     kind = registry().schedules[row.name]
     return {**kind.defaults(), **(row.params or {})}

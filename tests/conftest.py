@@ -6,12 +6,14 @@ tests of those mechanisms switch them back on with ``monkeypatch.setitem(app.con
 """
 
 import os
+import re
 import shutil
 import threading
 
 import pytest
 import sqlalchemy as sa
-from flask import g, request_finished, request_started
+from flask import g, has_request_context, request, request_finished, request_started
+from sqlalchemy import event
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -92,6 +94,46 @@ def _clean_database(app):
     yield
     with app.app_context():
         db.session.remove()
+
+
+WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
+
+
+@pytest.fixture(autouse=True)
+def writes_in_gets(app):
+    """Every test proves that no page view (GET, HEAD) writes in its own transaction (DESIGN.md,
+    Security; on PostgreSQL a page view reads outside a transaction, app/database.py, so such a
+    write would not even be atomic). Bookkeeping goes through app.database.write_aside, on a
+    connection marked ``info["write"]``. Yields the list of writes seen, for tests that look."""
+    seen = []
+    # the request being served: app_ctx is a GET request context too, and so is the one a job run
+    # in immediate mode builds for its links (a worker's, in production)
+    serving = []
+
+    def note(conn, _cursor, statement, _params, _context, _many):
+        if not serving or not has_request_context() or request._get_current_object() is not serving[0]:
+            return
+        if request.method not in ("GET", "HEAD"):
+            return
+        if not conn.info.get("write") and WRITE.match(statement):
+            seen.append((request.path, statement.split("\n")[0][:120]))
+
+    def started(sender, **extra):
+        serving[:] = [request._get_current_object()]
+
+    def finished(sender, **extra):
+        serving.clear()
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    request_started.connect(started, app)
+    request_finished.connect(finished, app)
+    yield seen
+    request_finished.disconnect(finished, app)
+    request_started.disconnect(started, app)
+    event.remove(engine, "before_cursor_execute", note)
+    assert seen == [], f"a page view wrote in its own transaction: {seen}"
 
 
 @pytest.fixture

@@ -1,14 +1,11 @@
 """A page view (GET) never writes inside its own transaction (DESIGN.md, Security): bookkeeping
 such as a session's last-seen time goes through app.database.write_aside, in a transaction of its
-own, so reads never wait for or fail on writers."""
+own, so reads never wait for or fail on writers. The ``writes_in_gets`` fixture (tests/conftest.py)
+watches every test; the tests here visit each role's pages with a last-seen time to touch."""
 
-import re
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
-from flask import request, request_finished, request_started
-from sqlalchemy import event
 
 from app.blueprints.auth.models import UserSession
 from app.extensions import db
@@ -16,8 +13,6 @@ from app.inbox import notify
 from app.utils import utcnow
 from tests.factories import make_city_admin, make_expert, make_institution, make_province_admin
 from tests.helpers import login
-
-WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
 
 PAGES = {
     None: [
@@ -60,31 +55,6 @@ PAGES = {
     ],
     "expert": ["/workspace/", "/awards/reviews/"],
 }
-
-
-@pytest.fixture
-def writes_in_gets(app):
-    seen = []
-
-    serving = []  # set while a test client request is being served (app_ctx is a GET context too)
-
-    def note(conn, _cursor, statement, _params, _context, _many):
-        if serving and request.method == "GET" and not conn.info.get("write") and WRITE.match(statement):
-            seen.append((request.path, statement.split("\n")[0][:120]))
-
-    def started(sender, **extra):
-        serving.append(True)
-
-    def finished(sender, **extra):
-        serving.clear()
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    request_started.connect(started, app)
-    request_finished.connect(finished, app)
-    yield seen
-    request_finished.disconnect(finished, app)
-    request_started.disconnect(started, app)
-    event.remove(db.engine, "before_cursor_execute", note)
 
 
 def _users():

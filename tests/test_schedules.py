@@ -218,6 +218,8 @@ def test_the_schedules_page_shows_and_edits_each_schedule(app, client):
     for label in ("调度截止前提醒", "投诉办理期限提醒", "认定到期提醒"):
         assert label in text
     assert "每天 9 点；提前天数 3、1 天" in text and "尚未执行" in text and "2026-12-01 10:01" in text
+    with app.app_context():  # the page showed the defaults and wrote nothing: the worker makes the rows
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Schedule)) == 0
 
     bad = client.post(
         "/jobs/schedules/reports.deadline_reminders", data={"enabled": "y", "hour": "25", "days_before": "3,三"}

@@ -119,6 +119,7 @@ def test_declared_sources_join_the_search(app, client, app_ctx, monkeypatch):
     from app.blueprints.portal import services
     from tests.helpers import with_module
 
+    found = add_notice("融资产品说明")
     with_module(
         app,
         monkeypatch,
@@ -127,7 +128,7 @@ def test_declared_sources_join_the_search(app, client, app_ctx, monkeypatch):
                 "products",
                 "优秀服务产品",
                 "测试产品",
-                lambda pattern, limit: (1, [add_notice("融资产品说明")]),
+                lambda pattern, limit: (1, [found]),
                 "portal/_partials/_search_notices.html",
                 "项",
             ),

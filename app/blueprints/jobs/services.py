@@ -6,18 +6,18 @@ from flask import url_for
 from app.audit import audit
 from app.blueprints.admin.services import HomeCount
 from app.extensions import db
-from app.jobs import Schedule, next_run, registry, schedule_params, schedule_row
+from app.jobs import Schedule, next_run, registry, schedule_params, schedule_row, schedule_shown
 from app.sms import FAILED, SmsMessage
 from app.utils import utcnow
 
 
 def schedules_all():
-    """[(kind, row, params, next run)] in the declared order (rows created with their defaults)."""
+    """[(kind, row, params, next run)] in the declared order (a schedule without its row yet shows
+    its defaults)."""
     items = []
     for name, kind in registry().schedules.items():
-        row = schedule_row(name)
+        row = schedule_shown(name)
         items.append((kind, row, schedule_params(row), next_run(row)))
-    db.session.commit()
     return items
 
 
@@ -25,14 +25,16 @@ def schedule_get(name):
     kind = registry().schedules.get(name)
     if kind is None:
         return None, None
-    row = schedule_row(name)
-    db.session.commit()
-    return kind, row
+    return kind, schedule_shown(name)
 
 
 def schedule_update(*, name, enabled, params, actor):
-    """Save a schedule's settings under a row lock; audited. Commits."""
-    row = db.session.scalar(sa.select(Schedule).where(Schedule.name == name).with_for_update())
+    """Save a schedule's settings under a row lock (the row made first if the worker has not yet);
+    audited. Commits."""
+    schedule_row(name)
+    row = db.session.scalar(
+        sa.select(Schedule).where(Schedule.name == name).with_for_update().execution_options(populate_existing=True)
+    )
     before = {"enabled": row.enabled, **schedule_params(row)}
     row.enabled = enabled
     row.params = params
