@@ -44,11 +44,14 @@ def test_a_page_view_reads_outside_a_transaction_and_a_post_writes_in_one(app, c
         login(client, user)
         for path in ("/workspace/", "/reports/", "/workspace/messages"):
             assert client.get(path).status_code == 200
+        assert client.post("/auth/logout").status_code in (302, 303)  # on a connection a page view used
     finally:
         stop()
-    posts = [status for method, _path, status in seen if method == "POST"]
+    posts = {(path, status) for method, path, status in seen if method == "POST"}
     gets = [(path, status) for method, path, status in seen if method == "GET"]
-    assert posts and set(posts) == {TransactionStatus.INTRANS}  # the login's writes, committed together
+    # the login's and the logout's writes, each in its transaction
+    assert {path for path, _ in posts} == {"/auth/login", "/auth/logout"}
+    assert {status for _, status in posts} == {TransactionStatus.INTRANS}
     assert {path for path, _ in gets} == {"/workspace/", "/reports/", "/workspace/messages"}
     assert {status for _, status in gets} == {TransactionStatus.IDLE}  # no BEGIN was sent
 
