@@ -12,6 +12,7 @@ from app.forms import uscc_warnings
 from app.inbox import Message, forget_unread, unread_count
 from app.modules import wiring
 from app.reference.models import ServiceCategory
+from app.reference.services import dict_item
 from app.utils import paginate, utcnow
 
 # Editable 基本资料 fields per role (what the form may change; everything else is read-only).
@@ -63,7 +64,8 @@ def profile_warnings(*, user):
     """Soft checks on an institution's 机构代码 (prefix vs 单位性质, registered outside Hunan)."""
     if user.role != "institution" or user.institution is None:
         return []
-    return uscc_warnings(user.institution.uscc, user.institution.unit_nature)
+    institution = user.institution
+    return uscc_warnings(institution.uscc, dict_item("unit_nature", institution.unit_nature_id))
 
 
 @cache
