@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from app.cache import NOTICES
 from app.extensions import db
@@ -82,6 +82,9 @@ class Filing(db.Model):
     events: Mapped[list["ReviewEvent"]] = relationship(
         back_populates="filing", order_by="ReviewEvent.id", cascade="all, delete-orphan"
     )
+    # how many files it has, read with the filing by the pages of one filing (not a column:
+    # app/filings/services.py, ``_parents_of`` and ``attachment_count``)
+    attachments_counted: Mapped[int | None] = query_expression()
 
     __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "filing"}
 

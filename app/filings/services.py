@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, with_expression
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit import AuditLog, audit
@@ -100,8 +100,12 @@ def owned_filing_or_404(wizard, filing_id, user):
 
 
 def _parents_of(model, select):
-    """Every page of one filing shows its round and its institution: read them with it."""
-    return select.options(joinedload(model.round), joinedload(model.institution))
+    """Every page of one filing shows its round and its institution, and its step tabs how many
+    files it has: read them with it."""
+    files = sa.select(sa.func.count(Attachment.id)).where(Attachment.filing_id == Filing.id).scalar_subquery()
+    return select.options(
+        joinedload(model.round), joinedload(model.institution), with_expression(model.attachments_counted, files)
+    )
 
 
 @cache
@@ -362,7 +366,7 @@ def filing_missing(*, wizard, filing):
     for step in wizard.steps:
         if step.slug not in (filing.steps_done or []) or step.missing_fields(filing):
             problems.append(f"“{step.title}”尚未填写完整。")
-    if attachment_count(filing) < wizard.min_attachments:
+    if attachment_count(filing, fresh=True) < wizard.min_attachments:
         problems.append(f"请至少上传 {wizard.min_attachments} 个附件（{wizard.attachment_title}）。")
     problems.extend(wizard.hooks.extra_checks(wizard, filing))
     return problems
@@ -642,12 +646,15 @@ def _attachment_count_select():
     return sa.select(sa.func.count(Attachment.id)).where(Attachment.filing_id == sa.bindparam("filing_id"))
 
 
-def attachment_count(filing):
-    """How many files the filing has: the length of its list when that is loaded, else one count
-    (the step tabs and ``filing_missing`` need no more, and loading every file's row to count them
-    was a lazy load on each step page)."""
+def attachment_count(filing, *, fresh=False):
+    """How many files the filing has: the length of its list when that is loaded, else the count
+    read with the filing (``_parents_of``), else one count (loading every file's row to count
+    them was a lazy load on each step page). ``fresh``: counted now, as the submit check does."""
     if "attachments" in filing.__dict__:
         return len(filing.attachments)
+    counted = filing.__dict__.get("attachments_counted")
+    if counted is not None and not fresh:
+        return counted
     return db.session.scalar(_attachment_count_select(), {"filing_id": filing.id})
 
 

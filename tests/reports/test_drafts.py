@@ -93,6 +93,9 @@ def test_a_draft_with_htmx_stays_on_the_step_with_the_note(client, app, people):
 def test_the_attachment_tab_is_done_by_the_count_of_files(client, app, people):
     """The step tabs count the files without loading them (one count statement), and read the
     loaded list's length when a page has the files already."""
+    from sqlalchemy import event
+
+    from app.blueprints.reports.wizard import wizard as reports_wizard
     from app.filings import services
 
     login(client, people.institution.username)
@@ -119,3 +122,19 @@ def test_the_attachment_tab_is_done_by_the_count_of_files(client, app, people):
         db.session.expire(report, ["attachments"])
         assert services.attachment_count(report) == 0
         db.session.rollback()
+        db.session.expunge_all()
+        # a page of one filing reads the count with it: no statement of its own
+        report = services.owned_filing_or_none(reports_wizard, report_id, people.institution)
+        assert report.attachments_counted == 1
+        statements = []
+
+        def note(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            assert services.attachment_count(report) == 1
+            assert statements == []
+            assert services.attachment_count(report, fresh=True) == 1 and len(statements) == 1  # the submit check
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
