@@ -178,13 +178,17 @@ def dict_items(kind, *, include_id=None):
     return [item for item in entries if item.active or (include_id and item.id == include_id)]
 
 
+def dict_items_all(kind):
+    """Every entry of a list, retired ones too, in the list's order (Item tuples)."""
+    if kind not in DICT_KINDS:
+        raise KeyError(kind)
+    return _kept_per_reference_version("dict_items", _load_dict_items).get(kind, [])
+
+
 def dict_item(kind, item_id):
     """One entry of a list by id, retired or not (an Item tuple), or None: from the same per-version
     copy as ``dict_items``, so a page that names one entry reads nothing."""
-    if kind not in DICT_KINDS:
-        raise KeyError(kind)
-    entries = _kept_per_reference_version("dict_items", _load_dict_items).get(kind, [])
-    return next((item for item in entries if item.id == item_id), None) if item_id else None
+    return next((item for item in dict_items_all(kind) if item.id == item_id), None) if item_id else None
 
 
 def platforms(*, include_id=None):

@@ -19,7 +19,7 @@ from decimal import Decimal
 from operator import add
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.blueprints.auth.models import Institution
@@ -35,8 +35,7 @@ from app.blueprints.reports.models import (
 from app.cache import BIG_DATA, REFERENCE, by_topics
 from app.extensions import db
 from app.filings.models import Filing
-from app.reference.models import DictItem
-from app.reference.services import cities, region_name
+from app.reference.services import cities, dict_item, dict_items_all, region_name
 from app.utils import local_today
 
 MIN_PUBLIC_INSTITUTIONS = 3  # money totals of fewer institutions would reveal one institution's finances
@@ -66,7 +65,8 @@ class Filters:
 
 def filters_named(f):
     """The filters as the page and its export name them: [(统计期, 2025年1-2月), (市州, 全省), (机构类型, 全部)]."""
-    type_name = db.session.get(DictItem, f.institution_type_id).name if f.institution_type_id else "全部"
+    chosen_type = dict_item("institution_type", f.institution_type_id)
+    type_name = chosen_type.name if chosen_type else "全部"
     return [("统计期", f.label), ("市州", region_name(f.city_code) or "全省"), ("机构类型", type_name)]
 
 
@@ -448,9 +448,8 @@ def by_category(f):
     }
     if not sums:
         return []
-    names = db.session.execute(
-        sa.select(DictItem.id, DictItem.name).where(DictItem.id.in_(sums)).order_by(DictItem.sort_order, DictItem.id)
-    ).all()
+    # in the list's order, retired entries too (an old report may use one): from the reference copy
+    names = [(item.id, item.name) for item in dict_items_all("service_category") if item.id in sums]
     return [
         Row(
             cid,
@@ -512,12 +511,29 @@ def top_institutions(f, measure="served", limit=10):
     return top_lists(f, limit)[measure]
 
 
+def months_with_data():
+    """{year: the last month with approved data}, the latest year first: one statement, read once
+    per request (the 调度数据统计 filters and the portal's summary ask for both)."""
+    if has_request_context() and hasattr(request, "_months_with_data"):
+        return request._months_with_data
+    found = dict(
+        db.session.execute(
+            sa.select(ReportMonthStat.year, sa.func.max(ReportMonthStat.month))
+            .group_by(ReportMonthStat.year)
+            .order_by(ReportMonthStat.year.desc())
+        ).all()
+    )
+    if has_request_context():
+        request._months_with_data = found
+    return found
+
+
 def years_with_data():
-    return list(db.session.scalars(sa.select(ReportMonthStat.year).distinct().order_by(ReportMonthStat.year.desc())))
+    return list(months_with_data())
 
 
 def last_month_with_data(year):
-    return db.session.scalar(sa.select(sa.func.max(ReportMonthStat.month)).where(ReportMonthStat.year == year))
+    return months_with_data().get(year)
 
 
 # ---- comparisons ------------------------------------------------------------------------------------
