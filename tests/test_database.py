@@ -106,3 +106,10 @@ def test_a_connection_dropped_within_the_window_fails_once_then_the_pool_is_rene
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # the visitor's view: the error page
     assert client.get("/notices").status_code == 500
     assert client.get("/notices").status_code == 200
+
+
+def test_statements_are_not_prepared_on_the_server(app, postgresql):
+    """A prepared statement gets PostgreSQL's generic plan after a few runs; for some (报送完整性's
+    aggregate) that plan is many times slower than the one made for the values at hand."""
+    with postgresql.connect() as connection:
+        assert connection.connection.driver_connection.prepare_threshold is None
