@@ -74,6 +74,14 @@ def test_a_connection_used_a_moment_ago_is_not_pinged(app, client, postgresql, m
     assert len(pings) >= 1
 
 
+@pytest.fixture
+def dropping(postgresql):
+    """``_drop_other_connections``, and a fresh pool afterwards: the next test's first checkout
+    would otherwise meet a dropped connection within the window."""
+    yield _drop_other_connections
+    postgresql.dispose()
+
+
 def _drop_other_connections(engine):
     """What a server restart does to the pool: every other connection to this database ends."""
     outside = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
@@ -88,20 +96,20 @@ def _drop_other_connections(engine):
     return ended
 
 
-def test_an_idle_connection_the_server_dropped_is_replaced_before_use(app, client, postgresql, monkeypatch):
+def test_an_idle_connection_the_server_dropped_is_replaced_before_use(app, client, postgresql, dropping, monkeypatch):
     assert client.get("/notices").status_code == 200  # a connection in the pool
-    assert _drop_other_connections(postgresql) >= 1
+    assert dropping(postgresql) >= 1
     monkeypatch.setattr(database, "ALIVE_BYPASS_SECONDS", 0)
     assert client.get("/notices").status_code == 200  # pinged, found dead, replaced
 
 
 def test_a_connection_dropped_within_the_window_fails_once_then_the_pool_is_renewed(
-    app, client, postgresql, monkeypatch
+    app, client, postgresql, dropping, monkeypatch
 ):
     """The price of skipping the ping (app/database.py): a server restart under load fails the next
     request of each worker, not the ones after it."""
     assert client.get("/notices").status_code == 200
-    assert _drop_other_connections(postgresql) >= 1
+    assert dropping(postgresql) >= 1
     monkeypatch.setattr(database, "ALIVE_BYPASS_SECONDS", 3600)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # the visitor's view: the error page
     assert client.get("/notices").status_code == 500
