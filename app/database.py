@@ -8,12 +8,11 @@ On PostgreSQL:
 - a page view (GET, HEAD, OPTIONS) reads outside a transaction, its connection in autocommit
   (``mark_page_view``, and ``RequestSession`` in app/extensions.py). READ COMMITTED gives each
   statement its own snapshot inside a transaction too, so a page reads what it read before. What
-  goes is two round trips of a signed-in page's seven to nine, BEGIN and ROLLBACK, and the planning
-  each request repeated: psycopg forgets its prepared statements at every ROLLBACK, so the session
-  loader and the other statements a worker runs again and again were planned anew every time. This
-  is safe because a page view never writes in its own transaction: its bookkeeping goes through
-  ``write_aside``, in a transaction of its own, and tests/conftest.py fails any test whose GET
-  writes otherwise.
+  goes is two round trips of a signed-in page's seven to nine, BEGIN and ROLLBACK. This is safe
+  because a page view never writes in its own transaction: its writes go through
+  ``writing_connection`` (``write_aside``, ``page_view_write``), in a transaction of their own, and
+  tests/conftest.py fails any test whose GET writes otherwise;
+- statements are not prepared on the server (app/config.py): planned for their values each time.
 """
 
 import logging
@@ -102,18 +101,25 @@ def ping_when_idle(engine):
 
 
 @contextmanager
-def page_view_write():
-    """A transaction of its own for a write that is a page view's very point (an image captcha
-    issues its challenge): on a connection marked ``info["write"]`` (SQLite: BEGIN IMMEDIATE),
-    committed when the block ends; yields the connection. For page views only: a POST's own
-    transaction may hold SQLite's write lock, which this connection would wait for."""
+def writing_connection():
+    """A connection of its own for a page view's write, marked ``info["write"]``: SQLite begins its
+    transactions with BEGIN IMMEDIATE (``_on_begin``), and the tests' check of page views lets it
+    write. For page views only: a POST's own transaction may hold SQLite's write lock, which this
+    connection would wait for."""
     with db.engine.connect() as connection:
         connection.info["write"] = True
         try:
-            with connection.begin():
-                yield connection
+            yield connection
         finally:
             connection.info.pop("write", None)  # the info dict stays with the pooled connection
+
+
+@contextmanager
+def page_view_write():
+    """A transaction of its own for a write that is a page view's very point (an image captcha
+    issues its challenge), committed when the block ends; yields the connection."""
+    with writing_connection() as connection, connection.begin():
+        yield connection
 
 
 def write_aside(statement):
@@ -122,8 +128,7 @@ def write_aside(statement):
     lock, and when the write cannot be made now (the database busy on a deadline day) the page is
     still served. Returns the row count, or None when the write failed."""
     try:
-        with db.engine.connect() as connection:
-            connection.info["write"] = True  # SQLite: BEGIN IMMEDIATE (see _on_begin)
+        with writing_connection() as connection:
             sqlite = connection.dialect.name == "sqlite"
             try:
                 if sqlite:  # wait a moment for the write lock, not the 5 s a real write may
@@ -133,7 +138,6 @@ def write_aside(statement):
                         connection.exec_driver_sql(f"SET LOCAL lock_timeout = {ASIDE_WAIT_MS}")
                     return connection.execute(statement).rowcount
             finally:
-                connection.info.pop("write", None)  # the info dict stays with the pooled connection
                 if sqlite:
                     _pragma(connection, f"busy_timeout={BUSY_TIMEOUT_MS}")
     except sa.exc.OperationalError as error:

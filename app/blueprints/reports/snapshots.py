@@ -41,7 +41,7 @@ from app.blueprints.reports.models import (
     ReportActivity,
     ReportReopenRequest,
 )
-from app.database import READ_ONLY_METHODS
+from app.database import READ_ONLY_METHODS, writing_connection
 from app.extensions import db
 from app.filings import workflow
 from app.filings.models import Round
@@ -284,18 +284,14 @@ def _freeze_aside(round_id, today):
     """``period_freeze`` in a short transaction of its own (a page view never writes in its own
     transaction: app/database.py). Returns the snapshot id, or None when it could not be made now."""
     try:
-        with db.engine.connect() as connection:
-            connection.info["write"] = True  # SQLite: BEGIN IMMEDIATE (app/database.py _on_begin)
-            try:
-                with sa.orm.Session(bind=connection, expire_on_commit=False) as session:
-                    if connection.dialect.name == "postgresql":
-                        session.execute(sa.text(f"SET LOCAL lock_timeout = {ASIDE_LOCK_MS}"))
-                    round = session.get(Round, round_id)
-                    snapshot_id = period_freeze(round=round, today=today, session=session)
-                    session.commit()
-                    return snapshot_id
-            finally:
-                connection.info.pop("write", None)  # the info dict stays with the pooled connection
+        with writing_connection() as connection:
+            with sa.orm.Session(bind=connection, expire_on_commit=False) as session:
+                if connection.dialect.name == "postgresql":
+                    session.execute(sa.text(f"SET LOCAL lock_timeout = {ASIDE_LOCK_MS}"))
+                round = session.get(Round, round_id)
+                snapshot_id = period_freeze(round=round, today=today, session=session)
+                session.commit()
+                return snapshot_id
     except sa.exc.OperationalError as error:
         log.warning("freezing period %s skipped for now: %s", round_id, error)
         return None

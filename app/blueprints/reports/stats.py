@@ -19,7 +19,7 @@ from decimal import Decimal
 from operator import add
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, request
+from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.blueprints.auth.models import Institution
@@ -32,7 +32,7 @@ from app.blueprints.reports.models import (
     ReportInstitutionStat,
     ReportMonthStat,
 )
-from app.cache import BIG_DATA, REFERENCE, by_topics
+from app.cache import BIG_DATA, REFERENCE, by_topics, token_memo
 from app.extensions import db
 from app.filings.models import Filing
 from app.reference.services import cities, dict_item, dict_items_all, region_name
@@ -512,10 +512,12 @@ def top_institutions(f, measure="served", limit=10):
 
 
 def months_with_data():
-    """{year: the last month with approved data}, the latest year first: one statement, read once
-    per request (the 调度数据统计 filters and the portal's summary ask for both)."""
-    if has_request_context() and hasattr(request, "_months_with_data"):
-        return request._months_with_data
+    """{year: the last month with approved data}, the latest year first: one statement, kept in the
+    request's memo (app/cache.py ``token_memo``, emptied by a commit) for the 调度数据统计 filters
+    and the portal's summary, which ask for both."""
+    memo = token_memo()
+    if memo is not None and "months_with_data" in memo:
+        return memo["months_with_data"]
     found = dict(
         db.session.execute(
             sa.select(ReportMonthStat.year, sa.func.max(ReportMonthStat.month))
@@ -523,8 +525,8 @@ def months_with_data():
             .order_by(ReportMonthStat.year.desc())
         ).all()
     )
-    if has_request_context():
-        request._months_with_data = found
+    if memo is not None:
+        memo["months_with_data"] = found
     return found
 
 
