@@ -151,7 +151,22 @@ def bench_context(app):
         db.session.commit()
     ctx["dev_cookie"] = app.config["SESSION_COOKIE_NAME"]  # the in-process (development) app's
     ctx["cookie_name"] = "__Host-" + ctx["dev_cookie"]  # production's (app/config.py), for the served app
+    for who in ("admin", "institution"):
+        ctx[who] = _after_first_page(app, ctx["dev_cookie"], ctx[who])
     return ctx
+
+
+def _after_first_page(app, name, cookie):
+    """The cookie as a browser holds it after its first page: the app puts its CSRF token in the
+    session then (the page's forms need it). wrk replays one cookie; replaying the login's, which
+    has no token yet, would make every request make a token and sign a new cookie, which no browser
+    does. The same secret key signs the in-process and the served app's cookies."""
+    client = app.test_client()
+    client.set_cookie(name, cookie, domain="localhost")
+    response = client.get("/workspace/", follow_redirects=True)  # an admin's goes on to 管理首页
+    if response.status_code != 200 or not response.request.path.startswith(("/workspace", "/admin")):
+        sys.exit(f"/workspace/ for a bench session: HTTP {response.status_code} at {response.request.path}")
+    return client.get_cookie(name, domain="localhost").value
 
 
 def mix_sessions(app):

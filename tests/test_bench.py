@@ -78,3 +78,32 @@ def test_percentile_and_partition():
     assert mix.percentile(list(range(1, 101)), 0.95) == 95
     assert mix.percentile([], 0.5) is None
     assert mix.partition(list(range(7)), 3) == [[0, 3, 6], [1, 4], [2, 5]]
+
+
+def test_wrk_replays_the_cookie_a_browser_holds_after_its_first_page(app):
+    """The login's cookie has no CSRF token yet, so replayed as it is every page would make one and
+    sign a new cookie; the cookie after the first page is the one a browser sends from then on.
+    (No app context stays pushed: Flask-WTF keeps the request's token in ``g``.)"""
+    import run
+
+    from app.extensions import db
+    from tests.factories import make_institution
+
+    with app.app_context():
+        user = make_institution()
+        login_cookie = run._session_for(app, user.id)
+        db.session.commit()
+    name = app.config["SESSION_COOKIE_NAME"]
+
+    def sets_cookie(cookie):
+        client = app.test_client()
+        client.set_cookie(name, cookie, domain="localhost")
+        response = client.get("/workspace/messages")
+        assert response.status_code == 200
+        return bool(response.headers.getlist("Set-Cookie"))
+
+    assert sets_cookie(login_cookie)  # the token is added: a new cookie
+    held = run._after_first_page(app, name, login_cookie)
+    assert held != login_cookie
+    assert not sets_cookie(held)
+    assert not sets_cookie(held)  # and again: nothing left to add
