@@ -1,4 +1,4 @@
-"""The benchmark's pure pieces (bench/mix.py): no load is run here (`make bench` does that)."""
+"""The benchmark's pieces that need no load (bench/mix.py, bench/run.py's session cookies): `make bench` runs the load."""
 
 import sys
 from pathlib import Path
