@@ -48,11 +48,14 @@ def test_preloaded_workers_recycle_and_each_use_their_own_connections(tmp_path):
         )
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        deadline = time.monotonic() + 60  # a loaded CI machine boots the workers slowly
+        while True:
             try:
-                requests.get(url + "/healthz", timeout=2)
+                requests.get(url + "/healthz", timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still booting
+                if time.monotonic() > deadline:
+                    raise
                 time.sleep(0.1)
         statuses = []
         for n in range(40):  # pages that read the database, on both workers, across replacements
