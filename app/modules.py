@@ -44,7 +44,7 @@ class Module:
     menu: tuple = ()  # MenuItem, in display order within each group
     home_blocks: tuple = ()  # (key, provider() -> HomeBlock); a key declared earlier is replaced in place
     directory_sources: tuple = ()  # (key, DirectorySource) for the portal's public lists
-    big_data: object = None  # provider(year=None) of 调度大数据
+    big_data: object = None  # provider(year=None, headline=False) of 调度大数据
     institution_sections: tuple = ()  # provider(institution) -> (title, items) or None
     # provider(institution, *, viewer, args) -> [AdminSection]: the admins' 机构详情 page
     admin_institution_sections: tuple = ()

@@ -87,6 +87,23 @@ def test_home_page_shows_the_latest_seven_notices(client, app_ctx):
     assert titles == [f"第{n}号通知" for n in range(7)]
 
 
+def test_home_page_headline_and_columns_from_one_read(client, app_ctx):
+    """The headline may be a 工作动态 and stays in its column too; a pinned notice not yet due is
+    no headline; each column is newest first."""
+    from tests.portal.conftest import add_notice
+
+    add_notice("明天置顶的通知", pinned=True, days_ago=-1)
+    add_notice("置顶的工作动态", category="工作动态", pinned=True, days_ago=3)
+    add_notice("同日较早录入", days_ago=2)
+    add_notice("同日较晚录入", days_ago=2)
+    add_notice("最新工作动态", category="工作动态", days_ago=1)
+    soup = page(client.get("/"))
+    assert soup.select_one(".headline a").get_text() == "置顶的工作动态"
+    columns = {h2.get_text(): h2.find_parent("section") for h2 in soup.select("section h2")}
+    assert [a.get_text() for a in columns["通知公告"].select("ul.news a")] == ["同日较晚录入", "同日较早录入"]
+    assert [a.get_text() for a in columns["工作动态"].select("ul.news a")] == ["最新工作动态", "置顶的工作动态"]
+
+
 def test_home_page_without_news_or_headline(client):
     soup = page(client.get("/"))
     assert soup.select_one(".headline") is None

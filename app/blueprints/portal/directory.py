@@ -116,7 +116,7 @@ def institution_count():
 
 
 def home_institutions(limit=6):
-    """(count, [(id, name)] of a few, the term(s) as "2023-2026") for the 首页 block: three queries
+    """(count, [(id, name)] of a few, the term(s) as "2023-2026") for the 首页 block: two queries
     over every recognition, so kept until the directory changes (every 首页 visitor sees it)."""
     return by_topics(
         (DIRECTORY, REFERENCE), ("home_institutions", limit, local_today()), lambda: _home_institutions(limit)
@@ -125,13 +125,16 @@ def home_institutions(limit=6):
 
 def _home_institutions(limit):
     terms = recognised_terms()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(terms))
+    # the count and the distinct terms in one pass: the institutions per term (a handful of terms)
+    spans = db.session.execute(
+        sa.select(terms.c.term_start, terms.c.term_end, sa.func.count()).group_by(terms.c.term_start, terms.c.term_end)
+    ).all()
+    total = sum(count for _start, _end, count in spans)
     if not total:
         return 0, [], ""
     select = sa.select(Institution.id, Institution.name).join(terms, terms.c.institution_id == Institution.id)
     names = [tuple(row) for row in db.session.execute(_ordered(select).limit(limit))]
-    spans = db.session.execute(sa.select(terms.c.term_start, terms.c.term_end).distinct().limit(3)).all()
-    label = "、".join(f"{start}-{end}" for start, end in sorted(spans)) if len(spans) < 3 else ""
+    label = "、".join(f"{start}-{end}" for start, end, _count in sorted(spans)) if len(spans) < 3 else ""
     return total, names, label
 
 

@@ -717,8 +717,10 @@ class PublicSummary(Charts):
         return tiles
 
 
-def public_summary(year=None):
-    """Year-to-date figures for the portal; the latest year with data when ``year`` has none."""
+def public_summary(year=None, headline=False):
+    """Year-to-date figures for the portal; the latest year with data when ``year`` has none.
+    ``headline``: the totals and the period only (the 首页's tiles), without the breakdowns by
+    month, 市州 and 服务类别 that only the 调度大数据 page shows (three statements fewer)."""
 
     def compute():
         years = years_with_data()
@@ -728,11 +730,13 @@ def public_summary(year=None):
         if last is None:
             return summary
         f = Filters(chosen, 1, last)
+        sums = MonthSums(f, (chosen,))  # one read for the totals and the months
         summary.last_month = last
-        summary.totals = totals(f)
-        summary.months = by_month(f)
-        summary.cities = by_city(f)
-        summary.categories = by_category(f)
+        summary.totals = totals(f, sums=sums)
+        if not headline:
+            summary.months = by_month(f, sums=sums)
+            summary.cities = by_city(f)
+            summary.categories = by_category(f)
         return summary
 
-    return cached(("public", year), compute)
+    return cached(("public-headline" if headline else "public", year), compute)
