@@ -324,23 +324,31 @@ def _approved_at_once(live_server, people, ids):
 
 
 def test_two_months_of_one_institution_approved_at_once_both_count(client, app, app_ctx, people, live_server):
-    """The institution's row in the 调度大数据 rollup of who reported takes both months' bits: two
-    reviewers approving its January and February reports at the same moment OR them in one
-    upsert each, neither overwriting the other."""
+    """The institution's row in the 调度大数据 rollup of who reported takes both months' bits and
+    figures: two reviewers approving its January and February reports at the same moment OR the
+    bits and add the figures in one upsert each, neither overwriting the other."""
     from app.blueprints.reports import stats
     from app.blueprints.reports.models import ReportInstitutionStat
     from tests.reports.conftest import make_report, report_round
 
     year = local_today().year - 1
-    ids = [make_report(people.institution.id, report_round(year, m).id, status="submitted") for m in (1, 2)]
+    ids = [
+        make_report(
+            people.institution.id, report_round(year, m).id, status="submitted", categories={"政策服务": (m, 1, 10 * m)}
+        )
+        for m in (1, 2)
+    ]
     _approved_at_once(live_server, people, ids)
-    months = db.session.scalars(
-        sa.select(ReportInstitutionStat.months).where(
+    stored = db.session.execute(
+        sa.select(ReportInstitutionStat.months, ReportInstitutionStat.served, ReportInstitutionStat.activities).where(
             ReportInstitutionStat.year == year,
             ReportInstitutionStat.institution_id == people.institution.institution_id,
         )
     ).all()
-    assert months == [0b11]
+    reports = [db.session.get(MonthlyReport, i) for i in ids]
+    assert [tuple(row) for row in stored] == [
+        (0b11, sum(r.served_total for r in reports), sum(r.activities_total for r in reports))
+    ]
     with app.test_request_context():
         assert stats.totals(stats.Filters(year, 1, 2)).institutions == 1
 

@@ -233,14 +233,16 @@ def test_an_open_month_is_not_compared(app, people):
 
 
 def _who_reported(year):
-    """{(city, type, institution): months bitmask} computed here from the approved reports."""
+    """{(city, type, institution): (months bitmask, 服务企业数, 服务活动数)} computed here from the
+    approved reports."""
     from app.blueprints.reports.models import MonthlyReport
 
     found = {}
     for r in db.session.scalars(sa.select(MonthlyReport).where(MonthlyReport.counted.is_(True))):
         if r.year == year:
             key = (r.stats_city_code or "", r.institution_type_id or 0, r.stats_institution_id)
-            found[key] = found.get(key, 0) | (1 << (r.month - 1))
+            months, served, activities = found.get(key, (0, 0, 0))
+            found[key] = (months | (1 << (r.month - 1)), served + r.served_total, activities + r.activities_total)
     return found
 
 
@@ -248,9 +250,48 @@ def _stored(year):
     from app.blueprints.reports.models import ReportInstitutionStat as Stat
 
     rows = db.session.execute(
-        sa.select(Stat.city_code, Stat.institution_type_id, Stat.institution_id, Stat.months).where(Stat.year == year)
+        sa.select(
+            Stat.city_code, Stat.institution_type_id, Stat.institution_id, Stat.months, Stat.served, Stat.activities
+        ).where(Stat.year == year)
     )
-    return {(city, type_id, institution): months for city, type_id, institution, months in rows}
+    return {(city, type_id, institution): tuple(figures) for city, type_id, institution, *figures in rows}
+
+
+def _tops_from_reports(year, month_from, month_to, city_code=None, limit=10):
+    """The two 排行 computed here from the approved reports: [(name, 服务企业数, 服务活动数)]."""
+    from app.blueprints.auth.models import Institution
+    from app.blueprints.reports.models import MonthlyReport
+
+    sums = {}
+    for r in db.session.scalars(sa.select(MonthlyReport).where(MonthlyReport.counted.is_(True))):
+        if r.year == year and month_from <= r.month <= month_to and city_code in (None, r.stats_city_code):
+            served, activities = sums.get(r.stats_institution_id, (0, 0))
+            sums[r.stats_institution_id] = (served + r.served_total, activities + r.activities_total)
+    names = dict(db.session.execute(sa.select(Institution.id, Institution.name)).all())
+    rows = [(names[i], served, activities, i) for i, (served, activities) in sums.items()]
+    by_served = sorted(rows, key=lambda r: (-r[1], -r[2], r[3]))[:limit]
+    by_activities = sorted(rows, key=lambda r: (-r[2], -r[1], r[3]))[:limit]
+    return [r[:3] for r in by_served], [r[:3] for r in by_activities]
+
+
+def test_the_top_lists_from_the_rollup_equal_those_from_the_reports(app, people):
+    """A range holding every month of the year with data (2025: January-February) is read from the
+    institution rollup, any other from its reports; both give what the reports give."""
+    _fixture(app, people)
+    with app.test_request_context():
+        moved = make_institution(name="迁址机构", city_code="430100", county_code="430102")
+        make_report(moved.id, stats_round(2025, 1), categories={"政策服务": (7, 1, 4)})
+        moved.institution.city_code = "430200"
+        make_report(moved.id, stats_round(2025, 2), categories={"融资服务": (2, 1, 30)})
+        db.session.commit()
+        for args, city in (((2025,), None), ((2025, 1, 2), None), ((2025, 1, 6), "430100"), ((2025, 2, 2), None)):
+            f = stats.Filters(*args, city_code=city)
+            tops = stats.top_lists(f)
+            shown = tuple(
+                [(r.label, r.served, r.activities) for r in tops[measure]] for measure in ("served", "activities")
+            )
+            assert shown == _tops_from_reports(2025, f.month_from, f.month_to, city), (args, city)
+        assert stats.top_lists(stats.Filters(2025))["served"][0].label == "迁址机构"  # 4 + 30 in two 市州
 
 
 def test_distinct_institutions_come_from_one_row_per_institution_a_year(app, people):

@@ -144,8 +144,13 @@ class ReportInstitutionStat(db.Model):
     months do not add up month by month; here they are the rows whose bits meet the range's
     (``months & mask != 0``), at most one row per institution a year instead of one per report.
 
-    Written with the other rollups (``stats.stats_add``: the month's bit OR-ed in by one upsert, so
-    two approvals at once keep both bits) and recomputed by ``flask reports rebuild-stats``.
+    ``served`` and ``activities`` are the year's 服务企业数 and 服务活动数 on that row: the 排行 of
+    调度数据统计 over a range that holds every month with data of the year (its default) sums
+    these instead of a year's reports.
+
+    Written with the other rollups (``stats.stats_add``: the month's bit OR-ed in and the figures
+    added by one upsert, so two approvals at once keep both) and recomputed by
+    ``flask reports rebuild-stats``.
     """
 
     __tablename__ = "report_institution_stat"
@@ -156,6 +161,8 @@ class ReportInstitutionStat(db.Model):
     institution_type_id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(primary_key=True)
     months: Mapped[int] = mapped_column(default=0)
+    served: Mapped[int] = mapped_column(default=0)
+    activities: Mapped[int] = mapped_column(default=0)
 
 
 REOPEN_PENDING, REOPEN_GRANTED, REOPEN_REFUSED = "pending", "granted", "refused"

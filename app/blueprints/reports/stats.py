@@ -99,10 +99,12 @@ class Row:
 # ---- keeping the rollups ------------------------------------------------------------------------
 
 
-def _upsert(model, keys, rows, combine=add):
-    """Add each row's measures to the stored row with its ``keys`` (or ``combine`` them
-    otherwise), all rows in one INSERT ... ON CONFLICT DO UPDATE: safe when two approvals of the
-    same month and 市州 run at once. No two ``rows`` may share their keys."""
+def _upsert(model, keys, rows, combine=None):
+    """Add each row's measures to the stored row with its ``keys`` (``combine``: {measure:
+    callable(stored, new)} for those combined otherwise), all rows in one INSERT ... ON CONFLICT
+    DO UPDATE: safe when two approvals of the same month and 市州 run at once. No two ``rows`` may
+    share their keys."""
+    combine = combine or {}
     if not rows:
         return
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -110,7 +112,7 @@ def _upsert(model, keys, rows, combine=add):
     measures = [name for name in rows[0] if name not in keys]
     statement = statement.on_conflict_do_update(
         index_elements=list(keys),
-        set_={name: combine(getattr(model, name), statement.excluded[name]) for name in measures},
+        set_={name: combine.get(name, add)(getattr(model, name), statement.excluded[name]) for name in measures},
     )
     db.session.execute(statement)
 
@@ -145,8 +147,15 @@ def stats_add(report):
     _upsert(
         ReportInstitutionStat,
         who,
-        [{**who, "months": month_bit(report.month)}],
-        combine=lambda stored, new: stored.bitwise_or(new),
+        [
+            {
+                **who,
+                "months": month_bit(report.month),
+                "served": report.served_total or 0,
+                "activities": report.activities_total or 0,
+            }
+        ],
+        combine={"months": lambda stored, new: stored.bitwise_or(new)},
     )
     _upsert(
         ReportMonthStat,
@@ -236,8 +245,16 @@ def stats_rebuild():
     bit = sa.literal(1).bitwise_lshift(REPORTS.c.month - 1)
     db.session.execute(
         sa.insert(ReportInstitutionStat).from_select(
-            ["year", "city_code", "institution_type_id", "institution_id", "months"],
-            sa.select(REPORTS.c.year, keys[2], keys[3], REPORTS.c.stats_institution_id, sa.func.sum(sa.distinct(bit)))
+            ["year", "city_code", "institution_type_id", "institution_id", "months", "served", "activities"],
+            sa.select(
+                REPORTS.c.year,
+                keys[2],
+                keys[3],
+                REPORTS.c.stats_institution_id,
+                sa.func.sum(sa.distinct(bit)),
+                sa.func.coalesce(sa.func.sum(REPORTS.c.served_total), 0),
+                sa.func.coalesce(sa.func.sum(REPORTS.c.activities_total), 0),
+            )
             .where(REPORTS.c.counted.is_(True), REPORTS.c.stats_institution_id.is_not(None))
             .group_by(REPORTS.c.year, keys[2], keys[3], REPORTS.c.stats_institution_id),
         )
@@ -462,22 +479,39 @@ def by_category(f):
     ]
 
 
+def _institution_sums(f):
+    """(institution, 服务企业数, 服务活动数) per institution within ``f``: from the institution
+    rollup when the range holds every month of the year with data (the page's default; an
+    institution's months are among those), else from the range's reports."""
+    last = last_month_with_data(f.year)
+    if f.month_from == 1 and (last is None or f.month_to >= last):
+        table = ReportInstitutionStat
+        criteria = [table.year == f.year]
+        if f.city_code:
+            criteria.append(table.city_code == f.city_code)
+        if f.institution_type_id:
+            criteria.append(table.institution_type_id == f.institution_type_id)
+        return (
+            sa.select(table.institution_id, sa.func.sum(table.served), sa.func.sum(table.activities))
+            .where(*criteria)
+            .group_by(table.institution_id)
+        )
+    return (
+        sa.select(
+            REPORTS.c.stats_institution_id, sa.func.sum(REPORTS.c.served_total), sa.func.sum(REPORTS.c.activities_total)
+        )
+        .where(*_where(REPORTS, f))
+        .group_by(REPORTS.c.stats_institution_id)
+    )
+
+
 def top_lists(f, limit=10):
     """{"served": [...], "activities": [...]}: the institutions with the most 服务企业数 and with the
-    most 服务活动数 (ties by the other figure, then the institution). The reports are summed per
-    institution once, for both lists (the GROUP BY over a year's reports is the cost), and the
-    two tops are picked from those sums here."""
+    most 服务活动数 (ties by the other figure, then the institution). The figures are summed per
+    institution once, for both lists, and the two tops are picked from those sums here."""
     sums = [
         (institution_id, served or 0, activities or 0)
-        for institution_id, served, activities in db.session.execute(
-            sa.select(
-                REPORTS.c.stats_institution_id,
-                sa.func.sum(REPORTS.c.served_total),
-                sa.func.sum(REPORTS.c.activities_total),
-            )
-            .where(*_where(REPORTS, f))
-            .group_by(REPORTS.c.stats_institution_id)
-        )
+        for institution_id, served, activities in db.session.execute(_institution_sums(f))
         if institution_id is not None
     ]
     chosen = {
@@ -497,8 +531,7 @@ def top_lists(f, limit=10):
     )
     lists = {}
     for measure, rows in chosen.items():
-        figure = 1 if measure == "served" else 2
-        rows = sorted((r for r in rows if r[0] in found), key=lambda r: (-r[figure], r[0]))
+        rows = [r for r in rows if r[0] in found]  # in the order picked: ties by the other figure
         lists[measure] = [
             Row(i, found[i][0], activities=int(a), served=int(s), extra={"city": region_name(found[i][1])})
             for i, s, a in rows
