@@ -13,7 +13,6 @@ so a busy dashboard does not repeat even those queries: the 首页 and 调度大
 signed-in session (only anonymous pages are cached whole).
 """
 
-import heapq
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from operator import add
@@ -480,9 +479,9 @@ def by_category(f):
 
 
 def _institution_sums(f):
-    """(institution, 服务企业数, 服务活动数) per institution within ``f``: from the institution
-    rollup when the range holds every month of the year with data (the page's default; an
-    institution's months are among those), else from the range's reports."""
+    """(institution_id, served, activities) per institution within ``f``, as a subquery: from the
+    institution rollup when the range holds every month of the year with data (the page's
+    default; an institution's months are among those), else from the range's reports."""
     last = last_month_with_data(f.year)
     if f.month_from == 1 and (last is None or f.month_to >= last):
         table = ReportInstitutionStat
@@ -491,50 +490,54 @@ def _institution_sums(f):
             criteria.append(table.city_code == f.city_code)
         if f.institution_type_id:
             criteria.append(table.institution_type_id == f.institution_type_id)
-        return (
-            sa.select(table.institution_id, sa.func.sum(table.served), sa.func.sum(table.activities))
-            .where(*criteria)
-            .group_by(table.institution_id)
-        )
+        who, served, activities = table.institution_id, table.served, table.activities
+    else:
+        criteria = _where(REPORTS, f)
+        who, served, activities = REPORTS.c.stats_institution_id, REPORTS.c.served_total, REPORTS.c.activities_total
     return (
         sa.select(
-            REPORTS.c.stats_institution_id, sa.func.sum(REPORTS.c.served_total), sa.func.sum(REPORTS.c.activities_total)
+            who.label("institution_id"),
+            sa.func.coalesce(sa.func.sum(served), 0).label("served"),
+            sa.func.coalesce(sa.func.sum(activities), 0).label("activities"),
         )
-        .where(*_where(REPORTS, f))
-        .group_by(REPORTS.c.stats_institution_id)
+        .where(*criteria, who.is_not(None))
+        .group_by(who)
+        .subquery("sums")
     )
 
 
 def top_lists(f, limit=10):
     """{"served": [...], "activities": [...]}: the institutions with the most 服务企业数 and with the
-    most 服务活动数 (ties by the other figure, then the institution). The figures are summed per
-    institution once, for both lists, and the two tops are picked from those sums here."""
-    sums = [
-        (institution_id, served or 0, activities or 0)
-        for institution_id, served, activities in db.session.execute(_institution_sums(f))
-        if institution_id is not None
-    ]
-    chosen = {
-        "served": heapq.nsmallest(limit, sums, key=lambda r: (-r[1], -r[2], r[0])),
-        "activities": heapq.nsmallest(limit, sums, key=lambda r: (-r[2], -r[1], r[0])),
+    most 服务活动数 (ties by the other figure, then the institution). One statement: the figures
+    summed per institution once, each institution's place in both orders, and the names of
+    those within ``limit`` in either."""
+    sums = _institution_sums(f)
+    places = {
+        "served": (sums.c.served.desc(), sums.c.activities.desc(), sums.c.institution_id),
+        "activities": (sums.c.activities.desc(), sums.c.served.desc(), sums.c.institution_id),
     }
-    ids = {r[0] for rows in chosen.values() for r in rows}
-    found = (
-        {
-            i: (name, city)
-            for i, name, city in db.session.execute(
-                sa.select(Institution.id, Institution.name, Institution.city_code).where(Institution.id.in_(ids))
-            )
-        }
-        if ids
-        else {}
-    )
+    ranked = sa.select(
+        sums,
+        *(sa.func.row_number().over(order_by=order).label(f"{measure}_place") for measure, order in places.items()),
+    ).subquery("ranked")
+    rows = db.session.execute(
+        sa.select(ranked, Institution.name, Institution.city_code)
+        .join(Institution, Institution.id == ranked.c.institution_id)
+        .where(sa.or_(*(ranked.c[f"{measure}_place"] <= limit for measure in places)))
+    ).all()
     lists = {}
-    for measure, rows in chosen.items():
-        rows = [r for r in rows if r[0] in found]  # in the order picked: ties by the other figure
+    for measure in places:
+        place = f"{measure}_place"
+        chosen = sorted((r for r in rows if r._mapping[place] <= limit), key=lambda r: r._mapping[place])
         lists[measure] = [
-            Row(i, found[i][0], activities=int(a), served=int(s), extra={"city": region_name(found[i][1])})
-            for i, s, a in rows
+            Row(
+                r.institution_id,
+                r.name,
+                activities=int(r.activities),
+                served=int(r.served),
+                extra={"city": region_name(r.city_code)},
+            )
+            for r in chosen
         ]
     return lists
 
