@@ -95,6 +95,14 @@ def institution_expected(year, month):
     )
 
 
+def recognised(institution_id, year=None):
+    """SQL criteria on ``institution_id`` (a column of the outer query): the institution has a
+    recognition in force (the rows ``recognised_terms`` has one each of). An EXISTS probe of the
+    recognition index per row, not the grouped subquery of every recognition, where a list only
+    needs to know who is recognised."""
+    return sa.exists().where(Recognition.institution_id == institution_id, recognition_in_force(year))
+
+
 def recognised_terms(year=None):
     """Subquery, one row per currently recognised institution: institution_id, term_start, term_end
     (the earliest start and latest end among its recognitions in force)."""

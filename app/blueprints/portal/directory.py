@@ -1,7 +1,7 @@
 """核心服务机构 directory: institutions whose recognition is in force, for visitors.
 
 Which recognitions count is decided once, in app/blueprints/applications/services.py
-(``recognised_terms``: not revoked and term_start <= this year <= term_end).
+(``recognised`` and ``recognised_terms``: not revoked and term_start <= this year <= term_end).
 """
 
 from dataclasses import dataclass
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from app.blueprints.applications.services import recognised_terms
+from app.blueprints.applications.services import recognised, recognised_terms
 from app.blueprints.auth.models import Institution, institution_service_category
 from app.blueprints.portal.matching import contains, like_pattern
 from app.cache import DIRECTORY, REFERENCE, by_topics
@@ -56,8 +56,8 @@ def _matches(pattern):
     return sa.or_(*criteria)
 
 
-def _filtered(terms, *, city_code=None, type_id=None, category_id=None, q=None):
-    select = sa.select(Institution.id).join(terms, terms.c.institution_id == Institution.id)
+def _filtered(*, city_code=None, type_id=None, category_id=None, q=None):
+    select = sa.select(Institution.id).where(recognised(Institution.id))
     if city_code:
         select = select.where(Institution.city_code == city_code)
     if type_id:
@@ -103,16 +103,14 @@ def _ordered(select):
 
 def institution_directory(*, city_code=None, type_id=None, category_id=None, q=None, page=1, per_page=20):
     """One page of the directory with its filters applied (a Pagination of Entry)."""
-    terms = recognised_terms()
-    select = _filtered(terms, city_code=city_code, type_id=type_id, category_id=category_id, q=q)
+    select = _filtered(city_code=city_code, type_id=type_id, category_id=category_id, q=q)
     result = paginate(_ordered(select), page=page, per_page=per_page)
-    result.items = _entries(result.items, terms)
+    result.items = _entries(result.items, recognised_terms())
     return result
 
 
 def institution_count():
-    terms = recognised_terms()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(terms))
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Institution).where(recognised(Institution.id)))
 
 
 def home_institutions(limit=6):
@@ -132,7 +130,7 @@ def _home_institutions(limit):
     total = sum(count for _start, _end, count in spans)
     if not total:
         return 0, [], ""
-    select = sa.select(Institution.id, Institution.name).join(terms, terms.c.institution_id == Institution.id)
+    select = sa.select(Institution.id, Institution.name).where(recognised(Institution.id))
     names = [tuple(row) for row in db.session.execute(_ordered(select).limit(limit))]
     label = "、".join(f"{start}-{end}" for start, end, _count in sorted(spans)) if len(spans) < 3 else ""
     return total, names, label
@@ -149,10 +147,9 @@ def institution_public(*, institution_id):
 
 def institution_search(pattern, limit):
     """搜索 source: currently recognised institutions matching a LIKE pattern -> (total, [Entry])."""
-    terms = recognised_terms()
-    select = sa.select(Institution.id).join(terms, terms.c.institution_id == Institution.id).where(_matches(pattern))
+    select = sa.select(Institution.id).where(recognised(Institution.id), _matches(pattern))
     ids = list(db.session.scalars(_ordered(select)))  # one pass: the count is the length
-    return len(ids), _entries(ids[:limit], terms)
+    return len(ids), _entries(ids[:limit], recognised_terms())
 
 
 def filter_choices():
