@@ -332,15 +332,22 @@ def _sums(model=ReportMonthStat):
     )
 
 
-def _institutions(f, by_city=False):
-    """Distinct reporting institutions (in the range; per 市州 when ``by_city``): those with a bit
-    of the range's months set (an institution that moved 市州 or 机构类型 has a row for each)."""
+def _institution_rows(f):
+    """Criteria on the institution rollup: the rows of ``f``'s year, 市州 and 机构类型 with a bit of
+    the range's months set (an institution that moved 市州 or 机构类型 has a row for each)."""
     table = ReportInstitutionStat
     criteria = [table.year == f.year, table.months.bitwise_and(months_mask(f.months)) != 0]
     if f.city_code:
         criteria.append(table.city_code == f.city_code)
     if f.institution_type_id:
         criteria.append(table.institution_type_id == f.institution_type_id)
+    return criteria
+
+
+def _institutions(f, by_city=False):
+    """Distinct reporting institutions (in the range; per 市州 when ``by_city``)."""
+    table = ReportInstitutionStat
+    criteria = _institution_rows(f)
     count = sa.func.count(sa.distinct(table.institution_id))
     if by_city:
         return dict(
@@ -485,11 +492,7 @@ def _institution_sums(f):
     last = last_month_with_data(f.year)
     if f.month_from == 1 and (last is None or f.month_to >= last):
         table = ReportInstitutionStat
-        criteria = [table.year == f.year]
-        if f.city_code:
-            criteria.append(table.city_code == f.city_code)
-        if f.institution_type_id:
-            criteria.append(table.institution_type_id == f.institution_type_id)
+        criteria = _institution_rows(f)
         who, served, activities = table.institution_id, table.served, table.activities
     else:
         criteria = _where(REPORTS, f)
@@ -528,7 +531,7 @@ def top_lists(f, limit=10):
     lists = {}
     for measure in places:
         place = f"{measure}_place"
-        chosen = sorted((r for r in rows if r._mapping[place] <= limit), key=lambda r: r._mapping[place])
+        chosen = sorted((r for r in rows if getattr(r, place) <= limit), key=lambda r: getattr(r, place))
         lists[measure] = [
             Row(
                 r.institution_id,
