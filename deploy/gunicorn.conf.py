@@ -70,13 +70,24 @@ if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
 
 
+def _our_app(server):
+    """With preload, the app the command line names as gunicorn loaded it, when it is this project's
+    (the benchmark's peer and hello run under this config too); else None."""
+    if not server.cfg.preload_app:
+        return None
+    from flask import Flask
+
+    app = server.app.wsgi()
+    return app if isinstance(app, Flask) and app.import_name == "app" else None
+
+
 def when_ready(server):
     """With preload, compile the app's templates in the master before the first fork
     (app/web.py ``compile_templates``): every worker, and every replacement after max_requests,
     then starts with them compiled, and pre_fork's freeze keeps them out of its collections."""
-    if server.cfg.preload_app:
+    app = _our_app(server)
+    if app is not None:
         from app.web import compile_templates
-        from wsgi import app
 
         compile_templates(app)
 
@@ -95,11 +106,11 @@ def post_fork(server, worker):
     """With preload the app (its database engine and job queue) was created in the master: give
     each worker pools of its own, never a connection inherited across the fork. (Redis clients
     notice the new process id and reconnect by themselves.)"""
-    if not server.cfg.preload_app:
+    app = _our_app(server)
+    if app is None:
         return
     from app.extensions import db
     from app.jobs import forget_connections
-    from wsgi import app
 
     with app.app_context():
         db.engine.dispose(close=False)  # the master's connections stay the master's

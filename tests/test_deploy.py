@@ -208,15 +208,23 @@ def test_preloaded_master_freezes_what_it_loaded_before_each_fork(monkeypatch):
 def test_a_preloading_master_compiles_every_template_for_its_workers(monkeypatch, app):
     """when_ready compiles each template once in the master; Jinja's cache holds them all, so none
     is compiled again in a worker or evicted by another."""
-    import sys
     from types import SimpleNamespace
 
+    from flask import Flask
+
     module = load_gunicorn_config(monkeypatch)
-    monkeypatch.setitem(sys.modules, "wsgi", SimpleNamespace(app=app))
+
+    def server(preload, wsgi):
+        return SimpleNamespace(cfg=SimpleNamespace(preload_app=preload), app=SimpleNamespace(wsgi=lambda: wsgi))
+
     app.jinja_env.cache.clear()
-    module.when_ready(SimpleNamespace(cfg=SimpleNamespace(preload_app=False)))
+    module.when_ready(server(False, app))
     assert len(app.jinja_env.cache) == 0
-    module.when_ready(SimpleNamespace(cfg=SimpleNamespace(preload_app=True)))
+    # another preloaded Flask app (the benchmark's peer and hello run under this config) is left alone
+    other = Flask("peer")
+    module.when_ready(server(True, other))
+    assert len(app.jinja_env.cache) == 0
+    module.when_ready(server(True, app))
     names = [n for n in app.jinja_env.list_templates() if n.endswith(".html")]
     assert len(names) > 100 and len(app.jinja_env.cache) == len(names)
     with app.test_request_context():

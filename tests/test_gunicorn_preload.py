@@ -69,3 +69,43 @@ def test_preloaded_workers_recycle_and_each_use_their_own_connections(tmp_path):
     booted = re.findall(r"Booting worker with pid: (\d+)", text)
     assert len(booted) >= 6, text  # 2 at the start, then replacements, each forked at once
     assert "Traceback" not in text and "database is locked" not in text, text
+
+
+def test_the_config_serves_a_baseline_app_from_another_folder(tmp_path):
+    """The benchmark runs its bare baselines (bench/hello.py, bench/peer.py) under the same config
+    from bench/: the preload hooks leave an app that is not this project's alone (they once
+    imported ``wsgi``, which is not there, and no worker booted)."""
+    port = _port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "TEST_"))}
+    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1", GUNICORN_ACCESSLOG="")
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "-c",
+                str(ROOT / "deploy" / "gunicorn.conf.py"),
+                "--chdir",
+                str(ROOT / "bench"),
+                "hello:app",
+            ],
+            cwd=ROOT / "bench",
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise AssertionError(log.read_text()) from None
+                time.sleep(0.1)
+        assert response.status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert "Traceback" not in log.read_text()
