@@ -75,6 +75,7 @@ def layout_url(endpoint, filename=None):
     return found[1]
 
 
+_UNKNOWN = object()
 MARK = 2_000_000_000  # argument values whose digits mark, in a URL built once, where each argument goes
 
 
@@ -82,6 +83,8 @@ def _url_shape(endpoint, names):
     """``endpoint``'s URL with whole-number arguments ``names`` as a format string ("/reports/{0}"),
     or None where that does not hold: several rules, defaults, arguments that would go into the
     query string, a converter that writes a number other than as its digits."""
+    if any(current_app.url_default_functions.values()):
+        return None  # a url_defaults hook may add to any URL: url_for each time
     rules = list(current_app.url_map.iter_rules(endpoint))
     if len(rules) != 1 or rules[0].defaults or set(names) != rules[0].arguments:
         return None
@@ -99,20 +102,19 @@ def _url_shape(endpoint, names):
 def page_url(endpoint, **values):
     """Templates' ``url_for``: the same URL, and for the usual call in a list's rows (an endpoint
     and its whole-number ids) built from the shape ``url_for`` gave the first time, per process and
-    script root, instead of through the URL map (about 12 µs each, and a queue page makes ~60)."""
+    script root, instead of through the URL map (a queue page makes ~60 of them)."""
     names = tuple(sorted(name for name, value in values.items() if value is not None))
     if (
         not has_request_context()  # rendered outside a request: url_for's own rules (SERVER_NAME)
         or endpoint[:1] == "."
         or any(name[:1] == "_" or type(values[name]) is not int for name in names)
-        or any(current_app.url_default_functions.values())
     ):
         return url_for(endpoint, **values)
     kept = _kept("url_shapes")
     key = (endpoint, names, request.script_root)
-    if key not in kept:
-        kept[key] = _url_shape(endpoint, names)
-    shape = kept[key]
+    shape = kept.get(key, _UNKNOWN)
+    if shape is _UNKNOWN:
+        shape = kept[key] = _url_shape(endpoint, names)
     if shape is None:
         return url_for(endpoint, **values)
     return shape.format(*[values[name] for name in names])

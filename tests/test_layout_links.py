@@ -71,3 +71,20 @@ def test_page_url_outside_a_request_is_url_for(app):
             assert page_url("reports.show_report", filing_id=5).startswith("http://hnsme.example.gov.cn/")
     finally:
         app.config["SERVER_NAME"] = None
+
+
+def test_page_url_leaves_urls_to_url_for_when_a_url_defaults_hook_exists():
+    """A url_defaults hook may add an argument to any URL, which a kept shape would miss."""
+    from flask import Flask
+
+    from app.menus import page_url
+
+    other = Flask("other")
+    other.add_url_rule("/reports/<int:filing_id>", "show", lambda filing_id: "")
+
+    @other.url_defaults
+    def add_lang(endpoint, values):
+        values.setdefault("lang", "zh")
+
+    with other.test_request_context():
+        assert page_url("show", filing_id=5) == url_for("show", filing_id=5) == "/reports/5?lang=zh"

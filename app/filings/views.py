@@ -464,7 +464,6 @@ class FilingViews:
             chosen_late=args.get("late") if args.get("late") in services.LATE_CHOICES else "",
             export_args=self._export_args(filters),
             export_token=job_token(),
-            form=EmptyForm(),
             breadcrumb=[("审核管理", None), (f"{w.title}审核", None)],
         )
 

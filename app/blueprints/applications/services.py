@@ -1,6 +1,7 @@
 """Rules of 核心服务机构申报 beyond the engine: recognition terms and the 模版下载 documents."""
 
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from io import BytesIO
 
 import sqlalchemy as sa
@@ -40,10 +41,20 @@ def recognition_grant(*, application, actor):
 # ---- current recognitions (shared: the 核心服务机构 directory, 搜索, 调度 use these) ------------
 
 
+# The criteria below are pure functions of their year (and month): built once per process and
+# shared by every statement that uses them (SQL expressions are immutable), instead of a dozen
+# comparisons built afresh in each request (about 0.2 ms each time on the 报送情况 page).
+CRITERIA_KEPT = 128
+
+
 def recognition_in_force(year=None):
     """SQL criteria: a Recognition in force in ``year`` (default this year): not revoked and
     term_start <= year <= term_end (a 2023-2026 term is current from 2023 to 2026 inclusive)."""
-    year = year or local_today().year
+    return _in_force(year or local_today().year)
+
+
+@lru_cache(maxsize=CRITERIA_KEPT)
+def _in_force(year):
     return sa.and_(Recognition.revoked_at.is_(None), Recognition.term_start <= year, Recognition.term_end >= year)
 
 
@@ -72,6 +83,7 @@ def china_midnight_utc(day):
     return datetime(day.year, day.month, day.day, tzinfo=CHINA).astimezone(timezone.utc).replace(tzinfo=None)
 
 
+@lru_cache(maxsize=CRITERIA_KEPT)
 def recognition_expected(year, month):
     """SQL criteria: a Recognition that makes its institution 应报 for ``year``-``month``: its term
     covers the year, it took effect by the month's last day and it was not revoked before the
@@ -85,6 +97,7 @@ def recognition_expected(year, month):
     )
 
 
+@lru_cache(maxsize=CRITERIA_KEPT)
 def institution_expected(year, month):
     """SQL criteria on Institution: 应报 for the month, i.e. recognised during it (as above) and
     with its account by the month's last day."""
