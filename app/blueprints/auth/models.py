@@ -126,6 +126,9 @@ class Institution(RegionMixin, db.Model):
     __table_args__ = (
         # 报送情况 counts each 市州's institutions that had their account by a month's end
         sa.Index("ix_institution_city_code_created_at", "city_code", "created_at"),
+        # 报送情况's 未报送 list is in this order: a page of it reads 30 institutions in order and
+        # stops, rather than sorting every missing one (924 of 2,000 in the benchmark's period)
+        sa.Index("ix_institution_city_code_name", "city_code", "name", "id"),
         {"info": topics(DIRECTORY)},
     )
 

@@ -12,7 +12,9 @@ itself: ``reminders``), can be filtered (市州, 机构类型, 填报状态) and
 """
 
 import tempfile
+from collections import namedtuple
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import send_file
@@ -216,10 +218,30 @@ def snapshot_counts(snapshot_ids, user):
     return {c: n for c, n, _r, _l in found}, {c: (r, late) for c, _n, r, late in found}
 
 
+# What the page's statements read of a Round and of the user: plain values, so a statement built
+# for them can be kept per process and shared (SQL expressions are immutable) instead of built
+# afresh in each request (~0.2 ms for the missing list's, which the page builds twice).
+Period = namedtuple("Period", "id year month")
+Scope = namedtuple("Scope", "role city_code")
+STATEMENTS_KEPT = 256
+
+
+def period_key(round):
+    return Period(round.id, round.year, round.month)
+
+
+def scope_key(user):
+    return Scope(user.role, user.city_code)
+
+
 def missing_select(round, user, city_code=None, *, filters=None):
     """Institutions 应报 now for the period that have not reported (live; a closed period's list is
     ``frozen_missing_select``)."""
-    filters = _filters(filters, city_code)
+    return _missing_select(period_key(round), scope_key(user), _filters(filters, city_code))
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _missing_select(round, user, filters):
     # NOT IN over the period's reports (computed once), not a correlated NOT EXISTS: with 2,000
     # institutions the correlated form scanned the period's 2,000 filings per institution (1.2 s).
     reported = _institutions_with_report(round, _received(round))

@@ -7,6 +7,7 @@ at which level, to which phone); the 报送情况 page shows it.
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -15,7 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit import audit
 from app.blueprints.auth.models import Institution
-from app.blueprints.reports.completeness import in_scope, missing_select
+from app.blueprints.reports.completeness import STATEMENTS_KEPT, in_scope, missing_select, period_key, scope_key
 from app.blueprints.reports.models import ReportReminder
 from app.extensions import db
 from app.forms import is_mobile
@@ -96,28 +97,37 @@ def _reminders_in_scope(select, round, user, city_code):
 def reminder_summary(*, round, user, city_code=None):
     """The page's line near 发送提醒, in the same scope as the list (one query)."""
     interval = reminder_interval()
+    latest = db.session.execute(
+        _summary_select(period_key(round), scope_key(user), city_code), {"cutoff": utcnow() - interval}
+    ).first()
+    if latest is None:  # nobody reminded anyone in this scope: none can be recent either
+        return ReminderSummary(reminded=0, latest=None, recent=0, interval=interval)
+    return ReminderSummary(reminded=latest[1], latest=latest[0], recent=latest[2], interval=interval)
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
+def _summary_select(round, user, city_code):
+    """The summary's statement for a period and scope (kept per process: the moment that makes a
+    reminder recent is its ``cutoff`` parameter)."""
     recent = (
         missing_select(round, user, city_code)
         .join(
             ReportReminder,
             sa.and_(ReportReminder.institution_id == Institution.id, ReportReminder.round_id == round.id),
         )
-        .where(ReportReminder.last_sent_at >= utcnow() - interval)
+        .where(ReportReminder.last_sent_at >= sa.bindparam("cutoff"))
         .order_by(None)
         .subquery()
     )
     # the newest reminder, how many there are (a window count) and how many of the missing were
     # reminded too recently (an uncorrelated subquery: it has its own institution and reminder)
     recent_count = sa.select(sa.func.count()).select_from(recent).scalar_subquery().correlate(None)
-    latest = db.session.execute(
+    return (
         _reminders_in_scope(sa.select(ReportReminder, sa.func.count().over(), recent_count), round, user, city_code)
         .options(joinedload(ReportReminder.sent_by))
         .order_by(ReportReminder.last_sent_at.desc(), ReportReminder.id.desc())
         .limit(1)
-    ).first()
-    if latest is None:  # nobody reminded anyone in this scope: none can be recent either
-        return ReminderSummary(reminded=0, latest=None, recent=0, interval=interval)
-    return ReminderSummary(reminded=latest[1], latest=latest[0], recent=latest[2], interval=interval)
+    )
 
 
 @dataclass
