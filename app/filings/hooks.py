@@ -63,8 +63,9 @@ class Hooks:
 
     def late_clause(self, wizard):
         """逾期报送 as a SQL condition when the module records lateness itself (e.g. a column set at
-        the first submission); None: the engine derives it from the round's deadline and the first
-        submission (``services.first_submission_late``)."""
+        the first submission): the same condition whenever asked (the engine keeps statements built
+        with it); None: the engine derives it from the round's deadline and the first submission
+        (``services.first_submission_late``)."""
         return None
 
     def locked_rows(self, wizard, filings):

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime, time, timedelta, timezone
-from functools import cache
+from functools import cache, lru_cache
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -902,18 +902,41 @@ def _queue_select(
     return select
 
 
+QUEUE_KEPT = 512  # review-queue statements kept per process (kinds × roles × 市州 × filters shown)
+
+
+@lru_cache(maxsize=QUEUE_KEPT)
+def _kept_queue_select(wizard, what, role, user_city, **filters):
+    """A page's two queue statements (``what``: "ids", the narrow select the page is chosen on, or
+    "rows", the filings themselves) for a reviewer's role and 市州 and the queue's filters (plain
+    values; no 逾期 filter, whose clause may depend on the rounds' deadlines): built once per
+    process and shared, instead of built and given a cache key afresh in every request."""
+    reviewer = SimpleNamespace(role=role, city_code=user_city)
+    if what == "ids":
+        return _queue_select(wizard, reviewer, [Filing.id], narrow=True, **filters)
+    model = wizard.model
+    return _queue_select(wizard, reviewer, [model], **filters).options(
+        contains_eager(model.institution),  # from the join the keyword, type and name sort use
+        joinedload(model.round),
+        *wizard.hooks.list_options(wizard),
+    )
+
+
 def review_filings(*, wizard, user, page=1, per_page=20, waiting=None, **filters):
     """The review queue in the reviewer's scope, filtered (round_id, city_code, status, keyword,
     type_id, late), sorted by one of QUEUE_SORTS (``sort``, ``descending``; default: newest submission first) and
     paged by one of PAGE_SIZES. ``waiting``: ``waiting_count`` when the caller has it; a queue
     showing just what waits for this reviewer then needs no count of its own."""
-    model = wizard.model
-    keys = _queue_select(wizard, user, [Filing.id], narrow=True, **filters)  # the page is chosen on these
-    select = _queue_select(wizard, user, [model], **filters).options(
-        contains_eager(model.institution),  # from the join the keyword, type and name sort use
-        joinedload(model.round),
-        *wizard.hooks.list_options(wizard),
-    )
+    if filters.get("late") is None:
+        kept = {name: value for name, value in filters.items() if name != "late"}
+        keys = _kept_queue_select(wizard, "ids", user.role, user.city_code, **kept)  # the page is chosen on these
+        select = _kept_queue_select(wizard, "rows", user.role, user.city_code, **kept)
+    else:
+        model = wizard.model
+        keys = _queue_select(wizard, user, [Filing.id], narrow=True, **filters)
+        select = _queue_select(wizard, user, [model], **filters).options(
+            contains_eager(model.institution), joinedload(model.round), *wizard.hooks.list_options(wizard)
+        )
     total = waiting if waiting is not None and _shows_waiting(wizard, user, filters) else None
     per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
     return paginate(select, page=page, per_page=per_page, total=total, keys=keys)
@@ -949,7 +972,21 @@ def late_ids(*, wizard, ids):
     if not ids:
         return set()
     model = wizard.model
+    kept = _late_select(wizard)
+    if kept is not None:
+        return set(db.session.scalars(kept, {"ids": list(ids)}))
     return set(db.session.scalars(sa.select(model.id).where(model.id.in_(list(ids)), late_clause(wizard))))
+
+
+@cache
+def _late_select(wizard):
+    """``late_ids``'s statement for a kind whose module records lateness itself (a fixed condition),
+    the ids a parameter: built once; None where the engine derives lateness from the rounds."""
+    clause = wizard.hooks.late_clause(wizard)
+    if clause is None:
+        return None
+    model = wizard.model
+    return sa.select(model.id).where(model.id.in_(sa.bindparam("ids", expanding=True)), clause)
 
 
 def queue_neighbours(*, wizard, user, filing_id, **filters):
@@ -1018,10 +1055,18 @@ def _of_kind(model):
 def waiting_select(*, wizard, user):
     """SQL: how many filings wait for this reviewer's decision, a count SELECT (answered from the
     filing table: its (kind, status, city_code) index answers without reading the module's table)."""
-    if user.role == "city_admin":
-        waiting = sa.and_(Filing.status == waiting_status(wizard, user), Filing.city_code == user.city_code)
-    elif user.role == "province_admin":
-        waiting = Filing.status == waiting_status(wizard, user)
+    return _waiting_select(wizard, user.role, user.city_code)
+
+
+@lru_cache(maxsize=QUEUE_KEPT)
+def _waiting_select(wizard, role, city_code):
+    """``waiting_select`` for a role and 市州, built once per process (every queue page and the
+    管理首页 ask it; the 市州 a literal, as the 管理首页 reads it inside a statement of its own)."""
+    reviewer = SimpleNamespace(role=role, city_code=city_code)
+    if role == "city_admin":
+        waiting = sa.and_(Filing.status == waiting_status(wizard, reviewer), Filing.city_code == city_code)
+    elif role == "province_admin":
+        waiting = Filing.status == waiting_status(wizard, reviewer)
     else:
         waiting = sa.false()
     return sa.select(sa.func.count(Filing.id)).where(_of_kind(wizard.model), waiting)

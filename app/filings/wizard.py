@@ -76,7 +76,7 @@ class Endpoints:
     export: str  # Excel
 
 
-@dataclass
+@dataclass(eq=False)  # one per filing kind: equal only to itself, and hashable (kept statements are keyed by it)
 class Wizard:
     kind: str  # audit prefix, e.g. "application"
     model: type

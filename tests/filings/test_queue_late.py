@@ -299,3 +299,25 @@ def test_paging_keeps_the_late_filter(client, app, queue):
     second = page(client.get(following))
     assert len(rows_of(second)) == 2 and ids.ontime not in [i for i, _ in rows_of(second)]
     assert "共 22 条记录" in text_of(second)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_each_reviewer_sees_its_own_scope_one_after_another(client, app, queue, kind):
+    """A queue's statements are kept per process by role, 市州 and filters: reviewers of two 市州
+    and the province, one after the other on the same URL, each see (and count) their own."""
+    ids = queue.ids[kind]
+    with app.app_context():
+        owner = make_institution(name="丙株洲服务机构", city_code="430200", county_code="430202")
+        other = _filing(kind, owner.id, ids.round_id, late=False)
+        zhuzhou = make_city_admin("430200").username
+    url = queue_url(app, kind, status="submitted", round_id=ids.round_id)
+    expected = {queue.city: {ids.late, ids.ontime}, zhuzhou: {other}, queue.province: {ids.late, ids.ontime, other}}
+    for _ in range(2):
+        for username, filings in expected.items():
+            client.post("/auth/logout")
+            login(client, username)
+            shown = page(client.get(url))
+            assert {i for i, _ in rows_of(shown)} == filings, username
+            badge = shown.select_one("h1 .badge")
+            if username != queue.province or kind in ("report",):  # what waits for this reviewer
+                assert badge is not None and int(badge.text) == len(filings), username
