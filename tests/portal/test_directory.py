@@ -47,6 +47,7 @@ def test_one_line_per_institution_with_its_term(client, app_ctx):
     recognise(user, start=YEAR, end=YEAR + 3)
     soup = page(client.get("/institutions"))
     assert _names(soup) == ["两次认定的机构"]
+    assert "共 1 条记录" in text_of(soup)  # counted once however many recognitions it has in force
     assert soup.select_one("td[data-label=认定期限]").get_text() == f"{YEAR - 3}-{YEAR + 3}"
 
 

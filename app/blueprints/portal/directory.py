@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from app.blueprints.applications.services import recognised, recognised_terms
+from app.blueprints.applications.services import recognised, recognised_count, recognised_terms
 from app.blueprints.auth.models import Institution, institution_service_category
 from app.blueprints.portal.matching import contains, like_pattern
 from app.cache import DIRECTORY, REFERENCE, by_topics
@@ -104,13 +104,15 @@ def _ordered(select):
 def institution_directory(*, city_code=None, type_id=None, category_id=None, q=None, page=1, per_page=20):
     """One page of the directory with its filters applied (a Pagination of Entry)."""
     select = _filtered(city_code=city_code, type_id=type_id, category_id=category_id, q=q)
-    result = paginate(_ordered(select), page=page, per_page=per_page)
+    unfiltered = not any((city_code, type_id, category_id, q))
+    result = paginate(_ordered(select), page=page, per_page=per_page, total=institution_count() if unfiltered else None)
     result.items = _entries(result.items, recognised_terms())
     return result
 
 
 def institution_count():
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Institution).where(recognised(Institution.id)))
+    """How many institutions are recognised now (applications.services.recognised_count)."""
+    return recognised_count()
 
 
 def home_institutions(limit=6):
