@@ -126,7 +126,21 @@ class ReportCategoryStat(db.Model):
     """调度大数据 rollup per 服务类别: the same key plus the category."""
 
     __tablename__ = "report_category_stat"
-    __table_args__ = {"info": topics(BIG_DATA)}
+    __table_args__ = (
+        # the sums per 服务类别 over a range of months, read in category order from the index alone
+        sa.Index(
+            "ix_report_category_stat_year_category",
+            "year",
+            "category_id",
+            "month",
+            "city_code",
+            "institution_type_id",
+            "activities",
+            "participants",
+            "served",
+        ),
+        {"info": topics(BIG_DATA)},
+    )
 
     year: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[int] = mapped_column(primary_key=True)
