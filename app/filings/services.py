@@ -909,9 +909,9 @@ QUEUE_KEPT = 512  # review-queue statements kept per process (kinds × roles × 
 def _kept_queue_select(wizard, what, role, user_city, **filters):
     """A page's two queue statements (``what``: "ids", the narrow select the page is chosen on, or
     "rows", the filings themselves) for a reviewer's role and 市州 and the queue's filters (plain
-    values; no 逾期 filter, whose clause may depend on the rounds' deadlines, and no 关键字, so what
-    is kept is bounded by the choices the filters offer): built once per process and shared,
-    instead of built and given a cache key afresh in every request."""
+    values; no 逾期 filter, whose clause may depend on the rounds' deadlines, and no 关键字, typed
+    text): built once per process and shared, instead of built and given a cache key afresh in
+    every request. At most QUEUE_KEPT are kept, the least recently used dropped first."""
     reviewer = SimpleNamespace(role=role, city_code=user_city)
     if what == "ids":
         return _queue_select(wizard, reviewer, [Filing.id], narrow=True, **filters)
@@ -928,7 +928,7 @@ def review_filings(*, wizard, user, page=1, per_page=20, waiting=None, **filters
     type_id, late), sorted by one of QUEUE_SORTS (``sort``, ``descending``; default: newest submission first) and
     paged by one of PAGE_SIZES. ``waiting``: ``waiting_count`` when the caller has it; a queue
     showing just what waits for this reviewer then needs no count of its own."""
-    if filters.get("late") is None and not filters.get("keyword"):  # typed text is not kept
+    if filters.get("late") is None and not filters.get("keyword"):  # a search's statement is not kept
         kept = {name: value for name, value in filters.items() if name != "late"}
         keys = _kept_queue_select(wizard, "ids", user.role, user.city_code, **kept)  # the page is chosen on these
         select = _kept_queue_select(wizard, "rows", user.role, user.city_code, **kept)
