@@ -1,10 +1,10 @@
 """Rules of the filing engine: drafts, steps, attachments, submission, review, scoping."""
 
+from collections import namedtuple
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime, time, timedelta, timezone
 from functools import cache, lru_cache
-from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -123,6 +123,16 @@ def owned_filing_or_none(wizard, filing_id, user):
     return db.session.scalar(_owned_select(wizard.model), {"filing_id": filing_id, "owner_id": user.id})
 
 
+# What a statement reads of a reviewer (``review_scope`` and the waiting count): plain values, so a
+# statement built for them can be kept per process and shared (SQL expressions are immutable);
+# modules key their own kept statements by it too (报送情况).
+Reviewer = namedtuple("Reviewer", "role city_code")
+
+
+def reviewer_of(user):
+    return Reviewer(user.role, user.city_code)
+
+
 def review_scope(select, model, user):
     """Narrow a select to what a reviewer may see: a city admin its own 市州, a province admin all."""
     if user.role == "province_admin":
@@ -136,7 +146,7 @@ def review_scope(select, model, user):
 def _reviewer_select(model, role):
     """A reviewer's filing by id within the role's scope (``review_scope``, the 市州 a bound
     parameter), never a draft: built once per model and role."""
-    reviewer = SimpleNamespace(role=role, city_code=sa.bindparam("city_code"))
+    reviewer = Reviewer(role, sa.bindparam("city_code"))
     select = _parents_of(model, sa.select(model)).where(model.id == sa.bindparam("filing_id"))
     return review_scope(select, model, reviewer).where(model.status != workflow.DRAFT)
 
@@ -905,22 +915,25 @@ def _queue_select(
 QUEUE_KEPT = 512  # review-queue statements kept per process (kinds × roles × 市州 × filters shown)
 
 
-@lru_cache(maxsize=QUEUE_KEPT)
-def _kept_queue_select(wizard, what, role, user_city, **filters):
-    """A page's two queue statements (``what``: "ids", the narrow select the page is chosen on, or
-    "rows", the filings themselves) for a reviewer's role and 市州 and the queue's filters (plain
-    values; no 逾期 filter, whose clause may depend on the rounds' deadlines, and no 关键字, typed
-    text): built once per process and shared, instead of built and given a cache key afresh in
-    every request. At most QUEUE_KEPT are kept, the least recently used dropped first."""
-    reviewer = SimpleNamespace(role=role, city_code=user_city)
-    if what == "ids":
-        return _queue_select(wizard, reviewer, [Filing.id], narrow=True, **filters)
+def _page_selects(wizard, user, **filters):
+    """(keys, rows): the narrow select a page of the queue is chosen on, and the filings themselves."""
     model = wizard.model
-    return _queue_select(wizard, reviewer, [model], **filters).options(
+    keys = _queue_select(wizard, user, [Filing.id], narrow=True, **filters)
+    rows = _queue_select(wizard, user, [model], **filters).options(
         contains_eager(model.institution),  # from the join the keyword, type and name sort use
         joinedload(model.round),
         *wizard.hooks.list_options(wizard),
     )
+    return keys, rows
+
+
+@lru_cache(maxsize=QUEUE_KEPT)
+def _kept_page_selects(wizard, reviewer, **filters):
+    """``_page_selects`` for a ``Reviewer`` and filters of plain values, built once per process and
+    shared instead of built and given a cache key afresh in every request. Not for the 逾期 filter
+    (its clause may depend on the rounds' deadlines) nor a 关键字 (typed text); at most QUEUE_KEPT
+    are kept, the least recently used dropped first."""
+    return _page_selects(wizard, reviewer, **filters)
 
 
 def review_filings(*, wizard, user, page=1, per_page=20, waiting=None, **filters):
@@ -928,16 +941,10 @@ def review_filings(*, wizard, user, page=1, per_page=20, waiting=None, **filters
     type_id, late), sorted by one of QUEUE_SORTS (``sort``, ``descending``; default: newest submission first) and
     paged by one of PAGE_SIZES. ``waiting``: ``waiting_count`` when the caller has it; a queue
     showing just what waits for this reviewer then needs no count of its own."""
-    if filters.get("late") is None and not filters.get("keyword"):  # a search's statement is not kept
-        kept = {name: value for name, value in filters.items() if name != "late"}
-        keys = _kept_queue_select(wizard, "ids", user.role, user.city_code, **kept)  # the page is chosen on these
-        select = _kept_queue_select(wizard, "rows", user.role, user.city_code, **kept)
+    if filters.get("late") is None and not filters.get("keyword"):
+        keys, select = _kept_page_selects(wizard, reviewer_of(user), **filters)
     else:
-        model = wizard.model
-        keys = _queue_select(wizard, user, [Filing.id], narrow=True, **filters)
-        select = _queue_select(wizard, user, [model], **filters).options(
-            contains_eager(model.institution), joinedload(model.round), *wizard.hooks.list_options(wizard)
-        )
+        keys, select = _page_selects(wizard, user, **filters)
     total = waiting if waiting is not None and _shows_waiting(wizard, user, filters) else None
     per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
     return paginate(select, page=page, per_page=per_page, total=total, keys=keys)
@@ -1056,17 +1063,16 @@ def _of_kind(model):
 def waiting_select(*, wizard, user):
     """SQL: how many filings wait for this reviewer's decision, a count SELECT (answered from the
     filing table: its (kind, status, city_code) index answers without reading the module's table)."""
-    return _waiting_select(wizard, user.role, user.city_code)
+    return _waiting_select(wizard, reviewer_of(user))
 
 
 @lru_cache(maxsize=QUEUE_KEPT)
-def _waiting_select(wizard, role, city_code):
-    """``waiting_select`` for a role and 市州, built once per process (every queue page and the
+def _waiting_select(wizard, reviewer):
+    """``waiting_select`` for a ``Reviewer``, built once per process (every queue page and the
     管理首页 ask it; the 市州 a literal, as the 管理首页 reads it inside a statement of its own)."""
-    reviewer = SimpleNamespace(role=role, city_code=city_code)
-    if role == "city_admin":
-        waiting = sa.and_(Filing.status == waiting_status(wizard, reviewer), Filing.city_code == city_code)
-    elif role == "province_admin":
+    if reviewer.role == "city_admin":
+        waiting = sa.and_(Filing.status == waiting_status(wizard, reviewer), Filing.city_code == reviewer.city_code)
+    elif reviewer.role == "province_admin":
         waiting = Filing.status == waiting_status(wizard, reviewer)
     else:
         waiting = sa.false()

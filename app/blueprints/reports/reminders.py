@@ -16,9 +16,10 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit import audit
 from app.blueprints.auth.models import Institution
-from app.blueprints.reports.completeness import STATEMENTS_KEPT, in_scope, missing_select, period_key, scope_key
+from app.blueprints.reports.completeness import STATEMENTS_KEPT, in_scope, missing_select, period_key
 from app.blueprints.reports.models import ReportReminder
 from app.extensions import db
+from app.filings.services import reviewer_of
 from app.forms import is_mobile
 from app.inbox import notify
 from app.reference.services import region_name
@@ -98,7 +99,7 @@ def reminder_summary(*, round, user, city_code=None):
     """The page's line near 发送提醒, in the same scope as the list (one query)."""
     interval = reminder_interval()
     latest = db.session.execute(
-        _summary_select(period_key(round), scope_key(user), city_code), {"cutoff": utcnow() - interval}
+        _summary_select(period_key(round), reviewer_of(user), city_code), {"cutoff": utcnow() - interval}
     ).first()
     if latest is None:  # nobody reminded anyone in this scope: none can be recent either
         return ReminderSummary(reminded=0, latest=None, recent=0, interval=interval)

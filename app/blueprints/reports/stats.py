@@ -515,12 +515,10 @@ def top_lists(f, limit=10):
     order, the figures summed per institution, sorted and cut at ``limit`` (a sort that keeps
     only the first ten, not a place for all 2,000), with the names, the two as one UNION ALL."""
     sums = _institution_sums(f)
-    orders = {
-        "served": (sums.c.served.desc(), sums.c.activities.desc(), sums.c.institution_id),
-        "activities": (sums.c.activities.desc(), sums.c.served.desc(), sums.c.institution_id),
-    }
+    figures = {"served": ("served", "activities"), "activities": ("activities", "served")}  # the figure, then ties
     parts = []
-    for measure, order in orders.items():
+    for measure, (first, second) in figures.items():
+        order = (sums.c[first].desc(), sums.c[second].desc(), sums.c.institution_id)
         top = sa.select(sums).order_by(*order).limit(limit).subquery(f"top_{measure}")
         parts.append(
             sa.select(sa.literal(measure).label("measure"), top, Institution.name, Institution.city_code).join(
@@ -528,10 +526,6 @@ def top_lists(f, limit=10):
             )
         )
     rows = db.session.execute(sa.union_all(*parts)).all()
-    keys = {
-        "served": lambda r: (-r.served, -r.activities, r.institution_id),
-        "activities": lambda r: (-r.activities, -r.served, r.institution_id),
-    }
     return {
         measure: [
             Row(
@@ -541,9 +535,12 @@ def top_lists(f, limit=10):
                 served=int(r.served),
                 extra={"city": region_name(r.city_code)},
             )
-            for r in sorted((r for r in rows if r.measure == measure), key=keys[measure])
+            for r in sorted(
+                (r for r in rows if r.measure == measure),
+                key=lambda r: (-getattr(r, first), -getattr(r, second), r.institution_id),
+            )
         ]
-        for measure in orders
+        for measure, (first, second) in figures.items()
     }
 
 
