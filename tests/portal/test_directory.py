@@ -133,6 +133,22 @@ def test_paging(client, app_ctx):
     assert len(_names(soup)) == 3
 
 
+def test_listed_by_city_in_reference_order_then_name(client, app_ctx):
+    from app.reference.services import cities
+
+    codes = [city.code for city in cities()]
+    assert codes == sorted(codes)  # the reference order of 市州 is their code order, as the list's order assumes
+    for name, city_code in (
+        ("湘西机构A", "433100"),
+        ("长沙机构B", "430100"),
+        ("株洲机构A", "430200"),
+        ("长沙机构A", "430100"),
+    ):
+        recognise(make_institution(name=name, city_code=city_code))
+    assert _names(page(client.get("/institutions"))) == ["长沙机构A", "长沙机构B", "株洲机构A", "湘西机构A"]
+    assert _names(page(client.get("/institutions?city_code=430100"))) == ["长沙机构A", "长沙机构B"]
+
+
 def test_detail_page(client, app_ctx):
     user = make_institution(
         name="湖南详情测试中心",

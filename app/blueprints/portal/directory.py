@@ -7,7 +7,7 @@ Which recognitions count is decided once, in app/blueprints/applications/service
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.blueprints.applications.services import recognised, recognised_count, recognised_terms
 from app.blueprints.auth.models import Institution, institution_service_category
@@ -94,11 +94,12 @@ def _entries(ids, terms):
 
 
 def _ordered(select):
-    """By 市州 (the reference order), then name."""
-    city = aliased(Region)
-    return select.outerjoin(city, city.code == Institution.city_code).order_by(
-        city.sort_order, Institution.name, Institution.id
-    )
+    """By 市州 in the reference order, which is the order of their codes (GB/T 2260, as
+    load_reference numbers them), then name. Ordering by the code itself walks the index
+    (city_code, name, id) and stops at the page's last row; ordering by region.sort_order made
+    the database sort every recognised institution for each page (1.1 ms against 0.02 ms on SQLite
+    at 2,000 institutions)."""
+    return select.order_by(Institution.city_code, Institution.name, Institution.id)
 
 
 def institution_directory(*, city_code=None, type_id=None, category_id=None, q=None, page=1, per_page=20):
