@@ -115,6 +115,24 @@ def test_aggregates_equal_hand_computed_sums(app, people):
         assert stats.year_on_year(stats.Filters(2025, 1, 2)).pct("served") is None  # nothing in 2024 Jan-Feb
 
 
+def test_statements_kept_per_process_answer_for_their_own_filters(app, people):
+    """The dashboards' statements are built once per filters and kept: asked one after another, in
+    either order, each set of filters still gets its own figures (and the top lists their own path:
+    the rollup for the whole year, the reports for a part of it)."""
+    _fixture(app, people)
+    with app.test_request_context():
+        expected = {"430100": 16, "430200": 10, None: 26}
+        for codes in (("430100", "430200", None), (None, "430200", "430100")):
+            for code in codes:
+                f = stats.Filters(2025, city_code=code)
+                assert stats.totals(f).activities == expected[code]
+                assert sum(row.activities for row in stats.by_city(f)) == expected[code]
+                assert sum(row.activities for row in stats.by_category(f)) == expected[code]
+        for _ in range(2):
+            assert [r.served for r in stats.top_institutions(stats.Filters(2025), "served")] == [20, 14, 12]
+            assert [r.served for r in stats.top_institutions(stats.Filters(2025, 1, 1), "served")] == [20, 8]
+
+
 def test_the_cache_follows_approvals(app, people):
     _fixture(app, people)
     with app.test_request_context():

@@ -24,6 +24,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache, lru_cache
 
 import sqlalchemy as sa
 from flask import has_request_context, request
@@ -85,8 +86,24 @@ def _last_granted_until():
 def period_closure(round, today=None, session=None):
     """Whether ``round`` has closed: its deadline passed and no granted 补报 window still running."""
     session = session or db.session
-    last_until = session.scalar(sa.select(_last_granted_until()).where(ReportReopenRequest.round_id == round.id))
+    last_until = session.scalar(_last_until_select(), {"round_id": round.id})
     return _closure(round.closes_on, last_until, today or local_today())
+
+
+@cache
+def _last_until_select():
+    return sa.select(_last_granted_until()).where(ReportReopenRequest.round_id == sa.bindparam("round_id"))
+
+
+@lru_cache(maxsize=64)
+def _periods_select(year, months):
+    """open_months' statement, kept per process by year and months (plain values)."""
+    return (
+        sa.select(Round.month, Round.closes_on, _last_granted_until())
+        .outerjoin(ReportReopenRequest, ReportReopenRequest.round_id == Round.id)
+        .where(Round.kind == "report", Round.year == year, Round.month.in_(months))
+        .group_by(Round.id, Round.month, Round.closes_on)
+    )
 
 
 def open_months(year, months, today=None):
@@ -95,15 +112,10 @@ def open_months(year, months, today=None):
     month not over (a past month nobody opened a period for stays closed). 调度大数据's 环比/同比 and
     季度通报 both ask this."""
     today = today or local_today()
-    months = list(months)
+    months = tuple(months)
     periods = {
         month: (closes_on, last_until)
-        for month, closes_on, last_until in db.session.execute(
-            sa.select(Round.month, Round.closes_on, _last_granted_until())
-            .outerjoin(ReportReopenRequest, ReportReopenRequest.round_id == Round.id)
-            .where(Round.kind == "report", Round.year == year, Round.month.in_(months))
-            .group_by(Round.id, Round.month, Round.closes_on)
-        )
+        for month, closes_on, last_until in db.session.execute(_periods_select(year, months))
     }
     found = []
     for month in months:

@@ -15,6 +15,7 @@ signed-in session (only anonymous pages are cached whole).
 
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cache, lru_cache
 from operator import add
 
 import sqlalchemy as sa
@@ -36,6 +37,13 @@ from app.extensions import db
 from app.filings.models import Filing
 from app.reference.services import cities, dict_item, dict_items_all, region_name
 from app.utils import local_today
+
+# The dashboards' statements depend only on the filters (a frozen ``Filters``) and plain values, so
+# each is built once per process and kept (SQL expressions are immutable): a statement built afresh
+# in each request cost SQLAlchemy more to build and key than SQLite took to run it (调度数据统计 has
+# nine). At most STATEMENTS_KEPT of each, the least recently used dropped.
+STATEMENTS_KEPT = 256
+kept = lru_cache(maxsize=STATEMENTS_KEPT)
 
 MIN_PUBLIC_INSTITUTIONS = 3  # money totals of fewer institutions would reveal one institution's finances
 REPORTS = MonthlyReport.__table__  # the subclass table alone: no join with filing
@@ -346,14 +354,18 @@ def _institution_rows(f):
 
 def _institutions(f, by_city=False):
     """Distinct reporting institutions (in the range; per 市州 when ``by_city``)."""
+    if by_city:
+        return dict(db.session.execute(_institutions_select(f, True)).all())
+    return db.session.scalar(_institutions_select(f, False)) or 0
+
+
+@kept
+def _institutions_select(f, by_city):
     table = ReportInstitutionStat
-    criteria = _institution_rows(f)
     count = sa.func.count(sa.distinct(table.institution_id))
     if by_city:
-        return dict(
-            db.session.execute(sa.select(table.city_code, count).where(*criteria).group_by(table.city_code)).all()
-        )
-    return db.session.scalar(sa.select(count).where(*criteria)) or 0
+        return sa.select(table.city_code, count).where(*_institution_rows(f)).group_by(table.city_code)
+    return sa.select(count).where(*_institution_rows(f))
 
 
 class MonthSums:
@@ -364,19 +376,26 @@ class MonthSums:
     ZERO = (0, 0, 0, 0, 0, 0, 0)
 
     def __init__(self, f, years):
-        scope = [ReportMonthStat.year.in_(sorted(set(years)))]
-        if f.city_code:
-            scope.append(ReportMonthStat.city_code == f.city_code)
-        if f.institution_type_id:
-            scope.append(ReportMonthStat.institution_type_id == f.institution_type_id)
         self.rows = {
             (year, month): tuple(sums)
             for year, month, *sums in db.session.execute(
-                sa.select(ReportMonthStat.year, ReportMonthStat.month, *_sums())
-                .where(*scope)
-                .group_by(ReportMonthStat.year, ReportMonthStat.month)
+                self.select(tuple(sorted(set(years))), f.city_code, f.institution_type_id)
             )
         }
+
+    @staticmethod
+    @kept
+    def select(years, city_code, institution_type_id):
+        scope = [ReportMonthStat.year.in_(years)]
+        if city_code:
+            scope.append(ReportMonthStat.city_code == city_code)
+        if institution_type_id:
+            scope.append(ReportMonthStat.institution_type_id == institution_type_id)
+        return (
+            sa.select(ReportMonthStat.year, ReportMonthStat.month, *_sums())
+            .where(*scope)
+            .group_by(ReportMonthStat.year, ReportMonthStat.month)
+        )
 
     def month(self, year, month):
         return self.rows.get((year, month), self.ZERO)
@@ -426,14 +445,7 @@ def by_month(f, sums=None):
 
 def by_city(f):
     """One row per 市州 (every 市州, in the official order; zero rows included)."""
-    found = {
-        row[0]: row[1:]
-        for row in db.session.execute(
-            sa.select(ReportMonthStat.city_code, *_sums())
-            .where(*_where(ReportMonthStat, f))
-            .group_by(ReportMonthStat.city_code)
-        )
-    }
+    found = {row[0]: row[1:] for row in db.session.execute(_by_city_select(f))}
     institutions = _institutions(f, by_city=True) if found else {}
     result = []
     for city in cities():
@@ -454,21 +466,18 @@ def by_city(f):
     return result
 
 
+@kept
+def _by_city_select(f):
+    return (
+        sa.select(ReportMonthStat.city_code, *_sums())
+        .where(*_where(ReportMonthStat, f))
+        .group_by(ReportMonthStat.city_code)
+    )
+
+
 def by_category(f):
     """One row per 服务类别 with figures in the range, in the dictionary's order (zeros kept)."""
-    sums = {
-        row[0]: row[1:]
-        for row in db.session.execute(
-            sa.select(
-                ReportCategoryStat.category_id,
-                sa.func.sum(ReportCategoryStat.activities),
-                sa.func.sum(ReportCategoryStat.participants),
-                sa.func.sum(ReportCategoryStat.served),
-            )
-            .where(*_where(ReportCategoryStat, f))
-            .group_by(ReportCategoryStat.category_id)
-        )
-    }
+    sums = {row[0]: row[1:] for row in db.session.execute(_by_category_select(f))}
     if not sums:
         return []
     # in the list's order, retired entries too (an old report may use one): from the reference copy
@@ -485,12 +494,24 @@ def by_category(f):
     ]
 
 
-def _institution_sums(f):
+@kept
+def _by_category_select(f):
+    return (
+        sa.select(
+            ReportCategoryStat.category_id,
+            sa.func.sum(ReportCategoryStat.activities),
+            sa.func.sum(ReportCategoryStat.participants),
+            sa.func.sum(ReportCategoryStat.served),
+        )
+        .where(*_where(ReportCategoryStat, f))
+        .group_by(ReportCategoryStat.category_id)
+    )
+
+
+def _institution_sums(f, rollup):
     """(institution_id, served, activities) per institution within ``f``, as a subquery: from the
-    institution rollup when the range holds every month of the year with data (the page's
-    default; an institution's months are among those), else from the range's reports."""
-    last = last_month_with_data(f.year)
-    if f.month_from == 1 and (last is None or f.month_to >= last):
+    institution rollup when ``rollup`` (``_whole_year``), else from the range's reports."""
+    if rollup:
         table = ReportInstitutionStat
         criteria = _institution_rows(f)
         who, served, activities = table.institution_id, table.served, table.activities
@@ -509,15 +530,21 @@ def _institution_sums(f):
     )
 
 
-def top_lists(f, limit=10):
-    """{"served": [...], "activities": [...]}: the institutions with the most 服务企业数 and with the
-    most 服务活动数 (ties by the other figure, then the institution). One statement: for each
-    order, the figures summed per institution, sorted and cut at ``limit`` (a sort that keeps
-    only the first ten, not a place for all 2,000), with the names, the two as one UNION ALL."""
-    sums = _institution_sums(f)
-    figures = {"served": ("served", "activities"), "activities": ("activities", "served")}  # the figure, then ties
+def _whole_year(f):
+    """Whether ``f``'s range holds every month of its year with data (the page's default; an
+    institution's months in the rollup are among those), so the institution rollup's sums serve."""
+    last = last_month_with_data(f.year)
+    return f.month_from == 1 and (last is None or f.month_to >= last)
+
+
+TOP_FIGURES = {"served": ("served", "activities"), "activities": ("activities", "served")}  # the figure, then ties
+
+
+@kept
+def _top_lists_select(f, limit, rollup):
+    sums = _institution_sums(f, rollup)
     parts = []
-    for measure, (first, second) in figures.items():
+    for measure, (first, second) in TOP_FIGURES.items():
         order = (sums.c[first].desc(), sums.c[second].desc(), sums.c.institution_id)
         top = sa.select(sums).order_by(*order).limit(limit).subquery(f"top_{measure}")
         parts.append(
@@ -525,7 +552,16 @@ def top_lists(f, limit=10):
                 Institution, Institution.id == top.c.institution_id
             )
         )
-    rows = db.session.execute(sa.union_all(*parts)).all()
+    return sa.union_all(*parts)
+
+
+def top_lists(f, limit=10):
+    """{"served": [...], "activities": [...]}: the institutions with the most 服务企业数 and with the
+    most 服务活动数 (ties by the other figure, then the institution). One statement: for each
+    order, the figures summed per institution, sorted and cut at ``limit`` (a sort that keeps
+    only the first ten, not a place for all 2,000), with the names, the two as one UNION ALL."""
+    figures = TOP_FIGURES
+    rows = db.session.execute(_top_lists_select(f, limit, _whole_year(f))).all()
     return {
         measure: [
             Row(
@@ -556,16 +592,19 @@ def months_with_data():
     memo = token_memo()
     if memo is not None and "months_with_data" in memo:
         return memo["months_with_data"]
-    found = dict(
-        db.session.execute(
-            sa.select(ReportMonthStat.year, sa.func.max(ReportMonthStat.month))
-            .group_by(ReportMonthStat.year)
-            .order_by(ReportMonthStat.year.desc())
-        ).all()
-    )
+    found = dict(db.session.execute(_months_with_data_select()).all())
     if memo is not None:
         memo["months_with_data"] = found
     return found
+
+
+@cache
+def _months_with_data_select():
+    return (
+        sa.select(ReportMonthStat.year, sa.func.max(ReportMonthStat.month))
+        .group_by(ReportMonthStat.year)
+        .order_by(ReportMonthStat.year.desc())
+    )
 
 
 def years_with_data():
