@@ -10,6 +10,8 @@ GUNICORN_GRACEFUL_TIMEOUT, GUNICORN_MAX_REQUESTS, FORWARDED_ALLOW_IPS, GUNICORN_
 import gc
 import multiprocessing
 import os
+import queue
+import signal
 from pathlib import Path
 
 
@@ -102,10 +104,38 @@ def pre_fork(server, worker):
         gc.freeze()
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+
+
+def _stop_if_told_while_booting(server, worker):
+    """Until gunicorn installs a worker's own signal handlers (``init_signals``, after post_fork),
+    the worker runs the master's handler it was forked with, which only puts the signal on the
+    worker's copy of the master's queue, where nothing reads it: a worker told to stop while it
+    boots would serve on until the master's graceful_timeout ran out and killed it (a stop that
+    came as max_requests replaced a worker waited 30 s). From here a stop signal marks the worker
+    not alive, and so does one already queued since the fork: it exits as soon as it has booted."""
+
+    def stop(signum, frame):
+        worker.alive = False
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
+    pending = server.SIG_QUEUE  # a SimpleQueue in recent gunicorn, a list in older ones
+    while True:
+        try:
+            signum = pending.get_nowait() if hasattr(pending, "get_nowait") else pending.pop(0)
+        except (queue.Empty, IndexError):
+            break
+        if signum in STOP_SIGNALS:
+            worker.alive = False
+
+
 def post_fork(server, worker):
-    """With preload the app (its database engine and job queue) was created in the master: give
-    each worker pools of its own, never a connection inherited across the fork. (Redis clients
-    notice the new process id and reconnect by themselves.)"""
+    """A worker told to stop while it boots stops (``_stop_if_told_while_booting``). With preload
+    the app (its database engine and job queue) was created in the master: give each worker pools
+    of its own, never a connection inherited across the fork. (Redis clients notice the new
+    process id and reconnect by themselves.)"""
+    _stop_if_told_while_booting(server, worker)
     app = _our_app(server)
     if app is None:
         return

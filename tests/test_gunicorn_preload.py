@@ -109,3 +109,46 @@ def test_the_config_serves_a_baseline_app_from_another_folder(tmp_path):
         server.terminate()
         server.wait(timeout=30)
     assert "Traceback" not in log.read_text()
+
+
+def test_a_worker_told_to_stop_while_it_boots_stops(tmp_path):
+    """A stop (systemctl stop, or the end of this suite's server) that reaches a worker between its
+    fork and gunicorn's own signal handlers is not lost: gunicorn would otherwise run the master's
+    handler in the worker, which only queues the signal, and the master would wait out
+    graceful_timeout (30 s) before killing the worker. Here each worker lingers in its boot for
+    two seconds after the config's post_fork, and the stop comes then."""
+    port = _port()
+    config = tmp_path / "gunicorn.conf.py"
+    config.write_text(
+        "import time\n"
+        f"exec(compile(open({str(ROOT / 'deploy' / 'gunicorn.conf.py')!r}).read(), 'gunicorn.conf.py', 'exec'))\n"
+        "_post_fork = post_fork\n"
+        "def post_fork(server, worker):\n"
+        "    _post_fork(server, worker)\n"
+        "    print('BOOTING', flush=True)\n"
+        "    time.sleep(2)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "TEST_"))}
+    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2", GUNICORN_ACCESSLOG="")
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", str(config), "--chdir", str(ROOT / "bench"), "hello:app"],
+            cwd=ROOT / "bench",
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while log.read_text().count("BOOTING") < 2:  # both workers inside the lingering boot
+            assert time.monotonic() < deadline and server.poll() is None, log.read_text()
+            time.sleep(0.05)
+        server.terminate()
+        server.wait(timeout=15)  # the two seconds of boot, not graceful_timeout's 30
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    text = log.read_text()
+    assert "Traceback" not in text, text
