@@ -47,7 +47,7 @@ def as_gunicorn_sees_it(module):
     config = Config()
     names = [name for name in vars(module) if not name.startswith("_") and name.islower()]
     settings = [name for name in names if name in config.settings]
-    helpers = {"gc", "multiprocessing", "os", "path", "post_fork", "pre_fork"}
+    helpers = {"gc", "multiprocessing", "os", "path", "post_fork", "pre_fork", "queue", "signal"}
     assert set(names) - set(settings) - helpers == set(), "a misspelt gunicorn setting"
     for name in settings:
         config.set(name, getattr(module, name))
