@@ -2,12 +2,15 @@
 numbers out of range show the first or the last page, and a page costs two statements
 (one when it is the first and is not full)."""
 
+import gc
+
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from app import utils
 from app.extensions import db
 from app.reference.models import Region
-from app.utils import paginate, paginate_list
+from app.utils import _page_cut, paginate, paginate_list
 from tests.helpers import page, text_of
 from tests.portal.conftest import add_notice
 
@@ -94,3 +97,28 @@ def test_pages_chosen_on_their_keys(app_ctx):
     cities = paginate(ordered.where(Region.level == "city"), page=1, per_page=5, keys=narrowed)
     assert cities.total == db.session.scalar(sa.select(sa.func.count()).where(Region.level == "city"))
     assert len(cities.items) == 5 and {r.level for r in cities.items} == {"city"}
+
+
+def test_one_kept_select_paged_again_and_again(app_ctx):
+    """A select kept per process (the review queue's, 报送情况's) is cut to each page by bound values:
+    every page, size and kind of paging reads its own rows from the same select, and the cut
+    statement is built once for it (its SQLAlchemy cache key with it), not once per request."""
+    kept = _regions()
+    keys = _regions().with_only_columns(Region.code)
+    codes = db.session.scalars(keys).all()
+    for number, size in ((1, 20), (2, 20), (3, 7), (1, 20), (2, 5)):
+        whole = paginate(kept, page=number, per_page=size)
+        rows = paginate(kept, page=number, per_page=size, rows=True)
+        keyed = paginate(kept, page=number, per_page=size, keys=keys)
+        expected = codes[(number - 1) * size : number * size]
+        assert [r.code for r in whole.items] == expected, (number, size)
+        assert [row[0].code for row in rows.items] == expected, (number, size)
+        assert [r.code for r in keyed.items] == expected, (number, size)
+        assert whole.total == rows.total == keyed.total == len(codes)
+    assert _page_cut(kept) is _page_cut(kept)  # built once while the select lives
+    gone, gone_keys = _regions(), _regions().with_only_columns(Region.code)
+    paginate(gone, page=2, per_page=20, keys=gone_keys)  # kept: the page and the count of its keys
+    held = len(utils._cut)
+    del gone, gone_keys
+    gc.collect()
+    assert len(utils._cut) == held - 2  # what was kept for a select goes with it: nothing accrues

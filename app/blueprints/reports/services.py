@@ -92,11 +92,15 @@ def periods_list(*, page=1):
     return paginate(select, page=page, per_page=24)
 
 
+@cache
+def _periods_all_select():
+    """Built once per process (a statement is immutable, and one built afresh is keyed afresh)."""
+    return sa.select(Round).where(Round.kind == KIND).order_by(Round.year.desc(), Round.month.desc())
+
+
 def periods_all():
     """Every 调度期, newest month first (for the admin pages' choosers)."""
-    return db.session.scalars(
-        sa.select(Round).where(Round.kind == KIND).order_by(Round.year.desc(), Round.month.desc())
-    ).all()
+    return db.session.scalars(_periods_all_select()).all()
 
 
 def period_get(round_id):
